@@ -1,0 +1,129 @@
+"""The five routes every versioned, archivable resource has, built from its service.
+
+One definition keeps the conventions (ETag, If-Match, Idempotency-Key, 201 +
+Location, lists, archive-on-DELETE) identical across resources. No
+``from __future__ import annotations`` here: FastAPI must see the real classes in
+the closures' signatures.
+"""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from pmo_api.api.rest import responses as present
+from pmo_api.api.rest.deps import Ctx
+from pmo_api.api.rest.docs import problems
+from pmo_api.api.rest.idempotency import IdempotencyKey, idempotent
+from pmo_api.api.rest.lists import ListQuery, ref_or_422, split
+from pmo_api.core.context import ServiceContext
+from pmo_api.core.pagination import ListParams, Page
+
+Ref = uuid.UUID | str
+ExpectedVersion = Annotated[int | None, Depends(present.expected_version)]
+
+
+@dataclass(frozen=True)
+class Resource:
+    path: str
+    read: type[BaseModel]
+    create: type[BaseModel]
+    update: type[BaseModel]
+    filter: type[BaseModel]
+    list_: Callable[[ServiceContext, Any, ListParams], Awaitable[Page[Any]]]
+    get: Callable[[ServiceContext, Any], Awaitable[Any]]
+    create_: Callable[[ServiceContext, Any], Awaitable[Any]]
+    update_: Callable[[ServiceContext, Any, Any, int | None], Awaitable[Any]]
+    archive: Callable[[ServiceContext, Any, int | None], Awaitable[Any]]
+    keyed: bool = True
+    """Whether paths accept a human key beside the UUID."""
+
+
+def list_query_model(filter_model: type[BaseModel]) -> type[BaseModel]:
+    return type(
+        f"{filter_model.__name__.removesuffix('Filter')}ListQuery", (filter_model, ListQuery), {}
+    )
+
+
+def crud_router(res: Resource, tag: str) -> APIRouter:
+    router = APIRouter(prefix=res.path, tags=[tag])
+    Read, Create, Update = res.read, res.create, res.update
+    Query_ = list_query_model(res.filter)
+    noun = tag.rstrip("s") if not tag.endswith("people") else "person"
+
+    def ref(value: str) -> Ref:
+        return ref_or_422(value, keyed=res.keyed)
+
+    @router.get(
+        "",
+        response_model=present.ListOf[Read],
+        responses=problems(304),  # type: ignore[name-defined]
+        summary=f"List {tag}",
+        name=f"list_{tag}",
+    )
+    async def list_(request: Request, ctx: Ctx, query: Annotated[Query_, Query()]) -> Response:  # type: ignore[valid-type]
+        filters, params, fmt = split(query, res.filter)
+        return present.page(request, Read, await res.list_(ctx, filters, params), fmt)
+
+    @router.post(
+        "",
+        status_code=201,
+        response_model=Read,
+        responses=problems(409),
+        summary=f"Create a {noun}",
+        name=f"create_{noun}",
+    )
+    async def create(
+        request: Request,
+        ctx: Ctx,
+        body: Create,
+        key: IdempotencyKey = None,  # type: ignore[valid-type]
+    ) -> Response:
+        async def produce() -> Response:
+            obj = await res.create_(ctx, body)
+            return present.created(request, Read, obj, f"/api/v1{res.path}/{obj.id}")
+
+        return await idempotent(ctx, request, key, produce)
+
+    @router.get(
+        "/{id}",
+        response_model=Read,
+        responses=problems(304, 404),
+        summary=f"Get a {noun}",
+        name=f"get_{noun}",
+    )
+    async def read(request: Request, ctx: Ctx, id: str) -> Response:
+        return present.resource(request, Read, await res.get(ctx, ref(id)))
+
+    @router.patch(
+        "/{id}",
+        response_model=Read,
+        responses=problems(404, 409, 412),
+        summary=f"Update a {noun}",
+        name=f"update_{noun}",
+    )
+    async def update(
+        request: Request,
+        ctx: Ctx,
+        id: str,
+        body: Update,
+        version: ExpectedVersion,  # type: ignore[valid-type]
+    ) -> Response:
+        return present.resource(request, Read, await res.update_(ctx, ref(id), body, version))
+
+    @router.delete(
+        "/{id}",
+        response_model=Read,
+        responses=problems(404, 409, 412),
+        summary=f"Archive a {noun}",
+        name=f"archive_{noun}",
+    )
+    async def archive(request: Request, ctx: Ctx, id: str, version: ExpectedVersion) -> Response:
+        """Archives the record: it stays readable by id, lists hide it by default."""
+        return present.resource(request, Read, await res.archive(ctx, ref(id), version))
+
+    return router

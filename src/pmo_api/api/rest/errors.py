@@ -1,0 +1,146 @@
+"""Every error, translated once into problem+json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from pmo_api.api.middleware import BodyTooLarge
+from pmo_api.api.rest.deps import request_id
+from pmo_api.api.rest.problems import problem_body, problem_response
+from pmo_api.core.errors import DomainError, Unauthenticated
+from pmo_api.db.errors import RETRY_AFTER_SECONDS, is_unavailable
+
+log = logging.getLogger("pmo_api.errors")
+
+_HTTP_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthenticated", "Unauthenticated"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    406: ("not_acceptable", "Not acceptable"),
+    413: ("body_too_large", "Payload too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+}
+
+
+def _problem(
+    request: Request,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = problem_body(
+        status=status,
+        code=code,
+        title=title,
+        detail=detail,
+        instance=request.url.path,
+        request_id=request_id(request),
+        errors=errors,
+        extra=extra,
+    )
+    return problem_response(body, headers)
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    headers: dict[str, str] = {}
+    if isinstance(exc, Unauthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="pmo-api"'
+    if "retry_after" in exc.extra:
+        headers["Retry-After"] = str(exc.extra["retry_after"])
+    errors = [{"loc": list(e.loc), "msg": e.msg, "type": e.type} for e in exc.errors]
+    return _problem(
+        request, exc.status, exc.code, exc.title, exc.detail, errors or None, exc.extra, headers
+    )
+
+
+def _loc(loc: tuple[Any, ...]) -> list[str | int]:
+    return [part if isinstance(part, int) else str(part) for part in loc]
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    raw = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in raw):
+        return _problem(
+            request, 400, "malformed_json", "Bad request", "The body is not valid JSON."
+        )
+    errors = [{"loc": _loc(e["loc"]), "msg": str(e["msg"]), "type": str(e["type"])} for e in raw]
+    where = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:5])
+    return _problem(
+        request,
+        422,
+        "validation_failed",
+        "Invalid input",
+        f"The request is not valid: {where}.",
+        errors,
+    )
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, BodyTooLarge):
+        return _problem(
+            request,
+            413,
+            "body_too_large",
+            "Payload too large",
+            "The request body exceeds the size limit.",
+        )
+    code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    if exc.status_code == 404:
+        detail = f"No route {request.url.path}."
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed here."
+    return _problem(request, exc.status_code, code, title, detail, headers=dict(exc.headers or {}))
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    if is_unavailable(exc):
+        return _problem(
+            request,
+            503,
+            "database_unavailable",
+            "Service unavailable",
+            "The database is unreachable or busy; retry shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return _problem(
+        request,
+        500,
+        "internal_error",
+        "Internal server error",
+        "Something went wrong on our side; quote the request_id when reporting it.",
+    )
+
+
+async def body_too_large(request: Request, exc: Exception) -> Response:
+    return _problem(
+        request,
+        413,
+        "body_too_large",
+        "Payload too large",
+        "The request body exceeds the size limit.",
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(BodyTooLarge, body_too_large)
+    app.add_exception_handler(Exception, unexpected_error)

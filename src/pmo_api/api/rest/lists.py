@@ -1,0 +1,65 @@
+"""List query parameters: each list's filters plus paging, sort and format.
+
+Every list declares one query model (its domain filter + ``ListQuery``) with
+``extra="forbid"``, so an unknown or misspelt parameter is a 422, not a silently
+ignored filter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from pmo_api.api.rest.responses import Format
+from pmo_api.core.errors import ErrorDetail, InvalidInput
+from pmo_api.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, ListParams
+from pmo_api.core.schemas import is_key, parse_ref
+
+F = TypeVar("F", bound=BaseModel)
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: Annotated[str, StringConstraints(max_length=1024)] | None = Field(
+        default=None, description="Opaque cursor from a previous page's next_cursor."
+    )
+    sort: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        default=None, description="A sortable field, '-' prefix for descending."
+    )
+    format: Format | None = Field(default=None, description="json (default) or csv.")
+
+
+def split(query: BaseModel, filter_model: type[F]) -> tuple[F, ListParams, Format | None]:
+    values = query.model_dump(exclude_unset=True)
+    filters = filter_model.model_validate(
+        {k: v for k, v in values.items() if k in filter_model.model_fields}
+    )
+    params = ListParams(
+        limit=getattr(query, "limit", DEFAULT_LIMIT),
+        cursor=getattr(query, "cursor", None),
+        sort=getattr(query, "sort", None),
+    )
+    return filters, params, getattr(query, "format", None)
+
+
+def ref_or_422(ref: str, *, keyed: bool = True) -> uuid.UUID | str:
+    """A path reference: a UUID, or (for keyed resources) a human key."""
+    parsed = parse_ref(ref)
+    if isinstance(parsed, uuid.UUID) or (keyed and is_key(parsed)):
+        return parsed
+    expected = "a UUID or a key like ABC-12" if keyed else "a UUID"
+    raise InvalidInput(
+        code="invalid_identifier",
+        detail=f"{ref!r} is not {expected}.",
+        errors=[ErrorDetail(("path", "id"), f"must be {expected}", "value_error")],
+    )
+
+
+def uuid_or_422(ref: str) -> uuid.UUID:
+    parsed = ref_or_422(ref, keyed=False)
+    assert isinstance(parsed, uuid.UUID)
+    return parsed

@@ -1,0 +1,104 @@
+"""The REST routes of people, portfolios and projects (the crud shape), and the
+routes that are their own: a portfolio's projects."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from pmo_api.api.rest import responses as present
+from pmo_api.api.rest.crud import Resource, crud_router, list_query_model
+from pmo_api.api.rest.deps import Ctx
+from pmo_api.api.rest.docs import problems
+from pmo_api.api.rest.lists import ref_or_422, split
+from pmo_api.people import service as people
+from pmo_api.people.schemas import PersonCreate, PersonFilter, PersonRead, PersonUpdate
+from pmo_api.portfolios import service as portfolios
+from pmo_api.portfolios.schemas import (
+    PortfolioCreate,
+    PortfolioFilter,
+    PortfolioRead,
+    PortfolioUpdate,
+)
+from pmo_api.projects import service as projects
+from pmo_api.projects.schemas import ProjectCreate, ProjectFilter, ProjectRead, ProjectUpdate
+
+people_router = crud_router(
+    Resource(
+        path="/people",
+        read=PersonRead,
+        create=PersonCreate,
+        update=PersonUpdate,
+        filter=PersonFilter,
+        list_=people.list_people,
+        get=people.get_person,
+        create_=people.create_person,
+        update_=people.update_person,
+        archive=people.archive_person,
+        keyed=False,
+    ),
+    "people",
+)
+
+portfolios_router = crud_router(
+    Resource(
+        path="/portfolios",
+        read=PortfolioRead,
+        create=PortfolioCreate,
+        update=PortfolioUpdate,
+        filter=PortfolioFilter,
+        list_=portfolios.list_portfolios,
+        get=portfolios.get_portfolio,
+        create_=portfolios.create_portfolio,
+        update_=portfolios.update_portfolio,
+        archive=portfolios.archive_portfolio,
+    ),
+    "portfolios",
+)
+
+projects_router = crud_router(
+    Resource(
+        path="/projects",
+        read=ProjectRead,
+        create=ProjectCreate,
+        update=ProjectUpdate,
+        filter=ProjectFilter,
+        list_=projects.list_projects,
+        get=projects.get_project,
+        create_=projects.create_project,
+        update_=projects.update_project,
+        archive=projects.archive_project,
+    ),
+    "projects",
+)
+
+
+PortfolioProjectsQuery = list_query_model(ProjectFilter)
+
+
+@portfolios_router.get(
+    "/{id}/projects",
+    response_model=present.ListOf[ProjectRead],
+    responses=problems(304, 404),
+    name="list_portfolio_projects",
+    summary="List a portfolio's projects",
+)
+async def list_portfolio_projects(
+    request: Request,
+    ctx: Ctx,
+    id: str,
+    query: Annotated[PortfolioProjectsQuery, Query()],  # type: ignore[valid-type]
+) -> Response:
+    portfolio = await portfolios.get_portfolio(ctx, ref_or_422(id))
+    filters, params, fmt = split(query, ProjectFilter)
+    filters = filters.model_copy(update={"portfolio_id": portfolio.id})
+    return present.page(
+        request, ProjectRead, await projects.list_projects(ctx, filters, params), fmt
+    )
+
+
+router = APIRouter()
+for sub in (people_router, portfolios_router, projects_router):
+    router.include_router(sub)

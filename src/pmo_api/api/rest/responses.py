@@ -1,0 +1,139 @@
+"""Presenting resources: ETags, conditional requests, lists as JSON or CSV, 201s."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Annotated, Any, Generic, TypeVar
+
+import orjson
+from fastapi import Header, Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from pmo_api.core.errors import PreconditionFailed
+from pmo_api.core.pagination import Page
+
+M = TypeVar("M", bound=BaseModel)
+
+JSON = "application/json"
+CSV = "text/csv"
+
+
+class Format(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+
+
+def etag_for_version(version: int) -> str:
+    return f'"{version}"'
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if header is None:
+        return False
+    candidates = {part.strip().removeprefix("W/") for part in header.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='The ETag (e.g. "3") the change is based on; mismatch: 412.'),
+    ] = None,
+) -> int | None:
+    """If-Match as the version a write expects (None: no precondition)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.split(",")[0].strip().removeprefix("W/").strip('"')
+    if not tag.isdigit() or len(tag) > 12:
+        raise PreconditionFailed(
+            code="version_mismatch",
+            detail=f"If-Match {if_match!r} matches no version of this resource.",
+        )
+    return int(tag)
+
+
+def dump(model: BaseModel) -> bytes:
+    return orjson.dumps(model.model_dump(mode="json"))
+
+
+def resource(
+    request: Request,
+    schema: type[M],
+    obj: Any,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    etag = etag_for_version(obj.version)
+    all_headers = {"ETag": etag, **(headers or {})}
+    if request.method == "GET" and _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=all_headers)
+    return Response(
+        content=dump(schema.model_validate(obj)),
+        status_code=status_code,
+        media_type=JSON,
+        headers=all_headers,
+    )
+
+
+def created(request: Request, schema: type[M], obj: Any, location: str) -> Response:
+    return resource(request, schema, obj, status_code=201, headers={"Location": location})
+
+
+def wants_csv(request: Request, fmt: Format | None) -> bool:
+    if fmt is not None:
+        return fmt is Format.CSV
+    accept = request.headers.get("accept", "")
+    return CSV in accept and JSON not in accept
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    if value is None:
+        return ""
+    return value
+
+
+def to_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(c)) for c in columns])
+    return buffer.getvalue().encode()
+
+
+def page(
+    request: Request, schema: type[M], result: Page[Any], fmt: Format | None = None
+) -> Response:
+    """A list page: ``{"items": [...], "next_cursor": ...}``, or CSV; ETag over the body."""
+    rows = [schema.model_validate(item).model_dump(mode="json") for item in result.items]
+    headers: dict[str, str] = {}
+    if result.next_cursor:
+        next_url = request.url.include_query_params(cursor=result.next_cursor)
+        headers["Link"] = f'<{next_url}>; rel="next"'
+        headers["X-Next-Cursor"] = result.next_cursor
+    if wants_csv(request, fmt):
+        body = to_csv(list(schema.model_fields), rows)
+        media_type = CSV + "; charset=utf-8"
+    else:
+        body = orjson.dumps({"items": rows, "next_cursor": result.next_cursor})
+        media_type = JSON
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers["ETag"] = etag
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(content=body, media_type=media_type, headers=headers)
+
+
+class ListOf(BaseModel, Generic[M]):
+    """A page of a list: the items and the cursor of the next page (null at the end)."""
+
+    items: list[M]
+    next_cursor: str | None

@@ -1,0 +1,116 @@
+"""create_app(): lifespan, middleware, and both doors (REST under /api/v1, GraphQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+
+from pmo_api import __version__
+from pmo_api.api.graphql.router import graphql_router
+from pmo_api.api.middleware import RequestMiddleware
+from pmo_api.api.rest import api_keys, audit_events, errors, operations, resources
+from pmo_api.api.rest.deps import reject_unknown_query
+from pmo_api.api.rest.problems import PROBLEM_MEDIA_TYPE
+from pmo_api.api.state import AppState
+from pmo_api.auth.service import ensure_bootstrap_key
+from pmo_api.core import pagination
+from pmo_api.db import migrate
+from pmo_api.db.engine import make_engine, make_read_sessionmaker, make_sessionmaker
+from pmo_api.db.instance import cursor_secret
+from pmo_api.db.transaction import unit_of_work
+from pmo_api.logs import configure_logging
+from pmo_api.settings import Settings, get_settings
+
+log = logging.getLogger("pmo_api")
+
+DESCRIPTION = """A headless Project Management Office service.
+
+Authenticate with `Authorization: Bearer <api key>`. Lists page with `limit` and an
+opaque `cursor`; writes honour `If-Match` and `Idempotency-Key`; every error is
+`application/problem+json` with a stable `code`.
+"""
+
+
+async def start(state: AppState) -> None:
+    settings = state.settings
+    if settings.migrate_on_start:
+        log.info("bringing the database schema to head")
+        await asyncio.to_thread(migrate.upgrade, settings.database_url)
+    async with unit_of_work(state.sessions) as session:
+        if settings.secret_key is not None:
+            pagination.configure(settings.secret_key.get_secret_value().encode())
+        else:
+            pagination.configure(await cursor_secret(session))
+        if settings.bootstrap_admin_key is not None:
+            await ensure_bootstrap_key(session, settings.bootstrap_admin_key.get_secret_value())
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    engine = make_engine(settings)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        read_sessions=make_read_sessionmaker(engine),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await start(state)
+        log.info("pmo-api ready", extra={"database": engine.dialect.name})
+        try:
+            yield
+        finally:
+            await engine.dispose()
+            log.info("pmo-api stopped")
+
+    app = FastAPI(
+        title="pmo-api",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        generate_unique_id_function=lambda route: route.name,
+        dependencies=[Depends(reject_unknown_query)],
+    )
+    app.state.pmo = state
+    errors.install(app)
+
+    v1 = APIRouter(prefix="/api/v1")
+    v1.include_router(api_keys.router)
+    v1.include_router(resources.router)
+    v1.include_router(audit_events.router)
+    app.include_router(v1)
+    app.include_router(operations.router)
+    app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)
+    app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    _document_problems_only_as_problem_json(app)
+    return app
+
+
+def _document_problems_only_as_problem_json(app: FastAPI) -> None:
+    """Error responses are documented as application/problem+json only."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for response in operation.get("responses", {}).values():
+                    content = response.get("content", {})
+                    if PROBLEM_MEDIA_TYPE in content:
+                        content.pop("application/json", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,25 @@
+"""Every table, imported once so Alembic and the tests see the whole schema."""
+
+from __future__ import annotations
+
+from pmo_api.auth.models import ApiKey
+from pmo_api.db.base import Base
+from pmo_api.db.instance import InstanceSetting
+from pmo_api.events.models import AuditEvent
+from pmo_api.idempotency.models import IdempotencyRecord
+from pmo_api.people.models import Person
+from pmo_api.portfolios.models import Portfolio
+from pmo_api.projects.models import Project
+
+metadata = Base.metadata
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "IdempotencyRecord",
+    "InstanceSetting",
+    "Person",
+    "Portfolio",
+    "Project",
+    "metadata",
+]

@@ -1,0 +1,79 @@
+"""Steps every versioned, archivable record's service shares: version checks,
+patch application with its changed fields, and archiving."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, Select, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from pmo_api.core.context import ServiceContext
+from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput, version_mismatch
+from pmo_api.core.schemas import ListFilter
+from pmo_api.events.types import changed_fields, jsonable, snapshot
+
+
+class Versioned(Protocol):
+    version: int
+
+
+def check_version(entity: str, obj: Versioned, expected: int | None) -> None:
+    """``expected`` comes from If-Match or ``expectedVersion``; None means "any"."""
+    if expected is not None and obj.version != expected:
+        raise version_mismatch(entity, expected, obj.version)
+
+
+def apply_changes(ctx: ServiceContext, obj: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Set the sent fields; return the audit changes (empty when nothing really changed).
+
+    Only a real change bumps ``updated_at`` (and, at flush, ``version``), so ETags
+    change exactly when the representation does.
+    """
+    before = snapshot(obj, values.keys())
+    after = {name: jsonable(value) for name, value in values.items()}
+    changes = changed_fields(before, after)
+    for name in changes:
+        setattr(obj, name, values[name])
+    if changes:
+        obj.updated_at = ctx.now
+    return changes
+
+
+def archive_record(ctx: ServiceContext, entity: str, obj: Any) -> dict[str, Any]:
+    if obj.archived_at is not None:
+        raise Conflict(code="already_archived", detail=f"The {entity} is already archived.")
+    obj.archived_at = ctx.now
+    obj.updated_at = ctx.now
+    return {"archived_at": {"before": None, "after": ctx.now.isoformat()}}
+
+
+def common_filters(stmt: Select[Any], model: Any, filters: ListFilter) -> Select[Any]:
+    if not filters.include_archived:
+        stmt = stmt.where(model.archived_at.is_(None))
+    if filters.updated_since is not None:
+        stmt = stmt.where(model.updated_at >= filters.updated_since)
+    return stmt
+
+
+def text_search(q: str, columns: Iterable[InstrumentedAttribute[Any]]) -> ColumnElement[bool]:
+    return or_(*(column.icontains(q, autoescape=True) for column in columns))
+
+
+async def require_reference(
+    session: AsyncSession, model: Any, ref_id: uuid.UUID | None, field: str, entity: str
+) -> Any:
+    """A referenced record in a write body must exist and not be archived (else 422)."""
+    if ref_id is None:
+        return None
+    obj = await session.get(model, ref_id)
+    if obj is None or getattr(obj, "archived_at", None) is not None:
+        raise InvalidInput(
+            code=f"{entity}_not_found",
+            detail=f"{field}: no active {entity} {ref_id} exists.",
+            errors=[ErrorDetail(("body", field), f"unknown or archived {entity}", "value_error")],
+        )
+    return obj

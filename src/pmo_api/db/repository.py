@@ -1,0 +1,114 @@
+"""Shared query machinery: keyset pages and unique-key conflicts."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from pmo_api.core.errors import Conflict
+from pmo_api.core.pagination import (
+    ListParams,
+    Page,
+    PageRequest,
+    encode_cursor,
+    page_request,
+    parse_sort,
+)
+
+T = TypeVar("T")
+
+
+async def keyset_page(
+    session: AsyncSession,
+    stmt: Select[tuple[T]],
+    *,
+    columns: Mapping[str, InstrumentedAttribute[Any]],
+    id_column: InstrumentedAttribute[Any],
+    request: PageRequest,
+) -> Page[T]:
+    """One page on the total order (sort key, id), never OFFSET.
+
+    The next page starts strictly after the last row's (value, id), so a walk never
+    skips or repeats a row that stayed unchanged, whatever is written meanwhile.
+    """
+    sort_col = columns[request.sort.field]
+    desc = request.sort.descending
+    if request.after is not None:
+        value, last_id = request.after.value, request.after.id
+        beyond = sort_col < value if desc else sort_col > value
+        tie = id_column < last_id if desc else id_column > last_id
+        stmt = stmt.where(or_(beyond, and_(sort_col == value, tie)))
+    order = (sort_col.desc(), id_column.desc()) if desc else (sort_col.asc(), id_column.asc())
+    stmt = stmt.order_by(*order).limit(request.limit + 1)
+    rows: Sequence[T] = (await session.scalars(stmt)).all()
+    items = list(rows[: request.limit])
+    next_cursor = None
+    if len(rows) > request.limit:
+        last = items[-1]
+        next_cursor = encode_cursor(
+            request.fingerprint,
+            getattr(last, request.sort.field),
+            last.id,  # type: ignore[attr-defined]
+        )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def flush_unique(session: AsyncSession, entity: str, field: str) -> None:
+    """Flush, turning a unique-constraint race into a 409 with a stable code."""
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        if _is_unique_violation(error):
+            raise Conflict(
+                code="duplicate_key",
+                detail=f"Another {entity} already has this {field}.",
+                extra={"field": field},
+            ) from None
+        raise
+
+
+def _is_unique_violation(error: IntegrityError) -> bool:
+    text = str(error.orig).lower()
+    return "unique" in text or "duplicate key" in text
+
+
+def _decoder(column: InstrumentedAttribute[Any]) -> Callable[[Any], Any]:
+    python_type = column.type.python_type
+    if python_type is datetime:
+        return lambda raw: datetime.fromisoformat(raw)
+    if python_type is date:
+        return lambda raw: date.fromisoformat(raw)
+    if python_type is Decimal:
+        return lambda raw: Decimal(raw)
+    if python_type is uuid.UUID:
+        return lambda raw: uuid.UUID(raw)
+    if isinstance(python_type, type) and issubclass(python_type, enum.Enum):
+        return lambda raw: python_type(raw)
+    return lambda raw: python_type(raw)
+
+
+def build_page_request(
+    params: ListParams,
+    *,
+    columns: Mapping[str, InstrumentedAttribute[Any]],
+    default_sort: str,
+    filters: Mapping[str, Any],
+) -> PageRequest:
+    """Validate sort and cursor against a list's sortable columns and its filters."""
+    sort = parse_sort(params.sort, list(columns), default_sort)
+    return page_request(
+        limit=params.limit,
+        cursor=params.cursor,
+        sort=sort,
+        filters=filters,
+        decode_value=_decoder(columns[sort.field]),
+    )

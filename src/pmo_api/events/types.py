@@ -1,0 +1,71 @@
+"""Typed events: what happened, to which entity, and which fields changed how."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+
+class EventType(enum.StrEnum):
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
+    PERSON_CREATED = "person.created"
+    PERSON_UPDATED = "person.updated"
+    PERSON_ARCHIVED = "person.archived"
+    PORTFOLIO_CREATED = "portfolio.created"
+    PORTFOLIO_UPDATED = "portfolio.updated"
+    PORTFOLIO_ARCHIVED = "portfolio.archived"
+    PROJECT_CREATED = "project.created"
+    PROJECT_UPDATED = "project.updated"
+    PROJECT_ARCHIVED = "project.archived"
+
+    @property
+    def entity_type(self) -> str:
+        return self.value.split(".", 1)[0]
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-safe, exact rendering of a field value for the audit trail."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(obj: object, fields: Iterable[str]) -> dict[str, Any]:
+    return {name: jsonable(getattr(obj, name)) for name in fields}
+
+
+def changed_fields(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    return {
+        name: {"before": before.get(name), "after": value}
+        for name, value in after.items()
+        if before.get(name) != value
+    }
+
+
+@dataclass(frozen=True)
+class Event:
+    type: EventType
+    entity_id: uuid.UUID
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def created(cls, type_: EventType, entity_id: uuid.UUID, after: Mapping[str, Any]) -> Event:
+        return cls(type_, entity_id, changed_fields({}, {k: jsonable(v) for k, v in after.items()}))

@@ -1,0 +1,81 @@
+"""People: the directory of managers, sponsors, owners and team members."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from pmo_api.core.context import ServiceContext
+from pmo_api.core.errors import Forbidden, not_found
+from pmo_api.core.pagination import ListParams, Page
+from pmo_api.db.records import apply_changes, archive_record, check_version
+from pmo_api.db.repository import build_page_request, flush_unique
+from pmo_api.events.service import record
+from pmo_api.events.types import Event, EventType
+from pmo_api.people import access
+from pmo_api.people.models import Person
+from pmo_api.people.repository import SORTABLE, PersonRepository
+from pmo_api.people.schemas import PersonCreate, PersonFilter, PersonUpdate
+
+ENTITY = "person"
+
+
+def _refuse_unless_editor(ctx: ServiceContext) -> None:
+    if not access.can_edit(ctx.principal):
+        raise Forbidden(code="role_forbidden", detail="Only pmo and admin keys change people.")
+
+
+async def get_person(ctx: ServiceContext, person_id: uuid.UUID) -> Person:
+    person = await PersonRepository(ctx.session).get(person_id, ctx.principal)
+    if person is None:
+        raise not_found(ENTITY, person_id)
+    return person
+
+
+async def get_people(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Person]:
+    """Batch read for DataLoaders: the same visibility as a single read."""
+    return await PersonRepository(ctx.session).get_many(ids, ctx.principal)
+
+
+async def list_people(
+    ctx: ServiceContext, filters: PersonFilter, params: ListParams
+) -> Page[Person]:
+    page = build_page_request(
+        params, columns=SORTABLE, default_sort="name", filters=filters.model_dump()
+    )
+    return await PersonRepository(ctx.session).list(ctx.principal, filters, page)
+
+
+async def create_person(ctx: ServiceContext, data: PersonCreate) -> Person:
+    _refuse_unless_editor(ctx)
+    values = data.model_dump()
+    person = Person(**values, created_at=ctx.now, updated_at=ctx.now)
+    ctx.session.add(person)
+    await flush_unique(ctx.session, ENTITY, "email")
+    await record(ctx, Event.created(EventType.PERSON_CREATED, person.id, values))
+    return person
+
+
+async def update_person(
+    ctx: ServiceContext, person_id: uuid.UUID, patch: PersonUpdate, expected_version: int | None
+) -> Person:
+    person = await get_person(ctx, person_id)
+    _refuse_unless_editor(ctx)
+    check_version(ENTITY, person, expected_version)
+    changes = apply_changes(ctx, person, patch.changes())
+    if changes:
+        await flush_unique(ctx.session, ENTITY, "email")
+        await record(ctx, Event(EventType.PERSON_UPDATED, person.id, changes))
+    return person
+
+
+async def archive_person(
+    ctx: ServiceContext, person_id: uuid.UUID, expected_version: int | None
+) -> Person:
+    person = await get_person(ctx, person_id)
+    _refuse_unless_editor(ctx)
+    check_version(ENTITY, person, expected_version)
+    changes = archive_record(ctx, ENTITY, person)
+    await ctx.session.flush()
+    await record(ctx, Event(EventType.PERSON_ARCHIVED, person.id, changes))
+    return person

@@ -1,0 +1,118 @@
+"""Portfolios and programs: a tree (cycles refused) that projects belong to."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from pmo_api.core.context import ServiceContext
+from pmo_api.core.errors import Conflict, ErrorDetail, Forbidden, InvalidInput, not_found
+from pmo_api.core.pagination import ListParams, Page
+from pmo_api.db.records import apply_changes, archive_record, check_version, require_reference
+from pmo_api.db.repository import build_page_request, flush_unique
+from pmo_api.events.service import record
+from pmo_api.events.types import Event, EventType
+from pmo_api.people.models import Person
+from pmo_api.portfolios import access
+from pmo_api.portfolios.models import Portfolio
+from pmo_api.portfolios.repository import SORTABLE, PortfolioRepository
+from pmo_api.portfolios.schemas import PortfolioCreate, PortfolioFilter, PortfolioUpdate
+from pmo_api.projects.models import Project
+
+ENTITY = "portfolio"
+
+
+def _refuse_unless_editor(ctx: ServiceContext) -> None:
+    if not access.can_edit(ctx.principal):
+        raise Forbidden(code="role_forbidden", detail="Only pmo and admin keys change portfolios.")
+
+
+async def get_portfolio(ctx: ServiceContext, ref: uuid.UUID | str) -> Portfolio:
+    portfolio = await PortfolioRepository(ctx.session).get(ref, ctx.principal)
+    if portfolio is None:
+        raise not_found(ENTITY, ref)
+    return portfolio
+
+
+async def get_portfolios(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Portfolio]:
+    return await PortfolioRepository(ctx.session).get_many(ids, ctx.principal)
+
+
+async def list_portfolios(
+    ctx: ServiceContext, filters: PortfolioFilter, params: ListParams
+) -> Page[Portfolio]:
+    page = build_page_request(
+        params, columns=SORTABLE, default_sort="key", filters=filters.model_dump()
+    )
+    return await PortfolioRepository(ctx.session).list(ctx.principal, filters, page)
+
+
+async def _check_references(
+    ctx: ServiceContext, owner_id: uuid.UUID | None, parent_id: uuid.UUID | None
+) -> None:
+    await require_reference(ctx.session, Person, owner_id, "owner_id", "person")
+    await require_reference(ctx.session, Portfolio, parent_id, "parent_id", "portfolio")
+
+
+async def create_portfolio(ctx: ServiceContext, data: PortfolioCreate) -> Portfolio:
+    _refuse_unless_editor(ctx)
+    await _check_references(ctx, data.owner_id, data.parent_id)
+    values = data.model_dump()
+    portfolio = Portfolio(**values, created_at=ctx.now, updated_at=ctx.now)
+    ctx.session.add(portfolio)
+    await flush_unique(ctx.session, ENTITY, "key")
+    await record(ctx, Event.created(EventType.PORTFOLIO_CREATED, portfolio.id, values))
+    return portfolio
+
+
+async def update_portfolio(
+    ctx: ServiceContext,
+    ref: uuid.UUID | str,
+    patch: PortfolioUpdate,
+    expected_version: int | None,
+) -> Portfolio:
+    portfolio = await get_portfolio(ctx, ref)
+    _refuse_unless_editor(ctx)
+    check_version(ENTITY, portfolio, expected_version)
+    values = patch.changes()
+    await _check_references(ctx, values.get("owner_id"), values.get("parent_id"))
+    new_parent = values.get("parent_id")
+    if new_parent is not None:
+        ancestors = await PortfolioRepository(ctx.session).ancestor_ids(new_parent)
+        if portfolio.id in ancestors:
+            raise InvalidInput(
+                code="portfolio_cycle",
+                detail="A portfolio cannot be nested inside itself or one of its descendants.",
+                errors=[ErrorDetail(("body", "parent_id"), "would create a cycle", "value_error")],
+            )
+    changes = apply_changes(ctx, portfolio, values)
+    if changes:
+        await flush_unique(ctx.session, ENTITY, "key")
+        await record(ctx, Event(EventType.PORTFOLIO_UPDATED, portfolio.id, changes))
+    return portfolio
+
+
+async def archive_portfolio(
+    ctx: ServiceContext, ref: uuid.UUID | str, expected_version: int | None
+) -> Portfolio:
+    portfolio = await get_portfolio(ctx, ref)
+    _refuse_unless_editor(ctx)
+    check_version(ENTITY, portfolio, expected_version)
+    live_project = await ctx.session.scalar(
+        select(Project.id)
+        .where(Project.portfolio_id == portfolio.id, Project.archived_at.is_(None))
+        .limit(1)
+    )
+    if live_project is not None or await PortfolioRepository(ctx.session).has_live_children(
+        portfolio.id
+    ):
+        raise Conflict(
+            code="portfolio_not_empty",
+            detail="Archive or move the portfolio's projects and sub-portfolios first.",
+        )
+    changes = archive_record(ctx, ENTITY, portfolio)
+    await ctx.session.flush()
+    await record(ctx, Event(EventType.PORTFOLIO_ARCHIVED, portfolio.id, changes))
+    return portfolio

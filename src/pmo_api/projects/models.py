@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pmo_api.db.base import Archivable, Base, Entity, JSONDocument
+
+
+class ProjectStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    ON_HOLD = "on_hold"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Health(enum.StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Project(Entity, Archivable, Base):
+    __tablename__ = "projects"
+    __table_args__ = (
+        CheckConstraint("percent_complete BETWEEN 0 AND 100", name="percent_complete_range"),
+        CheckConstraint("priority_score BETWEEN 0 AND 100", name="priority_score_range"),
+        # The portfolio list's filter and default sort, served by one index scan.
+        Index("ix_projects_portfolio_id_key", "portfolio_id", "key"),
+    )
+
+    key: Mapped[str] = mapped_column(String(20), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    portfolio_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portfolios.id"), nullable=False)
+    manager_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("people.id"), nullable=True, index=True
+    )
+    sponsor_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("people.id"), nullable=True, index=True
+    )
+    methodology: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    phase: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    status: Mapped[ProjectStatus] = mapped_column(
+        _enum(ProjectStatus, "project_status"), nullable=False, index=True
+    )
+    health: Mapped[Health] = mapped_column(_enum(Health, "health"), nullable=False, index=True)
+    priority_score: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    planned_budget: Mapped[Decimal] = mapped_column(nullable=False)
+    actual_cost: Mapped[Decimal] = mapped_column(nullable=False)
+    planned_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    planned_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    actual_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    actual_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    percent_complete: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+
+    __mapper_args__ = {"version_id_col": Entity.version}

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pmo_api.core.context import Principal
+from pmo_api.core.pagination import Page, PageRequest
+from pmo_api.db.records import common_filters, text_search
+from pmo_api.db.repository import keyset_page
+from pmo_api.portfolios.repository import PortfolioRepository
+from pmo_api.projects.models import Project
+from pmo_api.projects.schemas import ProjectFilter
+
+SORTABLE = {
+    "key": Project.key,
+    "name": Project.name,
+    "created_at": Project.created_at,
+    "updated_at": Project.updated_at,
+    "priority_score": Project.priority_score,
+    "percent_complete": Project.percent_complete,
+    "planned_budget": Project.planned_budget,
+    "status": Project.status,
+    "health": Project.health,
+}
+
+
+class ProjectRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @staticmethod
+    def visible_to(principal: Principal) -> Select[tuple[Project]]:
+        # Every role reads every project (executives and the PMO watch the whole
+        # portfolio); object rules restrict writes, see access.py.
+        return select(Project)
+
+    async def get(self, ref: uuid.UUID | str, principal: Principal) -> Project | None:
+        column = Project.id if isinstance(ref, uuid.UUID) else Project.key
+        return await self.session.scalar(self.visible_to(principal).where(column == ref))
+
+    async def get_many(self, ids: Sequence[uuid.UUID], principal: Principal) -> list[Project]:
+        if not ids:
+            return []
+        stmt = self.visible_to(principal).where(Project.id.in_(set(ids)))
+        return list((await self.session.scalars(stmt)).all())
+
+    async def list(
+        self, principal: Principal, filters: ProjectFilter, page: PageRequest
+    ) -> Page[Project]:
+        stmt = common_filters(self.visible_to(principal), Project, filters)
+        if filters.q:
+            stmt = stmt.where(
+                text_search(filters.q, (Project.key, Project.name, Project.description))
+            )
+        if filters.portfolio_id:
+            if filters.include_sub_portfolios:
+                tree = PortfolioRepository(self.session).descendant_ids(filters.portfolio_id)
+                stmt = stmt.where(Project.portfolio_id.in_(tree))
+            else:
+                stmt = stmt.where(Project.portfolio_id == filters.portfolio_id)
+        if filters.manager_id:
+            stmt = stmt.where(Project.manager_id == filters.manager_id)
+        if filters.sponsor_id:
+            stmt = stmt.where(Project.sponsor_id == filters.sponsor_id)
+        if filters.status:
+            stmt = stmt.where(Project.status.in_(filters.status))
+        if filters.health:
+            stmt = stmt.where(Project.health.in_(filters.health))
+        if filters.phase:
+            stmt = stmt.where(Project.phase == filters.phase)
+        if filters.methodology:
+            stmt = stmt.where(Project.methodology == filters.methodology)
+        return await keyset_page(
+            self.session, stmt, columns=SORTABLE, id_column=Project.id, request=page
+        )

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, ClassVar, Self
+
+from pydantic import Field, StringConstraints, model_validator
+
+from pmo_api.core.schemas import Input, Key, ListFilter, Money, Name, Patch, Read, Text
+from pmo_api.projects.models import Health, ProjectStatus
+
+AttributeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+AttributeValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
+Attributes = Annotated[
+    dict[AttributeName, AttributeValue],
+    Field(max_length=50, description="Custom fields: snake_case names, scalar values."),
+]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Percent = Annotated[int, Field(ge=0, le=100)]
+
+
+def _check_order(start: date | None, end: date | None, what: str) -> None:
+    if start is not None and end is not None and end < start:
+        raise ValueError(f"{what}_end is before {what}_start")
+
+
+class ProjectCreate(Input):
+    key: Key
+    name: Name
+    description: Text | None = None
+    portfolio_id: uuid.UUID
+    manager_id: uuid.UUID | None = None
+    sponsor_id: uuid.UUID | None = None
+    methodology: Label | None = None
+    phase: Label | None = None
+    status: ProjectStatus = ProjectStatus.PROPOSED
+    health: Health = Health.GREEN
+    priority_score: Percent = 0
+    planned_budget: Money = Decimal("0.00")
+    planned_start: date | None = None
+    planned_end: date | None = None
+    actual_start: date | None = None
+    actual_end: date | None = None
+    percent_complete: Percent = 0
+    attributes: Attributes = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        _check_order(self.planned_start, self.planned_end, "planned")
+        _check_order(self.actual_start, self.actual_end, "actual")
+        return self
+
+
+class ProjectUpdate(Patch):
+    non_nullable: ClassVar[frozenset[str]] = frozenset(
+        {
+            "key",
+            "name",
+            "portfolio_id",
+            "status",
+            "health",
+            "priority_score",
+            "planned_budget",
+            "percent_complete",
+            "attributes",
+        }
+    )
+
+    key: Key | None = None
+    name: Name | None = None
+    description: Text | None = None
+    portfolio_id: uuid.UUID | None = None
+    manager_id: uuid.UUID | None = None
+    sponsor_id: uuid.UUID | None = None
+    methodology: Label | None = None
+    phase: Label | None = None
+    status: ProjectStatus | None = None
+    health: Health | None = None
+    priority_score: Percent | None = None
+    planned_budget: Money | None = None
+    planned_start: date | None = None
+    planned_end: date | None = None
+    actual_start: date | None = None
+    actual_end: date | None = None
+    percent_complete: Percent | None = None
+    attributes: Attributes | None = None
+
+
+class ProjectRead(Read):
+    id: uuid.UUID
+    key: str
+    name: str
+    description: str | None
+    portfolio_id: uuid.UUID
+    manager_id: uuid.UUID | None
+    sponsor_id: uuid.UUID | None
+    methodology: str | None
+    phase: str | None
+    status: ProjectStatus
+    health: Health
+    priority_score: int
+    planned_budget: Money
+    actual_cost: Money
+    planned_start: date | None
+    planned_end: date | None
+    actual_start: date | None
+    actual_end: date | None
+    percent_complete: int
+    attributes: dict[str, AttributeValue]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+
+class ProjectFilter(ListFilter):
+    q: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, description="Text search in key, name and description."
+    )
+    portfolio_id: uuid.UUID | None = None
+    include_sub_portfolios: bool = Field(
+        default=False, description="With portfolio_id: also projects of nested portfolios."
+    )
+    manager_id: uuid.UUID | None = None
+    sponsor_id: uuid.UUID | None = None
+    status: list[ProjectStatus] | None = Field(default=None, max_length=5)
+    health: list[Health] | None = Field(default=None, max_length=3)
+    phase: Label | None = None
+    methodology: Label | None = None

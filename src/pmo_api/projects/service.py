@@ -1,0 +1,121 @@
+"""Projects: the records every PMO capability reads and enforces standards on."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+
+from pmo_api.core.context import ServiceContext
+from pmo_api.core.errors import ErrorDetail, Forbidden, InvalidInput, not_found
+from pmo_api.core.pagination import ListParams, Page
+from pmo_api.db.records import apply_changes, archive_record, check_version, require_reference
+from pmo_api.db.repository import build_page_request, flush_unique
+from pmo_api.events.service import record
+from pmo_api.events.types import Event, EventType
+from pmo_api.people.models import Person
+from pmo_api.portfolios.models import Portfolio
+from pmo_api.projects import access
+from pmo_api.projects.models import Project
+from pmo_api.projects.repository import SORTABLE, ProjectRepository
+from pmo_api.projects.schemas import ProjectCreate, ProjectFilter, ProjectUpdate
+
+ENTITY = "project"
+
+
+async def get_project(ctx: ServiceContext, ref: uuid.UUID | str) -> Project:
+    project = await ProjectRepository(ctx.session).get(ref, ctx.principal)
+    if project is None:
+        raise not_found(ENTITY, ref)
+    return project
+
+
+async def get_projects(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Project]:
+    return await ProjectRepository(ctx.session).get_many(ids, ctx.principal)
+
+
+async def list_projects(
+    ctx: ServiceContext, filters: ProjectFilter, params: ListParams
+) -> Page[Project]:
+    page = build_page_request(
+        params, columns=SORTABLE, default_sort="key", filters=filters.model_dump()
+    )
+    return await ProjectRepository(ctx.session).list(ctx.principal, filters, page)
+
+
+async def _check_references(ctx: ServiceContext, values: dict[str, object]) -> None:
+    refs = (
+        ("portfolio_id", Portfolio, "portfolio"),
+        ("manager_id", Person, "person"),
+        ("sponsor_id", Person, "person"),
+    )
+    for field, model, entity in refs:
+        if values.get(field) is not None:
+            await require_reference(ctx.session, model, values[field], field, entity)  # type: ignore[arg-type]
+
+
+def _check_dates(project: Project) -> None:
+    for what in ("planned", "actual"):
+        start, end = getattr(project, f"{what}_start"), getattr(project, f"{what}_end")
+        if start is not None and end is not None and end < start:
+            raise InvalidInput(
+                code="dates_out_of_order",
+                detail=f"{what}_end ({end}) is before {what}_start ({start}).",
+                errors=[ErrorDetail(("body", f"{what}_end"), "before the start", "value_error")],
+            )
+
+
+async def create_project(ctx: ServiceContext, data: ProjectCreate) -> Project:
+    if not access.can_create(ctx.principal, data.manager_id):
+        raise Forbidden(
+            code="project_forbidden",
+            detail="Managers create only projects they manage (manager_id = their person id).",
+        )
+    values = data.model_dump()
+    await _check_references(ctx, values)
+    project = Project(**values, actual_cost=Decimal("0.00"), created_at=ctx.now, updated_at=ctx.now)
+    ctx.session.add(project)
+    await flush_unique(ctx.session, ENTITY, "key")
+    await record(ctx, Event.created(EventType.PROJECT_CREATED, project.id, values))
+    return project
+
+
+async def update_project(
+    ctx: ServiceContext, ref: uuid.UUID | str, patch: ProjectUpdate, expected_version: int | None
+) -> Project:
+    project = await get_project(ctx, ref)
+    if not access.can_edit(ctx.principal, project):
+        raise Forbidden(code="project_forbidden", detail="Managers change only their own projects.")
+    check_version(ENTITY, project, expected_version)
+    values = patch.changes()
+    if (
+        "manager_id" in values
+        and values["manager_id"] != project.manager_id
+        and not access.can_reassign_manager(ctx.principal)
+    ):
+        raise Forbidden(
+            code="manager_reassign_forbidden",
+            detail="Only pmo and admin keys hand a project to another manager.",
+        )
+    await _check_references(ctx, values)
+    changes = apply_changes(ctx, project, values)
+    _check_dates(project)
+    if changes:
+        await flush_unique(ctx.session, ENTITY, "key")
+        await record(ctx, Event(EventType.PROJECT_UPDATED, project.id, changes))
+    return project
+
+
+async def archive_project(
+    ctx: ServiceContext, ref: uuid.UUID | str, expected_version: int | None
+) -> Project:
+    project = await get_project(ctx, ref)
+    if not access.can_archive(ctx.principal, project):
+        raise Forbidden(
+            code="project_forbidden", detail="Only pmo and admin keys archive projects."
+        )
+    check_version(ENTITY, project, expected_version)
+    changes = archive_record(ctx, ENTITY, project)
+    await ctx.session.flush()
+    await record(ctx, Event(EventType.PROJECT_ARCHIVED, project.id, changes))
+    return project
