@@ -21,7 +21,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from pmo_api.app import create_app
 from pmo_api.db import migrate
@@ -129,6 +129,23 @@ class Api:
             yield self.counter
         finally:
             self.counter.active = False
+
+    async def table_counts(self) -> dict[str, int]:
+        """Row counts of every table a write can touch: proof that nothing was written."""
+        tables = (
+            "people",
+            "portfolios",
+            "projects",
+            "audit_events",
+            "api_keys",
+            "idempotency_records",
+        )
+        counts = {}
+        async with self.app.state.pmo.engine.connect() as connection:
+            for table in tables:
+                result = await connection.execute(text(f"SELECT count(*) FROM {table}"))
+                counts[table] = int(result.scalar_one())
+        return counts
 
     # Convenience creators used across tests
     async def make_person(self, **fields: Any) -> dict[str, Any]:

@@ -53,9 +53,15 @@ Email = Annotated[
     str, StringConstraints(max_length=254, strip_whitespace=True), AfterValidator(_lower_email)
 ]
 
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
+
+
 Money = Annotated[
     Decimal,
     Field(max_digits=14, decimal_places=2, ge=0, examples=[125000.0]),
+    AfterValidator(_cents),
     PlainSerializer(float, return_type=float, when_used="json"),
 ]
 """Money in the deployment's currency: a JSON number with at most 2 decimals, stored exactly."""

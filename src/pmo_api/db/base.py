@@ -27,6 +27,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -49,6 +53,10 @@ class Money(TypeDecorator[Decimal]):
 
     impl = Numeric(14, 2)
     cache_ok = True
+
+    @property
+    def python_type(self) -> type[Decimal]:
+        return Decimal
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
         if dialect.name == "sqlite":

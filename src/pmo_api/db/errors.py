@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 
-from pmo_api.core.errors import Conflict, Unavailable
+from pmo_api.core.errors import PreconditionFailed, Unavailable
 
 log = logging.getLogger("pmo_api.db")
 
@@ -48,9 +48,10 @@ def translate_db_errors() -> Iterator[None]:
     try:
         yield
     except StaleDataError:
-        raise Conflict(
-            code="concurrent_update",
-            detail="The record was changed by another request meanwhile; reload and retry.",
+        # Another transaction changed the row between our read and our write.
+        raise PreconditionFailed(
+            code="version_mismatch",
+            detail="The record was changed by another request meanwhile; reload it and retry.",
         ) from None
     except BaseException as error:
         if is_unavailable(error):

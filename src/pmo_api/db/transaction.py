@@ -33,13 +33,5 @@ async def unit_of_work(
 @asynccontextmanager
 async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
     """Run part of a unit of work so that a failure leaves nothing of it behind."""
-    nested = await session.begin_nested()
-    try:
+    async with session.begin_nested():
         yield
-    except BaseException:
-        if nested.is_active:
-            await nested.rollback()
-        raise
-    else:
-        if nested.is_active:
-            await nested.commit()

@@ -86,7 +86,6 @@ async def claim(
             await ctx.session.flush()
     except IntegrityError:
         # Another request with this key committed first (we waited on its row lock).
-        ctx.session.expunge(claim_row)
         winner = await _existing(ctx, key)
         if winner is None:
             raise Conflict(

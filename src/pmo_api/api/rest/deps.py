@@ -43,7 +43,8 @@ def _bearer_secret(request: Request) -> str:
     return secret.strip()
 
 
-async def _principal(session: AsyncSession, request: Request) -> Principal:
+async def authenticate_request(session: AsyncSession, request: Request) -> Principal:
+    """The caller of a request (both doors), or Unauthenticated."""
     secret = _bearer_secret(request)
     principal = await authenticate(session, secret)
     if principal is None:
@@ -58,7 +59,7 @@ async def service_context(request: Request) -> AsyncIterator[ServiceContext]:
     state = app_state(request)
     sessions = state.read_sessions if request.method in _SAFE_METHODS else state.sessions
     async with unit_of_work(sessions) as session:
-        principal = await _principal(session, request)
+        principal = await authenticate_request(session, request)
         yield ServiceContext(session=session, principal=principal, request_id=request_id(request))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -103,9 +105,35 @@ async def http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else title
     if exc.status_code == 404:
         detail = f"No route {request.url.path}."
+    headers = dict(exc.headers or {})
     if exc.status_code == 405:
         detail = f"{request.method} is not allowed here."
-    return _problem(request, exc.status_code, code, title, detail, headers=dict(exc.headers or {}))
+        allowed = allowed_methods(request.app, request.url.path)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    return _problem(request, exc.status_code, code, title, detail, headers=headers)
+
+
+_method_table: dict[int, list[tuple[re.Pattern[str], set[str]]]] = {}
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method any route serves on this path (the router reports only the first)."""
+    table = _method_table.get(id(app))
+    if table is None:
+        table = []
+        for template, operations in app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+            methods = {m.upper() for m in operations}
+            if "GET" in methods:
+                methods.add("HEAD")
+            table.append((re.compile(f"^{pattern}$"), methods))
+        _method_table[id(app)] = table
+    found: set[str] = set()
+    for pattern, methods in table:
+        if pattern.match(path):
+            found |= methods
+    return sorted(found)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:

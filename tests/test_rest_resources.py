@@ -1,0 +1,153 @@
+"""Resource rules of people, portfolios and projects, and the cost of a page in SQL."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.conftest import Api
+from tests.test_rest_conventions import assert_problem
+
+
+async def test_portfolios_nest_and_refuse_cycles(api: Api) -> None:
+    top = await api.make_portfolio()
+    mid = await api.make_portfolio(parent_id=top["id"])
+    leaf = await api.make_portfolio(parent_id=mid["id"])
+    before = await api.table_counts()
+    for parent in (leaf, mid):
+        cycle = await api.patch(f"/api/v1/portfolios/{top['id']}", json={"parent_id": parent["id"]})
+        assert_problem(cycle, 422, "portfolio_cycle")
+    itself = await api.patch(f"/api/v1/portfolios/{mid['key']}", json={"parent_id": mid["id"]})
+    assert_problem(itself, 422, "portfolio_cycle")
+    assert await api.table_counts() == before
+    # Moving a leaf elsewhere is fine; so is making it top-level again.
+    other = await api.make_portfolio()
+    moved = await api.patch(f"/api/v1/portfolios/{leaf['id']}", json={"parent_id": other["id"]})
+    assert moved.status_code == 200 and moved.json()["parent_id"] == other["id"]
+    root = await api.patch(f"/api/v1/portfolios/{leaf['id']}", json={"parent_id": None})
+    assert root.json()["parent_id"] is None
+    children = await api.get("/api/v1/portfolios", params={"parent_id": top["id"]})
+    assert [p["id"] for p in children.json()["items"]] == [mid["id"]]
+
+
+async def test_portfolio_projects_with_sub_portfolios(api: Api) -> None:
+    top = await api.make_portfolio()
+    sub = await api.make_portfolio(parent_id=top["id"])
+    direct = await api.make_project(top["id"])
+    nested = await api.make_project(sub["id"])
+    only_direct = await api.get(f"/api/v1/portfolios/{top['key']}/projects")
+    assert [p["id"] for p in only_direct.json()["items"]] == [direct["id"]]
+    everything = await api.get(
+        f"/api/v1/portfolios/{top['id']}/projects", params={"include_sub_portfolios": "true"}
+    )
+    assert sorted(p["id"] for p in everything.json()["items"]) == sorted(
+        [direct["id"], nested["id"]]
+    )
+    assert_problem(await api.get(f"/api/v1/portfolios/{uuid.uuid4()}/projects"), 404)
+
+
+async def test_portfolio_with_live_projects_cannot_be_archived(api: Api) -> None:
+    portfolio = await api.make_portfolio()
+    project = await api.make_project(portfolio["id"])
+    assert_problem(await api.delete(f"/api/v1/portfolios/{portfolio['id']}"), 409)
+    await api.delete(f"/api/v1/projects/{project['id']}")
+    archived = await api.delete(f"/api/v1/portfolios/{portfolio['id']}")
+    assert archived.status_code == 200
+    refused = await api.post(
+        "/api/v1/projects",
+        json={
+            "key": "ARCH-" + uuid.uuid4().hex[:6].upper(),
+            "name": "x",
+            "portfolio_id": portfolio["id"],
+        },
+    )
+    assert_problem(refused, 422, "portfolio_not_found")
+
+
+async def test_people_emails_are_normalised_and_filterable(api: Api) -> None:
+    person = await api.make_person(email=f"Ada.{uuid.uuid4().hex[:6]}@Example.COM", name="Ada")
+    assert person["email"] == person["email"].lower()
+    found = await api.get("/api/v1/people", params={"email": person["email"].upper()})
+    assert [p["id"] for p in found.json()["items"]] == [person["id"]]
+    updated = await api.patch(
+        f"/api/v1/people/{person['id']}",
+        json={"skills": [{"skill": "risk management", "level": 4}], "active": False},
+    )
+    assert updated.json()["skills"] == [{"skill": "risk management", "level": 4}]
+    inactive = await api.get("/api/v1/people", params={"active": "false", "q": "Ada"})
+    assert person["id"] in [p["id"] for p in inactive.json()["items"]]
+
+
+async def test_project_exposes_every_contract_field(api: Api) -> None:
+    sponsor = await api.make_person(name="Sponsor")
+    project = await api.make_project(
+        description="Replace the ERP",
+        manager_id=api.people["manager"]["id"],
+        sponsor_id=sponsor["id"],
+        methodology="hybrid",
+        phase="initiation",
+        status="active",
+        health="amber",
+        priority_score=80,
+        planned_budget=1_250_000.10,
+        planned_start="2027-01-04",
+        planned_end="2027-12-17",
+        actual_start="2027-01-11",
+        percent_complete=5,
+        attributes={"region": "emea", "capex": True},
+    )
+    assert project["planned_budget"] == 1_250_000.10
+    assert project["actual_cost"] == 0
+    assert project["attributes"] == {"region": "emea", "capex": True}
+    expected = {
+        "id",
+        "key",
+        "name",
+        "description",
+        "portfolio_id",
+        "manager_id",
+        "sponsor_id",
+        "methodology",
+        "phase",
+        "status",
+        "health",
+        "priority_score",
+        "planned_budget",
+        "actual_cost",
+        "planned_start",
+        "planned_end",
+        "actual_start",
+        "actual_end",
+        "percent_complete",
+        "attributes",
+        "version",
+        "created_at",
+        "updated_at",
+        "archived_at",
+    }
+    assert set(project) == expected
+
+
+async def test_project_list_costs_a_fixed_number_of_statements(api: Api) -> None:
+    portfolio = await api.make_portfolio()
+    for i in range(50):
+        await api.make_project(portfolio["id"], name=f"Counted {i}")
+    counts = {}
+    for limit in (10, 50):
+        with api.count_statements() as counter:
+            response = await api.get(
+                "/api/v1/projects", params={"portfolio_id": portfolio["id"], "limit": limit}
+            )
+        assert response.status_code == 200
+        assert len(response.json()["items"]) == limit
+        counts[limit] = counter.count
+    # Authenticate the key, then one keyset query (SQLite adds its BEGIN statement).
+    expected = 3 if api.backend == "sqlite" else 2
+    assert counts == {10: expected, 50: expected}, api.counter.statements
+
+
+async def test_single_project_read_costs_two_statements(api: Api) -> None:
+    project = await api.make_project()
+    with api.count_statements() as counter:
+        response = await api.get(f"/api/v1/projects/{project['key']}")
+    assert response.status_code == 200
+    assert counter.count == (3 if api.backend == "sqlite" else 2), counter.statements
