@@ -176,9 +176,15 @@ class Api:
         return dict(response.json())
 
 
-async def start_api(backend: str, tmp: Path, **settings: Any) -> tuple[Api, Any]:
+async def start_api(
+    backend: str, tmp: Path, rewrite_url: Any = None, **settings: Any
+) -> tuple[Api, Any]:
+    """A migrated database and a started app on it; ``rewrite_url`` lets a test route the
+    app's connections (e.g. through a proxy it controls)."""
     url, drop = await create_database(backend, tmp)
     await asyncio.to_thread(migrate.upgrade, url)
+    if rewrite_url is not None:
+        url = rewrite_url(url)
     app = create_app(
         Settings(
             database_url=url,

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pmo_api.api.rest.problems import problem_body, problem_response
+from pmo_api.db.errors import RETRY_AFTER_SECONDS, is_unavailable
 from pmo_api.logs import request_id_var
 
 log = logging.getLogger("pmo_api.access")
@@ -58,6 +59,7 @@ class RequestMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                status_holder["started"] = 1
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 headers.append((b"x-content-type-options", b"nosniff"))
@@ -76,6 +78,35 @@ class RequestMiddleware:
                 await self.app(scope, self._limited(receive), send_with_headers)
             except BodyTooLarge:
                 await self._too_large(scope, request_id)(scope, receive, send_with_headers)
+            except Exception as error:
+                # The last line of defence: masked, logged once (as JSON, with the
+                # request id), and never re-raised into the server's own logging.
+                if status_holder.get("started"):
+                    log.exception("error after the response started")
+                    return
+                if is_unavailable(error):
+                    response = problem_response(
+                        problem_body(
+                            status=503,
+                            code="database_unavailable",
+                            title="Service unavailable",
+                            detail="The database is unreachable or busy; retry shortly.",
+                            instance=path,
+                            request_id=request_id,
+                        ),
+                        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+                    )
+                else:
+                    log.exception("unhandled error", extra={"path": path})
+                    response = self._problem(
+                        scope,
+                        request_id,
+                        500,
+                        "internal_error",
+                        "Internal server error",
+                        "Something went wrong on our side; quote the request_id when reporting it.",
+                    )
+                await response(scope, receive, send_with_headers)
         finally:
             log.info(
                 "%s %s %s",

@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 async def keyset_page(
     session: AsyncSession,
-    stmt: Select[tuple[T]],
+    stmt: Select[T],
     *,
     columns: Mapping[str, InstrumentedAttribute[Any]],
     id_column: InstrumentedAttribute[Any],

@@ -26,7 +26,7 @@ class PersonRepository:
         self.session = session
 
     @staticmethod
-    def visible_to(principal: Principal) -> Select[tuple[Person]]:
+    def visible_to(principal: Principal) -> Select[Person]:
         # The directory of people is readable by every role.
         return select(Person)
 

@@ -26,13 +26,16 @@ class PortfolioRepository:
         self.session = session
 
     @staticmethod
-    def visible_to(principal: Principal) -> Select[tuple[Portfolio]]:
+    def visible_to(principal: Principal) -> Select[Portfolio]:
         # Every role reads the portfolio structure; writes are checked in access.py.
         return select(Portfolio)
 
     async def get(self, ref: uuid.UUID | str, principal: Principal) -> Portfolio | None:
         column = Portfolio.id if isinstance(ref, uuid.UUID) else Portfolio.key
-        return await self.session.scalar(self.visible_to(principal).where(column == ref))
+        found: Portfolio | None = await self.session.scalar(
+            self.visible_to(principal).where(column == ref)
+        )
+        return found
 
     async def get_many(self, ids: Sequence[uuid.UUID], principal: Principal) -> list[Portfolio]:
         if not ids:

@@ -32,14 +32,17 @@ class ProjectRepository:
         self.session = session
 
     @staticmethod
-    def visible_to(principal: Principal) -> Select[tuple[Project]]:
+    def visible_to(principal: Principal) -> Select[Project]:
         # Every role reads every project (executives and the PMO watch the whole
         # portfolio); object rules restrict writes, see access.py.
         return select(Project)
 
     async def get(self, ref: uuid.UUID | str, principal: Principal) -> Project | None:
         column = Project.id if isinstance(ref, uuid.UUID) else Project.key
-        return await self.session.scalar(self.visible_to(principal).where(column == ref))
+        found: Project | None = await self.session.scalar(
+            self.visible_to(principal).where(column == ref)
+        )
+        return found
 
     async def get_many(self, ids: Sequence[uuid.UUID], principal: Principal) -> list[Project]:
         if not ids:

@@ -60,8 +60,8 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
 
     @router.get(
         "",
-        response_model=present.ListOf[Read],
-        responses=problems(304),  # type: ignore[name-defined]
+        response_model=present.ListOf[Read],  # type: ignore[valid-type]
+        responses=problems(304),
         summary=f"List {tag}",
         name=f"list_{tag}",
     )
@@ -80,8 +80,8 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
     async def create(
         request: Request,
         ctx: Ctx,
-        body: Create,
-        key: IdempotencyKey = None,  # type: ignore[valid-type]
+        body: Create,  # type: ignore[valid-type]
+        key: IdempotencyKey = None,
     ) -> Response:
         async def produce() -> Response:
             obj = await res.create_(ctx, body)
@@ -110,8 +110,8 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
         request: Request,
         ctx: Ctx,
         id: str,
-        body: Update,
-        version: ExpectedVersion,  # type: ignore[valid-type]
+        body: Update,  # type: ignore[valid-type]
+        version: ExpectedVersion,
     ) -> Response:
         return present.resource(request, Read, await res.update_(ctx, ref(id), body, version))
 

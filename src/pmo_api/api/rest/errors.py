@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,7 +15,6 @@ from pmo_api.api.middleware import BodyTooLarge
 from pmo_api.api.rest.deps import request_id
 from pmo_api.api.rest.problems import problem_body, problem_response
 from pmo_api.core.errors import DomainError, Unauthenticated
-from pmo_api.db.errors import RETRY_AFTER_SECONDS, is_unavailable
 
 log = logging.getLogger("pmo_api.errors")
 
@@ -123,37 +121,17 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     if table is None:
         table = []
         for template, operations in app.openapi().get("paths", {}).items():
-            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+            regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
             methods = {m.upper() for m in operations}
             if "GET" in methods:
                 methods.add("HEAD")
-            table.append((re.compile(f"^{pattern}$"), methods))
+            table.append((re.compile(f"^{regex}$"), methods))
         _method_table[id(app)] = table
     found: set[str] = set()
     for pattern, methods in table:
         if pattern.match(path):
             found |= methods
     return sorted(found)
-
-
-async def unexpected_error(request: Request, exc: Exception) -> Response:
-    if is_unavailable(exc):
-        return _problem(
-            request,
-            503,
-            "database_unavailable",
-            "Service unavailable",
-            "The database is unreachable or busy; retry shortly.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
-    log.exception("unhandled error", extra={"path": request.url.path})
-    return _problem(
-        request,
-        500,
-        "internal_error",
-        "Internal server error",
-        "Something went wrong on our side; quote the request_id when reporting it.",
-    )
 
 
 async def body_too_large(request: Request, exc: Exception) -> Response:
@@ -171,4 +149,3 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(BodyTooLarge, body_too_large)
-    app.add_exception_handler(Exception, unexpected_error)

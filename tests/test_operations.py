@@ -1,0 +1,69 @@
+"""Operations: liveness, readiness, database outages answered with 503, masked 500s."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from pmo_api.projects.repository import ProjectRepository
+from tests.conftest import POSTGRES_URL, Api, start_api
+from tests.tcp_proxy import TcpProxy
+from tests.test_rest_conventions import assert_problem
+
+
+async def test_healthz_and_readyz(api: Api) -> None:
+    health = await api.http.get("/healthz")
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    ready = await api.http.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"status": "ready"}
+
+
+async def test_unexpected_errors_are_masked(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def explode(*_args: object) -> None:
+        raise RuntimeError("SELECT secret FROM internals")
+
+    monkeypatch.setattr(ProjectRepository, "get", explode)
+    response = await api.get("/api/v1/projects/ABC-1")
+    body = assert_problem(response, 500, "internal_error")
+    assert "secret" not in response.text and "RuntimeError" not in response.text
+    assert body["detail"].startswith("Something went wrong")
+
+
+async def test_postgresql_outage_is_503_and_recovers(tmp_path: Path) -> None:
+    """The network between the service and PostgreSQL is cut, then restored."""
+    target = urlsplit(POSTGRES_URL)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
+    await proxy.start()
+
+    def through_proxy(url: str) -> str:
+        parts = urlsplit(url)
+        netloc = f"{parts.username}@127.0.0.1:{proxy.port}"
+        return urlunsplit(parts._replace(netloc=netloc))
+
+    api, stop = await start_api("postgresql", tmp_path, rewrite_url=through_proxy)
+    try:
+        project = await api.make_project()
+        await proxy.cut()
+        started = time.monotonic()
+        ready = await api.http.get("/readyz")
+        assert_problem(ready, 503, "database_unavailable")
+        assert ready.headers["retry-after"]
+        assert time.monotonic() - started < 5
+        assert (await api.http.get("/healthz")).status_code == 200
+        read = await api.get(f"/api/v1/projects/{project['id']}")
+        assert_problem(read, 503, "database_unavailable")
+        assert read.headers["retry-after"]
+        write = await api.patch(f"/api/v1/projects/{project['id']}", json={"name": "During"})
+        assert_problem(write, 503, "database_unavailable")
+
+        await proxy.start()
+        assert (await api.http.get("/readyz")).status_code == 200
+        after = await api.patch(f"/api/v1/projects/{project['id']}", json={"name": "After"})
+        assert after.status_code == 200, after.text
+        assert after.json()["version"] == 2
+    finally:
+        await proxy.cut()
+        await stop()
