@@ -42,7 +42,7 @@ async def create_api_key(ctx: ServiceContext, data: ApiKeyCreate) -> tuple[ApiKe
         )
     if (
         data.person_id is not None
-        and await PersonRepository(ctx.session).get(data.person_id) is None
+        and await PersonRepository(ctx.session).get(data.person_id, ctx.principal) is None
     ):
         raise InvalidInput(
             code="person_not_found",

@@ -7,14 +7,15 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from pmo_api.core.errors import Conflict
+from pmo_api.core.context import Principal
+from pmo_api.core.errors import Conflict, not_found
 from pmo_api.core.pagination import (
     ListParams,
     Page,
@@ -112,3 +113,53 @@ def build_page_request(
         filters=filters,
         decode_value=_decoder(columns[sort.field]),
     )
+
+
+M = TypeVar("M")
+
+
+class Repository(Generic[M]):
+    """Reads of one record type, each starting from ``visible_to(principal)``.
+
+    Subclasses set ``model``, ``sortable`` and (for records with a human key)
+    ``keyed``; they override ``visible_to`` when a role sees less than everything.
+    """
+
+    model: type[M]
+    entity: str
+    sortable: Mapping[str, InstrumentedAttribute[Any]]
+    keyed: bool = False
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def visible_to(self, principal: Principal) -> Select[M]:
+        return select(self.model)
+
+    async def get(self, ref: uuid.UUID | str, principal: Principal) -> M | None:
+        """By id, or by human key for keyed records."""
+        model: Any = self.model
+        column = model.id if isinstance(ref, uuid.UUID) or not self.keyed else model.key
+        found: M | None = await self.session.scalar(self.visible_to(principal).where(column == ref))
+        return found
+
+    async def require(self, ref: uuid.UUID | str, principal: Principal) -> M:
+        """Like ``get``, but a record that does not exist or is not visible is a NotFound."""
+        found = await self.get(ref, principal)
+        if found is None:
+            raise not_found(self.entity, ref)
+        return found
+
+    async def get_many(self, ids: Sequence[uuid.UUID], principal: Principal) -> list[M]:
+        """Batch read (for DataLoaders): one statement, the same visibility as ``get``."""
+        if not ids:
+            return []
+        model: Any = self.model
+        stmt = self.visible_to(principal).where(model.id.in_(set(ids)))
+        return list((await self.session.scalars(stmt)).all())
+
+    async def page(self, stmt: Select[M], request: PageRequest) -> Page[M]:
+        model: Any = self.model
+        return await keyset_page(
+            self.session, stmt, columns=self.sortable, id_column=model.id, request=request
+        )

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.errors import Forbidden, not_found
+from pmo_api.core.errors import Forbidden
 from pmo_api.core.pagination import ListParams, Page
 from pmo_api.db.records import apply_changes, archive_record, check_version
 from pmo_api.db.repository import build_page_request, flush_unique
@@ -14,7 +14,7 @@ from pmo_api.events.service import record
 from pmo_api.events.types import Event, EventType
 from pmo_api.people import access
 from pmo_api.people.models import Person
-from pmo_api.people.repository import SORTABLE, PersonRepository
+from pmo_api.people.repository import PersonRepository
 from pmo_api.people.schemas import PersonCreate, PersonFilter, PersonUpdate
 
 ENTITY = "person"
@@ -26,10 +26,7 @@ def _refuse_unless_editor(ctx: ServiceContext) -> None:
 
 
 async def get_person(ctx: ServiceContext, person_id: uuid.UUID) -> Person:
-    person = await PersonRepository(ctx.session).get(person_id, ctx.principal)
-    if person is None:
-        raise not_found(ENTITY, person_id)
-    return person
+    return await PersonRepository(ctx.session).require(person_id, ctx.principal)
 
 
 async def get_people(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Person]:
@@ -41,7 +38,7 @@ async def list_people(
     ctx: ServiceContext, filters: PersonFilter, params: ListParams
 ) -> Page[Person]:
     page = build_page_request(
-        params, columns=SORTABLE, default_sort="name", filters=filters.model_dump()
+        params, columns=PersonRepository.sortable, default_sort="name", filters=filters.model_dump()
     )
     return await PersonRepository(ctx.session).list(ctx.principal, filters, page)
 

@@ -1,47 +1,29 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pmo_api.core.context import Principal
 from pmo_api.core.pagination import Page, PageRequest
 from pmo_api.db.records import common_filters, text_search
-from pmo_api.db.repository import keyset_page
+from pmo_api.db.repository import Repository
 from pmo_api.portfolios.models import Portfolio
 from pmo_api.portfolios.schemas import PortfolioFilter
 
-SORTABLE = {
-    "key": Portfolio.key,
-    "name": Portfolio.name,
-    "created_at": Portfolio.created_at,
-    "updated_at": Portfolio.updated_at,
-}
 
+class PortfolioRepository(Repository[Portfolio]):
+    """Every role reads the portfolio structure; writes are checked in access.py."""
 
-class PortfolioRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @staticmethod
-    def visible_to(principal: Principal) -> Select[Portfolio]:
-        # Every role reads the portfolio structure; writes are checked in access.py.
-        return select(Portfolio)
-
-    async def get(self, ref: uuid.UUID | str, principal: Principal) -> Portfolio | None:
-        column = Portfolio.id if isinstance(ref, uuid.UUID) else Portfolio.key
-        found: Portfolio | None = await self.session.scalar(
-            self.visible_to(principal).where(column == ref)
-        )
-        return found
-
-    async def get_many(self, ids: Sequence[uuid.UUID], principal: Principal) -> list[Portfolio]:
-        if not ids:
-            return []
-        stmt = self.visible_to(principal).where(Portfolio.id.in_(set(ids)))
-        return list((await self.session.scalars(stmt)).all())
+    entity = "portfolio"
+    model = Portfolio
+    keyed = True
+    sortable = {
+        "key": Portfolio.key,
+        "name": Portfolio.name,
+        "created_at": Portfolio.created_at,
+        "updated_at": Portfolio.updated_at,
+    }
 
     async def ancestor_ids(self, portfolio_id: uuid.UUID) -> set[uuid.UUID]:
         """The portfolio and every portfolio above it, in one recursive query."""
@@ -83,6 +65,4 @@ class PortfolioRepository:
             )
         if filters.owner_id:
             stmt = stmt.where(Portfolio.owner_id == filters.owner_id)
-        return await keyset_page(
-            self.session, stmt, columns=SORTABLE, id_column=Portfolio.id, request=page
-        )
+        return await self.page(stmt, page)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.errors import Conflict, ErrorDetail, Forbidden, InvalidInput, not_found
+from pmo_api.core.errors import Conflict, ErrorDetail, Forbidden, InvalidInput
 from pmo_api.core.pagination import ListParams, Page
 from pmo_api.db.records import apply_changes, archive_record, check_version, require_reference
 from pmo_api.db.repository import build_page_request, flush_unique
@@ -17,7 +17,7 @@ from pmo_api.events.types import Event, EventType
 from pmo_api.people.models import Person
 from pmo_api.portfolios import access
 from pmo_api.portfolios.models import Portfolio
-from pmo_api.portfolios.repository import SORTABLE, PortfolioRepository
+from pmo_api.portfolios.repository import PortfolioRepository
 from pmo_api.portfolios.schemas import PortfolioCreate, PortfolioFilter, PortfolioUpdate
 from pmo_api.projects.models import Project
 
@@ -30,10 +30,7 @@ def _refuse_unless_editor(ctx: ServiceContext) -> None:
 
 
 async def get_portfolio(ctx: ServiceContext, ref: uuid.UUID | str) -> Portfolio:
-    portfolio = await PortfolioRepository(ctx.session).get(ref, ctx.principal)
-    if portfolio is None:
-        raise not_found(ENTITY, ref)
-    return portfolio
+    return await PortfolioRepository(ctx.session).require(ref, ctx.principal)
 
 
 async def get_portfolios(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Portfolio]:
@@ -44,7 +41,10 @@ async def list_portfolios(
     ctx: ServiceContext, filters: PortfolioFilter, params: ListParams
 ) -> Page[Portfolio]:
     page = build_page_request(
-        params, columns=SORTABLE, default_sort="key", filters=filters.model_dump()
+        params,
+        columns=PortfolioRepository.sortable,
+        default_sort="key",
+        filters=filters.model_dump(),
     )
     return await PortfolioRepository(ctx.session).list(ctx.principal, filters, page)
 

@@ -1,54 +1,32 @@
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-
-from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from pmo_api.core.context import Principal
 from pmo_api.core.pagination import Page, PageRequest
 from pmo_api.db.records import common_filters, text_search
-from pmo_api.db.repository import keyset_page
+from pmo_api.db.repository import Repository
 from pmo_api.portfolios.repository import PortfolioRepository
 from pmo_api.projects.models import Project
 from pmo_api.projects.schemas import ProjectFilter
 
-SORTABLE = {
-    "key": Project.key,
-    "name": Project.name,
-    "created_at": Project.created_at,
-    "updated_at": Project.updated_at,
-    "priority_score": Project.priority_score,
-    "percent_complete": Project.percent_complete,
-    "planned_budget": Project.planned_budget,
-    "status": Project.status,
-    "health": Project.health,
-}
 
+class ProjectRepository(Repository[Project]):
+    """Every role reads every project (executives and the PMO watch the whole
+    portfolio); object rules restrict writes, see access.py."""
 
-class ProjectRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @staticmethod
-    def visible_to(principal: Principal) -> Select[Project]:
-        # Every role reads every project (executives and the PMO watch the whole
-        # portfolio); object rules restrict writes, see access.py.
-        return select(Project)
-
-    async def get(self, ref: uuid.UUID | str, principal: Principal) -> Project | None:
-        column = Project.id if isinstance(ref, uuid.UUID) else Project.key
-        found: Project | None = await self.session.scalar(
-            self.visible_to(principal).where(column == ref)
-        )
-        return found
-
-    async def get_many(self, ids: Sequence[uuid.UUID], principal: Principal) -> list[Project]:
-        if not ids:
-            return []
-        stmt = self.visible_to(principal).where(Project.id.in_(set(ids)))
-        return list((await self.session.scalars(stmt)).all())
+    entity = "project"
+    model = Project
+    keyed = True
+    sortable = {
+        "key": Project.key,
+        "name": Project.name,
+        "created_at": Project.created_at,
+        "updated_at": Project.updated_at,
+        "priority_score": Project.priority_score,
+        "percent_complete": Project.percent_complete,
+        "planned_budget": Project.planned_budget,
+        "status": Project.status,
+        "health": Project.health,
+    }
 
     async def list(
         self, principal: Principal, filters: ProjectFilter, page: PageRequest
@@ -76,6 +54,4 @@ class ProjectRepository:
             stmt = stmt.where(Project.phase == filters.phase)
         if filters.methodology:
             stmt = stmt.where(Project.methodology == filters.methodology)
-        return await keyset_page(
-            self.session, stmt, columns=SORTABLE, id_column=Project.id, request=page
-        )
+        return await self.page(stmt, page)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.errors import ErrorDetail, Forbidden, InvalidInput, not_found
+from pmo_api.core.errors import ErrorDetail, Forbidden, InvalidInput
 from pmo_api.core.pagination import ListParams, Page
 from pmo_api.db.records import apply_changes, archive_record, check_version, require_reference
 from pmo_api.db.repository import build_page_request, flush_unique
@@ -17,17 +17,14 @@ from pmo_api.people.models import Person
 from pmo_api.portfolios.models import Portfolio
 from pmo_api.projects import access
 from pmo_api.projects.models import Project
-from pmo_api.projects.repository import SORTABLE, ProjectRepository
+from pmo_api.projects.repository import ProjectRepository
 from pmo_api.projects.schemas import ProjectCreate, ProjectFilter, ProjectUpdate
 
 ENTITY = "project"
 
 
 async def get_project(ctx: ServiceContext, ref: uuid.UUID | str) -> Project:
-    project = await ProjectRepository(ctx.session).get(ref, ctx.principal)
-    if project is None:
-        raise not_found(ENTITY, ref)
-    return project
+    return await ProjectRepository(ctx.session).require(ref, ctx.principal)
 
 
 async def get_projects(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Project]:
@@ -38,7 +35,7 @@ async def list_projects(
     ctx: ServiceContext, filters: ProjectFilter, params: ListParams
 ) -> Page[Project]:
     page = build_page_request(
-        params, columns=SORTABLE, default_sort="key", filters=filters.model_dump()
+        params, columns=ProjectRepository.sortable, default_sort="key", filters=filters.model_dump()
     )
     return await ProjectRepository(ctx.session).list(ctx.principal, filters, page)
 
