@@ -151,3 +151,11 @@ async def test_single_project_read_costs_two_statements(api: Api) -> None:
         response = await api.get(f"/api/v1/projects/{project['key']}")
     assert response.status_code == 200
     assert counter.count == (3 if api.backend == "sqlite" else 2), counter.statements
+
+
+async def test_api_root_names_currency_and_caller(api: Api) -> None:
+    response = await api.get("/api/v1", "viewer")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["currency"] == "USD"
+    assert body["caller"] == {"name": "test viewer", "role": "viewer"}

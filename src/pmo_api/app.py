@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from pmo_api import __version__
 from pmo_api.api.graphql.router import graphql_router
 from pmo_api.api.middleware import RequestMiddleware
-from pmo_api.api.rest import api_keys, audit_events, errors, operations, resources
+from pmo_api.api.rest import api_keys, audit_events, errors, meta, operations, resources
 from pmo_api.api.rest.deps import reject_unknown_query
 from pmo_api.api.rest.problems import PROBLEM_MEDIA_TYPE
 from pmo_api.api.state import AppState
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1.include_router(resources.router)
     v1.include_router(audit_events.router)
     app.include_router(v1)
+    app.include_router(meta.router, prefix="/api/v1")
     app.include_router(operations.router)
     app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
