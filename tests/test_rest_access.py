@@ -160,3 +160,17 @@ async def test_manager_key_needs_a_person(api: Api) -> None:
         json={"name": "m", "role": "manager", "person_id": str(uuid.uuid4())},
     )
     assert_problem(unknown, 422, "person_not_found")
+
+
+async def test_key_in_query_string_is_refused(api: Api) -> None:
+    for name in ("api_key", "access_token", "token"):
+        response = await api.http.get("/api/v1/projects", params={name: api.keys["admin"]})
+        assert_problem(response, 401, "credentials_in_query")
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    with_header_too = await api.get("/api/v1/projects", params={"api_key": api.keys["admin"]})
+    assert_problem(with_header_too, 401, "credentials_in_query")
+
+
+async def test_authentication_is_checked_before_parameters(api: Api) -> None:
+    response = await api.http.get("/api/v1/projects", params={"colour": "red"})
+    assert_problem(response, 401, "missing_credentials")

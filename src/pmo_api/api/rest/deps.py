@@ -69,6 +69,7 @@ Ctx = Annotated[ServiceContext, Depends(service_context, scope="function")]
 
 
 _allowed_query_cache: dict[int, frozenset[str]] = {}
+_CREDENTIAL_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token", "secret"})
 
 
 def _query_names(dependant: Any) -> set[str]:
@@ -98,6 +99,13 @@ def reject_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
     if route is None or not request.query_params:
         return
+    if _CREDENTIAL_PARAMS & set(request.query_params):
+        raise Unauthenticated(
+            code="credentials_in_query",
+            detail="API keys are never accepted in the URL; send 'Authorization: Bearer <key>'.",
+        )
+    if "authorization" not in request.headers:
+        return  # authentication answers first (401), then the parameters (422)
     unknown = sorted(set(request.query_params) - _allowed_query(route))
     if unknown:
         raise InvalidInput(
