@@ -130,7 +130,7 @@ async def test_if_match_guards_writes(api: Api) -> None:
     assert ok.status_code == 200
     assert ok.json()["version"] == 2 and ok.headers["etag"] == '"2"'
     garbage = await api.patch(path, json={"name": "X"}, headers={"If-Match": "whatever"})
-    assert_problem(garbage, 412, "version_mismatch")
+    assert_problem(garbage, 422, "validation_failed")
     archive_stale = await api.delete(path, headers={"If-Match": '"1"'})
     assert_problem(archive_stale, 412, "version_mismatch")
     assert (await api.get(path)).json()["name"] == "Fresh"

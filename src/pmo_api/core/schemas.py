@@ -21,13 +21,17 @@ from pydantic import (
 
 KEY_PATTERN = r"^[A-Z][A-Z0-9-]{1,19}$"
 _KEY_RE = re.compile(KEY_PATTERN)
-_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
 
 
 class Input(BaseModel):
-    """Every write body: unknown fields are refused, never silently dropped."""
+    """Every write body: unknown fields are refused, never silently dropped.
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    Strings are taken as sent (no stripping), so the documented length limits and
+    patterns are exactly the ones enforced.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Read(BaseModel):
@@ -43,14 +47,11 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(max_length=10_000)]
 
 
-def _lower_email(value: str) -> str:
-    if not _EMAIL_RE.match(value):
-        raise ValueError("not a valid email address")
-    return value.lower()
-
-
 Email = Annotated[
-    str, StringConstraints(max_length=254, strip_whitespace=True), AfterValidator(_lower_email)
+    str,
+    StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
+    AfterValidator(str.lower),
+    Field(examples=["ada@example.com"], description="Stored and compared in lower case."),
 ]
 
 

@@ -12,7 +12,7 @@ from pmo_api.core.schemas import Email, Input, ListFilter, Name, Patch, Read
 class Skill(BaseModel):
     model_config = {"extra": "forbid"}
 
-    skill: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    skill: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     level: int = Field(ge=1, le=5)
 
 

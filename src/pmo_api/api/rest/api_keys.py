@@ -5,7 +5,7 @@ from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.deps import Ctx
-from pmo_api.api.rest.docs import problems
+from pmo_api.api.rest.docs import list_problems, problems
 from pmo_api.api.rest.lists import uuid_or_422
 from pmo_api.auth import service
 from pmo_api.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api-keys", tags=["api-keys"])
 @router.get(
     "",
     response_model=present.ListOf[ApiKeyRead],
-    responses=problems(304),
+    responses=list_problems(),
     name="list_api_keys",
     summary="List API keys (never their secrets)",
 )

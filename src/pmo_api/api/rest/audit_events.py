@@ -8,7 +8,7 @@ from starlette.responses import Response
 from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.crud import list_query_model
 from pmo_api.api.rest.deps import Ctx
-from pmo_api.api.rest.docs import problems
+from pmo_api.api.rest.docs import list_problems
 from pmo_api.api.rest.lists import split
 from pmo_api.events.schemas import AuditEventFilter, AuditEventRead
 from pmo_api.events.service import list_audit_events
@@ -20,7 +20,7 @@ AuditEventQuery = list_query_model(AuditEventFilter)
 @router.get(
     "",
     response_model=present.ListOf[AuditEventRead],
-    responses=problems(304),
+    responses=list_problems(),
     name="list_audit_events",
     summary="The audit trail (append-only)",
 )

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.deps import Ctx
-from pmo_api.api.rest.docs import problems
+from pmo_api.api.rest.docs import list_problems, problems
 from pmo_api.api.rest.idempotency import IdempotencyKey, idempotent
 from pmo_api.api.rest.lists import ListQuery, ref_or_422, split
 from pmo_api.core.context import ServiceContext
@@ -61,7 +61,7 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
     @router.get(
         "",
         response_model=present.ListOf[Read],  # type: ignore[valid-type]
-        responses=problems(304),
+        responses=list_problems(),
         summary=f"List {tag}",
         name=f"list_{tag}",
     )

@@ -39,3 +39,14 @@ def problems(*statuses: int, read: bool = False) -> dict[int | str, dict[str, An
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
     return out
+
+
+CSV_PAGE = {
+    "description": "A page of the list; as CSV with `format=csv` or `Accept: text/csv`.",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}
+
+
+def list_problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a list route: JSON or CSV pages, plus the problems."""
+    return {200: CSV_PAGE, **problems(304, *statuses)}

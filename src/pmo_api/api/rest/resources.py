@@ -11,7 +11,7 @@ from starlette.responses import Response
 from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.crud import Resource, crud_router, list_query_model
 from pmo_api.api.rest.deps import Ctx
-from pmo_api.api.rest.docs import problems
+from pmo_api.api.rest.docs import list_problems
 from pmo_api.api.rest.lists import ref_or_422, split
 from pmo_api.people import service as people
 from pmo_api.people.schemas import PersonCreate, PersonFilter, PersonRead, PersonUpdate
@@ -81,7 +81,7 @@ PortfolioProjectsQuery = list_query_model(ProjectFilter)
 @portfolios_router.get(
     "/{id}/projects",
     response_model=present.ListOf[ProjectRead],
-    responses=problems(304, 404),
+    responses=list_problems(404),
     name="list_portfolio_projects",
     summary="List a portfolio's projects",
 )

@@ -14,7 +14,6 @@ from fastapi import Header, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from pmo_api.core.errors import PreconditionFailed
 from pmo_api.core.pagination import Page
 
 M = TypeVar("M", bound=BaseModel)
@@ -39,22 +38,22 @@ def _matches(header: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
+IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]{1,12}")$'
+
+
 def expected_version(
     if_match: Annotated[
         str | None,
-        Header(description='The ETag (e.g. "3") the change is based on; mismatch: 412.'),
+        Header(
+            pattern=IF_MATCH_PATTERN,
+            description='The ETag (e.g. "3") the change is based on; a mismatch is a 412.',
+        ),
     ] = None,
 ) -> int | None:
     """If-Match as the version a write expects (None: no precondition)."""
-    if if_match is None or if_match.strip() == "*":
+    if if_match is None or if_match == "*":
         return None
-    tag = if_match.split(",")[0].strip().removeprefix("W/").strip('"')
-    if not tag.isdigit() or len(tag) > 12:
-        raise PreconditionFailed(
-            code="version_mismatch",
-            detail=f"If-Match {if_match!r} matches no version of this resource.",
-        )
-    return int(tag)
+    return int(if_match.removeprefix("W/").strip('"'))
 
 
 def dump(model: BaseModel) -> bytes:
