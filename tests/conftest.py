@@ -53,7 +53,10 @@ async def create_database(backend: str, tmp: Path) -> tuple[str, Any]:
         path = tmp / f"pmo-{uuid.uuid4().hex[:8]}.db"
         return f"sqlite+aiosqlite:///{path}", None
     if not await _postgres_available():
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: PostgreSQL tests skipped")
+        unreachable = f"PostgreSQL not reachable at {POSTGRES_URL}"
+        if os.environ.get("PMO_TEST_REQUIRE_POSTGRES", "") not in ("", "0"):  # CI: never skip
+            pytest.fail(f"{unreachable} and PMO_TEST_REQUIRE_POSTGRES is set", pytrace=False)
+        pytest.skip(f"{unreachable}: PostgreSQL tests skipped")
     name = f"pmo_test_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(POSTGRES_URL)
     await admin.execute(f'CREATE DATABASE "{name}"')

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     graphql_ide: bool = True
     graphql_introspection: bool = True
     graphql_max_depth: int = Field(default=10, ge=2, le=50)
+    graphql_max_aliases: int = Field(
+        default=30, ge=0, le=1000, description="Most aliased fields one GraphQL document may use."
+    )
+    graphql_max_tokens: int = Field(
+        default=5000, ge=100, le=100_000, description="Most lexical tokens in one GraphQL document."
+    )
     idempotency_ttl_hours: int = Field(default=48, ge=24)
 
     @field_validator("database_url")

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, Select, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.attributes import flag_modified
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput, version_mismatch
@@ -38,6 +39,9 @@ def apply_changes(ctx: ServiceContext, obj: Any, values: Mapping[str, Any]) -> d
     changes = changed_fields(before, after)
     for name in changes:
         setattr(obj, name, values[name])
+        # The ORM compares old and new values with ==, which finds {"a": True} equal to
+        # {"a": 1} and would leave the column out of the UPDATE: force it in.
+        flag_modified(obj, name)
     if changes:
         obj.updated_at = ctx.now
     return changes

@@ -56,8 +56,20 @@ def changed_fields(
     return {
         name: {"before": before.get(name), "after": value}
         for name, value in after.items()
-        if before.get(name) != value
+        if not same_json(before.get(name), value)
     }
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON values: unlike ``==``, ``true`` is not ``1`` and ``false`` not ``0``
+    (at any depth), so a write that only swaps one for the other is not lost as a no-op."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 @dataclass(frozen=True)

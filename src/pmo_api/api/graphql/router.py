@@ -1,11 +1,150 @@
-"""The GraphQL door, mounted at /graphql."""
+"""The GraphQL door, mounted at /graphql: one unit of work per HTTP request.
 
-from __future__ import annotations
+* The caller is authenticated before anything executes; a missing or invalid key is
+  the same 401 problem+json as REST's (the app's DomainError handler renders it).
+* The unit of work commits once when the operation has run and before the response is
+  sent (``scope="function"``), so a mutation reported as done is durable. Queries run
+  on the read sessions, mutations on the write sessions.
+* A database that is unreachable, before or during execution, is a 503 problem+json
+  with Retry-After; strawberry's own refusals (bad JSON, mutation over GET...) are
+  problem+json too.
 
-from fastapi import APIRouter
+No ``from __future__ import annotations``: FastAPI reads these dependencies' signatures.
+"""
 
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import orjson
+from cross_web import HTTPException
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.routing import APIWebSocketRoute
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from starlette.responses import Response
+from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
+
+from pmo_api.api.graphql.context import GraphQLContext
+from pmo_api.api.graphql.loaders import Loaders
+from pmo_api.api.graphql.schema import build_schema
+from pmo_api.api.rest.deps import app_state, authenticate_request, request_id
+from pmo_api.api.rest.problems import problem_body, problem_response
+from pmo_api.core.context import ServiceContext
+from pmo_api.db.errors import unavailable
+from pmo_api.db.transaction import unit_of_work
 from pmo_api.settings import Settings
+
+_REFUSALS = {
+    400: ("bad_request", "Bad request"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+}
+
+
+async def _asks_for_mutation(request: Request, max_tokens: int) -> bool:
+    """Whether a POST body's operation is a mutation, chosen as strawberry will choose it.
+
+    Anything unparseable is refused before execution, so it needs no write session.
+    """
+    if request.method != "POST":
+        return False
+    try:
+        data = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(data, dict) or not isinstance(data.get("query"), str):
+        return False
+    name = data.get("operationName")
+    try:
+        document = parse(data["query"], no_location=True, max_tokens=max_tokens)
+    except GraphQLError:
+        return False
+    operation = get_operation_ast(document, name if isinstance(name, str) else None)
+    return operation is not None and operation.operation is OperationType.MUTATION
+
+
+async def operation_context(
+    request: Request,
+    query: Annotated[str | None, Query(description="A query, for GET requests.")] = None,
+    variables: Annotated[str | None, Query(description="JSON variables, for GET.")] = None,
+    operation_name: Annotated[str | None, Query(alias="operationName")] = None,
+    extensions: Annotated[str | None, Query(description="JSON extensions, for GET.")] = None,
+) -> AsyncIterator[GraphQLContext]:
+    """The unit of work of one GraphQL request (the query parameters are declared so
+    that GET requests pass the app's unknown-parameter check)."""
+    if request.method == "GET" and query is None:
+        # The GraphiQL page, or a refusal: nothing executes, so no caller is needed.
+        yield GraphQLContext(None, Loaders)
+        return
+    state = app_state(request)
+    writes = await _asks_for_mutation(request, state.settings.graphql_max_tokens)
+    async with unit_of_work(state.sessions if writes else state.read_sessions) as session:
+        principal = await authenticate_request(session, request)
+        yield GraphQLContext(
+            ServiceContext(session=session, principal=principal, request_id=request_id(request)),
+            Loaders,
+        )
+
+
+async def _context(
+    context: Annotated[GraphQLContext, Depends(operation_context, scope="function")],
+) -> GraphQLContext:
+    return context
+
+
+def _refusal(request: Request, error: HTTPException) -> Response:
+    code, title = _REFUSALS.get(error.status_code, _REFUSALS[400])
+    detail = error.reason
+    if error.status_code == 404:
+        detail = "The GraphiQL page is switched off here; send queries with POST."
+    return problem_response(
+        problem_body(
+            status=error.status_code,
+            code=code,
+            title=title,
+            detail=detail,
+            instance=request.url.path,
+            request_id=request_id(request),
+        )
+    )
+
+
+class GraphQLDoor(GraphQLRouter[GraphQLContext, None]):
+    async def run(  # type: ignore[override]
+        self, request: Request, context: GraphQLContext = UNSET, root_value: None = UNSET
+    ) -> Response:
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except HTTPException as error:
+            return _refusal(request, error)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: GraphQLContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        result = await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        if context.unavailable:
+            # Raised, not returned: the unit of work rolls back and the app answers 503.
+            raise unavailable()
+        return result
 
 
 def graphql_router(settings: Settings) -> APIRouter:
-    return APIRouter()
+    router = GraphQLDoor(
+        build_schema(settings),
+        graphql_ide="graphiql" if settings.graphql_ide else None,
+        context_getter=_context,
+        subscription_protocols=(),
+    )
+    # No subscriptions yet: no WebSocket route to answer them.
+    router.routes[:] = [r for r in router.routes if not isinstance(r, APIWebSocketRoute)]
+    return router

@@ -1,0 +1,55 @@
+# pmo-api: every target installs what it needs first, so a fresh clone needs only python3.
+#   make run     install, then serve on SQLite at http://$(HOST):$(PORT)
+#   make test    install, then the suite on SQLite and PostgreSQL (skipped, and said so,
+#                when no PostgreSQL answers at 127.0.0.1:5432)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Reinstall only when the dependencies change.
+INSTALLED := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint schemas migrate seed clean
+
+help:
+	@echo "make run      install and serve on SQLite at http://$(HOST):$(PORT)"
+	@echo "make test     install and run the tests (SQLite and PostgreSQL)"
+	@echo "make lint     ruff check, ruff format --check, mypy"
+	@echo "make schemas  regenerate openapi/openapi.json and openapi/schema.graphql"
+	@echo "make migrate  bring the database (PMO_DATABASE_URL) to the latest schema"
+	@echo "make seed     create the demo organisation (idempotent)"
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "pmo-api needs Python 3.11 or newer; run make PYTHON=python3.11 ...")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
+		echo "could not create $(VENV): on Debian/Ubuntu install python3-venv first" >&2; exit 1; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+run: install
+	$(BIN)/pmo-api serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+schemas: install
+	$(BIN)/pmo-api export-schemas
+
+migrate: install
+	$(BIN)/pmo-api migrate
+
+seed: install
+	$(BIN)/pmo-api seed-demo
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

@@ -1,0 +1,68 @@
+"""The context of one GraphQL operation: the unit of work's ServiceContext, the
+per-request DataLoaders, and the two ways a resolver reaches a service.
+
+GraphQL resolves sibling fields concurrently, but one AsyncSession serves one
+statement at a time: every service call, loader batches included, goes through
+``fetch`` or ``change``, which take turns on a lock. The lock is held only around the
+service call and the presenting of its result, never while a loader is awaited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
+
+from strawberry import Info
+from strawberry.fastapi import BaseContext
+
+from pmo_api.core.context import ServiceContext
+from pmo_api.db.transaction import savepoint
+
+if TYPE_CHECKING:
+    from pmo_api.api.graphql.loaders import Loaders
+
+M = TypeVar("M")
+R = TypeVar("R")
+
+
+class GraphQLContext(BaseContext):
+    def __init__(
+        self,
+        service: ServiceContext | None,
+        make_loaders: Callable[[GraphQLContext], Loaders],
+    ) -> None:
+        super().__init__()
+        self._service = service
+        self._lock = asyncio.Lock()
+        self.loaders = make_loaders(self)
+        self.unavailable = False
+        """Set when a field failed because the database is unreachable: the door answers 503."""
+
+    @property
+    def service(self) -> ServiceContext:
+        if self._service is None:
+            raise RuntimeError("this request carries no operation (GraphiQL page or refusal)")
+        return self._service
+
+    async def fetch(
+        self, read: Callable[[ServiceContext], Awaitable[M]], present: Callable[[M], R]
+    ) -> R:
+        """Call one service read and present its result while the session is ours."""
+        async with self._lock:
+            return present(await read(self.service))
+
+    async def change(
+        self, write: Callable[[ServiceContext], Awaitable[M]], present: Callable[[M], R]
+    ) -> R:
+        """Call one service write in a savepoint: if it raises, nothing of it stays (the
+        exception then becomes the mutation's typed error, see errors.py)."""
+        try:
+            async with self._lock, savepoint(self.service.session):
+                return present(await write(self.service))
+        finally:
+            # Loaded objects may have changed: later fields read them afresh.
+            self.loaders.clear_all()
+
+
+GqlInfo: TypeAlias = Info[GraphQLContext, None]

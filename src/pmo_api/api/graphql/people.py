@@ -1,0 +1,208 @@
+"""People over GraphQL: the Person type, its inputs, queries and mutations."""
+
+# strawberry.field(description=...) and strawberry.mutation(...) are typed as returning
+# Any; the resolvers they decorate are typed all the same.
+# mypy: disable-error-code="untyped-decorator"
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import strawberry
+
+from pmo_api.api.graphql.context import GqlInfo
+from pmo_api.api.graphql.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ValidationError,
+    VersionMismatchError,
+    parse_model,
+)
+from pmo_api.api.graphql.inputs import provided
+from pmo_api.api.graphql.relay import (
+    AFTER_DESCRIPTION,
+    FIRST_DESCRIPTION,
+    Connection,
+    Node,
+    connection,
+    list_params,
+    to_global_id,
+    uuid_ref,
+)
+from pmo_api.core.pagination import DEFAULT_LIMIT
+from pmo_api.people import models
+from pmo_api.people import service as people
+from pmo_api.people.schemas import PersonCreate, PersonFilter, PersonUpdate
+
+
+@strawberry.type(description="A skill and how well the person holds it, 1 (novice) to 5.")
+class Skill:
+    skill: str
+    level: int
+
+
+@strawberry.type(description="Someone in the directory: manager, sponsor, owner, team member.")
+class Person(Node):
+    uuid: UUID = strawberry.field(description="The REST id.")
+    name: str
+    email: str
+    title: str | None
+    skills: list[Skill]
+    weekly_capacity_hours: float
+    active: bool
+    version: int = strawberry.field(description="Pass as `expectedVersion` to update safely.")
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+    @classmethod
+    def from_model(cls, person: models.Person) -> Person:
+        return cls(
+            id=to_global_id("Person", person.id),
+            uuid=person.id,
+            name=person.name,
+            email=person.email,
+            title=person.title,
+            skills=[Skill(skill=s["skill"], level=s["level"]) for s in person.skills],
+            weekly_capacity_hours=person.weekly_capacity_hours,
+            active=person.active,
+            version=person.version,
+            created_at=person.created_at,
+            updated_at=person.updated_at,
+            archived_at=person.archived_at,
+        )
+
+
+@strawberry.input(description="A skill and its level, 1 to 5.")
+class SkillInput:
+    skill: str
+    level: int
+
+
+@strawberry.input(name="PersonFilter", description="Filters for `people`; all must match.")
+class PersonFilterInput:
+    q: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+    include_archived: bool | None = strawberry.UNSET
+    updated_since: datetime | None = strawberry.UNSET
+
+
+@strawberry.input
+class CreatePersonInput:
+    name: str
+    email: str
+    title: str | None = strawberry.UNSET
+    skills: list[SkillInput] | None = strawberry.UNSET
+    weekly_capacity_hours: float | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.input(description="Only the fields sent change; null clears where allowed.")
+class UpdatePersonInput:
+    name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    title: str | None = strawberry.UNSET
+    skills: list[SkillInput] | None = strawberry.UNSET
+    weekly_capacity_hours: float | None = strawberry.UNSET
+    active: bool | None = strawberry.UNSET
+
+
+@strawberry.type
+class PersonPayload:
+    person: Person
+
+    @classmethod
+    def of(cls, person: models.Person) -> PersonPayload:
+        return cls(person=Person.from_model(person))
+
+
+CreatePersonResult = Annotated[
+    PersonPayload | ForbiddenError | ValidationError | ConflictError,
+    strawberry.union("CreatePersonResult"),
+]
+UpdatePersonResult = Annotated[
+    PersonPayload
+    | NotFoundError
+    | ForbiddenError
+    | VersionMismatchError
+    | ValidationError
+    | ConflictError,
+    strawberry.union("UpdatePersonResult"),
+]
+ArchivePersonResult = Annotated[
+    PersonPayload
+    | NotFoundError
+    | ForbiddenError
+    | VersionMismatchError
+    | ValidationError
+    | ConflictError,
+    strawberry.union("ArchivePersonResult"),
+]
+
+
+@strawberry.type
+class PeopleQuery:
+    @strawberry.field(description="One person by global id or UUID.")
+    async def person(self, info: GqlInfo, id: strawberry.ID) -> Person | None:
+        person_id = uuid_ref(id, "Person")
+        return await info.context.fetch(
+            lambda ctx: people.get_person(ctx, person_id), Person.from_model
+        )
+
+    @strawberry.field(
+        description="The directory, sorted by `sort` (name, email, createdAt, "
+        "updatedAt; `-` for descending; default name)."
+    )
+    async def people(
+        self,
+        info: GqlInfo,
+        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        filter: PersonFilterInput | None = None,
+        sort: str | None = None,
+    ) -> Connection[Person]:
+        params = list_params(first, after, sort)
+        filters = parse_model(PersonFilter, provided(filter), "filter")
+        return await info.context.fetch(
+            lambda ctx: people.list_people(ctx, filters, params),
+            lambda page: connection(page, Person.from_model),
+        )
+
+
+@strawberry.type
+class PeopleMutation:
+    @strawberry.mutation(description="Add a person to the directory (pmo, admin).")
+    async def create_person(self, info: GqlInfo, input: CreatePersonInput) -> CreatePersonResult:
+        data = parse_model(PersonCreate, provided(input))
+        return await info.context.change(
+            lambda ctx: people.create_person(ctx, data), PersonPayload.of
+        )
+
+    @strawberry.mutation(description="Change the fields sent (pmo, admin).")
+    async def update_person(
+        self,
+        info: GqlInfo,
+        id: strawberry.ID,
+        input: UpdatePersonInput,
+        expected_version: int | None = None,
+    ) -> UpdatePersonResult:
+        person_id = uuid_ref(id, "Person")
+        patch = parse_model(PersonUpdate, provided(input))
+        return await info.context.change(
+            lambda ctx: people.update_person(ctx, person_id, patch, expected_version),
+            PersonPayload.of,
+        )
+
+    @strawberry.mutation(description="Archive a person: still readable by id, hidden in lists.")
+    async def archive_person(
+        self, info: GqlInfo, id: strawberry.ID, expected_version: int | None = None
+    ) -> ArchivePersonResult:
+        person_id = uuid_ref(id, "Person")
+        return await info.context.change(
+            lambda ctx: people.archive_person(ctx, person_id, expected_version),
+            PersonPayload.of,
+        )

@@ -1,0 +1,174 @@
+"""Relay plumbing: the Node interface, opaque global ids, forward-only connections and
+the translation of list arguments (``first``/``after``/``sort``) into ``ListParams``."""
+
+# strawberry.field(description=...) is typed as returning Any.
+# mypy: disable-error-code="untyped-decorator"
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import uuid
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import strawberry
+
+from pmo_api.core.errors import ErrorDetail, InvalidInput
+from pmo_api.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, ListParams, Page
+from pmo_api.core.schemas import is_key
+
+M = TypeVar("M")
+NodeT = TypeVar("NodeT")
+
+MAX_CURSOR_LENGTH = 1024
+MAX_SORT_LENGTH = 64
+
+
+def to_global_id(type_name: str, row_id: uuid.UUID) -> strawberry.ID:
+    """``base64("Project:<uuid>")``: opaque to clients, stable for the row's life."""
+    return strawberry.ID(base64.b64encode(f"{type_name}:{row_id}".encode()).decode())
+
+
+def from_global_id(value: str) -> tuple[str, uuid.UUID] | None:
+    """The type name and UUID in a global id, or None when ``value`` is not one."""
+    try:
+        decoded = base64.b64decode(value, validate=True).decode()
+        type_name, _, raw = decoded.partition(":")
+        return type_name, uuid.UUID(raw)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _invalid_identifier(argument: str, value: str, expected: str) -> InvalidInput:
+    return InvalidInput(
+        code="invalid_identifier",
+        detail=f"{argument}: {value!r} is not {expected}.",
+        errors=[ErrorDetail((argument,), f"must be {expected}", "value_error")],
+    )
+
+
+def uuid_ref(value: str, type_name: str, argument: str = "id") -> uuid.UUID:
+    """A reference argument: the type's global id or its UUID (the REST id)."""
+    decoded = from_global_id(value)
+    if decoded is not None and decoded[0] == type_name:
+        return decoded[1]
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise _invalid_identifier(argument, value, f"a {type_name} id") from None
+
+
+def keyed_ref(value: str, type_name: str, argument: str = "idOrKey") -> uuid.UUID | str:
+    """A reference to a keyed record: its global id, its UUID or its human key."""
+    if is_key(value):
+        return value
+    try:
+        return uuid_ref(value, type_name, argument)
+    except InvalidInput:
+        raise _invalid_identifier(
+            argument, value, f"a {type_name} id or a key like ABC-12"
+        ) from None
+
+
+def raw_uuid(value: str, type_name: str | None = None) -> str:
+    """An id inside an input object, as the Pydantic model validates it: a global id
+    (of ``type_name`` when given) becomes its UUID; anything else is left for the model
+    to accept or refuse, with the field's own location."""
+    decoded = from_global_id(value)
+    if decoded is not None and (type_name is None or decoded[0] == type_name):
+        return str(decoded[1])
+    return value
+
+
+@strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID = strawberry.field(
+        description="Opaque global id (Relay). The REST id is `uuid`."
+    )
+
+
+@strawberry.type(description="Where a page ends and whether another follows.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(
+        description="True when another page follows; fetch it with `after: endCursor`."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor to continue after this page; null when no page follows."
+    )
+    has_previous_page: bool = strawberry.field(
+        default=False, description="Always false: connections page forward only."
+    )
+    start_cursor: str | None = strawberry.field(
+        default=None, description="Always null: connections page forward only."
+    )
+
+
+@strawberry.type(description="A node and the cursor after it.")
+class Edge(Generic[NodeT]):
+    node: NodeT
+    cursor: str | None = strawberry.field(
+        description="Set on the last edge of a page that has a next page (it equals "
+        "`pageInfo.endCursor`); null elsewhere, as pages resume only from their end."
+    )
+
+
+@strawberry.type(description="One page of a list, in a stable total order.")
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+
+    @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
+    def nodes(self) -> list[NodeT]:
+        return [edge.node for edge in self.edges]
+
+
+def connection(page: Page[M], present: Callable[[M], NodeT]) -> Connection[NodeT]:
+    nodes = [present(item) for item in page.items]
+    edges = [
+        Edge(node=node, cursor=page.next_cursor if index == len(nodes) - 1 else None)
+        for index, node in enumerate(nodes)
+    ]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=page.next_cursor is not None, end_cursor=page.next_cursor),
+    )
+
+
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def snake_case(name: str) -> str:
+    return _CAMEL_HUMP.sub(r"_\1", name).lower()
+
+
+def camel_case(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def list_params(first: int, after: str | None, sort: str | None) -> ListParams:
+    """``first`` (1..200), ``after`` (an ``endCursor``) and ``sort`` (``field`` or
+    ``-field``, camelCase or snake_case) as the services' ListParams."""
+    errors: list[ErrorDetail] = []
+    if not 1 <= first <= MAX_LIMIT:
+        errors.append(ErrorDetail(("first",), f"must be between 1 and {MAX_LIMIT}", "value_error"))
+    if after is not None and len(after) > MAX_CURSOR_LENGTH:
+        errors.append(ErrorDetail(("after",), "is not a cursor of this service", "value_error"))
+    if sort is not None and len(sort) > MAX_SORT_LENGTH:
+        errors.append(ErrorDetail(("sort",), "is not a sortable field", "value_error"))
+    if errors:
+        raise InvalidInput(
+            code="invalid_page_arguments",
+            detail="; ".join(f"{e.loc[0]} {e.msg}" for e in errors) + ".",
+            errors=errors,
+        )
+    if sort is not None:
+        descending = sort.startswith("-")
+        sort = ("-" if descending else "") + snake_case(sort.removeprefix("-"))
+    return ListParams(limit=first, cursor=after or None, sort=sort)
+
+
+FIRST_DESCRIPTION = f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."
+AFTER_DESCRIPTION = "Start after this cursor: a previous page's `pageInfo.endCursor`."

@@ -1,0 +1,131 @@
+"""The GraphQL schema: the domains' queries and mutations, the Node lookup, the viewer,
+and the limits a deployment sets.
+
+``schema`` (default settings) is what ``openapi/schema.graphql`` is generated from;
+``build_schema(settings)`` is what the app serves. Both print the same SDL: settings
+change validation and introspection, never the types.
+"""
+
+# strawberry.field(description=...) and strawberry.mutation(...) are typed as returning
+# Any; the resolvers they decorate are typed all the same.
+# mypy: disable-error-code="untyped-decorator"
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Annotated
+from uuid import UUID
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from pmo_api.api.graphql.audit_events import AuditEventsQuery
+from pmo_api.api.graphql.context import GqlInfo
+from pmo_api.api.graphql.errors import EXCEPTION_HANDLERS, ErrorTranslation
+from pmo_api.api.graphql.people import PeopleMutation, PeopleQuery, Person
+from pmo_api.api.graphql.portfolios import PortfoliosMutation, PortfoliosQuery
+from pmo_api.api.graphql.projects import ProjectsMutation, ProjectsQuery
+from pmo_api.api.graphql.relay import Node
+from pmo_api.api.graphql.scalars import SCALAR_MAP
+from pmo_api.core.context import Role
+from pmo_api.core.errors import ErrorDetail, InvalidInput
+from pmo_api.settings import Settings
+
+strawberry.enum(Role, description="What an API key may do.")
+
+MAX_NODES = 100
+
+
+@strawberry.type(description="The API key making this request.")
+class Viewer:
+    name: str
+    role: Role
+    key_id: UUID | None = strawberry.field(description="The key's id (null for the system).")
+    person_id: strawberry.Private[UUID | None]
+
+    @strawberry.field(description="The person the key acts for (managers always have one).")
+    async def person(self, info: GqlInfo) -> Person | None:
+        if self.person_id is None:
+            return None
+        return await info.context.loaders.person.load(self.person_id)
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="The object with this global id; null if none is visible.")
+    async def node(self, info: GqlInfo, id: strawberry.ID) -> Node | None:
+        return await info.context.loaders.node(id)
+
+    @strawberry.field(
+        description="The objects with these global ids, in order; null where none is visible."
+    )
+    async def nodes(
+        self,
+        info: GqlInfo,
+        ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description=f"At most {MAX_NODES} ids.")
+        ],
+    ) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            raise InvalidInput(
+                code="too_many_ids",
+                detail=f"nodes takes at most {MAX_NODES} ids.",
+                errors=[ErrorDetail(("ids",), f"at most {MAX_NODES} ids", "value_error")],
+            )
+        # Loads started together are one batch per type.
+        return list(await asyncio.gather(*(info.context.loaders.node(i) for i in ids)))
+
+    @strawberry.field(description="Who is calling: the API key's name and role.")
+    def viewer(self, info: GqlInfo) -> Viewer:
+        principal = info.context.service.principal
+        return Viewer(
+            name=principal.name,
+            role=principal.role,
+            key_id=principal.key_id,
+            person_id=principal.person_id,
+        )
+
+
+Query = merge_types(
+    "Query", (NodeQuery, PeopleQuery, PortfoliosQuery, ProjectsQuery, AuditEventsQuery)
+)
+Mutation = merge_types("Mutation", (PeopleMutation, PortfoliosMutation, ProjectsMutation))
+
+
+def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        ErrorTranslation,
+    ]
+    if not settings.graphql_introspection:
+        extensions.append(DisableIntrospection)
+    return extensions
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=_extensions(settings),
+        exception_handlers=EXCEPTION_HANDLERS,
+        config=StrawberryConfig(
+            scalar_map=SCALAR_MAP,
+            # Suggestions ("did you mean ...?") would describe a schema kept private.
+            disable_field_suggestions=not settings.graphql_introspection,
+        ),
+    )
+
+
+schema = build_schema(Settings.model_construct())
+"""Built from the settings' defaults, not the environment: its SDL is the contract."""

@@ -1,0 +1,294 @@
+"""The ``pmo-api`` command: serve, migrate, create-api-key, export-schemas, seed-demo.
+
+Each command is an entry point in the STYLE.md sense: it builds a system
+``ServiceContext`` and commits through ``db/transaction.py``, never on its own.
+Errors a person can act on end the command with one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+
+from pmo_api.core.context import SYSTEM, Role, ServiceContext
+from pmo_api.core.errors import DomainError
+from pmo_api.db import migrate
+from pmo_api.db.engine import make_engine, make_sessionmaker
+from pmo_api.db.transaction import unit_of_work
+from pmo_api.logs import configure_logging
+from pmo_api.settings import Settings, SettingsError, get_settings, load_settings
+
+T = TypeVar("T")
+APP_FACTORY = "pmo_api.app:create_app"
+EXIT_FAILURE, EXIT_USAGE = 1, 2
+MIGRATE_ACTIONS = ("upgrade", "downgrade", "current")
+
+
+class CommandError(Exception):
+    """Ends the command with one line on stderr and the given exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def say(message: str) -> None:
+    """Progress and notes go to stderr, so stdout carries only results."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _database(settings: Settings) -> str:
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+def _migrate(settings: Settings, revision: str = "head", *, down: bool = False) -> None:
+    say(f"{'downgrading' if down else 'migrating'} {_database(settings)} to {revision}...")
+    step = migrate.downgrade if down else migrate.upgrade
+    try:
+        step(settings.database_url, revision)
+    except Exception as error:  # alembic surfaces driver errors of every kind
+        raise CommandError(f"migration failed: {_first_line(error)}") from None
+
+
+def _ensure_schema(settings: Settings) -> None:
+    """SQLite (or PMO_AUTO_MIGRATE=true) brings its schema to head by itself."""
+    if settings.migrate_on_start:
+        _migrate(settings)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
+
+
+async def _as_system(settings: Settings, use_case: Callable[[ServiceContext], Awaitable[T]]) -> T:
+    """Run one use case as the system principal, in one unit of work."""
+    engine = make_engine(settings)
+    try:
+        async with unit_of_work(make_sessionmaker(engine)) as session:
+            request_id = f"cli-{uuid.uuid4().hex[:12]}"
+            return await use_case(ServiceContext(session, SYSTEM, request_id=request_id))
+    finally:
+        await engine.dispose()
+
+
+# --- serve -------------------------------------------------------------------------------
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    if args.migrate or settings.migrate_on_start:
+        _migrate(settings)
+    # Migrated once here: neither this process nor any worker repeats it at start.
+    os.environ["PMO_AUTO_MIGRATE"] = "false"
+    get_settings.cache_clear()
+    # uvicorn re-raises the signal that stopped it once it has drained; handling it
+    # here turns a graceful stop into exit code 0 instead of death by SIGTERM.
+    for handled in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(handled, lambda _sig, _frame: None)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="auto",  # uvloop when installed
+        http="auto",  # httptools when installed
+        timeout_graceful_shutdown=args.graceful_timeout,
+        log_config=None,  # the app logs JSON itself (pmo_api.logs)
+        access_log=False,  # the request middleware logs each request once
+        server_header=False,
+    )
+    return 0
+
+
+# --- migrate -----------------------------------------------------------------------------
+
+
+def migrate_command(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    if args.action == "current":
+        try:
+            migrate.current(settings.database_url)  # prints the revision on stdout
+        except Exception as error:
+            raise CommandError(f"cannot read the revision: {_first_line(error)}") from None
+        return 0
+    if args.action == "downgrade":
+        if args.revision is None:
+            raise CommandError("downgrade needs a revision, e.g. -1 or base", EXIT_USAGE)
+        _migrate(settings, args.revision, down=True)
+    else:
+        _migrate(settings, args.revision or "head")
+    say("done")
+    return 0
+
+
+# --- create-api-key ----------------------------------------------------------------------
+
+
+def create_key_command(args: argparse.Namespace) -> int:
+    from pmo_api.auth.schemas import ApiKeyCreate
+    from pmo_api.auth.service import create_api_key
+
+    settings = load_settings()
+    try:
+        data = ApiKeyCreate(name=args.name, role=Role(args.role), person_id=args.person)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise CommandError(f"--{first['loc'][0]}: {first['msg']}", EXIT_USAGE) from None
+    _ensure_schema(settings)
+    key, secret = asyncio.run(_as_system(settings, lambda ctx: create_api_key(ctx, data)))
+    print(secret, flush=True)
+    say(f"created {key.role.value} key {key.id} ({key.name}); the secret is shown only once")
+    return 0
+
+
+# --- export-schemas ----------------------------------------------------------------------
+
+
+def export_schemas_command(args: argparse.Namespace) -> int:
+    from pmo_api.api.contracts import ContractUnavailable, render_contracts
+
+    try:
+        contracts = render_contracts()
+    except ContractUnavailable as error:
+        raise CommandError(str(error)) from None
+    out_dir: Path = args.out_dir
+    if args.check:
+        stale = [name for name, text in contracts.items() if _read(out_dir / name) != text]
+        for name in stale:
+            state = "is missing" if _read(out_dir / name) is None else "differs from the code"
+            say(f"{out_dir / name} {state}")
+        if stale:
+            say("run `make schemas` (pmo-api export-schemas) and commit the result")
+            return EXIT_FAILURE
+        say(f"{', '.join(str(out_dir / name) for name in contracts)}: up to date")
+        return 0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in contracts.items():
+        (out_dir / name).write_text(text, encoding="utf-8", newline="\n")
+        say(f"wrote {out_dir / name}")
+    return 0
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+# --- seed-demo ---------------------------------------------------------------------------
+
+
+def seed_demo_command(args: argparse.Namespace) -> int:
+    from pmo_api.demo import seed_demo
+
+    settings = load_settings()
+    _ensure_schema(settings)
+
+    async def run() -> dict[str, int]:
+        engine = make_engine(settings)
+        try:
+            return (await seed_demo(make_sessionmaker(engine), say)).created
+        finally:
+            await engine.dispose()
+
+    created = asyncio.run(run())
+    summary = ", ".join(f"{count} {name}" for name, count in created.items())
+    if any(created.values()):
+        print(f"demo organisation ready: created {summary}")
+    else:
+        print("demo organisation already present: nothing to create")
+    return 0
+
+
+# --- wiring ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pmo-api",
+        description="A headless Project Management Office service. Settings: PMO_* variables.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("serve", help="serve the REST and GraphQL API")
+    run.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    run.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    run.add_argument(
+        "--migrate",
+        action="store_true",
+        help="bring the schema to head first (always done on SQLite; or PMO_AUTO_MIGRATE=true)",
+    )
+    run.add_argument(
+        "--graceful-timeout",
+        type=int,
+        default=20,
+        metavar="SECONDS",
+        help="on SIGTERM, how long in-flight requests may finish (default 20)",
+    )
+    run.set_defaults(handler=serve)
+
+    mig = commands.add_parser("migrate", help="upgrade or downgrade the database schema")
+    mig.add_argument("action", nargs="?", default="upgrade", choices=MIGRATE_ACTIONS)
+    mig.add_argument("revision", nargs="?", help="target (upgrade: head; downgrade: -1, base...)")
+    mig.set_defaults(handler=migrate_command)
+
+    key = commands.add_parser("create-api-key", help="create an API key and print its secret")
+    key.add_argument("--role", required=True, choices=[role.value for role in Role])
+    key.add_argument("--name", required=True, help="who or what the key is for")
+    key.add_argument(
+        "--person", type=uuid.UUID, metavar="PERSON_ID", help="the person a manager key acts for"
+    )
+    key.set_defaults(handler=create_key_command)
+
+    schemas = commands.add_parser(
+        "export-schemas", help="write openapi/openapi.json and openapi/schema.graphql"
+    )
+    schemas.add_argument("--out-dir", type=Path, default=Path("openapi"), metavar="DIR")
+    schemas.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a file differs"
+    )
+    schemas.set_defaults(handler=export_schemas_command)
+
+    seed = commands.add_parser("seed-demo", help="create a small demo organisation (idempotent)")
+    seed.set_defaults(handler=seed_demo_command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except SettingsError as error:
+        say(f"pmo-api: {error}")
+        return EXIT_USAGE
+    except CommandError as error:
+        say(f"pmo-api: {error}")
+        return error.exit_code
+    except DomainError as error:
+        say(f"pmo-api: {error.detail} ({error.code})")
+        return EXIT_FAILURE
+    except sa_exc.DBAPIError as error:
+        say(f"pmo-api: database error: {_first_line(error.orig or error)}")
+        say("pmo-api: is the schema at head? run `pmo-api migrate`")
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,339 @@
+"""A small, realistic demo organisation, created through the service layer.
+
+Everything goes through the same service functions as the API, so the audit trail
+records the seeding like any other change. The organisation is deterministic (one
+seeded random generator; dates laid out relative to the current month so the demo
+never looks stale) and idempotent: people are matched by email, portfolios and
+projects by key, and whatever already exists is left alone.
+Later capabilities extend it with a step of their own (see ``STEPS``).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from pmo_api.core.context import SYSTEM, ServiceContext
+from pmo_api.core.errors import NotFound
+from pmo_api.db.transaction import unit_of_work
+from pmo_api.people.repository import PersonRepository
+from pmo_api.people.schemas import PersonCreate, Skill
+from pmo_api.people.service import create_person
+from pmo_api.portfolios.schemas import PortfolioCreate
+from pmo_api.portfolios.service import create_portfolio, get_portfolio
+from pmo_api.projects.models import Health, ProjectStatus
+from pmo_api.projects.schemas import ProjectCreate
+from pmo_api.projects.service import create_project, get_project
+
+SEED = 20261125
+EMAIL_DOMAIN = "northwind.example"
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    name: str
+    title: str
+    skills: tuple[tuple[str, int], ...]
+    capacity: float = 40.0
+
+    @property
+    def email(self) -> str:
+        return self.name.lower().replace(" ", ".") + "@" + EMAIL_DOMAIN
+
+
+@dataclass(frozen=True)
+class DemoPortfolio:
+    key: str
+    name: str
+    description: str
+    owner: str
+    budget_cap: int
+    parent: str | None = None
+
+
+# (portfolio key, project key, name)
+DemoProjectName = tuple[str, str, str]
+
+PEOPLE = (
+    DemoPerson("Amelia Hart", "Chief Operating Officer", (("strategy", 5), ("operations", 5))),
+    DemoPerson("Daniel Okafor", "Chief Technology Officer", (("architecture", 5), ("strategy", 4))),
+    DemoPerson("Priya Raman", "Chief Financial Officer", (("finance", 5), ("governance", 4))),
+    DemoPerson("Marcus Lindqvist", "Chief Marketing Officer", (("marketing", 5), ("strategy", 4))),
+    DemoPerson("Sofia Marques", "Director, PMO", (("portfolio management", 5), ("governance", 5))),
+    DemoPerson(
+        "Ethan Brooks",
+        "Senior Program Manager",
+        (("program management", 5), ("stakeholder management", 4)),
+    ),
+    DemoPerson("Hannah Schmidt", "Program Manager", (("program management", 4), ("budgeting", 4))),
+    DemoPerson("Kenji Watanabe", "Senior Project Manager", (("agile", 5), ("scrum", 5))),
+    DemoPerson("Laura Chen", "Project Manager", (("waterfall", 4), ("risk management", 4))),
+    DemoPerson("Omar Haddad", "Project Manager", (("vendor management", 4), ("prince2", 3))),
+    DemoPerson("Grace Mwangi", "Agile Delivery Lead", (("agile", 5), ("kanban", 4))),
+    DemoPerson("Lucas Moreau", "Project Manager", (("hybrid delivery", 4), ("change", 3)), 32.0),
+    DemoPerson(
+        "Isabel Duarte", "Business Analyst", (("requirements", 5), ("process modelling", 4))
+    ),
+    DemoPerson("Noah Fischer", "Solution Architect", (("cloud", 5), ("integration", 4))),
+    DemoPerson("Zara Ahmed", "Data Engineer", (("sql", 5), ("python", 4), ("data modelling", 4))),
+)
+SPONSORS = ("Amelia Hart", "Daniel Okafor", "Priya Raman", "Marcus Lindqvist")
+MANAGERS = (
+    "Ethan Brooks",
+    "Hannah Schmidt",
+    "Kenji Watanabe",
+    "Laura Chen",
+    "Omar Haddad",
+    "Grace Mwangi",
+    "Lucas Moreau",
+)
+
+# key | parent | budget cap (millions) | owner (first name) | name | description.
+# Parents come before their programs.
+PORTFOLIO_TABLE = """
+DIGITAL    | -       | 14.0 | Daniel  | Digital Transformation      | Platforms, data, workplace.
+OPS        | -       | 10.0 | Amelia  | Operational Excellence      | Leaner operations.
+GROWTH     | -       | 11.0 | Marcus  | Customer & Growth           | Win and keep customers.
+DIG-CLOUD  | DIGITAL |  5.0 | Ethan   | Cloud Migration Program     | Exit the data centres.
+DIG-DATA   | DIGITAL |  4.0 | Hannah  | Data & Analytics Program    | One trusted view of sales.
+DIG-WORK   | DIGITAL |  3.0 | Sofia   | Digital Workplace Program   | Tools people like to use.
+OPS-SUPPLY | OPS     |  4.5 | Ethan   | Supply Chain Modernisation  | From forecast to doorstep.
+OPS-FIN    | OPS     |  3.5 | Priya   | Finance Systems Renewal     | A faster month-end close.
+OPS-HSE    | OPS     |  1.5 | Sofia   | Health, Safety & Compliance | Safe sites, clean audits.
+GRO-CX     | GROWTH  |  5.0 | Hannah  | Customer Experience Program | One conversation per client.
+GRO-MOBILE | GROWTH  |  4.5 | Ethan   | Mobile & E-commerce Program | Shop anywhere, pay in a tap.
+"""
+
+
+def _portfolio(line: str) -> DemoPortfolio:
+    key, parent, millions, owner, name, description = (c.strip() for c in line.split("|"))
+    owner_name = next(p.name for p in PEOPLE if p.name.split()[0] == owner)
+    cap = int(Decimal(millions) * 1_000_000)
+    parent_key = None if parent == "-" else parent
+    return DemoPortfolio(key, name, description, owner_name, cap, parent_key)
+
+
+PORTFOLIOS = tuple(_portfolio(line) for line in PORTFOLIO_TABLE.strip().splitlines())
+
+PROJECT_NAMES: tuple[DemoProjectName, ...] = (
+    ("DIG-CLOUD", "CLD-101", "Data Centre Exit Wave 1"),
+    ("DIG-CLOUD", "CLD-102", "Data Centre Exit Wave 2"),
+    ("DIG-CLOUD", "CLD-103", "Kubernetes Platform Build"),
+    ("DIG-CLOUD", "CLD-104", "Cloud Cost Governance"),
+    ("DIG-DATA", "DAT-201", "Enterprise Data Warehouse Replacement"),
+    ("DIG-DATA", "DAT-202", "Customer 360 Data Hub"),
+    ("DIG-DATA", "DAT-203", "Self-Service BI Rollout"),
+    ("DIG-DATA", "DAT-204", "Data Quality Remediation"),
+    ("DIG-WORK", "WRK-301", "Email and Collaboration Migration"),
+    ("DIG-WORK", "WRK-302", "Identity and Access Management Refresh"),
+    ("DIG-WORK", "WRK-303", "Laptop Refresh"),
+    ("DIG-WORK", "WRK-304", "Intranet Relaunch"),
+    ("DIGITAL", "DIG-001", "Generative AI Assistant Pilot"),
+    ("OPS-SUPPLY", "SUP-401", "Warehouse Management System Upgrade"),
+    ("OPS-SUPPLY", "SUP-402", "Demand Forecasting with Machine Learning"),
+    ("OPS-SUPPLY", "SUP-403", "Supplier Self-Service Portal"),
+    ("OPS-SUPPLY", "SUP-404", "Fleet Telematics"),
+    ("OPS-FIN", "FIN-501", "ERP Finance Module Upgrade"),
+    ("OPS-FIN", "FIN-502", "Procure-to-Pay Automation"),
+    ("OPS-FIN", "FIN-503", "Month-End Close Acceleration"),
+    ("OPS-FIN", "FIN-504", "Expense Management Replacement"),
+    ("OPS-HSE", "HSE-601", "Incident Reporting App"),
+    ("OPS-HSE", "HSE-602", "ISO 45001 Certification"),
+    ("OPS-HSE", "HSE-603", "Contractor Induction Portal"),
+    ("OPS-HSE", "HSE-604", "SOX Controls Automation"),
+    ("OPS", "OPS-001", "Shared Services Blueprint"),
+    ("GRO-CX", "CX-701", "Contact Centre Platform Migration"),
+    ("GRO-CX", "CX-702", "CRM Consolidation"),
+    ("GRO-CX", "CX-703", "Voice of the Customer Programme"),
+    ("GRO-CX", "CX-704", "Loyalty Programme Relaunch"),
+    ("GRO-MOBILE", "MOB-801", "Mobile App 3.0"),
+    ("GRO-MOBILE", "MOB-802", "Checkout Redesign"),
+    ("GRO-MOBILE", "MOB-803", "Product Search Relevance"),
+    ("GRO-MOBILE", "MOB-804", "Marketplace Integration"),
+    ("GROWTH", "GRO-001", "Brand Refresh"),
+    ("GROWTH", "GRO-002", "Nordic Market Entry"),
+)
+
+PHASES = {
+    "waterfall": ("initiation", "planning", "execution", "closure"),
+    "agile": ("discovery", "alpha", "beta", "live"),
+    "hybrid": ("initiation", "design", "build", "transition", "closure"),
+}
+STATUS_WEIGHTS = {
+    ProjectStatus.ACTIVE: 50,
+    ProjectStatus.PROPOSED: 15,
+    ProjectStatus.ON_HOLD: 8,
+    ProjectStatus.COMPLETED: 20,
+    ProjectStatus.CANCELLED: 7,
+}
+DEPARTMENTS = ("IT", "Operations", "Finance", "Marketing", "Customer Service", "HR")
+
+
+def _draw_dates(
+    rng: random.Random, status: ProjectStatus, today: date
+) -> tuple[date, date, date | None, date | None]:
+    """Planned and actual dates that fit the status (completed work lies in the past...)."""
+    duration = timedelta(days=rng.randrange(90, 541, 7))
+    if status is ProjectStatus.PROPOSED:
+        start = today + timedelta(days=rng.randrange(14, 151))
+    elif status is ProjectStatus.COMPLETED:
+        start = today - duration - timedelta(days=rng.randrange(20, 300))
+    else:
+        start = today - timedelta(days=rng.randrange(30, int(duration.days * 0.9) + 31))
+    end = start + duration
+    if status is ProjectStatus.PROPOSED:
+        return start, end, None, None
+    actual_start = min(start + timedelta(days=rng.randrange(0, 22)), today)
+    actual_end = None
+    if status is ProjectStatus.COMPLETED:
+        actual_end = min(end + timedelta(days=rng.randrange(-15, 46)), today)
+    return start, end, actual_start, actual_end
+
+
+def _percent(rng: random.Random, status: ProjectStatus, start: date, end: date, today: date) -> int:
+    if status is ProjectStatus.PROPOSED:
+        return 0
+    if status is ProjectStatus.COMPLETED:
+        return 100
+    elapsed = (today - start).days / max((end - start).days, 1)
+    return max(5, min(95, round(elapsed * 100) + rng.randrange(-15, 8)))
+
+
+def _health(rng: random.Random, status: ProjectStatus) -> Health:
+    if status in (ProjectStatus.PROPOSED, ProjectStatus.COMPLETED):
+        return Health.GREEN
+    if status is ProjectStatus.CANCELLED:
+        return rng.choice((Health.AMBER, Health.RED))
+    return rng.choices((Health.GREEN, Health.AMBER, Health.RED), weights=(55, 30, 15))[0]
+
+
+def demo_projects(
+    today: date, people: dict[str, uuid.UUID], portfolios: dict[str, uuid.UUID]
+) -> list[ProjectCreate]:
+    """The demo's projects: the same for the same month, whatever already exists."""
+    rng = random.Random(SEED)
+    statuses, weights = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
+    projects = []
+    for portfolio_key, key, name in PROJECT_NAMES:
+        status = rng.choices(statuses, weights=weights)[0]
+        methodology = rng.choice(sorted(PHASES))
+        phases = PHASES[methodology]
+        start, end, actual_start, actual_end = _draw_dates(rng, status, today)
+        percent = _percent(rng, status, start, end, today)
+        phase = phases[min(len(phases) - 1, percent * len(phases) // 100)]
+        department = rng.choice(DEPARTMENTS)
+        projects.append(
+            ProjectCreate(
+                key=key,
+                name=name,
+                description=f"{name}, delivered by the {department} team.",
+                portfolio_id=portfolios[portfolio_key],
+                manager_id=people[rng.choice(MANAGERS)],
+                sponsor_id=people[rng.choice(SPONSORS)],
+                methodology=methodology,
+                phase=phase,
+                status=status,
+                health=_health(rng, status),
+                priority_score=rng.randrange(20, 96),
+                planned_budget=Decimal(rng.randrange(16, 500) * 5000),
+                planned_start=start,
+                planned_end=end,
+                actual_start=actual_start,
+                actual_end=actual_end,
+                percent_complete=percent,
+                attributes={
+                    "department": department,
+                    "capex": rng.random() < 0.6,
+                    "cost_centre": f"CC-{rng.randrange(1000, 10000)}",
+                },
+            )
+        )
+    return projects
+
+
+@dataclass
+class SeedResult:
+    created: dict[str, int]
+    present: dict[str, int]
+    people: dict[str, uuid.UUID]
+    portfolios: dict[str, uuid.UUID]
+
+
+async def _seed_people(ctx: ServiceContext, result: SeedResult) -> None:
+    repository = PersonRepository(ctx.session)
+    for person in PEOPLE:
+        found = await repository.by_email(person.email)
+        if found is None:
+            skills = [Skill(skill=skill, level=level) for skill, level in person.skills]
+            data = PersonCreate(
+                name=person.name,
+                email=person.email,
+                title=person.title,
+                skills=skills,
+                weekly_capacity_hours=person.capacity,
+            )
+            found = await create_person(ctx, data)
+            result.created["people"] += 1
+        else:
+            result.present["people"] += 1
+        result.people[person.name] = found.id
+
+
+async def _seed_portfolios(ctx: ServiceContext, result: SeedResult) -> None:
+    for portfolio in PORTFOLIOS:  # parents come before their programs
+        try:
+            found = await get_portfolio(ctx, portfolio.key)
+            result.present["portfolios"] += 1
+        except NotFound:
+            data = PortfolioCreate(
+                key=portfolio.key,
+                name=portfolio.name,
+                description=portfolio.description,
+                owner_id=result.people[portfolio.owner],
+                parent_id=result.portfolios[portfolio.parent] if portfolio.parent else None,
+                budget_cap=Decimal(portfolio.budget_cap),
+            )
+            found = await create_portfolio(ctx, data)
+            result.created["portfolios"] += 1
+        result.portfolios[portfolio.key] = found.id
+
+
+async def _seed_projects(ctx: ServiceContext, result: SeedResult) -> None:
+    for data in demo_projects(date.today().replace(day=1), result.people, result.portfolios):
+        try:
+            await get_project(ctx, data.key)
+            result.present["projects"] += 1
+        except NotFound:
+            await create_project(ctx, data)
+            result.created["projects"] += 1
+
+
+Step = Callable[[ServiceContext, SeedResult], Awaitable[None]]
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("people", _seed_people),
+    ("portfolios", _seed_portfolios),
+    ("projects", _seed_projects),
+)
+
+
+async def seed_demo(sessions: async_sessionmaker[AsyncSession], progress: Progress) -> SeedResult:
+    """Run every step in its own unit of work (one commit each), reporting as it goes."""
+    names = [name for name, _ in STEPS]
+    result = SeedResult(dict.fromkeys(names, 0), dict.fromkeys(names, 0), {}, {})
+    request_id = f"seed-demo-{uuid.uuid4().hex[:12]}"
+    for number, (name, step) in enumerate(STEPS, start=1):
+        progress(f"[{number}/{len(STEPS)}] {name}...")
+        async with unit_of_work(sessions) as session:
+            await step(ServiceContext(session, SYSTEM, request_id=request_id), result)
+        progress(
+            f"[{number}/{len(STEPS)}] {name}: {result.created[name]} created, "
+            f"{result.present[name]} already present"
+        )
+    return result
