@@ -12,11 +12,12 @@ PORT ?= 8000
 INSTALLED := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint schemas migrate seed clean
+.PHONY: help install run test test-slow fuzz reliability lint schemas migrate seed clean
 
 help:
 	@echo "make run      install and serve on SQLite at http://$(HOST):$(PORT)"
 	@echo "make test     install and run the tests (SQLite and PostgreSQL)"
+	@echo "make reliability  the slow suites: fault injection, long property runs, contract fuzzing"
 	@echo "make lint     ruff check, ruff format --check, mypy"
 	@echo "make schemas  regenerate openapi/openapi.json and openapi/schema.graphql"
 	@echo "make migrate  bring the database (PMO_DATABASE_URL) to the latest schema"
@@ -37,9 +38,19 @@ run: install
 test: install
 	$(BIN)/pytest
 
+# The slow suites (CI runs them too): faults against a real server process and the
+# long property-based runs, then Schemathesis against REST and GraphQL on both databases.
+test-slow: install
+	$(BIN)/pytest -m slow
+
+fuzz: install
+	$(BIN)/python scripts/contract_fuzz.py
+
+reliability: test-slow fuzz
+
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/mypy
 
 schemas: install

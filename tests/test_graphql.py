@@ -149,9 +149,12 @@ async def test_lookups_accept_key_uuid_and_global_id(api: Api) -> None:
     assert missing["data"] == {"project": None}
     assert error_codes(missing) == ["project_not_found"]
     assert missing["errors"][0]["path"] == ["project"]
+    # Classified as the caller's doing, so clients (and fuzzers) don't take it for a crash.
+    assert missing["errors"][0]["extensions"]["classification"] == "BAD_USER_INPUT"
 
     invalid = await api.gql(query, {"ref": "not a key"})
     assert error_codes(invalid) == ["invalid_identifier"]
+    assert invalid["errors"][0]["extensions"]["classification"] == "BAD_USER_INPUT"
     assert invalid["errors"][0]["extensions"]["errors"] == [
         {
             "loc": ["idOrKey"],

@@ -435,3 +435,10 @@ async def test_bootstrap_key_is_admin(api: Api) -> None:
     )
     assert response.status_code == 200
     assert "secret" not in response.text and "secret_hash" not in response.text
+
+
+async def test_cursor_with_non_ascii_signature_is_refused(api: Api) -> None:
+    response = await api.get("/api/v1/projects", params={"cursor": ".\u00f4-\u00d4\u00e2"})
+    assert_problem(response, 422, "invalid_cursor")
+    response = await api.get("/api/v1/projects", params={"cursor": "e30.\u00e9t\u00e9"})
+    assert_problem(response, 422, "invalid_cursor")

@@ -208,3 +208,25 @@ async def test_email_must_look_like_one(api: Api) -> None:
         "/api/v1/people",
         json={"name": "No", "email": "a@b.co", "skills": [{"skill": "x", "level": 6}]},
     )
+
+
+async def test_nul_characters_are_refused_everywhere(api: Api) -> None:
+    portfolio = await api.make_portfolio()
+    for body in (
+        {"name": "a\u0000b", "email": "nul@example.com"},
+        {"name": "ok", "email": "nul2@example.com", "skills": [{"skill": "x\u0000", "level": 1}]},
+    ):
+        await _refused(api, 422, "POST", "/api/v1/people", json=body)
+    await _refused(
+        api,
+        422,
+        "POST",
+        "/api/v1/projects",
+        json={
+            "key": new_key(),
+            "name": "n",
+            "portfolio_id": portfolio["id"],
+            "attributes": {"note": "a\u0000"},
+        },
+    )
+    await _refused(api, 422, "GET", "/api/v1/projects", params={"q": "a\u0000"})

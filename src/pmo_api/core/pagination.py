@@ -135,7 +135,7 @@ def decode_cursor(cursor: str, fp: str) -> tuple[Any, uuid.UUID]:
         payload = _b64decode(body)
     except (ValueError, binascii.Error):
         raise _bad_cursor("The cursor is malformed.") from None
-    if not hmac.compare_digest(signature, _sign(payload)):
+    if not hmac.compare_digest(signature.encode(), _sign(payload).encode()):
         raise _bad_cursor("The cursor was not issued by this service or was altered.")
     data = orjson.loads(payload)
     if data.get("f") != fp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
@@ -11,17 +12,29 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 KEY_PATTERN = r"^[A-Z][A-Z0-9-]{1,19}$"
 _KEY_RE = re.compile(KEY_PATTERN)
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_contains_nul(v) for v in value)
+    return False
 
 
 class Input(BaseModel):
@@ -32,6 +45,15 @@ class Input(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        # PostgreSQL text cannot hold U+0000; refuse it here, for every string at any
+        # depth (values and keys), rather than fail at the database.
+        if _contains_nul(data):
+            raise ValueError("text may not contain the NUL character (U+0000)")
+        return data
 
 
 class Read(BaseModel):
@@ -100,12 +122,30 @@ class Patch(Input):
         return self.model_dump(exclude_unset=True)
 
 
+_ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_instant_only(value: object) -> object:
+    # Pydantic would also take a number as Unix time; the API promises ISO 8601.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_INSTANT.match(value):
+        raise ValueError(
+            "expected an ISO 8601 timestamp with a UTC offset, e.g. 2027-01-31T09:00:00Z"
+        )
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_instant_only)]
+"""A point in time in a query or body: ISO 8601 with an offset (``Z`` for UTC)."""
+
+
 class ListFilter(Input):
     """Filters every list has."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     include_archived: bool = False
-    updated_since: AwareDatetime | None = Field(
+    updated_since: Instant | None = Field(
         default=None, description="Only records updated at or after this instant."
     )

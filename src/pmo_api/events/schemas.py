@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from pmo_api.core.schemas import Read
+from pmo_api.core.schemas import Instant, Read
 
 
 class AuditEventFilter(BaseModel):
@@ -17,8 +17,8 @@ class AuditEventFilter(BaseModel):
     actor_key_id: uuid.UUID | None = None
     action: str | None = Field(default=None, max_length=64)
     request_id: str | None = Field(default=None, max_length=128)
-    occurred_from: AwareDatetime | None = None
-    occurred_to: AwareDatetime | None = None
+    occurred_from: Instant | None = None
+    occurred_to: Instant | None = None
 
 
 class AuditEventRead(Read):

@@ -186,6 +186,10 @@ EXCEPTION_HANDLERS: tuple[strawberry.ExceptionHandler[Any, Any], ...] = (
 
 def _extensions(error: DomainError) -> dict[str, Any]:
     extensions: dict[str, Any] = {"code": error.code}
+    if isinstance(error, InvalidInput | NotFound):
+        # The caller's arguments were refused (or name nothing): Apollo's conventional
+        # classification, so generic clients and tools tell it from a server failure.
+        extensions["classification"] = "BAD_USER_INPUT"
     if error.errors:
         extensions["errors"] = [
             {"loc": graphql_loc(d.loc), "msg": d.msg, "type": d.type} for d in error.errors

@@ -18,6 +18,7 @@ from typing import Annotated
 from uuid import UUID
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -27,6 +28,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from pmo_api.api.graphql.audit_events import AuditEventsQuery
 from pmo_api.api.graphql.context import GqlInfo
@@ -113,8 +115,16 @@ def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     return extensions
 
 
+class PmoSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """No log line per refused query: the caller's mistakes are answered, not logged;
+        unexpected failures are logged once, with the request id, by ErrorTranslation."""
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
+    return PmoSchema(
         query=Query,
         mutation=Mutation,
         extensions=_extensions(settings),

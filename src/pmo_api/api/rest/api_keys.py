@@ -6,7 +6,7 @@ from starlette.responses import Response
 from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.deps import Ctx
 from pmo_api.api.rest.docs import list_problems, problems
-from pmo_api.api.rest.lists import uuid_or_422
+from pmo_api.api.rest.lists import UuidRef, uuid_or_422
 from pmo_api.auth import service
 from pmo_api.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from pmo_api.core.pagination import Page
@@ -54,6 +54,6 @@ async def create_api_key(request: Request, ctx: Ctx, body: ApiKeyCreate) -> Resp
     name="revoke_api_key",
     summary="Revoke an API key",
 )
-async def revoke_api_key(ctx: Ctx, id: str) -> Response:
+async def revoke_api_key(ctx: Ctx, id: UuidRef) -> Response:
     key = await service.revoke_api_key(ctx, uuid_or_422(id))
     return Response(content=present.dump(ApiKeyRead.model_validate(key)), media_type=present.JSON)

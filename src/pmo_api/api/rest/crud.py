@@ -19,7 +19,7 @@ from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.deps import Ctx
 from pmo_api.api.rest.docs import list_problems, problems
 from pmo_api.api.rest.idempotency import IdempotencyKey, idempotent
-from pmo_api.api.rest.lists import ListQuery, ref_or_422, split
+from pmo_api.api.rest.lists import KeyedRef, ListQuery, UuidRef, ref_or_422, split
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.pagination import ListParams, Page
 
@@ -54,6 +54,8 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
     Read, Create, Update = res.read, res.create, res.update
     Query_ = list_query_model(res.filter)
     noun = tag.rstrip("s") if not tag.endswith("people") else "person"
+
+    IdPath = KeyedRef if res.keyed else UuidRef
 
     def ref(value: str) -> Ref:
         return ref_or_422(value, keyed=res.keyed)
@@ -96,7 +98,7 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
         summary=f"Get a {noun}",
         name=f"get_{noun}",
     )
-    async def read(request: Request, ctx: Ctx, id: str) -> Response:
+    async def read(request: Request, ctx: Ctx, id: IdPath) -> Response:  # type: ignore[valid-type]
         return present.resource(request, Read, await res.get(ctx, ref(id)))
 
     @router.patch(
@@ -109,7 +111,7 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
     async def update(
         request: Request,
         ctx: Ctx,
-        id: str,
+        id: IdPath,  # type: ignore[valid-type]
         body: Update,  # type: ignore[valid-type]
         version: ExpectedVersion,
     ) -> Response:
@@ -122,7 +124,7 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
         summary=f"Archive a {noun}",
         name=f"archive_{noun}",
     )
-    async def archive(request: Request, ctx: Ctx, id: str, version: ExpectedVersion) -> Response:
+    async def archive(request: Request, ctx: Ctx, id: IdPath, version: ExpectedVersion) -> Response:  # type: ignore[valid-type]
         """Archives the record: it stays readable by id, lists hide it by default."""
         return present.resource(request, Read, await res.archive(ctx, ref(id), version))
 

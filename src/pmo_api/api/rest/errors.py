@@ -8,8 +8,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 from pmo_api.api.middleware import BodyTooLarge
 from pmo_api.api.rest.deps import request_id
@@ -78,6 +80,15 @@ async def validation_error(request: Request, exc: Exception) -> Response:
             request, 400, "malformed_json", "Bad request", "The body is not valid JSON."
         )
     errors = [{"loc": _loc(e["loc"]), "msg": str(e["msg"]), "type": str(e["type"])} for e in raw]
+    if errors and all(e["loc"][:1] == ["path"] for e in errors):
+        return _problem(
+            request,
+            422,
+            "invalid_identifier",
+            "Invalid input",
+            f"{raw[0].get('input')!r} is not a valid identifier here.",
+            errors,
+        )
     where = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:5])
     return _problem(
         request,
@@ -112,21 +123,31 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return _problem(request, exc.status_code, code, title, detail, headers=headers)
 
 
-_method_table: dict[int, list[tuple[re.Pattern[str], set[str]]]] = {}
+def served_routes(app: Starlette) -> list[tuple[str, frozenset[str]]]:
+    """Every (path template, methods) the app really serves, included routers flattened
+    (FastAPI wraps them in a private route type that offers ``effective_route_contexts``)."""
+    served: list[tuple[str, frozenset[str]]] = []
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        found = (
+            [(c.path, getattr(c.original_route, "methods", None)) for c in contexts()]
+            if contexts is not None
+            else [(getattr(route, "path", None), getattr(route, "methods", None))]
+        )
+        served += [(path, frozenset(methods)) for path, methods in found if path and methods]
+    return served
 
 
-def allowed_methods(app: FastAPI, path: str) -> list[str]:
-    """Every method any route serves on this path (the router reports only the first)."""
-    table = _method_table.get(id(app))
+def allowed_methods(app: Starlette, path: str) -> list[str]:
+    """Every method some route serves on this path (the router reports only the first
+    route's), taken from the routes themselves: documented or not, what ``Allow`` says
+    is what the app answers."""
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, "allowed_methods_table", None
+    )
     if table is None:
-        table = []
-        for template, operations in app.openapi().get("paths", {}).items():
-            regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
-            methods = {m.upper() for m in operations}
-            if "GET" in methods:
-                methods.add("HEAD")
-            table.append((re.compile(f"^{regex}$"), methods))
-        _method_table[id(app)] = table
+        table = [(compile_path(template)[0], methods) for template, methods in served_routes(app)]
+        app.state.allowed_methods_table = table
     found: set[str] = set()
     for pattern, methods in table:
         if pattern.match(path):

@@ -10,14 +10,26 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, TypeVar
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from pmo_api.api.rest.responses import Format
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, ListParams
-from pmo_api.core.schemas import is_key, parse_ref
+from pmo_api.core.schemas import KEY_PATTERN, is_key, parse_ref
 
 F = TypeVar("F", bound=BaseModel)
+
+UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+KeyedRef = Annotated[
+    str,
+    Path(
+        pattern=f"^({UUID_PATTERN}|{KEY_PATTERN.strip('^$')})$",
+        description="The record's UUID or its human key.",
+        examples=["ERP-2027"],
+    ),
+]
+UuidRef = Annotated[str, Path(pattern=f"^{UUID_PATTERN}$", description="The record's UUID.")]
 
 
 class ListQuery(BaseModel):

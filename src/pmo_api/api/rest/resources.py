@@ -12,7 +12,7 @@ from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.crud import Resource, crud_router, list_query_model
 from pmo_api.api.rest.deps import Ctx
 from pmo_api.api.rest.docs import list_problems
-from pmo_api.api.rest.lists import ref_or_422, split
+from pmo_api.api.rest.lists import KeyedRef, ref_or_422, split
 from pmo_api.people import service as people
 from pmo_api.people.schemas import PersonCreate, PersonFilter, PersonRead, PersonUpdate
 from pmo_api.portfolios import service as portfolios
@@ -88,7 +88,7 @@ PortfolioProjectsQuery = list_query_model(ProjectFilter)
 async def list_portfolio_projects(
     request: Request,
     ctx: Ctx,
-    id: str,
+    id: KeyedRef,
     query: Annotated[PortfolioProjectsQuery, Query()],  # type: ignore[valid-type]
 ) -> Response:
     portfolio = await portfolios.get_portfolio(ctx, ref_or_422(id))
