@@ -686,7 +686,7 @@ FAST = settings(
     report_multiple_bugs=False,
     phases=list(Phase) if _SHRINK else [Phase.explicit, Phase.reuse, Phase.generate],
 )
-LONG = settings(FAST, max_examples=200, stateful_step_count=50, phases=list(Phase))
+LONG = settings(FAST, max_examples=80, stateful_step_count=40, phases=list(Phase))
 
 
 def run_machine(backend: str, tmp_path: Path, config: settings) -> None:
