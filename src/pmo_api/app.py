@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from pmo_api import __version__
 from pmo_api.api.graphql.router import graphql_router
-from pmo_api.api.middleware import RequestMiddleware
+from pmo_api.api.middleware import CorsMiddleware, RequestMiddleware
 from pmo_api.api.rest import api_keys, audit_events, errors, meta, operations, resources
 from pmo_api.api.rest.deps import reject_unknown_query
 from pmo_api.api.rest.problems import PROBLEM_MEDIA_TYPE
@@ -93,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(operations.router)
     app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:  # added last: the outermost layer
+        app.add_middleware(CorsMiddleware, origins=settings.cors_origins)
     _document_problems_only_as_problem_json(app)
     return app
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./pmo.db"
+_ORIGIN_RE = re.compile(r"^https?://[^/?#\s]+$")
 
 
 class Settings(BaseSettings):
@@ -45,6 +47,10 @@ class Settings(BaseSettings):
         default=5000, ge=100, le=100_000, description="Most lexical tokens in one GraphQL document."
     )
     idempotency_ttl_hours: int = Field(default=48, ge=24)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (CORS); empty: CORS is off.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -64,6 +70,28 @@ class Settings(BaseSettings):
     def _iso_currency(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Z]{3}", value):
             raise ValueError("must be a three-letter ISO 4217 code such as USD")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origin_list(cls, value: Any) -> Any:
+        """From the environment: comma-separated origins, or a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not _ORIGIN_RE.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: write scheme://host[:port], no path or "
+                    "trailing slash (or * for any origin)"
+                )
         return value
 
     @field_validator("bootstrap_admin_key")

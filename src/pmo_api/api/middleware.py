@@ -1,5 +1,6 @@
 """One pure-ASGI middleware for what every request shares: request id, body limits,
-content types, security headers and the access log."""
+content types, security headers and the access log; and CORS, when a deployment
+allows browser origins."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pmo_api.api.rest.problems import problem_body, problem_response
@@ -190,3 +194,50 @@ class RequestMiddleware:
             return message
 
         return limited
+
+
+class CorsMiddleware(CORSMiddleware):
+    """Starlette's CORS for the origins a deployment allows (``PMO_CORS_ORIGINS``); the
+    app installs it only when there are some, outside RequestMiddleware so that the
+    responses RequestMiddleware makes itself (413, 415, 500, 503) carry it too.
+
+    Keys travel in the Authorization header, never in cookies: no credentials mode. A
+    preflight it refuses (origin, method or header not allowed) goes on to the app as
+    if CORS were off (a 405 problem+json with Allow, no Access-Control-* header).
+    """
+
+    def __init__(self, app: ASGIApp, *, origins: Sequence[str]) -> None:
+        super().__init__(
+            app,
+            allow_origins=origins,
+            allow_methods=("GET", "POST", "PATCH", "DELETE"),
+            allow_headers=(
+                "Authorization",
+                "Idempotency-Key",
+                "If-Match",
+                "If-None-Match",
+                "X-Request-ID",
+            ),
+            expose_headers=(
+                "ETag",
+                "Location",
+                "Retry-After",
+                "Idempotent-Replayed",
+                "WWW-Authenticate",
+                "X-Request-ID",
+            ),
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            headers = Headers(scope=scope)
+            if "origin" in headers and "access-control-request-method" in headers:
+                response = self.preflight_response(request_headers=headers)
+                if response.status_code != 200:
+                    await self.app(scope, receive, send)
+                    return
+                response.headers["X-Content-Type-Options"] = "nosniff"
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)

@@ -19,6 +19,10 @@ from pmo_api.events.types import Event, EventType, snapshot
 from pmo_api.people.repository import PersonRepository
 
 KEY_PREFIX = "pmo_"
+# A generated secret's listed prefix is its first 12 characters (8 of its 40 random
+# ones); the bootstrap secret is chosen by a person and may be as short as 16
+# characters, so its listed prefix shows no more than 4 of them.
+BOOTSTRAP_PREFIX_LENGTH = 4
 _AUDITED = ("name", "role", "prefix", "person_id", "revoked_at")
 
 
@@ -107,6 +111,7 @@ async def authenticate(session: AsyncSession, secret: str) -> Principal | None:
 async def ensure_bootstrap_key(session: AsyncSession, secret: str) -> None:
     """Make sure an admin key with exactly this secret exists (and is not revoked)."""
     digest = hash_secret(secret)
+    prefix = secret[:BOOTSTRAP_PREFIX_LENGTH]
     key = await session.scalar(select(ApiKey).where(ApiKey.secret_hash == digest))
     now = utcnow()
     if key is None:
@@ -114,13 +119,14 @@ async def ensure_bootstrap_key(session: AsyncSession, secret: str) -> None:
             ApiKey(
                 name="bootstrap admin",
                 role=Role.ADMIN,
-                prefix=secret[:12],
+                prefix=prefix,
                 secret_hash=digest,
                 created_at=now,
                 updated_at=now,
             )
         )
-    elif key.revoked_at is not None or key.role is not Role.ADMIN:
+    elif key.revoked_at is not None or key.role is not Role.ADMIN or key.prefix != prefix:
         key.revoked_at = None
         key.role = Role.ADMIN
+        key.prefix = prefix  # one stored before the prefix was shortened
         key.updated_at = now
