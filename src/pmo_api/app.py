@@ -17,6 +17,7 @@ from pmo_api.api.rest import api_keys, audit_events, errors, meta, operations, r
 from pmo_api.api.rest.deps import reject_unknown_query
 from pmo_api.api.rest.problems import PROBLEM_MEDIA_TYPE
 from pmo_api.api.state import AppState
+from pmo_api.auth.cache import principals
 from pmo_api.auth.service import ensure_bootstrap_key
 from pmo_api.core import pagination
 from pmo_api.db import migrate
@@ -38,6 +39,7 @@ opaque `cursor`; writes honour `If-Match` and `Idempotency-Key`; every error is
 
 async def start(state: AppState) -> None:
     settings = state.settings
+    principals.ttl = settings.auth_cache_seconds
     if settings.migrate_on_start:
         log.info("bringing the database schema to head")
         await asyncio.to_thread(migrate.upgrade, settings.database_url)

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
         default=5000, ge=100, le=100_000, description="Most lexical tokens in one GraphQL document."
     )
     idempotency_ttl_hours: int = Field(default=48, ge=24)
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long a process remembers a valid API key (0: ask the database "
+        "every request); a key revoked in another process stops working within this time.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Browser origins allowed to call the API (CORS); empty: CORS is off.",

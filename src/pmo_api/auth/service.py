@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pmo_api.auth.access import require_admin
+from pmo_api.auth.cache import principals
 from pmo_api.auth.models import ApiKey
 from pmo_api.auth.schemas import ApiKeyCreate
 from pmo_api.core.context import Principal, Role, ServiceContext, utcnow
@@ -86,6 +87,7 @@ async def revoke_api_key(ctx: ServiceContext, key_id: uuid.UUID) -> ApiKey:
         raise Conflict(code="cannot_revoke_self", detail="A key cannot revoke itself.")
     key.revoked_at = ctx.now
     key.updated_at = ctx.now
+    principals.forget_key(key.id)
     await ctx.session.flush()
     await record(
         ctx,
@@ -100,12 +102,20 @@ async def revoke_api_key(ctx: ServiceContext, key_id: uuid.UUID) -> ApiKey:
 
 async def authenticate(session: AsyncSession, secret: str) -> Principal | None:
     """The principal for a secret, or None when it is unknown or revoked."""
+    digest = hash_secret(secret)
+    # Scoped by database, so processes (and tests) serving several never mix their keys.
+    cache_key = f"{session.get_bind().url}#{digest}"
+    cached = principals.get(cache_key)
+    if cached is not None:
+        return cached
     key = await session.scalar(
-        select(ApiKey).where(ApiKey.secret_hash == hash_secret(secret), ApiKey.revoked_at.is_(None))
+        select(ApiKey).where(ApiKey.secret_hash == digest, ApiKey.revoked_at.is_(None))
     )
     if key is None:
         return None
-    return Principal(key_id=key.id, name=key.name, role=key.role, person_id=key.person_id)
+    principal = Principal(key_id=key.id, name=key.name, role=key.role, person_id=key.person_id)
+    principals.put(cache_key, principal)
+    return principal
 
 
 async def ensure_bootstrap_key(session: AsyncSession, secret: str) -> None:
