@@ -12,7 +12,7 @@ PORT ?= 8000
 INSTALLED := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-slow fuzz reliability lint schemas migrate seed clean
+.PHONY: help install run test test-slow fuzz reliability lint schemas migrate seed bench bench-profile clean
 
 help:
 	@echo "make run      install and serve on SQLite at http://$(HOST):$(PORT)"
@@ -22,6 +22,7 @@ help:
 	@echo "make schemas  regenerate openapi/openapi.json and openapi/schema.graphql"
 	@echo "make migrate  bring the database (PMO_DATABASE_URL) to the latest schema"
 	@echo "make seed     create the demo organisation (idempotent)"
+	@echo "make bench    pmo-api side by side with ../shared/bench's ceiling (bench/README.md)"
 
 install: $(INSTALLED)
 
@@ -49,8 +50,8 @@ fuzz: install
 reliability: test-slow fuzz
 
 lint: install
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
 	$(BIN)/mypy
 
 schemas: install
@@ -61,6 +62,22 @@ migrate: install
 
 seed: install
 	$(BIN)/pmo-api seed-demo
+
+# Side by side with the hand-tuned ceiling in ../shared/bench (bench/README.md): needs
+# root for the ceiling's setup_pg.sh and for wrk, which comes from Debian's packages.
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--scale large".
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BENCH_ARGS ?=
+
+bench: install
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-profile: install
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run.py --profile-only $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

@@ -104,7 +104,7 @@ async def authenticate(session: AsyncSession, secret: str) -> Principal | None:
     """The principal for a secret, or None when it is unknown or revoked."""
     digest = hash_secret(secret)
     # Scoped by database, so processes (and tests) serving several never mix their keys.
-    cache_key = f"{session.get_bind().url}#{digest}"
+    cache_key = f"{session.get_bind().engine.url}#{digest}"
     cached = principals.get(cache_key)
     if cached is not None:
         return cached
