@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pmo_api.api.rest.problems import problem_body, problem_response
@@ -85,6 +86,10 @@ class RequestMiddleware:
             except Exception as error:
                 # The last line of defence: masked, logged once (as JSON, with the
                 # request id), and never re-raised into the server's own logging.
+                if isinstance(error, ClientDisconnect):
+                    # The client went away mid-request: nobody to answer, nothing failed.
+                    status_holder["status"] = 499
+                    return
                 if status_holder.get("started"):
                     log.exception("error after the response started")
                     return
