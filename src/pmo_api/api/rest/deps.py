@@ -94,7 +94,7 @@ def _allowed_query(route: object) -> frozenset[str]:
     return _allowed_query_cache[key]
 
 
-def reject_unknown_query(request: Request) -> None:
+async def reject_unknown_query(request: Request) -> None:
     """Unknown query parameters are refused on every route, not silently ignored."""
     route = request.scope.get("route")
     if route is None or not request.query_params:

@@ -41,7 +41,7 @@ def _matches(header: str | None, etag: str) -> bool:
 IF_MATCH_PATTERN = r'^(\*|(W/)?"[0-9]{1,12}")$'
 
 
-def expected_version(
+async def expected_version(
     if_match: Annotated[
         str | None,
         Header(
