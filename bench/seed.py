@@ -1,0 +1,309 @@
+"""Seed pmo-api's own benchmark databases with the ceiling's volume.
+
+PostgreSQL: the database is dropped and created anew, brought to the latest schema
+with ``pmo-api migrate``, then loaded with COPY (asyncpg) and VACUUM ANALYZEd.
+SQLite: the file is removed, migrated the same way, then loaded with executemany
+through SQLAlchemy Core on the project's own table definitions (so money is stored
+as cents, UUIDs and timestamps exactly as the service stores them).
+
+    .venv/bin/python bench/seed.py                       # PostgreSQL, 10,000 projects
+    .venv/bin/python bench/seed.py --scale large         # 100,000 projects
+    .venv/bin/python bench/seed.py --sqlite /tmp/b.db    # a SQLite file instead
+
+What is seeded (deterministic for a given --seed; dates relative to today):
+people (one per 25 projects, at least 400), 20 portfolios, the projects with every
+field filled the way a PMO fills it, and one ``*.created`` audit event per record.
+pmo-api has no risks or milestones yet, so none are seeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+PMO_API = ROOT / ".venv" / "bin" / "pmo-api"
+ADMIN_DSN = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
+DEFAULT_DB = "pmo_api_bench"
+SCALES = {"default": 10_000, "large": 100_000}
+N_PORTFOLIOS = 20
+
+FIRST = ["Ada", "Bruno", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines",
+         "Jonas", "Keiko", "Luca", "Maya", "Nils", "Olga", "Pavel", "Quinn", "Rosa",
+         "Sven", "Tara", "Uma", "Victor", "Wen", "Xavier", "Yara", "Zoe"]  # fmt: skip
+LAST = ["Meyer", "Rossi", "Dubois", "Nowak", "Silva", "Jensen", "Kim", "Okafor",
+        "Larsen", "Novak", "Schmidt", "Garcia", "Ivanova", "Tanaka", "Brown", "Haddad"]  # fmt: skip
+WORDS = ["Apollo", "Atlas", "Beacon", "Cobalt", "Delta", "Ember", "Falcon", "Granite",
+         "Harbor", "Ion", "Juniper", "Keystone", "Lumen", "Meridian", "Nimbus", "Orion",
+         "Pioneer", "Quartz", "Ridge", "Summit", "Titan", "Unity", "Vertex", "Willow"]  # fmt: skip
+AREAS = ["ERP migration", "Data platform", "CRM rollout", "Cloud landing zone",
+         "Mobile app", "Warehouse automation", "Payroll replacement", "Security uplift",
+         "Customer portal", "Analytics", "Network refresh", "Compliance programme"]  # fmt: skip
+TITLES = ["Project Manager", "Programme Manager", "Portfolio Lead", "Business Analyst",
+          "Architect", "Engineering Manager", "Product Owner", "Director"]  # fmt: skip
+SKILLS = ["planning", "budgeting", "stakeholders", "agile", "risk", "sql", "cloud", "sap"]
+METHODS = ["Scrum", "Kanban", "Waterfall", "Hybrid", "PRINCE2"]
+PHASES = ["Initiation", "Planning", "Execution", "Monitoring", "Closing"]
+STATUSES = (["proposed", "active", "on_hold", "completed", "cancelled"], [10, 55, 10, 20, 5])
+HEALTHS = (["green", "amber", "red"], [60, 28, 12])
+
+Row = dict[str, Any]
+
+
+def _uuid(r: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=r.getrandbits(128), version=4)
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(str(round(value, 2))).quantize(Decimal("0.01"))
+
+
+def _event(r: random.Random, entity: str, entity_id: uuid.UUID, at: dt.datetime, row: Row) -> Row:
+    fields = ("key", "name") if "key" in row else ("name", "email")
+    return {
+        "id": _uuid(r),
+        "occurred_at": at,
+        "action": f"{entity}.created",
+        "entity_type": entity,
+        "entity_id": entity_id,
+        "actor_key_id": None,
+        "actor_name": "bench seed",
+        "actor_role": "admin",
+        "request_id": "bench-seed",
+        "changes": {f: {"before": None, "after": row[f]} for f in fields},
+    }
+
+
+def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
+    """Every row to load, by table, as the Python values the ORM would hold."""
+    r = random.Random(seed)
+    today = dt.date.today()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    events: list[Row] = []
+
+    people: list[Row] = []
+    for i in range(1, max(400, projects // 25) + 1):
+        first, last = r.choice(FIRST), r.choice(LAST)
+        created = now - dt.timedelta(days=r.randint(200, 2000))
+        row = {
+            "id": _uuid(r),
+            "name": f"{first} {last}",
+            "email": f"{first}.{last}.{i}@example.com".lower(),
+            "title": r.choice(TITLES),
+            "skills": [
+                {"skill": s, "level": r.randint(1, 5)} for s in r.sample(SKILLS, r.randint(1, 4))
+            ],
+            "weekly_capacity_hours": float(r.choice([40, 40, 40, 32, 24, 20])),
+            "active": r.random() > 0.03,
+            "version": 1,
+            "created_at": created,
+            "updated_at": created,
+            "archived_at": None,
+        }
+        people.append(row)
+        events.append(_event(r, "person", row["id"], created, row))
+    person_ids = [p["id"] for p in people]
+
+    portfolios: list[Row] = []
+    for i in range(1, N_PORTFOLIOS + 1):
+        created = now - dt.timedelta(days=r.randint(1200, 2000))
+        row = {
+            "id": _uuid(r),
+            "key": f"PF-{i:03d}",
+            "name": f"{WORDS[i % len(WORDS)]} portfolio {i}",
+            "description": f"Portfolio {i}: {r.choice(AREAS)} and related work",
+            "owner_id": r.choice(person_ids),
+            "parent_id": None,
+            "budget_cap": _money(r.randint(50, 400) * 1_000_000),
+            "version": 1,
+            "created_at": created,
+            "updated_at": created,
+            "archived_at": None,
+        }
+        portfolios.append(row)
+        events.append(_event(r, "portfolio", row["id"], created, row))
+    portfolio_ids = [p["id"] for p in portfolios]
+
+    rows: list[Row] = []
+    for i in range(1, projects + 1):
+        status = r.choices(*STATUSES)[0]
+        start = today - dt.timedelta(days=r.randint(-180, 3 * 365))
+        end = start + dt.timedelta(days=r.randint(60, 900))
+        if status == "completed" and end >= today:  # finished work lies in the past
+            shift = dt.timedelta(days=(end - today).days + r.randint(10, 300))
+            start, end = start - shift, end - shift
+        elif status in ("active", "on_hold") and start > today:  # running work has begun
+            shift = dt.timedelta(days=(start - today).days + r.randint(0, 60))
+            start, end = start - shift, end - shift
+        planned = _money(r.randint(20_000, 5_000_000))
+        started = status in ("active", "on_hold", "completed") or (
+            status == "cancelled" and r.random() < 0.5
+        )
+        actual_start = start + dt.timedelta(days=r.randint(0, 30)) if started else None
+        actual_end = end + dt.timedelta(days=r.randint(-20, 0)) if status == "completed" else None
+        if actual_start is not None and actual_end is not None and actual_end < actual_start:
+            actual_end = actual_start
+        created = dt.datetime.combine(start, dt.time(9), dt.UTC) - dt.timedelta(
+            days=r.randint(10, 90)
+        )
+        updated = min(now, created + dt.timedelta(days=r.randint(0, 400), seconds=i))
+        row = {
+            "id": _uuid(r),
+            "key": f"PRJ-{i:06d}",
+            "name": f"{r.choice(WORDS)} {r.choice(AREAS)} {i}",
+            "description": f"Deliver the {r.choice(AREAS).lower()} for business unit "
+            f"{r.randint(1, 40)}.",
+            "portfolio_id": r.choice(portfolio_ids),
+            "manager_id": r.choice(person_ids),
+            "sponsor_id": r.choice(person_ids) if r.random() < 0.9 else None,
+            "methodology": r.choice(METHODS),
+            "phase": r.choice(PHASES),
+            "status": status,
+            "health": r.choices(*HEALTHS)[0],
+            "priority_score": r.randint(0, 100),
+            "planned_budget": planned,
+            "actual_cost": _money(float(planned) * r.uniform(0.0, 1.3)) if started else _money(0),
+            "planned_start": start,
+            "planned_end": end,
+            "actual_start": actual_start,
+            "actual_end": actual_end,
+            "percent_complete": 100 if status == "completed" else r.randint(0, 95),
+            "attributes": {
+                "cost_center": f"CC-{r.randint(1000, 9999)}",
+                "business_unit": f"BU-{r.randint(1, 40):02d}",
+                "capex": r.random() < 0.6,
+            },
+            "version": 1,
+            "created_at": created,
+            "updated_at": updated,
+            "archived_at": None,
+        }
+        rows.append(row)
+        events.append(_event(r, "project", row["id"], created, row))
+    return {"people": people, "portfolios": portfolios, "projects": rows, "audit_events": events}
+
+
+def _check_columns(table: Any, sample: Row) -> list[str]:
+    """The columns to load; fail clearly when the schema gained a required column."""
+    missing = [
+        c.name
+        for c in table.columns
+        if c.name not in sample
+        and not c.nullable
+        and c.default is None
+        and c.server_default is None
+    ]
+    if missing:
+        raise SystemExit(f"seed: table {table.name} needs values for {', '.join(missing)}")
+    return [c.name for c in table.columns if c.name in sample]
+
+
+def migrate(database_url: str) -> None:
+    env = {**os.environ, "PMO_DATABASE_URL": database_url, "PMO_LOG_LEVEL": "WARNING"}
+    subprocess.run([str(PMO_API), "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+async def seed_postgres(db: str, projects: int, seed: int = 42) -> dict[str, int]:
+    import asyncpg
+
+    from pmo_api.db.metadata import metadata
+
+    admin = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{db}" OWNER postgres')
+    finally:
+        await admin.close()
+    dsn = ADMIN_DSN.rsplit("/", 1)[0] + "/" + db
+    migrate(dsn)
+    data = generate(projects, seed)
+    conn = await asyncpg.connect(dsn)
+    try:
+        for name, rows in data.items():
+            table = metadata.tables[name]
+            columns = _check_columns(table, rows[0])
+            records = [
+                tuple(
+                    orjson.dumps(row[c]).decode() if isinstance(row[c], dict | list) else row[c]
+                    for c in columns
+                )
+                for row in rows
+            ]
+            await conn.copy_records_to_table(name, records=records, columns=columns)
+        await conn.execute("VACUUM ANALYZE")
+        return {name: await conn.fetchval(f"SELECT count(*) FROM {name}") for name in data}
+    finally:
+        await conn.close()
+
+
+def seed_sqlite(path: Path, projects: int, seed: int = 42) -> dict[str, int]:
+    from sqlalchemy import create_engine, func, insert, select
+
+    from pmo_api.db.metadata import metadata
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    migrate(f"sqlite:///{path}")
+    data = generate(projects, seed)
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as conn:
+            for name, rows in data.items():
+                table = metadata.tables[name]
+                columns = _check_columns(table, rows[0])
+                for chunk in _chunks(rows, 5000):
+                    conn.execute(insert(table), [{c: row[c] for c in columns} for row in chunk])
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            return {
+                name: conn.execute(
+                    select(func.count()).select_from(metadata.tables[name])
+                ).scalar_one()
+                for name in data
+            }
+    finally:
+        engine.dispose()
+
+
+def _chunks(rows: list[Row], size: int) -> Iterator[list[Row]]:
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--scale", choices=sorted(SCALES), default="default")
+    ap.add_argument("--projects", type=int, help="override the scale's project count")
+    ap.add_argument("--db", default=DEFAULT_DB, help=f"PostgreSQL database (default {DEFAULT_DB})")
+    ap.add_argument("--sqlite", type=Path, help="seed this SQLite file instead of PostgreSQL")
+    ap.add_argument("--seed", type=int, default=42)
+    a = ap.parse_args()
+    projects = a.projects or SCALES[a.scale]
+    t0 = time.perf_counter()
+    if a.sqlite:
+        counts = seed_sqlite(a.sqlite, projects, a.seed)
+        where = str(a.sqlite)
+    else:
+        counts = asyncio.run(seed_postgres(a.db, projects, a.seed))
+        where = a.db
+    print(f"seeded {where}: {counts} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
