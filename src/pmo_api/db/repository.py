@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -45,9 +45,14 @@ async def keyset_page(
     desc = request.sort.descending
     if request.after is not None:
         value, last_id = request.after.value, request.after.id
-        beyond = sort_col < value if desc else sort_col > value
-        tie = id_column < last_id if desc else id_column > last_id
-        stmt = stmt.where(or_(beyond, and_(sort_col == value, tie)))
+        # One row-value comparison, not "a > v OR (a = v AND id > i)": the database
+        # can then seek an index on (sort key, id) instead of scanning from its start.
+        # The id breaks ties in the sort's own direction, so the comparison is exact.
+        position, after = (
+            tuple_(sort_col, id_column),
+            tuple_(literal(value, sort_col.type), literal(last_id, id_column.type)),
+        )
+        stmt = stmt.where(position < after if desc else position > after)
     order = (sort_col.desc(), id_column.desc()) if desc else (sort_col.asc(), id_column.asc())
     stmt = stmt.order_by(*order).limit(request.limit + 1)
     rows: Sequence[T] = (await session.scalars(stmt)).all()
