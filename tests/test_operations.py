@@ -67,3 +67,25 @@ async def test_postgresql_outage_is_503_and_recovers(tmp_path: Path) -> None:
     finally:
         await proxy.cut()
         await stop()
+
+
+async def test_connection_closed_while_opening_is_503(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection dropped while it is being opened surfaces as a plain DBAPIError
+    whose cause is the socket's error: still a 503, never a 500."""
+    from sqlalchemy.exc import DBAPIError
+
+    class DriverError(Exception):
+        pass
+
+    async def dropped(*_args: object) -> None:
+        try:
+            raise ConnectionResetError("connection was closed in the middle of operation")
+        except ConnectionResetError as socket_error:
+            raise DBAPIError("connect", {}, DriverError("closed")) from socket_error
+
+    monkeypatch.setattr(ProjectRepository, "get", dropped)
+    response = await api.get("/api/v1/projects/ABC-1")
+    assert_problem(response, 503, "database_unavailable")
+    assert response.headers["retry-after"]

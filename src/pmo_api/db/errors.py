@@ -24,22 +24,41 @@ def unavailable() -> Unavailable:
     )
 
 
+_CONNECTION_ERRORS = {
+    "ConnectionDoesNotExistError",
+    "CannotConnectNowError",
+    "AdminShutdownError",
+    "ConnectionFailureError",
+    "TooManyConnectionsError",
+    "PostgresConnectionError",
+    "InterfaceError",
+}
+
+
 def is_unavailable(error: BaseException) -> bool:
-    if isinstance(error, sa_exc.TimeoutError | ConnectionError | TimeoutError | OSError):
-        return True
-    if isinstance(error, sa_exc.DBAPIError):
-        if error.connection_invalidated:
+    """Whether an error means the database could not be reached or used just now.
+
+    The whole chain is read (SQLAlchemy wraps the driver's error, which may wrap the
+    socket's): a connection closed while it was being opened surfaces as a plain
+    DBAPIError whose cause is a ConnectionResetError.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.TimeoutError | ConnectionError | TimeoutError | OSError):
             return True
-        if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
+        if isinstance(current, sa_exc.DBAPIError):
+            if current.connection_invalidated or isinstance(
+                current, sa_exc.OperationalError | sa_exc.InterfaceError
+            ):
+                return True
+            orig = current.orig
+            if orig is not None and orig is not current.__cause__ and is_unavailable(orig):
+                return True
+        if type(current).__name__ in _CONNECTION_ERRORS:
             return True
-        origin = type(error.orig).__name__ if error.orig is not None else ""
-        return origin in {
-            "ConnectionDoesNotExistError",
-            "CannotConnectNowError",
-            "AdminShutdownError",
-            "ConnectionFailureError",
-            "TooManyConnectionsError",
-        }
+        current = current.__cause__ or current.__context__
     return False
 
 
