@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import uuid
+
 from pmo_api.core.context import Principal
+from pmo_api.core.errors import not_found
 from pmo_api.core.pagination import Page, PageRequest
 from pmo_api.db.records import common_filters, text_search
 from pmo_api.db.repository import Repository
@@ -27,6 +30,21 @@ class ProjectRepository(Repository[Project]):
         "status": Project.status,
         "health": Project.health,
     }
+
+    async def require_locked(self, ref: uuid.UUID | str, principal: Principal) -> Project:
+        """The project, read again under its row lock (``FOR UPDATE`` on PostgreSQL;
+        SQLite's BEGIN IMMEDIATE already made this transaction the only writer)."""
+        column = Project.id if isinstance(ref, uuid.UUID) else Project.key
+        stmt = (
+            self.visible_to(principal)
+            .where(column == ref)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        found = await self.session.scalar(stmt)
+        if found is None:
+            raise not_found(self.entity, ref)
+        return found
 
     async def list(
         self, principal: Principal, filters: ProjectFilter, page: PageRequest
