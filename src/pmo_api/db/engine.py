@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 from pmo_api.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+POOL_RECYCLE_SECONDS = 1800
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
@@ -30,7 +31,16 @@ def make_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_timeout=settings.db_timeout_seconds,
-        pool_pre_ping=True,
+        # No pre-ping: it costs three round trips on every check-out (asyncpg's ping
+        # opens and rolls back a transaction). A connection that died meanwhile fails
+        # its first statement instead; SQLAlchemy then invalidates it and every older
+        # pooled connection, and the request is answered 503 with Retry-After (see
+        # db/errors.py), the same answer a request gets while the database is down.
+        # tests/faults/ holds that to account (server restarts, killed backends).
+        pool_pre_ping=False,
+        # Connections older than this are replaced at check-out, before a firewall or
+        # server idle timeout drops them silently.
+        pool_recycle=POOL_RECYCLE_SECONDS,
         connect_args={
             "timeout": settings.db_timeout_seconds,
             "command_timeout": 30,

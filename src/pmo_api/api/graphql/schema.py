@@ -13,18 +13,20 @@ change validation and introspection, never the types.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated
 from uuid import UUID
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -45,6 +47,8 @@ from pmo_api.settings import Settings
 strawberry.enum(Role, description="What an API key may do.")
 
 MAX_NODES = 100
+DOCUMENT_CACHE_SIZE = 256
+"""Distinct query texts whose parse and validation each process keeps (LRU)."""
 
 
 @strawberry.type(description="The API key making this request.")
@@ -103,16 +107,44 @@ Query = merge_types(
 Mutation = merge_types("Mutation", (PeopleMutation, PortfoliosMutation, ProjectsMutation))
 
 
+class ParserCache(strawberry.extensions.ParserCache):
+    """Strawberry's parse cache, minus one flaw: its ``on_parse`` raises a syntax error
+    (or a token-limit refusal) outside the block where Strawberry answers such errors,
+    so they would skip ErrorTranslation's ``code``. A document that does not parse is
+    left to Strawberry's own parse, which refuses it the usual way."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        except GraphQLError:
+            context.graphql_document = None
+        yield
+
+
 def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        ErrorTranslation,
+    """Limits, caches and error translation; the caches come after what they depend on.
+
+    The validation rules are made once per schema, not per request: the limiters
+    would otherwise make a new rule class each time, and ValidationCache (keyed by
+    the document and the rule classes) would never hit. A repeated document (a UI's
+    queries are a handful of texts) is then parsed and validated once per process.
+    """
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
     ]
     if not settings.graphql_introspection:
-        extensions.append(DisableIntrospection)
-    return extensions
+        rules.extend(DisableIntrospection().validation_rules)
+    return [
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: AddValidationRules(rules),
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        ErrorTranslation,
+    ]
 
 
 class PmoSchema(strawberry.Schema):
