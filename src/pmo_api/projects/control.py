@@ -44,9 +44,7 @@ async def project_for_writing(
     its records, such as the actual cost.
     """
     repository = ProjectRepository(ctx.session)
-    project = await (repository.require_locked if lock else repository.require)(
-        ref, ctx.principal
-    )
+    project = await (repository.require_locked if lock else repository.require)(ref, ctx.principal)
     if not access.can_edit(ctx.principal, project):
         raise Forbidden(
             code="project_forbidden",

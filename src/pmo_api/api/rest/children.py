@@ -74,7 +74,9 @@ def child_routers(res: ChildResource, tag: str) -> tuple[APIRouter, APIRouter]:
         query: Annotated[Query_, Query()],  # type: ignore[valid-type]
     ) -> Response:
         filters, params, fmt = split(query, res.filter)
-        return present.page(request, Read, await res.list_(ctx, ref_or_422(id), filters, params), fmt)
+        return present.page(
+            request, Read, await res.list_(ctx, ref_or_422(id), filters, params), fmt
+        )
 
     @nested.post(
         "",
@@ -124,7 +126,9 @@ def child_routers(res: ChildResource, tag: str) -> tuple[APIRouter, APIRouter]:
             body: Update,  # type: ignore[valid-type]
             version: ExpectedVersion,
         ) -> Response:
-            return present.resource(request, Read, await update_(ctx, uuid_or_422(id), body, version))
+            return present.resource(
+                request, Read, await update_(ctx, uuid_or_422(id), body, version)
+            )
 
     if res.archive is not None:
         archive_ = res.archive
