@@ -73,7 +73,7 @@ def resource(
     if request.method == "GET" and _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=all_headers)
     return Response(
-        content=dump(schema.model_validate(obj)),
+        content=schema.model_validate(obj).model_dump_json().encode(),
         status_code=status_code,
         media_type=JSON,
         headers=all_headers,
@@ -112,17 +112,21 @@ def page(
     request: Request, schema: type[M], result: Page[Any], fmt: Format | None = None
 ) -> Response:
     """A list page: ``{"items": [...], "next_cursor": ...}``, or CSV; ETag over the body."""
-    rows = [schema.model_validate(item).model_dump(mode="json") for item in result.items]
     headers: dict[str, str] = {}
     if result.next_cursor:
         next_url = request.url.include_query_params(cursor=result.next_cursor)
         headers["Link"] = f'<{next_url}>; rel="next"'
         headers["X-Next-Cursor"] = result.next_cursor
     if wants_csv(request, fmt):
+        rows = [schema.model_validate(item).model_dump(mode="json") for item in result.items]
         body = to_csv(list(schema.model_fields), rows)
         media_type = CSV + "; charset=utf-8"
     else:
-        body = orjson.dumps({"items": rows, "next_cursor": result.next_cursor})
+        # Validated from the rows and serialised by pydantic-core in one pass each.
+        listing = ListOf[schema].model_validate(  # type: ignore[valid-type]
+            {"items": result.items, "next_cursor": result.next_cursor}, from_attributes=True
+        )
+        body = listing.model_dump_json().encode()
         media_type = JSON
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers["ETag"] = etag
