@@ -63,15 +63,15 @@ HZ = os.sysconf("SC_CLK_TCK")
 PAIRS = [
     ("get", "get", "get", "GET /api/v1/projects/{id}"),
     ("list", "list", "list", "GET /api/v1/projects?portfolio_id=…&limit=50[&cursor=…]"),
-    ("rollup", "rollup", "rollup", "GET /api/v1/portfolios/{id}/projects?limit=200"),
+    ("rollup", "rollup", "rollup", "GET /api/v1/metrics/portfolios/{id}"),
     ("post", "post", "post", "POST /api/v1/projects (+ Idempotency-Key)"),
-    ("graphql", "list", "graphql", "POST /graphql: 50 projects + portfolio + manager"),
+    ("graphql", "list", "graphql", "POST /graphql: 50 projects + portfolio, manager, open risks"),
     ("hello", "hello", "healthz", "GET /healthz (framework floor)"),
 ]
 PMO_ORDER = ["healthz", "get", "list", "rollup", "graphql", "post"]  # post last: reads see seed
 CEILING_ORDER = ["hello", "get", "list", "rollup", "post"]
 
-GQL_FIELDS = "edges { node { key name portfolio { key } manager { name } } }"
+GQL_FIELDS = "edges { node { key name openRiskCount portfolio { key } manager { name } } }"
 GQL_PAGE = (
     "query ProjectsPage($pf: ID!, $after: String) { projects(first: 50, after: $after, "
     "filter: {portfolioId: $pf}) { " + GQL_FIELDS + " } }"
@@ -386,7 +386,7 @@ def prepare(target: Target, results: Path, projects: int) -> None:
     (d / "portfolios.txt").write_text("".join(f"{pf}\n" for pf, _ in portfolios))
     (d / "people.txt").write_text("".join(f"{p}\n" for p in people))
     (d / "rollup.txt").write_text(
-        "".join(f"/api/v1/portfolios/{pf}/projects?limit=200\n" for pf, _ in portfolios)
+        "".join(f"/api/v1/metrics/portfolios/{pf}\n" for pf, _ in portfolios)
     )
     server = pmo_server(target.database_url, results / "logs" / f"prepare-{target.name}.log")
     with server.running():
@@ -405,6 +405,8 @@ def prepare(target: Target, results: Path, projects: int) -> None:
                     status, page = api.call("GET", base + q)
                     if status != 200 or len(page["items"]) != 50:
                         raise RuntimeError(f"list walk: {status} {str(page)[:300]}")
+                    if "open_risk_count" not in page["items"][0]:
+                        raise RuntimeError("list walk: the items carry no open_risk_count")
                     cursor = page["next_cursor"]
                     if cursor is None:
                         break
@@ -440,10 +442,12 @@ def _check_routes(
     status, body = api.call("GET", f"/api/v1/projects/{projects[0]}")
     assert status == 200 and body["id"] == projects[0], (status, body)
     pf, count = portfolios[0]
-    status, body = api.call("GET", f"/api/v1/portfolios/{pf}/projects?limit=200")
-    assert status == 200 and len(body["items"]) == min(200, count), (status, str(body)[:300])
+    status, body = api.call("GET", f"/api/v1/metrics/portfolios/{pf}")
+    assert status == 200 and body["project_count"] == count, (status, str(body)[:300])
+    assert body["open_risks"] > 0 and body["overdue_milestones"] > 0, str(body)[:300]
     status, body = api.call("POST", "/graphql", {"query": GQL_PAGE, "variables": {"pf": pf}})
     assert status == 200 and len(body["data"]["projects"]["edges"]) == 50, str(body)[:300]
+    assert "errors" not in body, str(body)[:300]
     new = {"key": "LDCHECK-1", "name": "Bench check", "portfolio_id": pf, "manager_id": people[0]}
     status, body = api.call("POST", "/api/v1/projects", new, **{"Idempotency-Key": "bench-check"})
     assert status == 201, (status, body)

@@ -12,8 +12,9 @@ as cents, UUIDs and timestamps exactly as the service stores them).
 
 What is seeded (deterministic for a given --seed; dates relative to today):
 people (one per 25 projects, at least 400), 20 portfolios, the projects with every
-field filled the way a PMO fills it, and one ``*.created`` audit event per record.
-pmo-api has no risks or milestones yet, so none are seeded.
+field filled the way a PMO fills it, one ``*.created`` audit event per person,
+portfolio and project, and the ceiling's volume of project records: 10 risks and 5
+milestones per project (100,000 and 50,000 at the default scale).
 """
 
 from __future__ import annotations
@@ -59,6 +60,11 @@ METHODS = ["Scrum", "Kanban", "Waterfall", "Hybrid", "PRINCE2"]
 PHASES = ["Initiation", "Planning", "Execution", "Monitoring", "Closing"]
 STATUSES = (["proposed", "active", "on_hold", "completed", "cancelled"], [10, 55, 10, 20, 5])
 HEALTHS = (["green", "amber", "red"], [60, 28, 12])
+RISK_STATUSES = (["open", "mitigating", "occurred", "closed"], [50, 15, 5, 30])
+RISK_RESPONSES = ["avoid", "mitigate", "transfer", "accept", None]
+RISKS_PER_PROJECT = 10
+MILESTONES_PER_PROJECT = 5
+MILESTONE_NAMES = ["Kick-off", "Design signed off", "Build complete", "Go-live", "Closure"]
 
 Row = dict[str, Any]
 
@@ -193,7 +199,65 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
         }
         rows.append(row)
         events.append(_event(r, "project", row["id"], created, row))
-    return {"people": people, "portfolios": portfolios, "projects": rows, "audit_events": events}
+    risks = [
+        _risk(r, project, person_ids, today) for project in rows for _ in range(RISKS_PER_PROJECT)
+    ]
+    milestones = [
+        _milestone(r, project, n, today) for project in rows for n in range(MILESTONES_PER_PROJECT)
+    ]
+    return {
+        "people": people,
+        "portfolios": portfolios,
+        "projects": rows,
+        "risks": risks,
+        "milestones": milestones,
+        "audit_events": events,
+    }
+
+
+def _risk(r: random.Random, project: Row, person_ids: list[uuid.UUID], today: dt.date) -> Row:
+    probability, impact = r.randint(1, 5), r.randint(1, 5)
+    at = project["created_at"] + dt.timedelta(days=r.randint(0, 60))
+    return {
+        "id": _uuid(r),
+        "project_id": project["id"],
+        "title": f"{r.choice(WORDS)} {r.choice(['delay', 'overrun', 'outage', 'attrition'])}",
+        "description": "Could slip the plan if not handled.",
+        "probability": probability,
+        "impact": impact,
+        "score": probability * impact,
+        "owner_id": r.choice(person_ids),
+        "mitigation": "Weekly review with the supplier.",
+        "response": r.choice(RISK_RESPONSES),
+        "status": r.choices(*RISK_STATUSES)[0],
+        "last_reviewed_on": today - dt.timedelta(days=r.randint(0, 120)),
+        "version": 1,
+        "created_at": at,
+        "updated_at": at,
+        "archived_at": None,
+    }
+
+
+def _milestone(r: random.Random, project: Row, n: int, today: dt.date) -> Row:
+    start, end = project["planned_start"], project["planned_end"]
+    due = start + (end - start) * (n + 1) / MILESTONES_PER_PROJECT
+    done = due < today and r.random() < 0.8
+    status = (
+        "done" if done else ("in_progress" if due - today < dt.timedelta(days=30) else "planned")
+    )
+    return {
+        "id": _uuid(r),
+        "project_id": project["id"],
+        "name": MILESTONE_NAMES[n],
+        "description": None,
+        "due_date": due,
+        "done_date": due + dt.timedelta(days=r.randint(-5, 10)) if done else None,
+        "status": status,
+        "version": 1,
+        "created_at": project["created_at"],
+        "updated_at": project["created_at"],
+        "archived_at": None,
+    }
 
 
 def _check_columns(table: Any, sample: Row) -> list[str]:

@@ -26,6 +26,7 @@ from sqlalchemy import event, text
 from pmo_api.app import create_app
 from pmo_api.auth.cache import principals
 from pmo_api.db import migrate
+from pmo_api.db.metadata import metadata
 from pmo_api.settings import Settings
 
 ADMIN_KEY = "pmo_test_bootstrap_admin_key_0123456789"
@@ -139,15 +140,8 @@ class Api:
             self.counter.active = False
 
     async def table_counts(self) -> dict[str, int]:
-        """Row counts of every table a write can touch: proof that nothing was written."""
-        tables = (
-            "people",
-            "portfolios",
-            "projects",
-            "audit_events",
-            "api_keys",
-            "idempotency_records",
-        )
+        """Row counts of every table: proof that nothing was written."""
+        tables = sorted(metadata.tables)
         counts = {}
         async with self.app.state.pmo.engine.connect() as connection:
             for table in tables:

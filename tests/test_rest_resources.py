@@ -119,6 +119,7 @@ async def test_project_exposes_every_contract_field(api: Api) -> None:
         "actual_end",
         "percent_complete",
         "attributes",
+        "baseline_id",
         "version",
         "created_at",
         "updated_at",

@@ -61,6 +61,60 @@ def concrete(template: str, row_id: str | None = None) -> str:
     return re.sub(r"\{[^}]+\}", row_id or str(uuid.uuid4()), template)
 
 
+def _report(_: dict[str, Any]) -> dict[str, Any]:
+    health = {f"{part}_health": "green" for part in ("overall", "schedule", "budget", "scope")}
+    return {
+        "period_start": "2026-11-01",
+        "period_end": "2026-11-07",
+        **health,
+        "resources_health": "green",
+        "summary": "V",
+    }
+
+
+CONTROL_BODIES: dict[str, tuple[Any, dict[str, Any] | None]] = {
+    "risks": (lambda _: {"title": "V", "probability": 2, "impact": 3}, {"title": "W"}),
+    "issues": (lambda _: {"title": "V"}, {"title": "W"}),
+    "changes": (lambda _: {"title": "V", "budget_impact": 10}, {"title": "W"}),
+    "milestones": (lambda _: {"name": "V", "due_date": "2027-01-01"}, {"name": "W"}),
+    "deliverables": (lambda _: {"name": "V", "due_date": "2027-01-01"}, {"name": "W"}),
+    "baselines": (lambda _: {"name": "V"}, None),
+    "status-reports": (_report, {"summary": "W"}),
+    "costs": (
+        lambda _: {
+            "incurred_on": "2026-11-01",
+            "amount": 5,
+            "category": "labour",
+            "description": "V",
+        },
+        {"description": "W"},
+    ),
+    "assignments": (
+        lambda person: {
+            "person_id": person["id"],
+            "role": "V",
+            "allocation_percent": 10,
+            "start_date": "2026-11-02",
+            "end_date": "2026-11-30",
+        },
+        {"role": "W"},
+    ),
+}
+"""Every project control record: a valid create body, and a patch (None: immutable)."""
+
+
+async def control_records(
+    api: Api, project: dict[str, Any], person: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """One record of each control type on the project, made by an admin."""
+    made = {}
+    for path, (create, _) in CONTROL_BODIES.items():
+        response = await api.post(f"/api/v1/projects/{project['id']}/{path}", json=create(person))
+        assert response.status_code == 201, (path, response.text)
+        made[path] = response.json()
+    return made
+
+
 def gql_errors(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
 
@@ -547,7 +601,8 @@ class TestAPI4ResourceConsumption:
         assert "/api/v1/projects" in lists and "/api/v1/audit-events" in lists
         project = await api.make_project()
         for template in lists:
-            path = concrete(template, project["portfolio_id"])
+            owner = project["id"] if template.startswith("/api/v1/projects/") else None
+            path = concrete(template, owner or project["portfolio_id"])
             for limit in ("100000", "201", "0"):
                 problem = assert_problem(await api.get(path, params={"limit": limit}), 422)
                 assert problem["errors"][0]["loc"] == ["query", "limit"], path
@@ -555,6 +610,13 @@ class TestAPI4ResourceConsumption:
         for connection in ("projects", "portfolios", "people", "auditEvents"):
             body = await api.gql(f"{{ {connection}(first: 100000) {{ nodes {{ id }} }} }}")
             assert body["data"] is None
+            assert gql_errors(body) == ["invalid_page_arguments"]
+        for nested in ("risks", "issues", "changes", "milestones", "deliverables", "baselines",
+                       "statusReports", "costs", "assignments"):  # fmt: skip
+            body = await api.gql(
+                f'{{ project(idOrKey: "{project["id"]}") {{ {nested}(first: 100000) {{ nodes {{ id }} }} }} }}'
+            )
+            assert body["data"] == {"project": None}, nested
             assert gql_errors(body) == ["invalid_page_arguments"]
 
     @pytest.mark.parametrize("path", ["/api/v1/portfolios", "/graphql"])
@@ -772,12 +834,19 @@ class TestAPI5FunctionLevelAuthorization:
         project = await api.make_project(portfolio["id"])
         person = await api.make_person()
         key = (await api.post("/api/v1/api-keys", json={"name": "k", "role": "viewer"})).json()
+        records = await control_records(api, project, person)
         ids = {
             "/api/v1/people/{id}": person["id"],
             "/api/v1/portfolios/{id}": empty["id"],
             "/api/v1/projects/{id}": project["id"],
             "/api/v1/api-keys/{id}": key["id"],
+            **{f"/api/v1/{path}/{{id}}": record["id"] for path, record in records.items()},
+            **{f"/api/v1/projects/{{id}}/{path}": project["id"] for path in records},
         }
+        ids["/api/v1/changes/{id}/approve"] = ids["/api/v1/changes/{id}/reject"] = records[
+            "changes"
+        ]["id"]
+        ids["/api/v1/status-reports/{id}/submit"] = records["status-reports"]["id"]
         bodies: dict[tuple[str, str], dict[str, Any] | None] = {
             ("POST", "/api/v1/api-keys"): {"name": "escalate", "role": "admin"},
             ("DELETE", "/api/v1/api-keys/{id}"): None,
@@ -794,7 +863,15 @@ class TestAPI5FunctionLevelAuthorization:
             },
             ("PATCH", "/api/v1/projects/{id}"): {"name": "V"},
             ("DELETE", "/api/v1/projects/{id}"): None,
+            ("POST", "/api/v1/changes/{id}/approve"): None,
+            ("POST", "/api/v1/changes/{id}/reject"): None,
+            ("POST", "/api/v1/status-reports/{id}/submit"): None,
         }
+        for path, (create, patch) in CONTROL_BODIES.items():
+            bodies[("POST", f"/api/v1/projects/{{id}}/{path}")] = create(person)
+            if patch is not None:
+                bodies[("PATCH", f"/api/v1/{path}/{{id}}")] = patch
+                bodies[("DELETE", f"/api/v1/{path}/{{id}}")] = None
         documented_writes = {
             (method, path)
             for path, methods in DOCUMENTED.items()
@@ -814,7 +891,50 @@ class TestAPI5FunctionLevelAuthorization:
         empty = await api.make_portfolio()
         project = await api.make_project(portfolio["id"])
         person = await api.make_person()
+        records = await control_records(api, project, person)
+
+        def on(path: str) -> str:
+            return f'id: "{records[path]["id"]}"'
+
+        in_project = f'projectId: "{project["id"]}"'
         calls = {
+            "createRisk": f'{in_project}, input: {{title: "V", probability: 1, impact: 1}}',
+            "updateRisk": f'{on("risks")}, input: {{title: "V"}}',
+            "archiveRisk": on("risks"),
+            "createIssue": f'{in_project}, input: {{title: "V"}}',
+            "updateIssue": f'{on("issues")}, input: {{title: "V"}}',
+            "archiveIssue": on("issues"),
+            "proposeChange": f'{in_project}, input: {{title: "V"}}',
+            "updateChange": f'{on("changes")}, input: {{title: "V"}}',
+            "approveChange": on("changes"),
+            "rejectChange": on("changes"),
+            "createMilestone": f'{in_project}, input: {{name: "V", dueDate: "2027-01-01"}}',
+            "updateMilestone": f'{on("milestones")}, input: {{name: "V"}}',
+            "archiveMilestone": on("milestones"),
+            "createDeliverable": f'{in_project}, input: {{name: "V", dueDate: "2027-01-01"}}',
+            "updateDeliverable": f"{on('deliverables')}, input: {{status: ACCEPTED}}",
+            "archiveDeliverable": on("deliverables"),
+            "captureBaseline": f'{in_project}, input: {{name: "V"}}',
+            "createStatusReport": (
+                f'{in_project}, input: {{periodStart: "2026-11-01", periodEnd: "2026-11-07", '
+                "overallHealth: GREEN, scheduleHealth: GREEN, budgetHealth: GREEN, "
+                'scopeHealth: GREEN, resourcesHealth: GREEN, summary: "V"}'
+            ),
+            "updateStatusReport": f'{on("status-reports")}, input: {{summary: "V"}}',
+            "submitStatusReport": on("status-reports"),
+            "archiveStatusReport": on("status-reports"),
+            "recordCost": (
+                f'{in_project}, input: {{incurredOn: "2026-11-01", amount: 5, '
+                'category: LABOUR, description: "V"}'
+            ),
+            "updateCost": f'{on("costs")}, input: {{description: "V"}}',
+            "archiveCost": on("costs"),
+            "createAssignment": (
+                f'{in_project}, input: {{personId: "{person["id"]}", role: "V", '
+                'allocationPercent: 10, startDate: "2026-11-02", endDate: "2026-11-30"}'
+            ),
+            "updateAssignment": f'{on("assignments")}, input: {{role: "V"}}',
+            "archiveAssignment": on("assignments"),
             "createPerson": 'input: {name: "V", email: "viewer-write@example.com"}',
             "updatePerson": f'id: "{person["id"]}", input: {{title: "V"}}',
             "archivePerson": f'id: "{person["id"]}"',

@@ -14,6 +14,12 @@ from pmo_api import __version__
 from pmo_api.api.graphql.router import graphql_router
 from pmo_api.api.middleware import CorsMiddleware, RequestMiddleware
 from pmo_api.api.rest import api_keys, audit_events, errors, meta, operations, resources
+from pmo_api.api.rest import finance as finance_rest
+from pmo_api.api.rest import metrics as metrics_rest
+from pmo_api.api.rest import raid as raid_rest
+from pmo_api.api.rest import reporting as reporting_rest
+from pmo_api.api.rest import schedule as schedule_rest
+from pmo_api.api.rest import staffing as staffing_rest
 from pmo_api.api.rest.deps import reject_unknown_query
 from pmo_api.api.rest.problems import PROBLEM_MEDIA_TYPE
 from pmo_api.api.state import AppState
@@ -89,6 +95,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(api_keys.router)
     v1.include_router(resources.router)
+    v1.include_router(metrics_rest.router)
+    v1.include_router(raid_rest.router)
+    v1.include_router(schedule_rest.router)
+    v1.include_router(reporting_rest.router)
+    v1.include_router(finance_rest.router)
+    v1.include_router(staffing_rest.router)
     v1.include_router(audit_events.router)
     app.include_router(v1)
     app.include_router(meta.router, prefix="/api/v1")

@@ -89,6 +89,14 @@ Money = Annotated[
 ]
 """Money in the deployment's currency: a JSON number with at most 2 decimals, stored exactly."""
 
+SignedMoney = Annotated[
+    Decimal,
+    Field(max_digits=14, decimal_places=2, examples=[-1500.0]),
+    AfterValidator(_cents),
+    PlainSerializer(float, return_type=float, when_used="json"),
+]
+"""Money that may be negative: variances, deltas, corrections."""
+
 
 def is_key(ref: str) -> bool:
     return bool(_KEY_RE.match(ref))

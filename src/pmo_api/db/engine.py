@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,18 +19,31 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 POOL_RECYCLE_SECONDS = 1800
 
 
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+_JSON_CODECS: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+"""JSON columns (attributes, audit changes, skills) through orjson, not the stdlib."""
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            **_JSON_CODECS,
         )
         _tune_sqlite(engine)
         return engine
     return create_async_engine(
         settings.database_url,
+        # A fixed pool: no overflow connections opened and closed under a burst (each
+        # one a TCP + TLS-probe + auth handshake). A request uses one connection at a
+        # time, so waiting for a pooled one cannot deadlock; past db_timeout_seconds
+        # the wait is a 503 with Retry-After.
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        max_overflow=0,
         pool_timeout=settings.db_timeout_seconds,
         # No pre-ping: it costs three round trips on every check-out (asyncpg's ping
         # opens and rolls back a transaction). A connection that died meanwhile fails
@@ -46,6 +60,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
             "command_timeout": 30,
             "server_settings": {"application_name": "pmo-api"},
         },
+        **_JSON_CODECS,
     )
 
 
@@ -76,7 +91,17 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for safe requests (GET/HEAD): same pool, deferred BEGIN on SQLite."""
+    """Sessions for safe requests (GET/HEAD): same pool, no write lock.
+
+    SQLite: a deferred BEGIN (readers run beside the one writer). PostgreSQL:
+    autocommit, i.e. no BEGIN and no COMMIT around the reads: two round trips fewer
+    per request. Each statement then reads its own snapshot, which is what a REST read
+    promises anyway: the key check and the page are consistent on their own, and a
+    walk's consistency comes from keyset cursors, not from a transaction.
+    """
+    options: dict[str, Any] = {"pmo_read_only": True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
     return async_sessionmaker(
-        engine.execution_options(pmo_read_only=True), expire_on_commit=False, autoflush=False
+        engine.execution_options(**options), expire_on_commit=False, autoflush=False
     )

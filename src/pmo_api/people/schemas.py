@@ -62,3 +62,6 @@ class PersonFilter(ListFilter):
     )
     email: Email | None = None
     active: bool | None = None
+    over_allocated: bool | None = Field(
+        default=None, description="Over 100 % allocated in at least one ISO week (or not)."
+    )

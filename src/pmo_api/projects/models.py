@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from pmo_api.db.base import Archivable, Base, Entity, JSONDocument
 
@@ -71,5 +71,14 @@ class Project(Entity, Archivable, Base):
     actual_end: Mapped[date | None] = mapped_column(Date, nullable=True)
     percent_complete: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+    baseline_id: Mapped[uuid.UUID | None] = mapped_column(
+        # baselines also name their project: the constraint is added after both tables.
+        ForeignKey("baselines.id", use_alter=True),
+        nullable=True,
+    )
+    """The current baseline: the newest one captured (set by the schedule service)."""
+    open_risk_count: Mapped[int | None] = query_expression()
+    """Loaded only by the queries that ask for it (lists: ``with_expression``), as a
+    correlated count in the same statement; None otherwise."""
 
     __mapper_args__ = {"version_id_col": Entity.version}

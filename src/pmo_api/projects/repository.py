@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.sql.base import ExecutableOption
 
 from pmo_api.core.context import Principal
 from pmo_api.core.errors import not_found
@@ -47,9 +50,13 @@ class ProjectRepository(Repository[Project]):
         return found
 
     async def list(
-        self, principal: Principal, filters: ProjectFilter, page: PageRequest
+        self,
+        principal: Principal,
+        filters: ProjectFilter,
+        page: PageRequest,
+        options: Sequence[ExecutableOption] = (),
     ) -> Page[Project]:
-        stmt = common_filters(self.visible_to(principal), Project, filters)
+        stmt = common_filters(self.visible_to(principal), Project, filters).options(*options)
         if filters.q:
             stmt = stmt.where(
                 text_search(filters.q, (Project.key, Project.name, Project.description))

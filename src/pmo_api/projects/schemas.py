@@ -108,10 +108,18 @@ class ProjectRead(Read):
     actual_end: date | None
     percent_complete: int
     attributes: dict[str, AttributeValue]
+    baseline_id: uuid.UUID | None
     version: int
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
+
+
+class ProjectListItem(ProjectRead):
+    """A project as lists show it: its representation plus summary counts, computed in
+    the list's own statement (the single GET keeps only what its version ETag covers)."""
+
+    open_risk_count: int = Field(description="Risks open or being mitigated.")
 
 
 class ProjectFilter(ListFilter):

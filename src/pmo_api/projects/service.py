@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
+
+from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy.orm import with_expression
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import ErrorDetail, Forbidden, InvalidInput
@@ -19,6 +23,7 @@ from pmo_api.projects import access
 from pmo_api.projects.models import Project
 from pmo_api.projects.repository import ProjectRepository
 from pmo_api.projects.schemas import ProjectCreate, ProjectFilter, ProjectUpdate
+from pmo_api.raid.models import OPEN_RISK_STATUSES, Risk
 
 ENTITY = "project"
 
@@ -37,7 +42,28 @@ async def list_projects(
     page = build_page_request(
         params, columns=ProjectRepository.sortable, default_sort="key", filters=filters.model_dump()
     )
-    return await ProjectRepository(ctx.session).list(ctx.principal, filters, page)
+    return await ProjectRepository(ctx.session).list(
+        ctx.principal,
+        filters,
+        page,
+        options=(with_expression(Project.open_risk_count, _open_risks()),),
+    )
+
+
+@functools.cache
+def _open_risks() -> ScalarSelect[int]:
+    """A listed project's open risks, counted in the list's statement (index on
+    risks (project_id, status)). Built once: statements are immutable."""
+    return (
+        select(func.count())
+        .where(
+            Risk.project_id == Project.id,
+            Risk.status.in_(OPEN_RISK_STATUSES),
+            Risk.archived_at.is_(None),
+        )
+        .correlate(Project)
+        .scalar_subquery()
+    )
 
 
 async def _check_references(ctx: ServiceContext, values: dict[str, object]) -> None:

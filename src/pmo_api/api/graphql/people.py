@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
@@ -37,6 +37,11 @@ from pmo_api.people import models
 from pmo_api.people import service as people
 from pmo_api.people.schemas import PersonCreate, PersonFilter, PersonUpdate
 
+if TYPE_CHECKING:
+    from pmo_api.api.graphql.staffing import Allocation
+
+LazyAllocation = Annotated["Allocation", strawberry.lazy("pmo_api.api.graphql.staffing")]
+
 
 @strawberry.type(description="A skill and how well the person holds it, 1 (novice) to 5.")
 class Skill:
@@ -57,6 +62,24 @@ class Person(Node):
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
+
+    @strawberry.field(
+        description="The person's load per ISO week (default: the 12 weeks from the "
+        "current one; at most 104)."
+    )
+    async def allocation(
+        self,
+        info: GqlInfo,
+        from_: Annotated[
+            date | None, strawberry.argument(name="from", description="A day of the first week.")
+        ] = None,
+        to: Annotated[
+            date | None, strawberry.argument(description="A day of the last week.")
+        ] = None,
+    ) -> LazyAllocation:
+        from pmo_api.api.graphql import staffing
+
+        return await staffing.person_allocation(info, self.uuid, from_, to)
 
     @classmethod
     def from_model(cls, person: models.Person) -> Person:
@@ -87,6 +110,9 @@ class PersonFilterInput:
     q: str | None = strawberry.UNSET
     email: str | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
+    over_allocated: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="Over 100 % in some ISO week (or not)."
+    )
     include_archived: bool | None = strawberry.UNSET
     updated_since: datetime | None = strawberry.UNSET
 

@@ -24,6 +24,7 @@ from pmo_api.api.graphql.errors import (
 )
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.people import Person
+from pmo_api.api.graphql.raid import RiskStatus
 from pmo_api.api.graphql.relay import (
     AFTER_DESCRIPTION,
     FIRST_DESCRIPTION,
@@ -42,12 +43,26 @@ from pmo_api.projects.models import Health, ProjectStatus
 from pmo_api.projects.schemas import ProjectCreate, ProjectFilter, ProjectUpdate
 
 if TYPE_CHECKING:
+    from pmo_api.api.graphql.finance import CostEntry
     from pmo_api.api.graphql.portfolios import Portfolio
+    from pmo_api.api.graphql.raid import ChangeRequest, ProjectIssue, Risk
+    from pmo_api.api.graphql.reporting import StatusReport
+    from pmo_api.api.graphql.schedule import Baseline, Deliverable, Milestone
+    from pmo_api.api.graphql.staffing import Assignment
 
 strawberry.enum(ProjectStatus, description="Where a project stands in its life.")
 strawberry.enum(Health, description="Overall health, as the latest status report set it.")
 
 LazyPortfolio = Annotated["Portfolio", strawberry.lazy("pmo_api.api.graphql.portfolios")]
+LazyCostEntry = Annotated["CostEntry", strawberry.lazy("pmo_api.api.graphql.finance")]
+LazyAssignment = Annotated["Assignment", strawberry.lazy("pmo_api.api.graphql.staffing")]
+LazyStatusReport = Annotated["StatusReport", strawberry.lazy("pmo_api.api.graphql.reporting")]
+LazyMilestone = Annotated["Milestone", strawberry.lazy("pmo_api.api.graphql.schedule")]
+LazyDeliverable = Annotated["Deliverable", strawberry.lazy("pmo_api.api.graphql.schedule")]
+LazyBaseline = Annotated["Baseline", strawberry.lazy("pmo_api.api.graphql.schedule")]
+LazyRisk = Annotated["Risk", strawberry.lazy("pmo_api.api.graphql.raid")]
+LazyProjectIssue = Annotated["ProjectIssue", strawberry.lazy("pmo_api.api.graphql.raid")]
+LazyChangeRequest = Annotated["ChangeRequest", strawberry.lazy("pmo_api.api.graphql.raid")]
 
 REFERENCES = {
     "portfolio_id": "Portfolio",
@@ -90,6 +105,7 @@ class Project(Node):
     portfolio_id: strawberry.Private[UUID]
     manager_id: strawberry.Private[UUID | None]
     sponsor_id: strawberry.Private[UUID | None]
+    baseline_id: strawberry.Private[UUID | None]
 
     @strawberry.field(description="The portfolio the project belongs to.")
     async def portfolio(self, info: GqlInfo) -> LazyPortfolio | None:
@@ -106,6 +122,138 @@ class Project(Node):
         if self.sponsor_id is None:
             return None
         return await info.context.loaders.person.load(self.sponsor_id)
+
+    @strawberry.field(description="The project's status reports, latest period first.")
+    async def status_reports(
+        self,
+        info: GqlInfo,
+        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> Connection[LazyStatusReport]:
+        from pmo_api.api.graphql import reporting
+
+        return await reporting.project_status_reports(info, self.uuid, first, after)
+
+    @strawberry.field(
+        description="The latest submitted status report (by period end): the one that set "
+        "the project's health; null before the first is submitted."
+    )
+    async def latest_status_report(self, info: GqlInfo) -> LazyStatusReport | None:
+        return await info.context.loaders.latest_status_report.load(self.uuid)
+
+    @strawberry.field(description="The project's milestones, by due date.")
+    async def milestones(
+        self,
+        info: GqlInfo,
+        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        overdue: Annotated[
+            bool | None, strawberry.argument(description="Only overdue ones, or only others.")
+        ] = None,
+    ) -> Connection[LazyMilestone]:
+        from pmo_api.api.graphql import schedule
+
+        return await schedule.project_milestones(info, self.uuid, first, after, overdue)
+
+    @strawberry.field(description="The project's deliverables, by due date.")
+    async def deliverables(
+        self,
+        info: GqlInfo,
+        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> Connection[LazyDeliverable]:
+        from pmo_api.api.graphql import schedule
+
+        return await schedule.project_deliverables(info, self.uuid, first, after)
+
+    @strawberry.field(description="The project's baselines, newest first.")
+    async def baselines(
+        self,
+        info: GqlInfo,
+        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> Connection[LazyBaseline]:
+        from pmo_api.api.graphql import schedule
+
+        return await schedule.project_baselines(info, self.uuid, first, after)
+
+    @strawberry.field(description="The earliest-due milestone not done, cancelled or archived.")
+    async def next_milestone(self, info: GqlInfo) -> LazyMilestone | None:
+        from pmo_api.api.graphql import schedule
+
+        return await schedule.next_milestone(info, self.uuid)
+
+    @strawberry.field(description="How many of the project's milestones are overdue today.")
+    async def overdue_milestone_count(self, info: GqlInfo) -> int:
+        from pmo_api.api.graphql import schedule
+
+        return await schedule.overdue_milestone_count(info, self.uuid)
+
+    @strawberry.field(description="The current baseline: the newest captured; null before one.")
+    async def baseline(self, info: GqlInfo) -> LazyBaseline | None:
+        from pmo_api.api.graphql import schedule
+
+        return await schedule.current_baseline(info, self.baseline_id)
+
+    @strawberry.field(description="The project's risks (not archived), highest score first.")
+    async def risks(
+        self,
+        info: GqlInfo,
+        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        status: list[RiskStatus] | None = None,
+    ) -> Connection[LazyRisk]:
+        from pmo_api.api.graphql import raid
+
+        return await raid.project_risks(info, self.uuid, first, after, status)
+
+    @strawberry.field(description="The project's issues (not archived), newest first.")
+    async def issues(
+        self,
+        info: GqlInfo,
+        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> Connection[LazyProjectIssue]:
+        from pmo_api.api.graphql import raid
+
+        return await raid.project_issues(info, self.uuid, first, after)
+
+    @strawberry.field(description="The project's change requests (not archived), newest first.")
+    async def changes(
+        self,
+        info: GqlInfo,
+        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> Connection[LazyChangeRequest]:
+        from pmo_api.api.graphql import raid
+
+        return await raid.project_changes(info, self.uuid, first, after)
+
+    @strawberry.field(description="OPEN risks: status open or mitigating, not archived.")
+    async def open_risk_count(self, info: GqlInfo) -> int:
+        return await info.context.loaders.raid.open_risk_count.load(self.uuid)
+
+    @strawberry.field(description="The project's costs (not archived), by date incurred.")
+    async def costs(
+        self,
+        info: GqlInfo,
+        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> Connection[LazyCostEntry]:
+        from pmo_api.api.graphql import finance
+
+        return await finance.project_costs(info, self.uuid, first, after)
+
+    @strawberry.field(description="The people assigned (not archived), by start date.")
+    async def assignments(
+        self,
+        info: GqlInfo,
+        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> Connection[LazyAssignment]:
+        from pmo_api.api.graphql import staffing
+
+        return await staffing.project_assignments(info, self.uuid, first, after)
 
     @classmethod
     def from_model(cls, project: models.Project) -> Project:
@@ -135,6 +283,7 @@ class Project(Node):
             portfolio_id=project.portfolio_id,
             manager_id=project.manager_id,
             sponsor_id=project.sponsor_id,
+            baseline_id=project.baseline_id,
         )
 
 

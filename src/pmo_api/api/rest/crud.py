@@ -41,6 +41,8 @@ class Resource:
     archive: Callable[[ServiceContext, Any, int | None], Awaitable[Any]]
     keyed: bool = True
     """Whether paths accept a human key beside the UUID."""
+    list_item: type[BaseModel] | None = None
+    """How lists show a record, when it differs from ``read`` (e.g. summary counts)."""
 
 
 def list_query_model(filter_model: type[BaseModel]) -> type[BaseModel]:
@@ -52,6 +54,7 @@ def list_query_model(filter_model: type[BaseModel]) -> type[BaseModel]:
 def crud_router(res: Resource, tag: str) -> APIRouter:
     router = APIRouter(prefix=res.path, tags=[tag])
     Read, Create, Update = res.read, res.create, res.update
+    Item = res.list_item or res.read
     Query_ = list_query_model(res.filter)
     noun = tag.rstrip("s") if not tag.endswith("people") else "person"
 
@@ -62,14 +65,14 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
 
     @router.get(
         "",
-        response_model=present.ListOf[Read],  # type: ignore[valid-type]
+        response_model=present.ListOf[Item],  # type: ignore[valid-type]
         responses=list_problems(),
         summary=f"List {tag}",
         name=f"list_{tag}",
     )
     async def list_(request: Request, ctx: Ctx, query: Annotated[Query_, Query()]) -> Response:  # type: ignore[valid-type]
         filters, params, fmt = split(query, res.filter)
-        return present.page(request, Read, await res.list_(ctx, filters, params), fmt)
+        return present.page(request, Item, await res.list_(ctx, filters, params), fmt)
 
     @router.post(
         "",

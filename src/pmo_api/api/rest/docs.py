@@ -47,6 +47,12 @@ CSV_PAGE = {
 }
 
 
+CSV_FIGURES = {
+    "description": "The figures; as one CSV row with `format=csv` or `Accept: text/csv`.",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}
+
+
 def list_problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a list route: JSON or CSV pages, plus the problems."""
     return {200: CSV_PAGE, **problems(304, *statuses)}

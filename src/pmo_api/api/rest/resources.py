@@ -23,7 +23,13 @@ from pmo_api.portfolios.schemas import (
     PortfolioUpdate,
 )
 from pmo_api.projects import service as projects
-from pmo_api.projects.schemas import ProjectCreate, ProjectFilter, ProjectRead, ProjectUpdate
+from pmo_api.projects.schemas import (
+    ProjectCreate,
+    ProjectFilter,
+    ProjectListItem,
+    ProjectRead,
+    ProjectUpdate,
+)
 
 people_router = crud_router(
     Resource(
@@ -70,6 +76,7 @@ projects_router = crud_router(
         create_=projects.create_project,
         update_=projects.update_project,
         archive=projects.archive_project,
+        list_item=ProjectListItem,
     ),
     "projects",
 )
@@ -80,7 +87,7 @@ PortfolioProjectsQuery = list_query_model(ProjectFilter)
 
 @portfolios_router.get(
     "/{id}/projects",
-    response_model=present.ListOf[ProjectRead],
+    response_model=present.ListOf[ProjectListItem],
     responses=list_problems(404),
     name="list_portfolio_projects",
     summary="List a portfolio's projects",
@@ -95,7 +102,7 @@ async def list_portfolio_projects(
     filters, params, fmt = split(query, ProjectFilter)
     filters = filters.model_copy(update={"portfolio_id": portfolio.id})
     return present.page(
-        request, ProjectRead, await projects.list_projects(ctx, filters, params), fmt
+        request, ProjectListItem, await projects.list_projects(ctx, filters, params), fmt
     )
 
 

@@ -1,0 +1,298 @@
+"""Assignments over GraphQL: the Assignment type, its mutations, and a person's load
+per ISO week (``Person.allocation``)."""
+
+# strawberry.field(description=...) and strawberry.mutation(...) are typed as returning
+# Any; the resolvers they decorate are typed all the same.
+# mypy: disable-error-code="untyped-decorator"
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from pmo_api.api.graphql.context import GqlInfo
+from pmo_api.api.graphql.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ValidationError,
+    VersionMismatchError,
+    parse_model,
+)
+from pmo_api.api.graphql.finance import project_pages_loader, rows_loader
+from pmo_api.api.graphql.inputs import provided
+from pmo_api.api.graphql.relay import (
+    Connection,
+    Node,
+    keyed_ref,
+    list_params,
+    to_global_id,
+    uuid_ref,
+)
+from pmo_api.staffing import models, schemas
+from pmo_api.staffing import service as staffing
+from pmo_api.staffing.schemas import AssignmentCreate, AssignmentUpdate
+
+if TYPE_CHECKING:
+    from pmo_api.api.graphql.context import GraphQLContext
+    from pmo_api.api.graphql.people import Person
+    from pmo_api.api.graphql.projects import Project
+
+LazyProject = Annotated["Project", strawberry.lazy("pmo_api.api.graphql.projects")]
+LazyPerson = Annotated["Person", strawberry.lazy("pmo_api.api.graphql.people")]
+
+REFERENCES = {"person_id": "Person"}
+AllocationKey = tuple[UUID, date | None, date | None]
+"""A person and the range of weeks asked of their load."""
+
+
+@strawberry.type(description="A person working on a project for a share of their time.")
+class Assignment(Node):
+    uuid: UUID = strawberry.field(description="The REST id.")
+    role: str
+    allocation_percent: int = strawberry.field(description="Share of the person's time, 1-100.")
+    start_date: date
+    end_date: date
+    version: int = strawberry.field(description="Pass as `expectedVersion` to update safely.")
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+    project_id: strawberry.Private[UUID]
+    person_id: strawberry.Private[UUID]
+
+    @strawberry.field(description="The project the person works on.")
+    async def project(self, info: GqlInfo) -> LazyProject | None:
+        return await info.context.loaders.project.load(self.project_id)
+
+    @strawberry.field(description="The person assigned.")
+    async def person(self, info: GqlInfo) -> LazyPerson | None:
+        return await info.context.loaders.person.load(self.person_id)
+
+    @classmethod
+    def from_model(cls, assignment: models.Assignment) -> Assignment:
+        return cls(
+            id=to_global_id("Assignment", assignment.id),
+            uuid=assignment.id,
+            role=assignment.role,
+            allocation_percent=assignment.allocation_percent,
+            start_date=assignment.start_date,
+            end_date=assignment.end_date,
+            version=assignment.version,
+            created_at=assignment.created_at,
+            updated_at=assignment.updated_at,
+            archived_at=assignment.archived_at,
+            project_id=assignment.project_id,
+            person_id=assignment.person_id,
+        )
+
+
+@strawberry.type(description="One assignment counted in a week's load.")
+class AssignmentShare:
+    assignment_id: strawberry.ID = strawberry.field(description="The assignment's global id.")
+    role: str
+    allocation_percent: int
+
+    project_id: strawberry.Private[UUID]
+
+    @strawberry.field(description="The project of the assignment.")
+    async def project(self, info: GqlInfo) -> LazyProject | None:
+        return await info.context.loaders.project.load(self.project_id)
+
+    @classmethod
+    def of(cls, share: schemas.WeekAssignment) -> AssignmentShare:
+        return cls(
+            assignment_id=to_global_id("Assignment", share.id),
+            role=share.role,
+            allocation_percent=share.allocation_percent,
+            project_id=share.project_id,
+        )
+
+
+@strawberry.type(description="A person's load in one ISO week (Monday to Sunday).")
+class WeekLoad:
+    week_start: date = strawberry.field(description="The Monday of the week.")
+    allocation_percent: int = strawberry.field(
+        description="Sum of the allocations of the assignments touching the week."
+    )
+    over_allocated: bool = strawberry.field(description="More than 100 %.")
+    assignments: list[AssignmentShare]
+
+    @classmethod
+    def of(cls, week: schemas.WeekLoad) -> WeekLoad:
+        return cls(
+            week_start=week.week_start,
+            allocation_percent=week.allocation_percent,
+            over_allocated=week.over_allocated,
+            assignments=[AssignmentShare.of(a) for a in week.assignments],
+        )
+
+
+@strawberry.type(description="A person's load per ISO week over a range of weeks.")
+class Allocation:
+    weeks: list[WeekLoad]
+    over_allocated: bool = strawberry.field(description="Over 100 % in at least one week.")
+    peak_allocation_percent: int = strawberry.field(description="The highest weekly load.")
+
+    @classmethod
+    def of(cls, allocation: schemas.AllocationRead) -> Allocation:
+        return cls(
+            weeks=[WeekLoad.of(w) for w in allocation.weeks],
+            over_allocated=allocation.over_allocated,
+            peak_allocation_percent=allocation.peak_allocation_percent,
+        )
+
+
+def allocation_loader(context: GraphQLContext) -> DataLoader[AllocationKey, Allocation]:
+    """People's loads, one statement per distinct range for every person being resolved."""
+
+    async def load(keys: list[AllocationKey]) -> list[Allocation]:
+        wanted: dict[tuple[date | None, date | None], list[UUID]] = {}
+        for person_id, start, end in keys:
+            wanted.setdefault((start, end), []).append(person_id)
+        found: dict[AllocationKey, Allocation] = {}
+        for (start, end), person_ids in wanted.items():
+            loads = await context.fetch(
+                lambda ctx, ids=person_ids, s=start, e=end: staffing.people_allocations(  # type: ignore[misc]
+                    ctx, ids, s, e
+                ),
+                lambda loads: {pid: Allocation.of(a) for pid, a in loads.items()},
+            )
+            for person_id, allocation in loads.items():
+                found[(person_id, start, end)] = allocation
+        return [found[key] for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+@strawberry.input(description="A person assigned to a project. person_id: global id or UUID.")
+class CreateAssignmentInput:
+    person_id: strawberry.ID
+    role: str
+    allocation_percent: int
+    start_date: date
+    end_date: date
+
+
+@strawberry.input(description="Only the fields sent change.")
+class UpdateAssignmentInput:
+    person_id: strawberry.ID | None = strawberry.UNSET
+    role: str | None = strawberry.UNSET
+    allocation_percent: int | None = strawberry.UNSET
+    start_date: date | None = strawberry.UNSET
+    end_date: date | None = strawberry.UNSET
+
+
+@strawberry.type
+class AssignmentPayload:
+    assignment: Assignment
+
+    @classmethod
+    def of(cls, assignment: models.Assignment) -> AssignmentPayload:
+        return cls(assignment=Assignment.from_model(assignment))
+
+
+CreateAssignmentResult = Annotated[
+    AssignmentPayload | NotFoundError | ForbiddenError | ValidationError | ConflictError,
+    strawberry.union("CreateAssignmentResult"),
+]
+UpdateAssignmentResult = Annotated[
+    AssignmentPayload
+    | NotFoundError
+    | ForbiddenError
+    | VersionMismatchError
+    | ValidationError
+    | ConflictError,
+    strawberry.union("UpdateAssignmentResult"),
+]
+ArchiveAssignmentResult = Annotated[
+    AssignmentPayload
+    | NotFoundError
+    | ForbiddenError
+    | VersionMismatchError
+    | ValidationError
+    | ConflictError,
+    strawberry.union("ArchiveAssignmentResult"),
+]
+
+
+@strawberry.type
+class StaffingMutation:
+    @strawberry.mutation(description="Assign a person to a project (pmo, admin; a manager: own).")
+    async def create_assignment(
+        self,
+        info: GqlInfo,
+        project_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The project's global id, UUID or key.")
+        ],
+        input: CreateAssignmentInput,
+    ) -> CreateAssignmentResult:
+        ref = keyed_ref(project_id, "Project", "projectId")
+        data = parse_model(AssignmentCreate, provided(input, REFERENCES))
+        return await info.context.change(
+            lambda ctx: staffing.create_assignment(ctx, ref, data), AssignmentPayload.of
+        )
+
+    @strawberry.mutation(description="Change the fields sent.")
+    async def update_assignment(
+        self,
+        info: GqlInfo,
+        id: strawberry.ID,
+        input: UpdateAssignmentInput,
+        expected_version: int | None = None,
+    ) -> UpdateAssignmentResult:
+        assignment_id = uuid_ref(id, "Assignment")
+        patch = parse_model(AssignmentUpdate, provided(input, REFERENCES))
+        return await info.context.change(
+            lambda ctx: staffing.update_assignment(ctx, assignment_id, patch, expected_version),
+            AssignmentPayload.of,
+        )
+
+    @strawberry.mutation(description="Archive an assignment: it no longer counts in loads.")
+    async def archive_assignment(
+        self, info: GqlInfo, id: strawberry.ID, expected_version: int | None = None
+    ) -> ArchiveAssignmentResult:
+        assignment_id = uuid_ref(id, "Assignment")
+        return await info.context.change(
+            lambda ctx: staffing.archive_assignment(ctx, assignment_id, expected_version),
+            AssignmentPayload.of,
+        )
+
+
+class StaffingLoaders:
+    """The per-request loaders of assignments: by id, each project's first page, and
+    people's loads per week."""
+
+    def __init__(self, context: GraphQLContext) -> None:
+        self.assignment = rows_loader(context, staffing.get_assignments, Assignment.from_model)
+        self.project_assignments = project_pages_loader(
+            context, staffing.first_assignments_of_projects, Assignment.from_model
+        )
+        self.allocation = allocation_loader(context)
+        self.by_type: dict[str, DataLoader[UUID, Any]] = {"Assignment": self.assignment}
+        self.by_entity_type: dict[str, DataLoader[UUID, Any]] = {"assignment": self.assignment}
+
+    def clear_all(self) -> None:
+        self.assignment.clear_all()
+        self.project_assignments.clear_all()
+        self.allocation.clear_all()
+
+
+async def project_assignments(
+    info: GqlInfo, project_id: UUID, first: int, after: str | None
+) -> Connection[Assignment]:
+    """``Project.assignments``: batched over the page of projects being resolved."""
+    params = list_params(first, after, None)
+    return await info.context.loaders.staffing.project_assignments.load((project_id, params))
+
+
+async def person_allocation(
+    info: GqlInfo, person_id: UUID, start: date | None, end: date | None
+) -> Allocation:
+    """``Person.allocation``: batched over the page of people being resolved."""
+    staffing.allocation_weeks(info.context.service.now.date(), start, end)  # refuse early
+    return await info.context.loaders.staffing.allocation.load((person_id, start, end))

@@ -1,0 +1,136 @@
+"""Costs: every entry is recorded, changed and archived under its project's row lock, and
+the project's actual cost is then recomputed by the database as the SUM of the
+non-archived entries, in the same transaction. Concurrent writers queue on the lock, so
+the figure is always exactly the sum of the entries, never a lost or double-counted delta.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from pmo_api.core.context import ServiceContext
+from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
+from pmo_api.core.pagination import ListParams, Page
+from pmo_api.db.records import apply_changes, archive_record, check_version
+from pmo_api.db.repository import build_page_request
+from pmo_api.events.service import record
+from pmo_api.events.types import Event, EventType
+from pmo_api.finance.models import CostEntry
+from pmo_api.finance.repository import CostRepository
+from pmo_api.finance.schemas import CostCreate, CostFilter, CostUpdate
+from pmo_api.projects.control import project_for_reading, project_for_writing
+from pmo_api.projects.models import Project
+
+ENTITY = "cost"
+DEFAULT_SORT = "incurred_on"
+
+
+async def get_cost(ctx: ServiceContext, cost_id: uuid.UUID) -> CostEntry:
+    return await CostRepository(ctx.session).require(cost_id, ctx.principal)
+
+
+async def get_costs(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[CostEntry]:
+    return await CostRepository(ctx.session).get_many(ids, ctx.principal)
+
+
+async def list_costs(
+    ctx: ServiceContext, project_ref: uuid.UUID | str, filters: CostFilter, params: ListParams
+) -> Page[CostEntry]:
+    project = await project_for_reading(ctx, project_ref)
+    page = build_page_request(
+        params,
+        columns=CostRepository.sortable,
+        default_sort=DEFAULT_SORT,
+        filters=filters.model_dump(),
+    )
+    return await CostRepository(ctx.session).list(ctx.principal, project.id, filters, page)
+
+
+async def first_costs_of_projects(
+    ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
+) -> dict[uuid.UUID, Page[CostEntry]]:
+    """The first page of each project's costs, default order, one statement (DataLoaders)."""
+    page = build_page_request(
+        params,
+        columns=CostRepository.sortable,
+        default_sort=DEFAULT_SORT,
+        filters=CostFilter().model_dump(),
+    )
+    return await CostRepository(ctx.session).first_pages(project_ids, page)
+
+
+async def _settle_actual_cost(
+    ctx: ServiceContext, project: Project, *, amount_sent: bool = True
+) -> None:
+    """Set the locked project's actual cost to the SUM of its entries and record the
+    change; a total below zero (a correction larger than the costs) is refused."""
+    total = await CostRepository(ctx.session).actual_cost(project.id)
+    if total < 0:
+        raise InvalidInput(
+            code="actual_cost_negative",
+            detail=f"This would bring the project's actual cost to {total}: it may not "
+            "fall below 0.",
+            errors=[
+                ErrorDetail(("body", "amount"), "actual cost would fall below 0", "value_error")
+            ]
+            if amount_sent
+            else [],
+        )
+    changes = apply_changes(ctx, project, {"actual_cost": total})
+    if changes:
+        await ctx.session.flush()
+        await record(ctx, Event(EventType.PROJECT_UPDATED, project.id, changes))
+
+
+async def record_cost(
+    ctx: ServiceContext, project_ref: uuid.UUID | str, data: CostCreate
+) -> CostEntry:
+    project = await project_for_writing(ctx, project_ref, lock=True)
+    values = data.model_dump()
+    cost = CostEntry(**values, project_id=project.id, created_at=ctx.now, updated_at=ctx.now)
+    ctx.session.add(cost)
+    await ctx.session.flush()
+    await record(
+        ctx, Event.created(EventType.COST_RECORDED, cost.id, {**values, "project_id": project.id})
+    )
+    await _settle_actual_cost(ctx, project)
+    return cost
+
+
+async def _cost_for_writing(
+    ctx: ServiceContext, cost_id: uuid.UUID, expected_version: int | None
+) -> tuple[CostEntry, Project]:
+    """The cost and its project, the project's row lock held and the cost read afresh
+    under it (every write of a cost takes that lock first)."""
+    cost = await get_cost(ctx, cost_id)
+    project = await project_for_writing(ctx, cost.project_id, lock=True)
+    await ctx.session.refresh(cost)
+    check_version(ENTITY, cost, expected_version)
+    return cost, project
+
+
+async def update_cost(
+    ctx: ServiceContext, cost_id: uuid.UUID, patch: CostUpdate, expected_version: int | None
+) -> CostEntry:
+    cost, project = await _cost_for_writing(ctx, cost_id, expected_version)
+    if cost.archived_at is not None:
+        raise Conflict(code="cost_archived", detail="An archived cost entry can no longer change.")
+    changes = apply_changes(ctx, cost, patch.changes())
+    if changes:
+        await ctx.session.flush()
+        await record(ctx, Event(EventType.COST_UPDATED, cost.id, changes))
+        if "amount" in changes:
+            await _settle_actual_cost(ctx, project, amount_sent=False)
+    return cost
+
+
+async def archive_cost(
+    ctx: ServiceContext, cost_id: uuid.UUID, expected_version: int | None
+) -> CostEntry:
+    cost, project = await _cost_for_writing(ctx, cost_id, expected_version)
+    changes = archive_record(ctx, ENTITY, cost)
+    await ctx.session.flush()
+    await record(ctx, Event(EventType.COST_ARCHIVED, cost.id, changes))
+    await _settle_actual_cost(ctx, project, amount_sent=False)
+    return cost

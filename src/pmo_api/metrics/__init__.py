@@ -1,0 +1,1 @@
+"""Read-only figures computed in SQL: portfolio rollups (and, later, project metrics)."""

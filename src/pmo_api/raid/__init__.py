@@ -1,0 +1,1 @@
+"""The RAID log of a project: risks, issues and change requests."""

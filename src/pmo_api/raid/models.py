@@ -1,0 +1,164 @@
+"""A project's RAID log: risks, issues and change requests.
+
+A risk's ``score`` is probability x impact. It is stored (so lists sort and filter on
+it with an index on both databases), written only by the service from the two factors,
+and a CHECK constraint makes the database refuse any row where it would disagree.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pmo_api.db.base import Archivable, Base, Entity
+from pmo_api.projects.control import ProjectRecord
+
+
+class RiskStatus(enum.StrEnum):
+    OPEN = "open"
+    MITIGATING = "mitigating"
+    OCCURRED = "occurred"
+    CLOSED = "closed"
+
+
+OPEN_RISK_STATUSES = (RiskStatus.OPEN, RiskStatus.MITIGATING)
+"""OPEN = one of these statuses and not archived."""
+
+
+class RiskResponse(enum.StrEnum):
+    AVOID = "avoid"
+    MITIGATE = "mitigate"
+    TRANSFER = "transfer"
+    ACCEPT = "accept"
+
+
+class IssueSeverity(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class IssueStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+RESOLVED_ISSUE_STATUSES = (IssueStatus.RESOLVED, IssueStatus.CLOSED)
+"""An issue in one of these statuses carries a resolution and the time it was resolved."""
+
+
+class ChangeStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Risk(Entity, Archivable, ProjectRecord, Base):
+    __tablename__ = "risks"
+    __table_args__ = (
+        CheckConstraint("probability BETWEEN 1 AND 5", name="probability_range"),
+        CheckConstraint("impact BETWEEN 1 AND 5", name="impact_range"),
+        CheckConstraint("score = probability * impact", name="score_derived"),
+        # The open-risk counts and the status filter of a project's list.
+        Index("ix_risks_project_id_status", "project_id", "status"),
+        # A project's list in its default order (highest score first).
+        Index("ix_risks_project_id_score", "project_id", "score"),
+    )
+
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    probability: Mapped[int] = mapped_column(Integer, nullable=False)
+    impact: Mapped[int] = mapped_column(Integer, nullable=False)
+    score: Mapped[int] = mapped_column(Integer, nullable=False)
+    """probability x impact, set by the service (and checked by the database)."""
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("people.id"), nullable=True, index=True
+    )
+    mitigation: Mapped[str | None] = mapped_column(Text, nullable=True)
+    response: Mapped[RiskResponse | None] = mapped_column(
+        _enum(RiskResponse, "risk_response"), nullable=True
+    )
+    status: Mapped[RiskStatus] = mapped_column(_enum(RiskStatus, "risk_status"), nullable=False)
+    last_reviewed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    __mapper_args__ = {"version_id_col": Entity.version}
+
+
+class ProjectIssue(Entity, Archivable, ProjectRecord, Base):
+    """An issue of a project (the "I" of RAID): something that is going wrong now."""
+
+    __tablename__ = "project_issues"
+    __table_args__ = (
+        CheckConstraint(
+            "status NOT IN ('resolved', 'closed') OR resolution IS NOT NULL",
+            name="resolution_when_resolved",
+        ),
+        Index("ix_project_issues_project_id_status", "project_id", "status"),
+        Index("ix_project_issues_project_id_created_at", "project_id", "created_at"),
+    )
+
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    severity: Mapped[IssueSeverity] = mapped_column(
+        _enum(IssueSeverity, "issue_severity"), nullable=False
+    )
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("people.id"), nullable=True, index=True
+    )
+    status: Mapped[IssueStatus] = mapped_column(_enum(IssueStatus, "issue_status"), nullable=False)
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    """When the issue became resolved (or closed); set by the service."""
+
+    __mapper_args__ = {"version_id_col": Entity.version}
+
+
+class ChangeRequest(Entity, Archivable, ProjectRecord, Base):
+    """A proposed change of a project's budget or schedule; approving it applies it."""
+
+    __tablename__ = "change_requests"
+    __table_args__ = (
+        CheckConstraint(
+            "status = 'proposed' OR decided_at IS NOT NULL", name="decided_when_not_proposed"
+        ),
+        Index("ix_change_requests_project_id_status", "project_id", "status"),
+        Index("ix_change_requests_project_id_created_at", "project_id", "created_at"),
+    )
+
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    budget_impact: Mapped[Decimal] = mapped_column(nullable=False)
+    """Added to the project's planned budget on approval (negative: a saving)."""
+    schedule_impact_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    """Days added to the project's planned end on approval (negative: earlier)."""
+    status: Mapped[ChangeStatus] = mapped_column(
+        _enum(ChangeStatus, "change_status"), nullable=False
+    )
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The name of the API key that approved or rejected the change."""
+    decided_by_person_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("people.id"), nullable=True
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __mapper_args__ = {"version_id_col": Entity.version}

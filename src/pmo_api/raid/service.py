@@ -1,0 +1,454 @@
+"""The RAID log of a project: risks, issues and change requests.
+
+Every write goes through ``project_for_writing`` (the project's object rules, and a
+closed door on archived projects). Approving a change request applies its impacts to
+the project in the same transaction, under the project's row lock: the planned budget
+moves by ``budget_impact`` and the planned end (when set) by ``schedule_impact_days``;
+the planned start never moves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from pmo_api.core.context import ServiceContext
+from pmo_api.core.errors import Conflict, ErrorDetail, Forbidden, InvalidInput
+from pmo_api.core.pagination import ListParams, Page
+from pmo_api.db.records import apply_changes, archive_record, check_version, require_reference
+from pmo_api.db.repository import build_page_request
+from pmo_api.events.service import record
+from pmo_api.events.types import Event, EventType
+from pmo_api.people.models import Person
+from pmo_api.projects.control import project_for_reading, project_for_writing
+from pmo_api.raid import access
+from pmo_api.raid.models import (
+    RESOLVED_ISSUE_STATUSES,
+    ChangeRequest,
+    ChangeStatus,
+    IssueStatus,
+    ProjectIssue,
+    Risk,
+    RiskStatus,
+)
+from pmo_api.raid.repository import ChangeRepository, IssueRepository, RiskRepository
+from pmo_api.raid.schemas import (
+    ChangeCreate,
+    ChangeFilter,
+    ChangeUpdate,
+    IssueCreate,
+    IssueFilter,
+    IssueUpdate,
+    RiskCreate,
+    RiskFilter,
+    RiskUpdate,
+)
+
+RISK, ISSUE, CHANGE = "risk", "issue", "change"
+RISK_SORT, ISSUE_SORT, CHANGE_SORT = "-score", "-created_at", "-created_at"
+
+
+async def _check_owner(ctx: ServiceContext, values: Mapping[str, Any]) -> None:
+    if values.get("owner_id") is not None:
+        await require_reference(ctx.session, Person, values["owner_id"], "owner_id", "person")
+
+
+def _archived(entity: str) -> Conflict:
+    return Conflict(code=f"{entity}_archived", detail=f"An archived {entity} can no longer change.")
+
+
+# -- risks -----------------------------------------------------------------------------------
+
+
+async def get_risk(ctx: ServiceContext, risk_id: uuid.UUID) -> Risk:
+    return await RiskRepository(ctx.session).require(risk_id, ctx.principal)
+
+
+async def get_risks(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Risk]:
+    return await RiskRepository(ctx.session).get_many(ids, ctx.principal)
+
+
+async def list_risks(
+    ctx: ServiceContext, project_ref: uuid.UUID | str, filters: RiskFilter, params: ListParams
+) -> Page[Risk]:
+    project = await project_for_reading(ctx, project_ref)
+    page = build_page_request(
+        params,
+        columns=RiskRepository.sortable,
+        default_sort=RISK_SORT,
+        filters=filters.model_dump(),
+    )
+    return await RiskRepository(ctx.session).list(ctx.principal, project.id, filters, page)
+
+
+async def risks_of_projects(
+    ctx: ServiceContext,
+    project_ids: Sequence[uuid.UUID],
+    params: ListParams,
+    status: Sequence[RiskStatus] | None = None,
+) -> dict[uuid.UUID, Page[Risk]]:
+    """A page of each project's non-archived risks, highest score first (one statement)."""
+    filters = RiskFilter(status=list(status) if status else None)
+    page = build_page_request(
+        params,
+        columns=RiskRepository.sortable,
+        default_sort=RISK_SORT,
+        filters=filters.model_dump(),
+    )
+    return await RiskRepository(ctx.session).first_pages(project_ids, page, status)
+
+
+async def open_risk_counts(
+    ctx: ServiceContext, project_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """OPEN risks (open or mitigating, not archived) of each project: one SQL statement."""
+    return await RiskRepository(ctx.session).open_counts(project_ids)
+
+
+def _check_review_date(ctx: ServiceContext, values: Mapping[str, Any]) -> None:
+    reviewed = values.get("last_reviewed_on")
+    today = ctx.now.date()
+    if reviewed is not None and reviewed > today:
+        raise InvalidInput(
+            code="review_in_future",
+            detail=f"last_reviewed_on ({reviewed}) is after today ({today}).",
+            errors=[ErrorDetail(("body", "last_reviewed_on"), "in the future", "value_error")],
+        )
+
+
+async def raise_risk(ctx: ServiceContext, project_ref: uuid.UUID | str, data: RiskCreate) -> Risk:
+    project = await project_for_writing(ctx, project_ref)
+    values = data.model_dump()
+    _check_review_date(ctx, values)
+    await _check_owner(ctx, values)
+    values["score"] = data.probability * data.impact
+    risk = Risk(**values, project_id=project.id, created_at=ctx.now, updated_at=ctx.now)
+    ctx.session.add(risk)
+    await ctx.session.flush()
+    await record(
+        ctx, Event.created(EventType.RISK_RAISED, risk.id, {**values, "project_id": project.id})
+    )
+    return risk
+
+
+async def update_risk(
+    ctx: ServiceContext, risk_id: uuid.UUID, patch: RiskUpdate, expected_version: int | None
+) -> Risk:
+    risk = await get_risk(ctx, risk_id)
+    await project_for_writing(ctx, risk.project_id)
+    check_version(RISK, risk, expected_version)
+    if risk.archived_at is not None:
+        raise _archived(RISK)
+    values = patch.changes()
+    _check_review_date(ctx, values)
+    await _check_owner(ctx, values)
+    if "probability" in values or "impact" in values:
+        probability = values.get("probability", risk.probability)
+        impact = values.get("impact", risk.impact)
+        values["score"] = probability * impact
+    changes = apply_changes(ctx, risk, values)
+    if changes:
+        await ctx.session.flush()
+        await record(ctx, Event(EventType.RISK_UPDATED, risk.id, changes))
+    return risk
+
+
+async def archive_risk(
+    ctx: ServiceContext, risk_id: uuid.UUID, expected_version: int | None
+) -> Risk:
+    risk = await get_risk(ctx, risk_id)
+    await project_for_writing(ctx, risk.project_id)
+    check_version(RISK, risk, expected_version)
+    changes = archive_record(ctx, RISK, risk)
+    await ctx.session.flush()
+    await record(ctx, Event(EventType.RISK_ARCHIVED, risk.id, changes))
+    return risk
+
+
+# -- issues ----------------------------------------------------------------------------------
+
+
+async def get_issue(ctx: ServiceContext, issue_id: uuid.UUID) -> ProjectIssue:
+    return await IssueRepository(ctx.session).require(issue_id, ctx.principal)
+
+
+async def get_issues(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[ProjectIssue]:
+    return await IssueRepository(ctx.session).get_many(ids, ctx.principal)
+
+
+async def list_issues(
+    ctx: ServiceContext, project_ref: uuid.UUID | str, filters: IssueFilter, params: ListParams
+) -> Page[ProjectIssue]:
+    project = await project_for_reading(ctx, project_ref)
+    page = build_page_request(
+        params,
+        columns=IssueRepository.sortable,
+        default_sort=ISSUE_SORT,
+        filters=filters.model_dump(),
+    )
+    return await IssueRepository(ctx.session).list(ctx.principal, project.id, filters, page)
+
+
+async def issues_of_projects(
+    ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
+) -> dict[uuid.UUID, Page[ProjectIssue]]:
+    """A page of each project's non-archived issues, newest first (one statement)."""
+    page = build_page_request(
+        params,
+        columns=IssueRepository.sortable,
+        default_sort=ISSUE_SORT,
+        filters=IssueFilter().model_dump(),
+    )
+    return await IssueRepository(ctx.session).first_pages(project_ids, page)
+
+
+def _resolution_values(
+    ctx: ServiceContext, issue: ProjectIssue | None, values: dict[str, Any]
+) -> dict[str, Any]:
+    """The values with ``resolved_at`` kept in step with the status; an issue that is
+    (or becomes) resolved or closed must carry a resolution."""
+    was_resolved = issue is not None and issue.status in RESOLVED_ISSUE_STATUSES
+    status = values.get("status", issue.status if issue is not None else IssueStatus.OPEN)
+    resolution = values.get("resolution", issue.resolution if issue is not None else None)
+    resolved = status in RESOLVED_ISSUE_STATUSES
+    if resolved and not resolution:
+        raise InvalidInput(
+            code="resolution_required",
+            detail=f"An issue that is {status.value} needs a resolution.",
+            errors=[ErrorDetail(("body", "resolution"), "required when resolved", "missing")],
+        )
+    if resolved and not was_resolved:
+        return {**values, "resolved_at": ctx.now}
+    if not resolved and was_resolved:
+        return {**values, "resolved_at": None}
+    return values
+
+
+async def raise_issue(
+    ctx: ServiceContext, project_ref: uuid.UUID | str, data: IssueCreate
+) -> ProjectIssue:
+    project = await project_for_writing(ctx, project_ref)
+    values = _resolution_values(ctx, None, data.model_dump())
+    await _check_owner(ctx, values)
+    issue = ProjectIssue(**values, project_id=project.id, created_at=ctx.now, updated_at=ctx.now)
+    ctx.session.add(issue)
+    await ctx.session.flush()
+    await record(
+        ctx, Event.created(EventType.ISSUE_RAISED, issue.id, {**values, "project_id": project.id})
+    )
+    return issue
+
+
+async def update_issue(
+    ctx: ServiceContext, issue_id: uuid.UUID, patch: IssueUpdate, expected_version: int | None
+) -> ProjectIssue:
+    issue = await get_issue(ctx, issue_id)
+    await project_for_writing(ctx, issue.project_id)
+    check_version(ISSUE, issue, expected_version)
+    if issue.archived_at is not None:
+        raise _archived(ISSUE)
+    values = _resolution_values(ctx, issue, patch.changes())
+    await _check_owner(ctx, values)
+    changes = apply_changes(ctx, issue, values)
+    if changes:
+        await ctx.session.flush()
+        await record(ctx, Event(EventType.ISSUE_UPDATED, issue.id, changes))
+    return issue
+
+
+async def archive_issue(
+    ctx: ServiceContext, issue_id: uuid.UUID, expected_version: int | None
+) -> ProjectIssue:
+    issue = await get_issue(ctx, issue_id)
+    await project_for_writing(ctx, issue.project_id)
+    check_version(ISSUE, issue, expected_version)
+    changes = archive_record(ctx, ISSUE, issue)
+    await ctx.session.flush()
+    await record(ctx, Event(EventType.ISSUE_ARCHIVED, issue.id, changes))
+    return issue
+
+
+# -- change requests -------------------------------------------------------------------------
+
+
+async def get_change(ctx: ServiceContext, change_id: uuid.UUID) -> ChangeRequest:
+    return await ChangeRepository(ctx.session).require(change_id, ctx.principal)
+
+
+async def get_changes(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[ChangeRequest]:
+    return await ChangeRepository(ctx.session).get_many(ids, ctx.principal)
+
+
+async def list_changes(
+    ctx: ServiceContext, project_ref: uuid.UUID | str, filters: ChangeFilter, params: ListParams
+) -> Page[ChangeRequest]:
+    project = await project_for_reading(ctx, project_ref)
+    page = build_page_request(
+        params,
+        columns=ChangeRepository.sortable,
+        default_sort=CHANGE_SORT,
+        filters=filters.model_dump(),
+    )
+    return await ChangeRepository(ctx.session).list(ctx.principal, project.id, filters, page)
+
+
+async def changes_of_projects(
+    ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
+) -> dict[uuid.UUID, Page[ChangeRequest]]:
+    """A page of each project's non-archived change requests, newest first (one statement)."""
+    page = build_page_request(
+        params,
+        columns=ChangeRepository.sortable,
+        default_sort=CHANGE_SORT,
+        filters=ChangeFilter().model_dump(),
+    )
+    return await ChangeRepository(ctx.session).first_pages(project_ids, page)
+
+
+async def propose_change(
+    ctx: ServiceContext, project_ref: uuid.UUID | str, data: ChangeCreate
+) -> ChangeRequest:
+    project = await project_for_writing(ctx, project_ref)
+    values = data.model_dump()
+    change = ChangeRequest(
+        **values,
+        status=ChangeStatus.PROPOSED,
+        project_id=project.id,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    ctx.session.add(change)
+    await ctx.session.flush()
+    await record(
+        ctx,
+        Event.created(
+            EventType.CHANGE_PROPOSED,
+            change.id,
+            {**values, "status": ChangeStatus.PROPOSED, "project_id": project.id},
+        ),
+    )
+    return change
+
+
+def _still_proposed(change: ChangeRequest) -> None:
+    if change.archived_at is not None:
+        raise _archived(CHANGE)
+    if change.status is not ChangeStatus.PROPOSED:
+        raise Conflict(
+            code="change_already_decided",
+            detail=f"The change request was already {change.status.value}: it can no "
+            "longer change.",
+        )
+
+
+async def update_change(
+    ctx: ServiceContext, change_id: uuid.UUID, patch: ChangeUpdate, expected_version: int | None
+) -> ChangeRequest:
+    change = await get_change(ctx, change_id)
+    await project_for_writing(ctx, change.project_id)
+    check_version(CHANGE, change, expected_version)
+    _still_proposed(change)
+    changes = apply_changes(ctx, change, patch.changes())
+    if changes:
+        await ctx.session.flush()
+        await record(ctx, Event(EventType.CHANGE_UPDATED, change.id, changes))
+    return change
+
+
+async def archive_change(
+    ctx: ServiceContext, change_id: uuid.UUID, expected_version: int | None
+) -> ChangeRequest:
+    """Archiving an approved change does not undo what its approval applied."""
+    change = await get_change(ctx, change_id)
+    await project_for_writing(ctx, change.project_id)
+    check_version(CHANGE, change, expected_version)
+    changes = archive_record(ctx, CHANGE, change)
+    await ctx.session.flush()
+    await record(ctx, Event(EventType.CHANGE_ARCHIVED, change.id, changes))
+    return change
+
+
+async def _change_for_deciding(
+    ctx: ServiceContext, change_id: uuid.UUID, expected_version: int | None
+) -> tuple[ChangeRequest, Any]:
+    """The change and its project, the project's row lock held and the change read
+    afresh under it, so two deciders queue and the second finds it decided."""
+    change = await get_change(ctx, change_id)
+    if not access.can_decide_change(ctx.principal):
+        raise Forbidden(
+            code="change_decision_forbidden",
+            detail="Only pmo and admin keys approve or reject change requests.",
+        )
+    project = await project_for_writing(ctx, change.project_id, lock=True)
+    await ctx.session.refresh(change)
+    check_version(CHANGE, change, expected_version)
+    _still_proposed(change)
+    return change, project
+
+
+def _decide(
+    ctx: ServiceContext, change: ChangeRequest, status: ChangeStatus, note: str | None
+) -> dict[str, Any]:
+    return apply_changes(
+        ctx,
+        change,
+        {
+            "status": status,
+            "decided_by": ctx.principal.name,
+            "decided_by_person_id": ctx.principal.person_id,
+            "decided_at": ctx.now,
+            "decision_note": note,
+        },
+    )
+
+
+async def approve_change(
+    ctx: ServiceContext, change_id: uuid.UUID, note: str | None, expected_version: int | None
+) -> ChangeRequest:
+    """Approve a proposed change and apply its impacts to the project: planned budget
+    += budget_impact (not below 0), planned end += schedule_impact_days when the
+    project has a planned end (the planned start stays)."""
+    change, project = await _change_for_deciding(ctx, change_id, expected_version)
+    budget = project.planned_budget + change.budget_impact
+    if budget < 0:
+        raise InvalidInput(
+            code="planned_budget_negative",
+            detail=f"Approving would bring the planned budget to {budget}: it may not fall "
+            "below 0.",
+            errors=[
+                ErrorDetail(("body", "budget_impact"), "budget would fall below 0", "value_error")
+            ],
+        )
+    values: dict[str, Any] = {"planned_budget": budget}
+    if change.schedule_impact_days and project.planned_end is not None:
+        end = project.planned_end + timedelta(days=change.schedule_impact_days)
+        if project.planned_start is not None and end < project.planned_start:
+            raise InvalidInput(
+                code="dates_out_of_order",
+                detail=f"Approving would move the planned end ({end}) before the planned "
+                f"start ({project.planned_start}).",
+                errors=[
+                    ErrorDetail(("body", "schedule_impact_days"), "end before start", "value_error")
+                ],
+            )
+        values["planned_end"] = end
+    project_changes = apply_changes(ctx, project, values)
+    changes = _decide(ctx, change, ChangeStatus.APPROVED, note)
+    await ctx.session.flush()
+    await record(ctx, Event(EventType.CHANGE_APPROVED, change.id, changes))
+    if project_changes:
+        project_changes["change_request_id"] = {"before": None, "after": str(change.id)}
+        await record(ctx, Event(EventType.PROJECT_UPDATED, project.id, project_changes))
+    return change
+
+
+async def reject_change(
+    ctx: ServiceContext, change_id: uuid.UUID, note: str | None, expected_version: int | None
+) -> ChangeRequest:
+    change, _project = await _change_for_deciding(ctx, change_id, expected_version)
+    changes = _decide(ctx, change, ChangeStatus.REJECTED, note)
+    await ctx.session.flush()
+    await record(ctx, Event(EventType.CHANGE_REJECTED, change.id, changes))
+    return change

@@ -1,0 +1,1 @@
+"""Status reports: a project's periodic account of its health, frozen at submission."""

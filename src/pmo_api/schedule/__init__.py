@@ -1,0 +1,1 @@
+"""A project's schedule: milestones, deliverables and the baselines of its plan."""

@@ -1,0 +1,131 @@
+"""A project's schedule: milestones, deliverables and baselines.
+
+A milestone's ``overdue`` is derived, never stored: status planned or in_progress,
+due before today, not archived (see ``overdue_clause``).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    and_,
+)
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
+
+from pmo_api.db.base import Archivable, Base, Entity, JSONDocument
+from pmo_api.projects.control import ProjectRecord
+
+
+class MilestoneStatus(enum.StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+OPEN_MILESTONE_STATUSES = (MilestoneStatus.PLANNED, MilestoneStatus.IN_PROGRESS)
+"""The statuses of a milestone still to be reached (it can be overdue, or next)."""
+
+
+class DeliverableStatus(enum.StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Milestone(Entity, Archivable, ProjectRecord, Base):
+    __tablename__ = "milestones"
+    __table_args__ = (
+        CheckConstraint("done_date IS NULL OR status = 'done'", name="done_date_only_when_done"),
+        # A project's list (default sort due_date) and the next/overdue look-ups.
+        Index("ix_milestones_project_id_due_date", "project_id", "due_date"),
+    )
+
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    due_date: Mapped[date] = mapped_column(Date, nullable=False)
+    done_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[MilestoneStatus] = mapped_column(
+        _enum(MilestoneStatus, "milestone_status"), nullable=False
+    )
+    overdue: Mapped[bool] = query_expression()
+    """Derived in the query that loads the milestone (``with_expression`` of
+    ``overdue_clause(today)``, see repository.py); never stored."""
+
+    __mapper_args__ = {"version_id_col": Entity.version}
+
+
+def overdue_clause(today: date) -> ColumnElement[bool]:
+    """OVERDUE, in SQL: still open, due before ``today``, not archived."""
+    return and_(
+        Milestone.status.in_(OPEN_MILESTONE_STATUSES),
+        Milestone.due_date < today,
+        Milestone.archived_at.is_(None),
+    )
+
+
+class Deliverable(Entity, Archivable, ProjectRecord, Base):
+    __tablename__ = "deliverables"
+    __table_args__ = (Index("ix_deliverables_project_id_due_date", "project_id", "due_date"),)
+
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    phase: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    due_date: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[DeliverableStatus] = mapped_column(
+        _enum(DeliverableStatus, "deliverable_status"), nullable=False
+    )
+    accepted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """The name of the API key that accepted the deliverable."""
+    accepted_by_person_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("people.id"), nullable=True
+    )
+    accepted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    __mapper_args__ = {"version_id_col": Entity.version}
+
+
+class Baseline(Entity, Archivable, ProjectRecord, Base):
+    """An immutable record of a project's plan at one moment: written once, never
+    changed or archived (``version`` stays 1 and ``archived_at`` null; the columns are
+    kept so baselines list and page like every other record)."""
+
+    __tablename__ = "baselines"
+    __table_args__ = (Index("ix_baselines_project_id_created_at", "project_id", "created_at"),)
+
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    planned_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    planned_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    planned_budget: Mapped[Decimal] = mapped_column(nullable=False)
+    milestones: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
+    """The project's non-archived milestones when captured: id, name, due_date, status."""
+    captured_by: Mapped[str] = mapped_column(String(200), nullable=False)
+
+    __mapper_args__ = {"version_id_col": Entity.version}

@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+
+from pmo_api.core.schemas import Input, ListFilter, Money, Name, Patch, Read, Text
+from pmo_api.schedule.models import DeliverableStatus, MilestoneStatus
+
+Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+MoneyDelta = Annotated[
+    Decimal,
+    Field(examples=[-2500.0], description="A difference of money (may be negative)."),
+    PlainSerializer(float, return_type=float, when_used="json"),
+]
+
+
+# -- milestones ------------------------------------------------------------------------------
+
+
+class MilestoneCreate(Input):
+    name: Name
+    description: Text | None = None
+    due_date: date
+    status: MilestoneStatus = MilestoneStatus.PLANNED
+    done_date: date | None = Field(
+        default=None, description="Only with status done; today when status done omits it."
+    )
+
+
+class MilestoneUpdate(Patch):
+    non_nullable: ClassVar[frozenset[str]] = frozenset({"name", "due_date", "status"})
+
+    name: Name | None = None
+    description: Text | None = None
+    due_date: date | None = None
+    status: MilestoneStatus | None = None
+    done_date: date | None = None
+
+
+class MilestoneRead(Read):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    name: str
+    description: str | None
+    due_date: date
+    done_date: date | None
+    status: MilestoneStatus
+    overdue: bool = Field(
+        description="Derived: planned or in progress, due before today, not archived."
+    )
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+
+class MilestoneFilter(ListFilter):
+    status: list[MilestoneStatus] | None = Field(default=None, max_length=4)
+    overdue: bool | None = Field(
+        default=None, description="true: only overdue milestones; false: only the others."
+    )
+    due_from: date | None = Field(default=None, description="Due on or after this date.")
+    due_to: date | None = Field(default=None, description="Due on or before this date.")
+
+
+# -- deliverables ----------------------------------------------------------------------------
+
+
+class DeliverableCreate(Input):
+    name: Name
+    description: Text | None = None
+    phase: Label | None = None
+    due_date: date
+    status: DeliverableStatus = DeliverableStatus.PLANNED
+
+
+class DeliverableUpdate(Patch):
+    non_nullable: ClassVar[frozenset[str]] = frozenset({"name", "due_date", "status"})
+
+    name: Name | None = None
+    description: Text | None = None
+    phase: Label | None = None
+    due_date: date | None = None
+    status: DeliverableStatus | None = None
+
+
+class DeliverableRead(Read):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    name: str
+    description: str | None
+    phase: str | None
+    due_date: date
+    status: DeliverableStatus
+    accepted_by: str | None = Field(description="The API key that accepted it (set on accept).")
+    accepted_by_person_id: uuid.UUID | None = Field(
+        description="The person that key acts for, if any."
+    )
+    accepted_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+
+class DeliverableFilter(ListFilter):
+    status: list[DeliverableStatus] | None = Field(default=None, max_length=5)
+    phase: Label | None = None
+
+
+# -- baselines -------------------------------------------------------------------------------
+
+
+class BaselineCreate(Input):
+    name: Name
+    description: Text | None = None
+
+
+class BaselineMilestone(BaseModel):
+    """A milestone as a baseline captured it."""
+
+    id: uuid.UUID
+    name: str
+    due_date: date
+    status: MilestoneStatus
+
+
+class BaselineRead(Read):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    name: str
+    description: str | None
+    planned_start: date | None
+    planned_end: date | None
+    planned_budget: Money
+    milestones: list[BaselineMilestone]
+    captured_by: str = Field(description="The API key that captured it.")
+    version: int
+    created_at: datetime = Field(description="When the baseline was captured.")
+    updated_at: datetime
+    archived_at: datetime | None
+
+
+class BaselineFilter(ListFilter):
+    pass
+
+
+# -- comparing two plans ---------------------------------------------------------------------
+
+_FROM_ALIAS = ConfigDict(serialize_by_alias=True)
+"""``from`` is a Python keyword: the field is ``from_``, named ``from`` on the wire."""
+
+
+class BaselinePlan(BaseModel):
+    """One side of a comparison: a baseline, or the project's current plan."""
+
+    kind: Literal["baseline", "current"]
+    baseline_id: uuid.UUID | None
+    name: str | None
+    captured_at: datetime | None
+    planned_start: date | None
+    planned_end: date | None
+    planned_budget: Money
+
+
+class BaselineDateChange(BaseModel):
+    model_config = _FROM_ALIAS
+
+    from_: date | None = Field(serialization_alias="from")
+    to: date | None
+    days: int | None = Field(description="to - from in days; null when either is missing.")
+
+
+class BaselineMoneyChange(BaseModel):
+    model_config = _FROM_ALIAS
+
+    from_: Money = Field(serialization_alias="from")
+    to: Money
+    delta: MoneyDelta
+
+
+class BaselinePlanChanges(BaseModel):
+    planned_start: BaselineDateChange
+    planned_end: BaselineDateChange
+    planned_budget: BaselineMoneyChange
+
+
+class BaselineMilestoneMove(BaseModel):
+    model_config = _FROM_ALIAS
+
+    id: uuid.UUID
+    name: str
+    from_: date = Field(serialization_alias="from")
+    to: date
+    days: int
+
+
+class BaselineMilestoneChanges(BaseModel):
+    added: list[BaselineMilestone] = Field(description="In `to`, not in `from`.")
+    removed: list[BaselineMilestone] = Field(description="In `from`, not in `to`.")
+    moved: list[BaselineMilestoneMove] = Field(description="In both, with another due date.")
+
+
+class BaselineComparison(BaseModel):
+    model_config = _FROM_ALIAS
+
+    from_: BaselinePlan = Field(serialization_alias="from")
+    to: BaselinePlan
+    changes: BaselinePlanChanges
+    milestones: BaselineMilestoneChanges

@@ -1,0 +1,1 @@
+"""Staffing: people assigned to projects, and each person's load per week."""

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pmo_api.db.base import Archivable, Base, Entity
+from pmo_api.projects.control import ProjectRecord
+
+
+def week_of(day: date) -> date:
+    """The Monday of the ISO week holding ``day``."""
+    return day - timedelta(days=day.weekday())
+
+
+class Assignment(Entity, Archivable, ProjectRecord, Base):
+    """A person working on a project for a share of their time between two dates.
+
+    ``first_week`` and ``last_week`` (the Mondays of the start and end weeks) are kept
+    with the dates so that a person's weekly load is a plain range comparison in SQL,
+    the same on SQLite and PostgreSQL.
+    """
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint("allocation_percent BETWEEN 1 AND 100", name="allocation_percent_range"),
+        CheckConstraint("end_date >= start_date", name="dates_in_order"),
+        # The project's assignment list: its filter and default sort.
+        Index("ix_assignments_project_id_start_date", "project_id", "start_date"),
+        # A person's load: their assignments by week.
+        Index("ix_assignments_person_id_first_week", "person_id", "first_week"),
+    )
+
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), nullable=False)
+    role: Mapped[str] = mapped_column(String(100), nullable=False)
+    allocation_percent: Mapped[int] = mapped_column(Integer, nullable=False)
+    start_date: Mapped[date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[date] = mapped_column(Date, nullable=False)
+    first_week: Mapped[date] = mapped_column(Date, nullable=False)
+    last_week: Mapped[date] = mapped_column(Date, nullable=False)
+
+    __mapper_args__ = {"version_id_col": Entity.version}
+
+    def set_weeks(self) -> None:
+        self.first_week = week_of(self.start_date)
+        self.last_week = week_of(self.end_date)

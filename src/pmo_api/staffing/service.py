@@ -1,0 +1,230 @@
+"""Assignments: who works on which project, for what share of their time, and when;
+and each person's load per ISO week, where over-allocation shows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from pmo_api.core.context import ServiceContext
+from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
+from pmo_api.core.pagination import ListParams, Page
+from pmo_api.db.records import apply_changes, archive_record, check_version, require_reference
+from pmo_api.db.repository import build_page_request
+from pmo_api.events.service import record
+from pmo_api.events.types import Event, EventType
+from pmo_api.people.models import Person
+from pmo_api.people.repository import PersonRepository
+from pmo_api.projects.control import project_for_reading, project_for_writing
+from pmo_api.staffing.models import Assignment, week_of
+from pmo_api.staffing.repository import OVER_ALLOCATED_ABOVE, AssignmentRepository
+from pmo_api.staffing.schemas import (
+    AllocationRead,
+    AssignmentCreate,
+    AssignmentFilter,
+    AssignmentUpdate,
+    WeekAssignment,
+    WeekLoad,
+)
+
+ENTITY = "assignment"
+DEFAULT_SORT = "start_date"
+DEFAULT_WEEKS = 12
+MAX_WEEKS = 104
+WEEK = timedelta(days=7)
+
+
+async def get_assignment(ctx: ServiceContext, assignment_id: uuid.UUID) -> Assignment:
+    return await AssignmentRepository(ctx.session).require(assignment_id, ctx.principal)
+
+
+async def get_assignments(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Assignment]:
+    return await AssignmentRepository(ctx.session).get_many(ids, ctx.principal)
+
+
+async def list_assignments(
+    ctx: ServiceContext,
+    project_ref: uuid.UUID | str,
+    filters: AssignmentFilter,
+    params: ListParams,
+) -> Page[Assignment]:
+    project = await project_for_reading(ctx, project_ref)
+    page = build_page_request(
+        params,
+        columns=AssignmentRepository.sortable,
+        default_sort=DEFAULT_SORT,
+        filters=filters.model_dump(),
+    )
+    return await AssignmentRepository(ctx.session).list(ctx.principal, project.id, filters, page)
+
+
+async def first_assignments_of_projects(
+    ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
+) -> dict[uuid.UUID, Page[Assignment]]:
+    """The first page of each project's assignments, default order, one statement."""
+    page = build_page_request(
+        params,
+        columns=AssignmentRepository.sortable,
+        default_sort=DEFAULT_SORT,
+        filters=AssignmentFilter().model_dump(),
+    )
+    return await AssignmentRepository(ctx.session).first_pages(project_ids, page)
+
+
+async def _check_person(ctx: ServiceContext, person_id: uuid.UUID) -> None:
+    """The assigned person must exist, not be archived and be active (else 422)."""
+    person: Person = await require_reference(ctx.session, Person, person_id, "person_id", "person")
+    if not person.active:
+        raise InvalidInput(
+            code="person_inactive",
+            detail=f"person_id: {person.name} is not active and cannot be assigned.",
+            errors=[ErrorDetail(("body", "person_id"), "inactive person", "value_error")],
+        )
+
+
+def _check_dates(assignment: Assignment) -> None:
+    if assignment.end_date < assignment.start_date:
+        raise InvalidInput(
+            code="dates_out_of_order",
+            detail=f"end_date ({assignment.end_date}) is before start_date "
+            f"({assignment.start_date}).",
+            errors=[ErrorDetail(("body", "end_date"), "before the start", "value_error")],
+        )
+
+
+async def create_assignment(
+    ctx: ServiceContext, project_ref: uuid.UUID | str, data: AssignmentCreate
+) -> Assignment:
+    project = await project_for_writing(ctx, project_ref)
+    values = data.model_dump()
+    await _check_person(ctx, data.person_id)
+    assignment = Assignment(**values, project_id=project.id, created_at=ctx.now, updated_at=ctx.now)
+    assignment.set_weeks()
+    ctx.session.add(assignment)
+    await ctx.session.flush()
+    await record(
+        ctx,
+        Event.created(
+            EventType.ASSIGNMENT_CREATED, assignment.id, {**values, "project_id": project.id}
+        ),
+    )
+    return assignment
+
+
+async def update_assignment(
+    ctx: ServiceContext,
+    assignment_id: uuid.UUID,
+    patch: AssignmentUpdate,
+    expected_version: int | None,
+) -> Assignment:
+    assignment = await get_assignment(ctx, assignment_id)
+    await project_for_writing(ctx, assignment.project_id)
+    check_version(ENTITY, assignment, expected_version)
+    if assignment.archived_at is not None:
+        raise Conflict(
+            code="assignment_archived", detail="An archived assignment can no longer change."
+        )
+    values = patch.changes()
+    if "person_id" in values and values["person_id"] != assignment.person_id:
+        await _check_person(ctx, values["person_id"])
+    changes = apply_changes(ctx, assignment, values)
+    _check_dates(assignment)
+    if changes:
+        assignment.set_weeks()
+        await ctx.session.flush()
+        await record(ctx, Event(EventType.ASSIGNMENT_UPDATED, assignment.id, changes))
+    return assignment
+
+
+async def archive_assignment(
+    ctx: ServiceContext, assignment_id: uuid.UUID, expected_version: int | None
+) -> Assignment:
+    assignment = await get_assignment(ctx, assignment_id)
+    await project_for_writing(ctx, assignment.project_id)
+    check_version(ENTITY, assignment, expected_version)
+    changes = archive_record(ctx, ENTITY, assignment)
+    await ctx.session.flush()
+    await record(ctx, Event(EventType.ASSIGNMENT_ARCHIVED, assignment.id, changes))
+    return assignment
+
+
+def allocation_weeks(today: date, start: date | None, end: date | None) -> tuple[date, date]:
+    """The Mondays of the first and last week of an allocation range.
+
+    Default: the 12 ISO weeks from the current one; a range ends no later than 104
+    weeks after it starts (else 422).
+    """
+    first = week_of(start) if start is not None else week_of(today)
+    last = week_of(end) if end is not None else first + (DEFAULT_WEEKS - 1) * WEEK
+    if last < first:
+        raise InvalidInput(
+            code="invalid_range",
+            detail=f"to ({end}) is before from ({first}).",
+            errors=[ErrorDetail(("query", "to"), "before from", "value_error")],
+        )
+    weeks = (last - first) // WEEK + 1
+    if weeks > MAX_WEEKS:
+        raise InvalidInput(
+            code="range_too_long",
+            detail=f"The range spans {weeks} weeks; at most {MAX_WEEKS} are allowed.",
+            errors=[ErrorDetail(("query", "to"), f"at most {MAX_WEEKS} weeks", "value_error")],
+        )
+    return first, last
+
+
+def _load(person_id: uuid.UUID, rows: list[Assignment], first: date, last: date) -> AllocationRead:
+    # The rows are what the answer lists week by week anyway (the person's assignments in
+    # at most 104 weeks, fetched in one statement); each week's sum is taken from them.
+    weeks: list[WeekLoad] = []
+    week = first
+    while week <= last:
+        touching = [a for a in rows if a.first_week <= week <= a.last_week]
+        percent = sum(a.allocation_percent for a in touching)
+        weeks.append(
+            WeekLoad(
+                week_start=week,
+                allocation_percent=percent,
+                over_allocated=percent > OVER_ALLOCATED_ABOVE,
+                assignments=[
+                    WeekAssignment(
+                        id=a.id,
+                        project_id=a.project_id,
+                        role=a.role,
+                        allocation_percent=a.allocation_percent,
+                    )
+                    for a in touching
+                ],
+            )
+        )
+        week += WEEK
+    peak = max((w.allocation_percent for w in weeks), default=0)
+    return AllocationRead(
+        person_id=person_id,
+        weeks=weeks,
+        over_allocated=peak > OVER_ALLOCATED_ABOVE,
+        peak_allocation_percent=peak,
+    )
+
+
+async def people_allocations(
+    ctx: ServiceContext, person_ids: Sequence[uuid.UUID], start: date | None, end: date | None
+) -> dict[uuid.UUID, AllocationRead]:
+    """Each person's load per ISO week (one statement for all of them: DataLoaders)."""
+    first, last = allocation_weeks(ctx.now.date(), start, end)
+    rows = await AssignmentRepository(ctx.session).touching_weeks(person_ids, first, last)
+    by_person: dict[uuid.UUID, list[Assignment]] = {person_id: [] for person_id in person_ids}
+    for row in rows:
+        by_person[row.person_id].append(row)
+    return {
+        person_id: _load(person_id, assignments, first, last)
+        for person_id, assignments in by_person.items()
+    }
+
+
+async def person_allocation(
+    ctx: ServiceContext, person_id: uuid.UUID, start: date | None, end: date | None
+) -> AllocationRead:
+    allocation_weeks(ctx.now.date(), start, end)  # a bad range is refused before the look-up
+    person = await PersonRepository(ctx.session).require(person_id, ctx.principal)
+    return (await people_allocations(ctx, [person.id], start, end))[person.id]
