@@ -106,6 +106,8 @@ class Project(Node):
     manager_id: strawberry.Private[UUID | None]
     sponsor_id: strawberry.Private[UUID | None]
     baseline_id: strawberry.Private[UUID | None]
+    loaded_open_risk_count: strawberry.Private[int | None] = None
+    """Counted by the list statement that loaded the project (None: not loaded so)."""
 
     @strawberry.field(description="The portfolio the project belongs to.")
     async def portfolio(self, info: GqlInfo) -> LazyPortfolio | None:
@@ -231,6 +233,8 @@ class Project(Node):
 
     @strawberry.field(description="OPEN risks: status open or mitigating, not archived.")
     async def open_risk_count(self, info: GqlInfo) -> int:
+        if self.loaded_open_risk_count is not None:
+            return self.loaded_open_risk_count
         return await info.context.loaders.raid.open_risk_count.load(self.uuid)
 
     @strawberry.field(description="The project's costs (not archived), by date incurred.")
@@ -284,6 +288,7 @@ class Project(Node):
             manager_id=project.manager_id,
             sponsor_id=project.sponsor_id,
             baseline_id=project.baseline_id,
+            loaded_open_risk_count=project.open_risk_count,
         )
 
 
