@@ -613,9 +613,8 @@ class TestAPI4ResourceConsumption:
             assert gql_errors(body) == ["invalid_page_arguments"]
         for nested in ("risks", "issues", "changes", "milestones", "deliverables", "baselines",
                        "statusReports", "costs", "assignments"):  # fmt: skip
-            body = await api.gql(
-                f'{{ project(idOrKey: "{project["id"]}") {{ {nested}(first: 100000) {{ nodes {{ id }} }} }} }}'
-            )
+            page = f"{nested}(first: 100000) {{ nodes {{ id }} }}"
+            body = await api.gql(f'{{ project(idOrKey: "{project["id"]}") {{ {page} }} }}')
             assert body["data"] == {"project": None}, nested
             assert gql_errors(body) == ["invalid_page_arguments"]
 
