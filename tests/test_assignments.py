@@ -88,7 +88,7 @@ async def test_bad_assignments_are_422_and_write_nothing(api: Api) -> None:
         (_assignment(person["id"], allocation_percent=0), "validation_failed"),
         (_assignment(person["id"], allocation_percent=101), "validation_failed"),
         (_assignment(person["id"], allocation_percent=-5), "validation_failed"),
-        (_assignment(person["id"], end_date="2027-02-28"), "validation_failed"),
+        (_assignment(person["id"], end_date="2027-02-28"), "dates_out_of_order"),
         (_assignment(person["id"], role=""), "validation_failed"),
         (_assignment(str(uuid.uuid4())), "person_not_found"),
         (_assignment(archived["id"]), "person_not_found"),
@@ -235,6 +235,99 @@ async def test_allocation_per_week_shows_over_allocation(api: Api) -> None:
     assert after["weeks"][0]["allocation_percent"] == 60
 
 
+async def _assign(api: Api, project: dict[str, Any], person: dict[str, Any], *spec: Any) -> str:
+    percent, start, end = spec
+    response = await api.post(
+        f"/api/v1/projects/{project['id']}/assignments",
+        json=_assignment(person["id"], allocation_percent=percent, start_date=start, end_date=end),
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def _over_allocated(api: Api, token: str, over: bool) -> set[str]:
+    response = await api.get(
+        "/api/v1/people", params={"q": token, "over_allocated": str(over).lower(), "limit": 200}
+    )
+    assert response.status_code == 200, response.text
+    return {p["name"].split()[0] for p in response.json()["items"]}
+
+
+async def test_allocation_is_the_peak_daily_load(api: Api) -> None:
+    token = uuid.uuid4().hex[:12]
+    relay = await api.make_person(name=f"Relay {token}")
+    double = await api.make_person(name=f"Double {token}")
+    parked = await api.make_person(name=f"Parked {token}")
+    first, second, closing = (
+        await api.make_project(),
+        await api.make_project(),
+        await api.make_project(),
+    )
+    # 100 % Mon 2027-03-01 to Wed 03-03, then 100 % from Thu 03-04: never two on one day.
+    await _assign(api, first, relay, 100, "2027-03-01", "2027-03-03")
+    await _assign(api, second, relay, 100, "2027-03-04", "2027-03-14")
+    # 60 % and 50 % on the same days: 110 % each of them.
+    await _assign(api, first, double, 60, "2027-03-02", "2027-03-05")
+    await _assign(api, second, double, 50, "2027-03-02", "2027-03-05")
+    # 60 % and 50 % on the same days, one of them on a project about to be archived.
+    await _assign(api, first, parked, 60, "2027-03-01", "2027-03-10")
+    await _assign(api, closing, parked, 50, "2027-03-01", "2027-03-10")
+
+    async def weeks(person: dict[str, Any]) -> tuple[list[tuple[int, bool]], int, bool]:
+        response = await api.get(
+            f"/api/v1/people/{person['id']}/allocation",
+            params={"from": "2027-03-01", "to": "2027-03-14"},
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        loads = [(w["allocation_percent"], w["over_allocated"]) for w in body["weeks"]]
+        return loads, body["peak_allocation_percent"], body["over_allocated"]
+
+    assert await weeks(relay) == ([(100, False), (100, False)], 100, False)
+    assert await weeks(double) == ([(110, True), (0, False)], 110, True)
+    assert await weeks(parked) == ([(110, True), (110, True)], 110, True)
+    relay_week = (
+        await api.get(
+            f"/api/v1/people/{relay['id']}/allocation",
+            params={"from": "2027-03-01", "to": "2027-03-01"},
+        )
+    ).json()["weeks"][0]
+    assert len(relay_week["assignments"]) == 2  # both are active in the week
+    assert await _over_allocated(api, token, True) == {"Double", "Parked"}
+    assert await _over_allocated(api, token, False) == {"Relay"}
+
+    # Archiving a project takes its assignments out of every load.
+    assert (await api.delete(f"/api/v1/projects/{closing['id']}")).status_code == 200
+    assert await weeks(parked) == ([(60, False), (60, False)], 60, False)
+    assert await _over_allocated(api, token, True) == {"Double"}
+    assert await _over_allocated(api, token, False) == {"Relay", "Parked"}
+
+    query = """query($q: String) { people(first: 10, filter: {q: $q}) { nodes { name
+        allocation(from: "2027-03-01", to: "2027-03-14") {
+            overAllocated peakAllocationPercent weeks { allocationPercent } } } } }"""
+    body = await api.gql(query, {"q": token})
+    assert "errors" not in body, body
+    loads = {
+        n["name"].split()[0]: (
+            [w["allocationPercent"] for w in n["allocation"]["weeks"]],
+            n["allocation"]["peakAllocationPercent"],
+            n["allocation"]["overAllocated"],
+        )
+        for n in body["data"]["people"]["nodes"]
+    }
+    assert loads == {
+        "Relay": ([100, 100], 100, False),
+        "Double": ([110, 0], 110, True),
+        "Parked": ([60, 60], 60, False),
+    }
+    over = await api.gql(
+        "query($q: String) { people(first: 10, filter: {q: $q, overAllocated: true}) {"
+        " nodes { name } } }",
+        {"q": token},
+    )
+    assert [n["name"] for n in over["data"]["people"]["nodes"]] == [double["name"]]
+
+
 async def test_allocation_range_rules(api: Api) -> None:
     person = await api.make_person()
     path = f"/api/v1/people/{person['id']}/allocation"
@@ -253,6 +346,35 @@ async def test_allocation_range_rules(api: Api) -> None:
     assert too_long.json()["code"] == "range_too_long"
     backwards = await api.get(path, params={"from": "2027-03-01", "to": "2027-02-01"})
     assert backwards.status_code == 422
+    # Within one week too (Wed then Tue).
+    same_week = await api.get(path, params={"from": "2027-03-03", "to": "2027-03-02"})
+    assert same_week.status_code == 422, same_week.text
+    assert same_week.json()["code"] == "invalid_range"
+    assert [e["loc"] for e in same_week.json()["errors"]] == [["query", "to"]]
+    same_day = await api.get(path, params={"from": "2027-03-03", "to": "2027-03-03"})
+    assert same_day.status_code == 200, same_day.text
+    # The last week must end in the calendar (the week of 9999-12-27 runs past it).
+    for params, field in (
+        ({"from": "9999-12-20"}, "from"),
+        ({"from": "9999-12-20", "to": "9999-12-31"}, "to"),
+        ({"from": "9999-12-31", "to": "9999-12-31"}, "to"),
+    ):
+        late = await api.get(path, params=params)
+        assert late.status_code == 422, (params, late.text)
+        assert late.headers["content-type"].startswith("application/problem+json")
+        assert late.json()["code"] == "date_out_of_range"
+        assert [e["loc"] for e in late.json()["errors"]] == [["query", field]]
+    last = await api.get(path, params={"from": "9999-12-20", "to": "9999-12-26"})
+    assert last.status_code == 200, last.text
+    assert [w["week_start"] for w in last.json()["weeks"]] == ["9999-12-20"]
+    query = """query($id: ID!, $from: Date, $to: Date) { person(id: $id) {
+        allocation(from: $from, to: $to) { peakAllocationPercent } } }"""
+    for bounds, code in (
+        ({"from": "9999-12-20"}, "date_out_of_range"),
+        ({"from": "2027-03-03", "to": "2027-03-02"}, "invalid_range"),
+    ):
+        refused = await api.gql(query, {"id": person["id"], **bounds})
+        assert refused["errors"][0]["extensions"]["code"] == code, refused
     assert (await api.get(path, params={"from": "nope"})).status_code == 422
     assert (await api.get(path, params={"since": "2027-01-01"})).status_code == 422
     missing = await api.get(f"/api/v1/people/{uuid.uuid4()}/allocation")
@@ -381,7 +503,8 @@ async def test_graphql_assignment_refusals_are_typed_and_write_nothing(api: Api)
         CREATE,
         {"project": project["id"], "input": _gql_assignment(person["id"], endDate="2027-02-01")},
     )
-    assert backwards["data"]["createAssignment"]["__typename"] == "ValidationError"
+    refused = backwards["data"]["createAssignment"]
+    assert (refused["__typename"], refused["code"]) == ("ValidationError", "dates_out_of_order")
     viewer = await api.gql(
         CREATE, {"project": project["id"], "input": _gql_assignment(person["id"])}, role="viewer"
     )

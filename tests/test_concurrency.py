@@ -64,3 +64,32 @@ async def test_concurrent_retries_with_one_idempotency_key_make_one_record(api: 
     after = await api.table_counts()
     assert after["projects"] == before["projects"] + 1
     assert after["idempotency_records"] == before["idempotency_records"] + 1
+
+
+async def test_graphql_updates_that_lose_a_race_are_version_mismatches(api: Api) -> None:
+    """The loser of a race is told so in GraphQL too (typed error), never a masked error."""
+    project = await api.make_project()
+    mutation = """mutation($id: ID!, $name: String!, $version: Int) {
+      updateProject(id: $id, input: {name: $name}, expectedVersion: $version) {
+        __typename ... on VersionMismatchError { code currentVersion }
+        ... on ProjectPayload { project { name version } } } }"""
+    for round_ in range(3):
+        current = (await api.get(f"/api/v1/projects/{project['id']}")).json()
+        bodies = await asyncio.gather(
+            *(
+                api.gql(
+                    mutation,
+                    {"id": project["id"], "name": f"R{round_}-{n}", "version": current["version"]},
+                )
+                for n in range(6)
+            )
+        )
+        assert all("errors" not in body for body in bodies), bodies
+        outcomes = [body["data"]["updateProject"] for body in bodies]
+        winners = [o for o in outcomes if o["__typename"] == "ProjectPayload"]
+        losers = [o for o in outcomes if o["__typename"] == "VersionMismatchError"]
+        assert len(winners) == 1 and len(losers) == 5, outcomes
+        assert {loser["code"] for loser in losers} == {"version_mismatch"}
+        final = (await api.get(f"/api/v1/projects/{project['id']}")).json()
+        assert final["name"] == winners[0]["project"]["name"]
+        assert final["version"] == current["version"] + 1

@@ -184,20 +184,74 @@ async def test_correction_below_zero_is_refused_and_writes_nothing(api: Api) -> 
     response = await api.post(costs, json=_entry(-10.01))
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "actual_cost_negative"
+    assert [e["loc"] for e in response.json()["errors"]] == [["body", "amount"]]
     lowered = await api.patch(f"/api/v1/costs/{cost['id']}", json={"amount": -1})
     assert lowered.status_code == 422
     assert lowered.json()["code"] == "actual_cost_negative"
+    assert [e["loc"] for e in lowered.json()["errors"]] == [["body", "amount"]]
     assert await api.table_counts() == before
     assert await _cost_rows(api) == rows
     assert await _actual_cost(api, project["id"]) == Decimal("10.00")
+    assert (await api.get(f"/api/v1/costs/{cost['id']}")).json()["version"] == 1
 
     # A correction down to exactly 0 is allowed.
     assert (await api.post(costs, json=_entry(-10))).status_code == 201
     assert await _actual_cost(api, project["id"]) == Decimal("0.00")
-    # ... and archiving the positive entry would leave -10: refused.
+    # ... and archiving the positive entry would leave -10: refused for the state the
+    # entries are in (409), not for anything sent.
+    before = await api.table_counts()
     refused = await api.delete(f"/api/v1/costs/{cost['id']}")
-    assert refused.status_code == 422
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
     assert refused.json()["code"] == "actual_cost_negative"
+    assert not refused.json().get("errors")
+    assert await api.table_counts() == before
+    kept = (await api.get(f"/api/v1/costs/{cost['id']}")).json()
+    assert (kept["archived_at"], kept["version"]) == (None, 1)
+    assert await _actual_cost(api, project["id"]) == Decimal("0.00")
+
+
+async def test_actual_cost_past_the_largest_amount_is_refused_and_writes_nothing(
+    api: Api,
+) -> None:
+    project = await api.make_project()
+    costs = f"/api/v1/projects/{project['id']}/costs"
+    largest = await api.post(costs, json=_entry("999999999999.99"))
+    assert largest.status_code == 201, largest.text
+    credit = (await api.post(costs, json=_entry(-5))).json()
+    assert (await api.post(costs, json=_entry(3))).status_code == 201
+    assert await _actual_cost(api, project["id"]) == Decimal("999999999997.99")
+    version = (await api.get(f"/api/v1/projects/{project['id']}")).json()["version"]
+    before, rows = await api.table_counts(), await _cost_rows(api)
+
+    over = await api.post(costs, json=_entry("2.01"))
+    assert over.status_code == 422, over.text
+    assert over.headers["content-type"].startswith("application/problem+json")
+    assert over.json()["code"] == "actual_cost_too_large"
+    assert [e["loc"] for e in over.json()["errors"]] == [["body", "amount"]]
+    raised = await api.patch(f"/api/v1/costs/{credit['id']}", json={"amount": 1})
+    assert raised.status_code == 422, raised.text
+    assert raised.json()["code"] == "actual_cost_too_large"
+    assert [e["loc"] for e in raised.json()["errors"]] == [["body", "amount"]]
+    # Archiving the credit would lift the total past the largest amount: 409.
+    archived = await api.delete(f"/api/v1/costs/{credit['id']}")
+    assert archived.status_code == 409, archived.text
+    assert archived.json()["code"] == "actual_cost_too_large"
+    gql = await api.gql(RECORD, {"project": project["id"], "input": _gql_entry(2.01)})
+    assert gql["data"]["recordCost"]["__typename"] == "ValidationError", gql
+    assert gql["data"]["recordCost"]["code"] == "actual_cost_too_large"
+
+    assert await api.table_counts() == before
+    assert await _cost_rows(api) == rows
+    fetched = await api.get(f"/api/v1/projects/{project['id']}")
+    assert fetched.status_code == 200, fetched.text
+    assert fetched.json()["version"] == version
+    assert await _actual_cost(api, project["id"]) == Decimal("999999999997.99")
+    kept = (await api.get(f"/api/v1/costs/{credit['id']}")).json()
+    assert (kept["amount"], kept["archived_at"], kept["version"]) == (-5.0, None, 1)
+    # Exactly the largest amount is fine.
+    assert (await api.post(costs, json=_entry(2))).status_code == 201
+    assert await _actual_cost(api, project["id"]) == Decimal("999999999999.99")
 
 
 async def test_bad_cost_input_is_422_and_writes_nothing(api: Api) -> None:

@@ -193,3 +193,131 @@ async def test_project_lists_carry_open_risk_counts_in_one_statement(api: Api) -
     assert [row["open_risk_count"] for row in csv_rows] == ["2", "0"]
     # The single GET's ETag is its version: it carries no figure that changes without it.
     assert "open_risk_count" not in (await api.get(f"/api/v1/projects/{risky['id']}")).json()
+
+
+async def test_computed_figures_answer_304_while_unchanged(api: Api) -> None:
+    org = await _organisation(api)
+    path = f"/api/v1/metrics/portfolios/{org['top']['id']}"
+    first = await api.get(path)
+    etag = first.headers["etag"]
+    again = await api.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    as_csv = await api.get(path, headers={"Accept": "text/csv", "If-None-Match": etag})
+    assert as_csv.status_code == 200  # another representation, another ETag
+    project = (await api.get(f"/api/v1/portfolios/{org['top']['id']}/projects")).json()["items"][0]
+    await _risk(api, project, 5, 5)
+    changed = await api.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert changed.json()["open_risks"] == first.json()["open_risks"] + 1
+
+
+async def _plan(api: Api) -> tuple[dict[str, Any], str]:
+    project = await api.make_project(
+        planned_start=str(TODAY - timedelta(days=50)),
+        planned_end=str(TODAY + timedelta(days=50)),
+        planned_budget="1000.00",
+        percent_complete=40,
+    )
+    await _cost(api, project, "300.00")
+    captured = await api.post(f"/api/v1/projects/{project['id']}/baselines", json={"name": "B1"})
+    assert captured.status_code == 201, captured.text
+    return project, captured.json()["id"]
+
+
+async def test_project_metrics_measure_against_the_current_baseline(api: Api) -> None:
+    project, baseline_id = await _plan(api)
+    for p, i, status in ((1, 1, "open"), (2, 3, "open"), (3, 4, "mitigating"), (5, 5, "open"),
+                         (5, 5, "closed")):  # fmt: skip
+        await _risk(api, project, p, i, status=status)
+    await _milestone(api, project, -2)
+    await _milestone(api, project, 3)
+    report = {
+        "period_start": str(TODAY - timedelta(days=9)),
+        "period_end": str(TODAY - timedelta(days=3)),
+        **{f"{part}_health": "green" for part in ("overall", "schedule", "budget", "scope")},
+        "resources_health": "green",
+        "summary": "on track",
+    }
+    draft = await api.post(f"/api/v1/projects/{project['id']}/status-reports", json=report)
+    assert (
+        await api.post(f"/api/v1/status-reports/{draft.json()['id']}/submit")
+    ).status_code == 200
+    moved = await api.patch(
+        f"/api/v1/projects/{project['id']}",
+        json={"planned_end": str(TODAY + timedelta(days=60)), "planned_budget": "1200.00"},
+    )
+    assert moved.status_code == 200
+
+    with api.count_statements() as counter:
+        response = await api.get(f"/api/v1/metrics/projects/{project['key']}", role="viewer")
+    assert response.status_code == 200, response.text
+    # key look-up, the project, its baseline, one statement of figures (+ BEGIN on SQLite)
+    assert counter.count == (5 if api.backend == "sqlite" else 4)
+    body = response.json()
+    assert body["as_of"] == str(TODAY)
+    assert (body["planned_budget"], body["actual_cost"], body["budget_variance"]) == (
+        1200.0, 300.0, 900.0,
+    )  # fmt: skip
+    assert body["baseline"]["id"] == baseline_id
+    assert body["baseline"]["planned_budget"] == 1000.0
+    assert body["variance"] == {"budget_change": 200.0, "start_slip_days": 0, "end_slip_days": 10}
+    # BAC 1,000 over 100 days, 50 elapsed: PV 500; 40 % done: EV 400; AC 300.
+    assert body["earned_value"] == {
+        "budget_at_completion": 1000.0,
+        "planned_value": 500.0,
+        "earned_value": 400.0,
+        "actual_cost": 300.0,
+        "schedule_variance": -100.0,
+        "cost_variance": 100.0,
+        "spi": 0.8,
+        "cpi": 1.333,
+        "estimate_at_completion": 750.19,
+        "estimate_to_complete": 450.19,
+        "variance_at_completion": 249.81,
+    }
+    assert body["open_risks"] == {"total": 4, "low": 1, "medium": 1, "high": 1, "critical": 1}
+    assert body["overdue_milestones"] == 1
+    assert body["status_report"]["latest_id"] == draft.json()["id"]
+    assert body["status_report"]["age_days"] == 3
+    as_csv = await api.get(f"/api/v1/metrics/projects/{project['id']}?format=csv")
+    row = next(csv.DictReader(io.StringIO(as_csv.text)))
+    assert (row["earned_value.spi"], row["open_risks.critical"]) == ("0.8", "1")
+
+
+async def test_the_current_baseline_is_chosen_or_cleared_on_the_project(api: Api) -> None:
+    project, first = await _plan(api)
+    second = await api.post(f"/api/v1/projects/{project['id']}/baselines", json={"name": "B2"})
+    path = f"/api/v1/projects/{project['id']}"
+    assert (await api.get(path)).json()["baseline_id"] == second.json()["id"]
+    back = await api.patch(path, json={"baseline_id": first})
+    assert back.status_code == 200 and back.json()["baseline_id"] == first
+    metrics = (await api.get(f"/api/v1/metrics/projects/{project['id']}")).json()
+    assert metrics["baseline"]["name"] == "B1"
+
+    _, foreign = await _plan(api)
+    counts = await api.table_counts()
+    refused = await api.patch(path, json={"baseline_id": foreign})
+    assert refused.status_code == 422 and refused.json()["code"] == "baseline_not_found"
+    assert refused.json()["errors"][0]["loc"] == ["body", "baseline_id"]
+    assert await api.table_counts() == counts
+    assert (await api.get(path)).json()["baseline_id"] == first
+
+    cleared = await api.patch(path, json={"baseline_id": None})
+    assert cleared.status_code == 200 and cleared.json()["baseline_id"] is None
+    metrics = (await api.get(f"/api/v1/metrics/projects/{project['id']}")).json()
+    assert (metrics["baseline"], metrics["variance"], metrics["earned_value"]) == (None,) * 3
+    gql = await api.gql(
+        """mutation($id: ID!, $b: ID) { updateProject(id: $id, input: {baselineId: $b}) {
+            __typename ... on ProjectPayload { project { baseline { name } } } } }""",
+        {"id": project["id"], "b": second.json()["id"]},
+    )
+    assert gql["data"]["updateProject"]["project"]["baseline"] == {"name": "B2"}
+
+
+async def test_project_metrics_refusals(api: Api) -> None:
+    assert (await api.get("/api/v1/metrics/projects/NOPE-404")).status_code == 404
+    project = await api.make_project()
+    assert (await api.get(f"/api/v1/metrics/projects/{project['id']}?x=1")).status_code == 422
+    body = (await api.get(f"/api/v1/metrics/projects/{project['id']}")).json()
+    assert body["earned_value"] is None and body["status_report"] is None
+    assert body["open_risks"]["total"] == 0

@@ -161,7 +161,7 @@ async def test_bad_risk_input_is_refused_and_writes_nothing(api: Api) -> None:
         path, json={"title": "r", "probability": 3, "impact": 3, "owner_id": str(uuid.uuid4())}
     )
     assert_problem(unknown_owner, 422, "person_not_found")
-    future = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    future = (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
     assert_problem(
         await api.post(
             path, json={"title": "r", "probability": 3, "impact": 3, "last_reviewed_on": future}
@@ -415,26 +415,108 @@ async def test_change_impacts_that_break_the_project_are_refused(api: Api) -> No
     too_cheap = await propose(api, project, budget_impact=-200)
     too_early = await propose(api, project, schedule_impact_days=-30)
     before = await counts(api)
-    assert_problem(
+    negative = assert_problem(
         await api.post(f"/api/v1/changes/{too_cheap['id']}/approve", "pmo"),
         422,
         "planned_budget_negative",
     )
-    assert_problem(
+    # The approve body has no budget_impact: the detail names the change's field and no
+    # error points into the body.
+    assert "budget_impact" in negative["detail"]
+    assert not any(e["loc"][:1] == ["body"] for e in negative.get("errors") or [])
+    early = assert_problem(
         await api.post(f"/api/v1/changes/{too_early['id']}/approve", "pmo"),
         422,
         "dates_out_of_order",
     )
+    assert "schedule_impact_days" in early["detail"]
+    assert not any(e["loc"][:1] == ["body"] for e in early.get("errors") or [])
     assert await counts(api) == before
     still = await ok(await api.get(f"/api/v1/changes/{too_cheap['id']}"))
     assert (still["status"], still["version"]) == ("proposed", 1)
+    same = await ok(await api.get(f"/api/v1/projects/{project['id']}"))
+    assert (same["planned_budget"], same["version"]) == (100.0, project["version"])
 
-    # Without a planned end only the budget moves.
+
+async def test_a_schedule_impact_without_a_planned_end_is_refused(api: Api) -> None:
     open_ended = await managed_project(api, planned_budget=100)
     change = await propose(api, open_ended, budget_impact=-100, schedule_impact_days=30)
-    await ok(await api.post(f"/api/v1/changes/{change['id']}/approve", "pmo"))
+    before = await counts(api)
+    refused = assert_problem(
+        await api.post(f"/api/v1/changes/{change['id']}/approve", "pmo"), 409, "no_planned_end"
+    )
+    assert "schedule_impact_days" in refused["detail"]
+    graphql = data(await api.gql(APPROVE, {"id": change["id"]}, role="pmo"))["approveChange"]
+    assert (graphql["__typename"], graphql["code"]) == ("ConflictError", "no_planned_end")
+    assert await counts(api) == before
+    still = await ok(await api.get(f"/api/v1/changes/{change['id']}"))
+    assert (still["status"], still["version"]) == ("proposed", 1)
+    same = await ok(await api.get(f"/api/v1/projects/{open_ended['id']}"))
+    assert (same["planned_budget"], same["planned_end"], same["version"]) == (
+        100.0,
+        None,
+        open_ended["version"],
+    )
+
+    # A change with no schedule impact still applies to a project without a planned end.
+    budget_only = await propose(api, open_ended, budget_impact=-100)
+    await ok(await api.post(f"/api/v1/changes/{budget_only['id']}/approve", "pmo"))
     moved = await ok(await api.get(f"/api/v1/projects/{open_ended['id']}"))
     assert (moved["planned_budget"], moved["planned_end"]) == (0.0, None)
+
+
+async def test_change_impacts_past_the_column_limits_are_refused(api: Api) -> None:
+    rich = await managed_project(api, planned_budget="999999999999.00")
+    late = await managed_project(api, planned_start="9999-01-01", planned_end="9999-12-30")
+    early = await managed_project(api, planned_end="0001-01-05")
+    too_rich = await propose(api, rich, budget_impact=1)
+    later = await propose(api, late, schedule_impact_days=5)
+    earlier = await propose(api, early, schedule_impact_days=-10)
+    before = await counts(api)
+
+    large = assert_problem(
+        await api.post(f"/api/v1/changes/{too_rich['id']}/approve", "pmo"),
+        422,
+        "planned_budget_too_large",
+    )
+    assert "budget_impact" in large["detail"]
+    assert not any(e["loc"][:1] == ["body"] for e in large.get("errors") or [])
+    for change in (later, earlier):
+        out = assert_problem(
+            await api.post(f"/api/v1/changes/{change['id']}/approve", "pmo"),
+            422,
+            "planned_end_out_of_range",
+        )
+        assert "schedule_impact_days" in out["detail"]
+    graphql = data(await api.gql(APPROVE, {"id": too_rich["id"]}, role="pmo"))["approveChange"]
+    assert (graphql["__typename"], graphql["code"]) == (
+        "ValidationError",
+        "planned_budget_too_large",
+    )
+    graphql = data(await api.gql(APPROVE, {"id": later["id"]}, role="pmo"))["approveChange"]
+    assert graphql["code"] == "planned_end_out_of_range"
+
+    assert await counts(api) == before
+    for project, budget, end in (
+        (rich, 999999999999.0, None),
+        (late, 0.0, "9999-12-30"),
+        (early, 0.0, "0001-01-05"),
+    ):
+        same = await ok(await api.get(f"/api/v1/projects/{project['id']}"))
+        assert (same["planned_budget"], same["planned_end"], same["version"]) == (
+            budget,
+            end,
+            project["version"],
+        )
+    for change in (too_rich, later, earlier):
+        still = await ok(await api.get(f"/api/v1/changes/{change['id']}"))
+        assert (still["status"], still["version"]) == ("proposed", 1)
+
+    # Up to exactly the largest amount is fine.
+    exact = await propose(api, rich, budget_impact=0.99)
+    await ok(await api.post(f"/api/v1/changes/{exact['id']}/approve", "pmo"))
+    full = await ok(await api.get(f"/api/v1/projects/{rich['id']}"))
+    assert full["planned_budget"] == 999999999999.99
 
 
 async def test_change_rules_on_roles_and_archived_projects(api: Api) -> None:
@@ -645,8 +727,9 @@ async def test_project_raid_fields_cost_a_fixed_number_of_statements(api: Api) -
 
     # SQLite counts its BEGIN; PostgreSQL's is not a statement of the cursor.
     begin = 1 if api.backend == "sqlite" else 0
-    # authenticate + projects + open counts + two risk pages + issues + changes
-    expected = begin + 7
+    # authenticate + projects (open risk counts counted in it) + two risk pages + issues
+    # + changes
+    expected = begin + 6
     for first in (10, 50):
         with api.count_statements() as counter:
             body = await api.gql(PROJECT_RAID_PAGE, {"q": token, "first": first})

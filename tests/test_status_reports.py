@@ -319,7 +319,8 @@ async def test_bad_input_is_refused_and_nothing_written(api: Api) -> None:
     report = await draft(api, project, "2027-07-01", "2027-07-31")
     before = await counts(api)
     bad = await api.post(project_path(project), json=body("2027-07-31", "2027-07-01"))
-    assert_problem(bad, 422, "validation_failed")
+    # The same code as a PATCH that puts the end before the start.
+    assert_problem(bad, 422, "dates_out_of_order")
     frozen_figure = await api.post(
         project_path(project), json=body("2027-08-01", "2027-08-31", percent_complete=90)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +36,13 @@ SYSTEM = Principal(key_id=None, name="system", role=Role.ADMIN)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def latest_local_today(now: datetime) -> date:
+    """The latest date that is "today" somewhere on Earth at ``now``: the UTC date plus
+    one day (time zones run up to UTC+14). A date a caller states as past or today is
+    refused only after it."""
+    return (now.astimezone(UTC) + timedelta(days=1)).date()
 
 
 @dataclass

@@ -81,6 +81,11 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
+MAX_MONEY = Decimal("999999999999.99")
+"""The largest amount a money column holds (NUMERIC(14,2)): every computed total is
+checked against it before it is written."""
+
+
 Money = Annotated[
     Decimal,
     Field(max_digits=14, decimal_places=2, ge=0, examples=[125000.0]),

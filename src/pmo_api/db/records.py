@@ -47,6 +47,14 @@ def apply_changes(ctx: ServiceContext, obj: Any, values: Mapping[str, Any]) -> d
     return changes
 
 
+def refuse_archived(entity: str, obj: Any) -> None:
+    """An archived record no longer changes: 409 ``<entity>_archived``."""
+    if obj.archived_at is not None:
+        raise Conflict(
+            code=f"{entity}_archived", detail=f"An archived {entity} can no longer change."
+        )
+
+
 def archive_record(ctx: ServiceContext, entity: str, obj: Any) -> dict[str, Any]:
     if obj.archived_at is not None:
         raise Conflict(code="already_archived", detail=f"The {entity} is already archived.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -118,6 +118,68 @@ def build_page_request(
         filters=filters,
         decode_value=_decoder(columns[sort.field]),
     )
+
+
+def project_list_filters(project_id: uuid.UUID, filters: Mapping[str, Any]) -> dict[str, Any]:
+    """What the cursors of a project's list are bound to: its filters and the project, so
+    a cursor of one project's list is refused on another's (422 ``cursor_mismatch``)."""
+    return {"project_id": project_id, **filters}
+
+
+def project_page_request(
+    project_id: uuid.UUID,
+    params: ListParams,
+    *,
+    columns: Mapping[str, InstrumentedAttribute[Any]],
+    default_sort: str,
+    filters: Mapping[str, Any],
+) -> PageRequest:
+    """``build_page_request`` for one project's list."""
+    return build_page_request(
+        params,
+        columns=columns,
+        default_sort=default_sort,
+        filters=project_list_filters(project_id, filters),
+    )
+
+
+async def pages_of_projects(
+    project_ids: Sequence[uuid.UUID],
+    params: ListParams,
+    *,
+    columns: Mapping[str, InstrumentedAttribute[Any]],
+    default_sort: str,
+    filters: Mapping[str, Any],
+    batch: Callable[[Sequence[uuid.UUID], PageRequest], Awaitable[dict[uuid.UUID, Page[T]]]],
+) -> dict[uuid.UUID, Page[T]]:
+    """A page of each project's list (for nested GraphQL connections), with the cursors
+    of each project's own list (``project_list_filters``).
+
+    Without a cursor, ``batch`` reads every project's first page in one statement, and
+    each next cursor is then made for its project. A cursor belongs to one project's
+    list: each project's page is then checked and read on its own, so a cursor given
+    for another project is refused like on the project's list.
+    """
+
+    def request(project_id: uuid.UUID) -> PageRequest:
+        return project_page_request(
+            project_id, params, columns=columns, default_sort=default_sort, filters=filters
+        )
+
+    if params.cursor:
+        pages: dict[uuid.UUID, Page[T]] = {}
+        for project_id in project_ids:
+            pages.update(await batch([project_id], request(project_id)))
+        return pages
+    shared = build_page_request(params, columns=columns, default_sort=default_sort, filters=filters)
+    found = await batch(project_ids, shared)
+    for project_id, page in found.items():
+        if page.next_cursor is not None:
+            last: Any = page.items[-1]
+            fp = request(project_id).fingerprint
+            cursor = encode_cursor(fp, getattr(last, shared.sort.field), last.id)
+            found[project_id] = Page(items=page.items, next_cursor=cursor)
+    return found
 
 
 M = TypeVar("M")

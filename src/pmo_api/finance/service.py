@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
 from pmo_api.core.pagination import ListParams, Page
-from pmo_api.db.records import apply_changes, archive_record, check_version
-from pmo_api.db.repository import build_page_request
+from pmo_api.core.schemas import MAX_MONEY
+from pmo_api.db.records import apply_changes, archive_record, check_version, refuse_archived
+from pmo_api.db.repository import pages_of_projects, project_page_request
 from pmo_api.events.service import record
 from pmo_api.events.types import Event, EventType
 from pmo_api.finance.models import CostEntry
@@ -38,7 +39,8 @@ async def list_costs(
     ctx: ServiceContext, project_ref: uuid.UUID | str, filters: CostFilter, params: ListParams
 ) -> Page[CostEntry]:
     project = await project_for_reading(ctx, project_ref)
-    page = build_page_request(
+    page = project_page_request(
+        project.id,
         params,
         columns=CostRepository.sortable,
         default_sort=DEFAULT_SORT,
@@ -51,36 +53,44 @@ async def first_costs_of_projects(
     ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
 ) -> dict[uuid.UUID, Page[CostEntry]]:
     """The first page of each project's costs, default order, one statement (DataLoaders)."""
-    page = build_page_request(
+    return await pages_of_projects(
+        project_ids,
         params,
         columns=CostRepository.sortable,
         default_sort=DEFAULT_SORT,
         filters=CostFilter().model_dump(),
+        batch=lambda ids, page: CostRepository(ctx.session).first_pages(ids, page),
     )
-    return await CostRepository(ctx.session).first_pages(project_ids, page)
 
 
 async def _settle_actual_cost(
-    ctx: ServiceContext, project: Project, *, amount_sent: bool = True
+    ctx: ServiceContext, project: Project, *, archiving: bool = False
 ) -> None:
     """Set the locked project's actual cost to the SUM of its entries and record the
-    change; a total below zero (a correction larger than the costs) is refused."""
+    change. A total below 0 (a correction larger than the costs) or above the largest
+    amount is refused: 422 on the amount sent, 409 when archiving an entry leads there."""
     total = await CostRepository(ctx.session).actual_cost(project.id)
     if total < 0:
-        raise InvalidInput(
-            code="actual_cost_negative",
-            detail=f"This would bring the project's actual cost to {total}: it may not "
-            "fall below 0.",
-            errors=[
-                ErrorDetail(("body", "amount"), "actual cost would fall below 0", "value_error")
-            ]
-            if amount_sent
-            else [],
+        code, limit = "actual_cost_negative", "it may not fall below 0"
+    elif total > MAX_MONEY:
+        code, limit = "actual_cost_too_large", f"it may not exceed {MAX_MONEY}"
+    else:
+        changes = apply_changes(ctx, project, {"actual_cost": total})
+        if changes:
+            await ctx.session.flush()
+            await record(ctx, Event(EventType.PROJECT_UPDATED, project.id, changes))
+        return
+    if archiving:
+        raise Conflict(
+            code=code,
+            detail=f"Archiving this entry would bring the project's actual cost to {total}: "
+            f"{limit}. Archive or correct the entries that offset it first.",
         )
-    changes = apply_changes(ctx, project, {"actual_cost": total})
-    if changes:
-        await ctx.session.flush()
-        await record(ctx, Event(EventType.PROJECT_UPDATED, project.id, changes))
+    raise InvalidInput(
+        code=code,
+        detail=f"This would bring the project's actual cost to {total}: {limit}.",
+        errors=[ErrorDetail(("body", "amount"), f"actual cost {total}: {limit}", "value_error")],
+    )
 
 
 async def record_cost(
@@ -114,14 +124,13 @@ async def update_cost(
     ctx: ServiceContext, cost_id: uuid.UUID, patch: CostUpdate, expected_version: int | None
 ) -> CostEntry:
     cost, project = await _cost_for_writing(ctx, cost_id, expected_version)
-    if cost.archived_at is not None:
-        raise Conflict(code="cost_archived", detail="An archived cost entry can no longer change.")
+    refuse_archived(ENTITY, cost)
     changes = apply_changes(ctx, cost, patch.changes())
     if changes:
         await ctx.session.flush()
         await record(ctx, Event(EventType.COST_UPDATED, cost.id, changes))
         if "amount" in changes:
-            await _settle_actual_cost(ctx, project, amount_sent=False)
+            await _settle_actual_cost(ctx, project)
     return cost
 
 
@@ -132,5 +141,5 @@ async def archive_cost(
     changes = archive_record(ctx, ENTITY, cost)
     await ctx.session.flush()
     await record(ctx, Event(EventType.COST_ARCHIVED, cost.id, changes))
-    await _settle_actual_cost(ctx, project, amount_sent=False)
+    await _settle_actual_cost(ctx, project, archiving=True)
     return cost

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pmo_api.portfolios.repository import PortfolioRepository
 from pmo_api.projects.models import Project
 from pmo_api.raid.models import OPEN_RISK_STATUSES, Risk
+from pmo_api.reporting.models import ReportState, StatusReport
 from pmo_api.schedule.models import Milestone, overdue_clause
 
-HIGH_RISK_SCORE = 15
-"""An open risk this high (of 5 x 5) counts as high: e.g. probability 5 x impact 3."""
+RISK_BANDS = {"low": (1, 4), "medium": (5, 9), "high": (10, 14), "critical": (15, 25)}
+"""Severity bands of a risk's score (probability x impact, 1-25)."""
+HIGH_RISK_SCORE = RISK_BANDS["high"][0]
+"""An open risk scoring this or more is high or critical: e.g. probability 5 x impact 2."""
+
+
+@dataclass(frozen=True)
+class ProjectFigures:
+    open_risks: dict[str, int]
+    overdue_milestones: int
+    latest_report: tuple[uuid.UUID, date, datetime] | None
 
 
 @dataclass(frozen=True)
@@ -36,40 +47,107 @@ class MetricsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def project_figures(self, project_id: uuid.UUID, today: date) -> ProjectFigures:
+        """One statement: the project's open risks by band, overdue milestones and latest
+        submitted status report, each a subquery on the project's own rows."""
+        open_risk = (
+            Risk.project_id == project_id,
+            Risk.status.in_(OPEN_RISK_STATUSES),
+            Risk.archived_at.is_(None),
+        )
+        bands = [
+            select(func.count())
+            .where(*open_risk, Risk.score.between(low, high))
+            .scalar_subquery()
+            .label(name)
+            for name, (low, high) in RISK_BANDS.items()
+        ]
+        overdue = (
+            select(func.count())
+            .where(Milestone.project_id == project_id, overdue_clause(today))
+            .scalar_subquery()
+        )
+        latest = (
+            select(StatusReport.id, StatusReport.period_end, StatusReport.submitted_at)
+            .where(
+                StatusReport.project_id == project_id,
+                StatusReport.state == ReportState.SUBMITTED,
+                StatusReport.archived_at.is_(None),
+            )
+            .order_by(StatusReport.period_end.desc(), StatusReport.submitted_at.desc())
+            .limit(1)
+            .subquery()
+        )
+        stmt = select(
+            *bands,
+            overdue.label("overdue"),
+            select(latest.c.id).scalar_subquery().label("report_id"),
+            select(latest.c.period_end).scalar_subquery().label("report_period_end"),
+            select(latest.c.submitted_at).scalar_subquery().label("report_submitted_at"),
+        )
+        row = (await self.session.execute(stmt)).one()
+        counts = {name: int(row._mapping[name]) for name in RISK_BANDS}
+        report_id = row._mapping["report_id"]
+        return ProjectFigures(
+            open_risks=counts,
+            overdue_milestones=int(row._mapping["overdue"]),
+            latest_report=(
+                None
+                if report_id is None
+                else (
+                    report_id,
+                    row._mapping["report_period_end"],
+                    row._mapping["report_submitted_at"],
+                )
+            ),
+        )
+
     async def portfolio_groups(
         self, portfolio_id: uuid.UUID, *, nested: bool, today: date
     ) -> list[ProjectGroup]:
-        """One statement: live projects grouped by (status, health, phase) with their
-        budget sums, and the portfolio's open risks and overdue milestones (uncorrelated
-        subqueries, which both databases evaluate once)."""
+        """One statement: the live projects in scope, each with its open risks, open high
+        risks and overdue milestones counted by index look-ups on its own rows (risks
+        (project_id, status), (project_id, score); milestones (project_id, due_date)),
+        then grouped by (status, health, phase) with their budget sums.
+
+        Counting per project keeps the database's work proportional to the portfolio:
+        a join of the portfolio's projects with all risks is planned as a scan of the
+        whole risks table (most risks are open, so the status filter selects little).
+        """
         in_scope: ColumnElement[bool]
         if nested:
             portfolios = PortfolioRepository(self.session).descendant_ids(portfolio_id)
             in_scope = Project.portfolio_id.in_(portfolios)
         else:
             in_scope = Project.portfolio_id == portfolio_id
-        live = select(Project.id).where(in_scope, Project.archived_at.is_(None))
-        open_risks = _open_risks(live)
-        stmt = (
+        open_risks = _count_for_project(
+            Risk, Risk.status.in_(OPEN_RISK_STATUSES), Risk.archived_at.is_(None)
+        )
+        projects = (
             select(
                 Project.status,
                 Project.health,
                 Project.phase,
-                func.count(),
-                func.coalesce(func.sum(Project.planned_budget), 0),
-                func.coalesce(func.sum(Project.actual_cost), 0),
-                open_risks.with_only_columns(func.count()).scalar_subquery(),
-                open_risks.with_only_columns(func.count())
-                .where(Risk.score >= HIGH_RISK_SCORE)
-                .scalar_subquery(),
-                select(func.count())
-                .select_from(Milestone)
-                .where(Milestone.project_id.in_(live), overdue_clause(today))
-                .scalar_subquery(),
+                Project.planned_budget,
+                Project.actual_cost,
+                open_risks.label("open_risks"),
+                open_risks.where(Risk.score >= HIGH_RISK_SCORE).label("open_high_risks"),
+                _count_for_project(Milestone, overdue_clause(today)).label("overdue"),
             )
             .where(in_scope, Project.archived_at.is_(None))
-            .group_by(Project.status, Project.health, Project.phase)
+            .subquery()
         )
+        stmt = select(
+            projects.c.status,
+            projects.c.health,
+            projects.c.phase,
+            func.count(),
+            func.coalesce(func.sum(projects.c.planned_budget), 0),
+            func.coalesce(func.sum(projects.c.actual_cost), 0),
+            func.coalesce(func.sum(projects.c.open_risks), 0),
+            func.coalesce(func.sum(projects.c.open_high_risks), 0),
+            func.coalesce(func.sum(projects.c.overdue), 0),
+        ).group_by(projects.c.status, projects.c.health, projects.c.phase)
         rows = (await self.session.execute(stmt)).all()
         return [
             ProjectGroup(
@@ -79,17 +157,19 @@ class MetricsRepository:
                 count=count,
                 planned=Decimal(planned),
                 actual=Decimal(actual),
-                open_risks=risks,
-                open_high_risks=high,
-                overdue_milestones=overdue,
+                open_risks=int(risks),
+                open_high_risks=int(high),
+                overdue_milestones=int(overdue),
             )
             for status, health, phase, count, planned, actual, risks, high, overdue in rows
         ]
 
 
-def _open_risks(projects: Select[uuid.UUID]) -> Select[uuid.UUID]:
-    return select(Risk.id).where(
-        Risk.project_id.in_(projects),
-        Risk.status.in_(OPEN_RISK_STATUSES),
-        Risk.archived_at.is_(None),
+def _count_for_project(model: Any, *conditions: ColumnElement[bool]) -> Select[int]:
+    """A correlated count of one project's rows of ``model`` (a control record table)."""
+    return (
+        select(func.count())
+        .select_from(model)
+        .where(model.project_id == Project.id, *conditions)
+        .correlate(Project)
     )

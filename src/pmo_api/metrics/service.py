@@ -4,13 +4,27 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from datetime import date
 from decimal import Decimal
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.metrics.repository import MetricsRepository
-from pmo_api.metrics.schemas import BudgetFigures, PhaseCount, PortfolioMetrics
+from pmo_api.metrics.schemas import (
+    BaselineRef,
+    BudgetFigures,
+    EarnedValue,
+    PhaseCount,
+    PlanVariance,
+    PortfolioMetrics,
+    ProjectMetrics,
+    RiskCounts,
+    StatusReportAge,
+)
 from pmo_api.portfolios import service as portfolios
-from pmo_api.projects.models import Health, ProjectStatus
+from pmo_api.projects import service as projects
+from pmo_api.projects.models import Health, Project, ProjectStatus
+from pmo_api.schedule import service as schedule
+from pmo_api.schedule.models import Baseline
 
 CENT = Decimal("0.01")
 
@@ -33,8 +47,6 @@ async def portfolio_metrics(
         by_phase[group.phase] += group.count
         planned += group.planned
         actual += group.actual
-    # The risk and milestone counts are the same on every group row (one subquery each).
-    first = groups[0] if groups else None
     return PortfolioMetrics(
         portfolio_id=portfolio.id,
         key=portfolio.key,
@@ -53,7 +65,101 @@ async def portfolio_metrics(
             actual=actual.quantize(CENT),
             variance=(planned - actual).quantize(CENT),
         ),
-        open_risks=first.open_risks if first else 0,
-        open_high_risks=first.open_high_risks if first else 0,
-        overdue_milestones=first.overdue_milestones if first else 0,
+        open_risks=sum(group.open_risks for group in groups),
+        open_high_risks=sum(group.open_high_risks for group in groups),
+        overdue_milestones=sum(group.overdue_milestones for group in groups),
+    )
+
+
+THOUSANDTH = Decimal("0.001")
+
+
+async def project_metrics(ctx: ServiceContext, ref: uuid.UUID | str) -> ProjectMetrics:
+    """The project's figures now: variance and earned value against its current baseline,
+    open risks by band, overdue milestones, the age of its latest status report."""
+    project = await projects.get_project(ctx, ref)
+    today = ctx.now.date()
+    baseline = (
+        await schedule.get_baseline(ctx, project.baseline_id)
+        if project.baseline_id is not None
+        else None
+    )
+    figures = await MetricsRepository(ctx.session).project_figures(project.id, today)
+    report = None
+    if figures.latest_report is not None:
+        report_id, period_end, submitted_at = figures.latest_report
+        report = StatusReportAge(
+            latest_id=report_id,
+            period_end=period_end,
+            submitted_at=submitted_at,
+            age_days=(today - period_end).days,
+        )
+    return ProjectMetrics(
+        project_id=project.id,
+        key=project.key,
+        as_of=today,
+        percent_complete=project.percent_complete,
+        planned_budget=project.planned_budget,
+        actual_cost=project.actual_cost,
+        budget_variance=project.planned_budget - project.actual_cost,
+        baseline=None
+        if baseline is None
+        else BaselineRef.model_validate({**_columns(baseline), "captured_at": baseline.created_at}),
+        variance=None if baseline is None else _variance(project, baseline),
+        earned_value=None if baseline is None else _earned_value(project, baseline, today),
+        open_risks=RiskCounts(total=sum(figures.open_risks.values()), **figures.open_risks),
+        overdue_milestones=figures.overdue_milestones,
+        status_report=report,
+    )
+
+
+def _columns(baseline: Baseline) -> dict[str, object]:
+    return {
+        name: getattr(baseline, name)
+        for name in ("id", "name", "planned_start", "planned_end", "planned_budget")
+    }
+
+
+def _days(before: date | None, after: date | None) -> int | None:
+    return None if before is None or after is None else (after - before).days
+
+
+def _variance(project: Project, baseline: Baseline) -> PlanVariance:
+    return PlanVariance(
+        budget_change=project.planned_budget - baseline.planned_budget,
+        start_slip_days=_days(baseline.planned_start, project.planned_start),
+        end_slip_days=_days(baseline.planned_end, project.planned_end),
+    )
+
+
+def _ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    if denominator == 0:
+        return None
+    return (numerator / denominator).quantize(THOUSANDTH)
+
+
+def _earned_value(project: Project, baseline: Baseline, today: date) -> EarnedValue | None:
+    start, end = baseline.planned_start, baseline.planned_end
+    if start is None or end is None:
+        return None
+    bac = baseline.planned_budget
+    duration = max((end - start).days, 1)
+    elapsed = min(max((today - start).days, 0), duration)
+    pv = (bac * elapsed / duration).quantize(CENT)
+    ev = (bac * project.percent_complete / 100).quantize(CENT)
+    ac = project.actual_cost
+    spi, cpi = _ratio(ev, pv), _ratio(ev, ac)
+    eac = None if not cpi else (bac / cpi).quantize(CENT)
+    return EarnedValue(
+        budget_at_completion=bac,
+        planned_value=pv,
+        earned_value=ev,
+        actual_cost=ac,
+        schedule_variance=ev - pv,
+        cost_variance=ev - ac,
+        spi=None if spi is None else float(spi),
+        cpi=None if cpi is None else float(cpi),
+        estimate_at_completion=eac,
+        estimate_to_complete=None if eac is None else eac - ac,
+        variance_at_completion=None if eac is None else bac - eac,
     )

@@ -63,5 +63,8 @@ class PersonFilter(ListFilter):
     email: Email | None = None
     active: bool | None = None
     over_allocated: bool | None = Field(
-        default=None, description="Over 100 % allocated in at least one ISO week (or not)."
+        default=None,
+        description="Peak daily load over 100 % on some day (or not): the assignments "
+        "active on the same day sum above 100; archived assignments and assignments on "
+        "archived projects do not count.",
     )

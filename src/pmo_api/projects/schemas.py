@@ -85,6 +85,11 @@ class ProjectUpdate(Patch):
     actual_end: date | None = None
     percent_complete: Percent | None = None
     attributes: Attributes | None = None
+    baseline_id: uuid.UUID | None = Field(
+        default=None,
+        description="Make one of the project's baselines the current one (what variance is "
+        "measured against); null: none. Capturing a baseline makes it current.",
+    )
 
 
 class ProjectRead(Read):

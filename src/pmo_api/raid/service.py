@@ -3,22 +3,30 @@
 Every write goes through ``project_for_writing`` (the project's object rules, and a
 closed door on archived projects). Approving a change request applies its impacts to
 the project in the same transaction, under the project's row lock: the planned budget
-moves by ``budget_impact`` and the planned end (when set) by ``schedule_impact_days``;
-the planned start never moves.
+moves by ``budget_impact`` and the planned end by ``schedule_impact_days``; the planned
+start never moves.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
-from pmo_api.core.context import ServiceContext
+from pmo_api.core.context import ServiceContext, latest_local_today
 from pmo_api.core.errors import Conflict, ErrorDetail, Forbidden, InvalidInput
 from pmo_api.core.pagination import ListParams, Page
-from pmo_api.db.records import apply_changes, archive_record, check_version, require_reference
-from pmo_api.db.repository import build_page_request
+from pmo_api.core.schemas import MAX_MONEY
+from pmo_api.db.records import (
+    apply_changes,
+    archive_record,
+    check_version,
+    refuse_archived,
+    require_reference,
+)
+from pmo_api.db.repository import pages_of_projects, project_page_request
 from pmo_api.events.service import record
 from pmo_api.events.types import Event, EventType
 from pmo_api.people.models import Person
@@ -55,10 +63,6 @@ async def _check_owner(ctx: ServiceContext, values: Mapping[str, Any]) -> None:
         await require_reference(ctx.session, Person, values["owner_id"], "owner_id", "person")
 
 
-def _archived(entity: str) -> Conflict:
-    return Conflict(code=f"{entity}_archived", detail=f"An archived {entity} can no longer change.")
-
-
 # -- risks -----------------------------------------------------------------------------------
 
 
@@ -74,7 +78,8 @@ async def list_risks(
     ctx: ServiceContext, project_ref: uuid.UUID | str, filters: RiskFilter, params: ListParams
 ) -> Page[Risk]:
     project = await project_for_reading(ctx, project_ref)
-    page = build_page_request(
+    page = project_page_request(
+        project.id,
         params,
         columns=RiskRepository.sortable,
         default_sort=RISK_SORT,
@@ -91,13 +96,14 @@ async def risks_of_projects(
 ) -> dict[uuid.UUID, Page[Risk]]:
     """A page of each project's non-archived risks, highest score first (one statement)."""
     filters = RiskFilter(status=list(status) if status else None)
-    page = build_page_request(
+    return await pages_of_projects(
+        project_ids,
         params,
         columns=RiskRepository.sortable,
         default_sort=RISK_SORT,
         filters=filters.model_dump(),
+        batch=lambda ids, page: RiskRepository(ctx.session).first_pages(ids, page, status),
     )
-    return await RiskRepository(ctx.session).first_pages(project_ids, page, status)
 
 
 async def open_risk_counts(
@@ -109,11 +115,12 @@ async def open_risk_counts(
 
 def _check_review_date(ctx: ServiceContext, values: Mapping[str, Any]) -> None:
     reviewed = values.get("last_reviewed_on")
-    today = ctx.now.date()
-    if reviewed is not None and reviewed > today:
+    latest = latest_local_today(ctx.now)
+    if reviewed is not None and reviewed > latest:
         raise InvalidInput(
             code="review_in_future",
-            detail=f"last_reviewed_on ({reviewed}) is after today ({today}).",
+            detail=f"last_reviewed_on ({reviewed}) is after today ({latest} at the latest, "
+            "wherever the caller is).",
             errors=[ErrorDetail(("body", "last_reviewed_on"), "in the future", "value_error")],
         )
 
@@ -139,8 +146,7 @@ async def update_risk(
     risk = await get_risk(ctx, risk_id)
     await project_for_writing(ctx, risk.project_id)
     check_version(RISK, risk, expected_version)
-    if risk.archived_at is not None:
-        raise _archived(RISK)
+    refuse_archived(RISK, risk)
     values = patch.changes()
     _check_review_date(ctx, values)
     await _check_owner(ctx, values)
@@ -182,7 +188,8 @@ async def list_issues(
     ctx: ServiceContext, project_ref: uuid.UUID | str, filters: IssueFilter, params: ListParams
 ) -> Page[ProjectIssue]:
     project = await project_for_reading(ctx, project_ref)
-    page = build_page_request(
+    page = project_page_request(
+        project.id,
         params,
         columns=IssueRepository.sortable,
         default_sort=ISSUE_SORT,
@@ -195,13 +202,14 @@ async def issues_of_projects(
     ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
 ) -> dict[uuid.UUID, Page[ProjectIssue]]:
     """A page of each project's non-archived issues, newest first (one statement)."""
-    page = build_page_request(
+    return await pages_of_projects(
+        project_ids,
         params,
         columns=IssueRepository.sortable,
         default_sort=ISSUE_SORT,
         filters=IssueFilter().model_dump(),
+        batch=lambda ids, page: IssueRepository(ctx.session).first_pages(ids, page),
     )
-    return await IssueRepository(ctx.session).first_pages(project_ids, page)
 
 
 def _resolution_values(
@@ -247,8 +255,7 @@ async def update_issue(
     issue = await get_issue(ctx, issue_id)
     await project_for_writing(ctx, issue.project_id)
     check_version(ISSUE, issue, expected_version)
-    if issue.archived_at is not None:
-        raise _archived(ISSUE)
+    refuse_archived(ISSUE, issue)
     values = _resolution_values(ctx, issue, patch.changes())
     await _check_owner(ctx, values)
     changes = apply_changes(ctx, issue, values)
@@ -285,7 +292,8 @@ async def list_changes(
     ctx: ServiceContext, project_ref: uuid.UUID | str, filters: ChangeFilter, params: ListParams
 ) -> Page[ChangeRequest]:
     project = await project_for_reading(ctx, project_ref)
-    page = build_page_request(
+    page = project_page_request(
+        project.id,
         params,
         columns=ChangeRepository.sortable,
         default_sort=CHANGE_SORT,
@@ -298,13 +306,14 @@ async def changes_of_projects(
     ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
 ) -> dict[uuid.UUID, Page[ChangeRequest]]:
     """A page of each project's non-archived change requests, newest first (one statement)."""
-    page = build_page_request(
+    return await pages_of_projects(
+        project_ids,
         params,
         columns=ChangeRepository.sortable,
         default_sort=CHANGE_SORT,
         filters=ChangeFilter().model_dump(),
+        batch=lambda ids, page: ChangeRepository(ctx.session).first_pages(ids, page),
     )
-    return await ChangeRepository(ctx.session).first_pages(project_ids, page)
 
 
 async def propose_change(
@@ -333,8 +342,7 @@ async def propose_change(
 
 
 def _still_proposed(change: ChangeRequest) -> None:
-    if change.archived_at is not None:
-        raise _archived(CHANGE)
+    refuse_archived(CHANGE, change)
     if change.status is not ChangeStatus.PROPOSED:
         raise Conflict(
             code="change_already_decided",
@@ -408,32 +416,13 @@ async def approve_change(
     ctx: ServiceContext, change_id: uuid.UUID, note: str | None, expected_version: int | None
 ) -> ChangeRequest:
     """Approve a proposed change and apply its impacts to the project: planned budget
-    += budget_impact (not below 0), planned end += schedule_impact_days when the
-    project has a planned end (the planned start stays)."""
+    += budget_impact (between 0 and the largest amount), planned end +=
+    schedule_impact_days (the planned start stays). A schedule impact on a project
+    without a planned end is refused: there is nothing to move."""
     change, project = await _change_for_deciding(ctx, change_id, expected_version)
-    budget = project.planned_budget + change.budget_impact
-    if budget < 0:
-        raise InvalidInput(
-            code="planned_budget_negative",
-            detail=f"Approving would bring the planned budget to {budget}: it may not fall "
-            "below 0.",
-            errors=[
-                ErrorDetail(("body", "budget_impact"), "budget would fall below 0", "value_error")
-            ],
-        )
-    values: dict[str, Any] = {"planned_budget": budget}
-    if change.schedule_impact_days and project.planned_end is not None:
-        end = project.planned_end + timedelta(days=change.schedule_impact_days)
-        if project.planned_start is not None and end < project.planned_start:
-            raise InvalidInput(
-                code="dates_out_of_order",
-                detail=f"Approving would move the planned end ({end}) before the planned "
-                f"start ({project.planned_start}).",
-                errors=[
-                    ErrorDetail(("body", "schedule_impact_days"), "end before start", "value_error")
-                ],
-            )
-        values["planned_end"] = end
+    values: dict[str, Any] = {"planned_budget": _approved_budget(project, change)}
+    if change.schedule_impact_days:
+        values["planned_end"] = _approved_end(project, change)
     project_changes = apply_changes(ctx, project, values)
     changes = _decide(ctx, change, ChangeStatus.APPROVED, note)
     await ctx.session.flush()
@@ -442,6 +431,53 @@ async def approve_change(
         project_changes["change_request_id"] = {"before": None, "after": str(change.id)}
         await record(ctx, Event(EventType.PROJECT_UPDATED, project.id, project_changes))
     return change
+
+
+def _approved_budget(project: Any, change: ChangeRequest) -> Decimal:
+    """The planned budget once the change's ``budget_impact`` is applied, if it stays
+    between 0 and the largest amount a budget holds."""
+    budget: Decimal = project.planned_budget + change.budget_impact
+    if budget < 0:
+        raise InvalidInput(
+            code="planned_budget_negative",
+            detail=f"The change's budget_impact ({change.budget_impact}) would bring the "
+            f"planned budget to {budget}: it may not fall below 0.",
+        )
+    if budget > MAX_MONEY:
+        raise InvalidInput(
+            code="planned_budget_too_large",
+            detail=f"The change's budget_impact ({change.budget_impact}) would bring the "
+            f"planned budget to {budget}: it may not exceed {MAX_MONEY}.",
+        )
+    return budget
+
+
+def _approved_end(project: Any, change: ChangeRequest) -> date:
+    """The planned end once the change's ``schedule_impact_days`` is applied: it must
+    exist, stay a calendar date and not fall before the planned start."""
+    days = change.schedule_impact_days
+    if project.planned_end is None:
+        raise Conflict(
+            code="no_planned_end",
+            detail=f"The change's schedule_impact_days ({days}) cannot be applied: the "
+            "project has no planned end. Set the planned end first, or propose the "
+            "change without a schedule impact.",
+        )
+    try:
+        end: date = project.planned_end + timedelta(days=days)
+    except OverflowError:
+        raise InvalidInput(
+            code="planned_end_out_of_range",
+            detail=f"The change's schedule_impact_days ({days}) would move the planned end "
+            f"({project.planned_end}) outside the calendar ({date.min} to {date.max}).",
+        ) from None
+    if project.planned_start is not None and end < project.planned_start:
+        raise InvalidInput(
+            code="dates_out_of_order",
+            detail=f"The change's schedule_impact_days ({days}) would move the planned end "
+            f"({end}) before the planned start ({project.planned_start}).",
+        )
+    return end
 
 
 async def reject_change(

@@ -22,7 +22,7 @@ class StatusReportCreate(Input):
     sent: the service freezes the project's own when the report is submitted."""
 
     period_start: date
-    period_end: date
+    period_end: date = Field(description="On or after period_start (else 422 dates_out_of_order).")
     overall_health: Health
     schedule_health: Health = Health.GREEN
     budget_health: Health = Health.GREEN
@@ -31,12 +31,6 @@ class StatusReportCreate(Input):
     summary: Text | None = None
     accomplishments: Text | None = None
     next_steps: Text | None = None
-
-    @model_validator(mode="after")
-    def _period_in_order(self) -> Self:
-        if self.period_end < self.period_start:
-            raise ValueError("period_end is before period_start")
-        return self
 
 
 class StatusReportUpdate(Patch):
@@ -70,7 +64,7 @@ class StatusReportRead(Read):
     id: uuid.UUID
     project_id: uuid.UUID
     period_start: date
-    period_end: date
+    period_end: date = Field(description="On or after period_start (else 422 dates_out_of_order).")
     overall_health: Health
     schedule_health: Health
     budget_health: Health

@@ -28,8 +28,8 @@ from decimal import Decimal
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput, not_found
 from pmo_api.core.pagination import ListParams, Page, encode_cursor
-from pmo_api.db.records import apply_changes, archive_record, check_version
-from pmo_api.db.repository import build_page_request
+from pmo_api.db.records import apply_changes, archive_record, check_version, refuse_archived
+from pmo_api.db.repository import build_page_request, project_list_filters
 from pmo_api.events.service import record
 from pmo_api.events.types import Event, EventType
 from pmo_api.projects.control import project_for_reading, project_for_writing
@@ -102,9 +102,7 @@ async def get_status_reports(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> l
 
 
 def _page_request_filters(project_id: uuid.UUID, filters: StatusReportFilter) -> dict[str, object]:
-    # The project is part of what a cursor is bound to: a cursor of one project's list
-    # is refused on another's.
-    return {"project_id": project_id, **filters.model_dump()}
+    return project_list_filters(project_id, filters.model_dump())
 
 
 async def list_status_reports(
@@ -158,7 +156,8 @@ async def latest_status_reports(
 # -- writes ----------------------------------------------------------------------------------
 
 
-def _check_period(report: StatusReport) -> None:
+def _check_period(report: StatusReport | StatusReportCreate) -> None:
+    """The same refusal for a new report and for a changed one."""
     if report.period_end < report.period_start:
         raise InvalidInput(
             code="dates_out_of_order",
@@ -179,6 +178,7 @@ def _refuse_submitted(report: StatusReport) -> None:
 async def create_status_report(
     ctx: ServiceContext, project_ref: uuid.UUID | str, data: StatusReportCreate
 ) -> StatusReport:
+    _check_period(data)
     project = await project_for_writing(ctx, project_ref)
     values = data.model_dump()
     report = StatusReport(
@@ -211,6 +211,7 @@ async def update_status_report(
     await project_for_writing(ctx, report.project_id)
     check_version(ENTITY, report, expected_version)
     _refuse_submitted(report)
+    refuse_archived(ENTITY, report)
     changes = apply_changes(ctx, report, patch.changes())
     _check_period(report)
     if changes:
@@ -247,10 +248,7 @@ async def submit_status_report(
     await ctx.session.refresh(report)
     check_version(ENTITY, report, expected_version)
     _refuse_submitted(report)
-    if report.archived_at is not None:
-        raise Conflict(
-            code="status_report_archived", detail="An archived status report cannot be submitted."
-        )
+    refuse_archived(ENTITY, report)
     overlap = await repository.overlapping_submitted(
         project.id, report.period_start, report.period_end, report.id
     )

@@ -61,8 +61,8 @@ class ProjectRecordRepository(Repository[R], Generic[R, F]):
     ) -> dict[uuid.UUID, Page[R]]:
         """Each project's page, in ONE statement: the rows are ranked per project
         (``ROW_NUMBER() OVER (PARTITION BY project_id ...)``) in the list's order, and
-        the first ``limit + 1`` of each are read. The cursors are the ones the project's
-        own list makes, so a client continues there or with ``after``."""
+        the first ``limit + 1`` of each are read. ``pages_of_projects`` binds each next
+        cursor to its project, as the project's own list does."""
         if not project_ids:
             return {}
         model: Any = self.model

@@ -3,9 +3,16 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    model_validator,
+)
 
 from pmo_api.core.schemas import Input, ListFilter, Money, Name, Patch, Read, Text
 from pmo_api.schedule.models import DeliverableStatus, MilestoneStatus
@@ -65,6 +72,12 @@ class MilestoneFilter(ListFilter):
     )
     due_from: date | None = Field(default=None, description="Due on or after this date.")
     due_to: date | None = Field(default=None, description="Due on or before this date.")
+
+    @model_validator(mode="after")
+    def _range_in_order(self) -> Self:
+        if self.due_from and self.due_to and self.due_to < self.due_from:
+            raise ValueError("due_to is before due_from")
+        return self
 
 
 # -- deliverables ----------------------------------------------------------------------------

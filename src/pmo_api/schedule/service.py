@@ -14,11 +14,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pmo_api.core.context import ServiceContext
+from pmo_api.core.context import ServiceContext, latest_local_today
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.pagination import ListParams, Page
-from pmo_api.db.records import apply_changes, archive_record, check_version
-from pmo_api.db.repository import build_page_request
+from pmo_api.db.records import apply_changes, archive_record, check_version, refuse_archived
+from pmo_api.db.repository import pages_of_projects, project_page_request
 from pmo_api.events.service import record
 from pmo_api.events.types import Event, EventType
 from pmo_api.projects.control import project_for_reading, project_for_writing
@@ -83,7 +83,8 @@ async def list_milestones(
 ) -> Page[Milestone]:
     project = await project_for_reading(ctx, project_ref)
     repository = _milestones(ctx)
-    page = build_page_request(
+    page = project_page_request(
+        project.id,
         params,
         columns=repository.sortable,
         default_sort=repository.default_sort,
@@ -100,13 +101,14 @@ async def milestone_pages(
 ) -> dict[uuid.UUID, Page[Milestone]]:
     """The first page of each project's milestones, in one statement."""
     repository = _milestones(ctx)
-    page = build_page_request(
+    return await pages_of_projects(
+        project_ids,
         params,
         columns=repository.sortable,
         default_sort=repository.default_sort,
         filters=filters.model_dump(),
+        batch=lambda ids, page: repository.pages_by_project(ctx.principal, ids, filters, page),
     )
-    return await repository.pages_by_project(ctx.principal, project_ids, filters, page)
 
 
 async def overdue_milestone_counts(
@@ -134,11 +136,12 @@ def _settle_done_date(
     if status is MilestoneStatus.DONE:
         if done is None:
             values["done_date"] = today
-        elif done > today:
+        elif done > latest_local_today(ctx.now):
             raise _invalid(
                 "done_date_in_future",
                 "done_date",
-                f"done_date ({done}) is after today ({today}).",
+                f"done_date ({done}) is after today ({latest_local_today(ctx.now)} at the "
+                "latest, wherever the caller is).",
                 "after today",
             )
     elif done is not None:
@@ -179,6 +182,7 @@ async def update_milestone(
     milestone = await get_milestone(ctx, milestone_id)
     await project_for_writing(ctx, milestone.project_id)
     check_version("milestone", milestone, expected_version)
+    refuse_archived("milestone", milestone)
     values = patch.changes()
     _settle_done_date(
         ctx,
@@ -221,7 +225,8 @@ async def list_deliverables(
 ) -> Page[Deliverable]:
     project = await project_for_reading(ctx, project_ref)
     repository = DeliverableRepository(ctx.session)
-    page = build_page_request(
+    page = project_page_request(
+        project.id,
         params,
         columns=repository.sortable,
         default_sort=repository.default_sort,
@@ -237,13 +242,14 @@ async def deliverable_pages(
     params: ListParams,
 ) -> dict[uuid.UUID, Page[Deliverable]]:
     repository = DeliverableRepository(ctx.session)
-    page = build_page_request(
+    return await pages_of_projects(
+        project_ids,
         params,
         columns=repository.sortable,
         default_sort=repository.default_sort,
         filters=filters.model_dump(),
+        batch=lambda ids, page: repository.pages_by_project(ctx.principal, ids, filters, page),
     )
-    return await repository.pages_by_project(ctx.principal, project_ids, filters, page)
 
 
 def _acceptance(ctx: ServiceContext, status: DeliverableStatus) -> dict[str, Any]:
@@ -285,6 +291,7 @@ async def update_deliverable(
     deliverable = await get_deliverable(ctx, deliverable_id)
     await project_for_writing(ctx, deliverable.project_id)
     check_version("deliverable", deliverable, expected_version)
+    refuse_archived("deliverable", deliverable)
     values = patch.changes()
     status = values.get("status", deliverable.status)
     if status is not deliverable.status:
@@ -325,7 +332,8 @@ async def list_baselines(
 ) -> Page[Baseline]:
     project = await project_for_reading(ctx, project_ref)
     repository = BaselineRepository(ctx.session)
-    page = build_page_request(
+    page = project_page_request(
+        project.id,
         params,
         columns=repository.sortable,
         default_sort=repository.default_sort,
@@ -341,13 +349,14 @@ async def baseline_pages(
     params: ListParams,
 ) -> dict[uuid.UUID, Page[Baseline]]:
     repository = BaselineRepository(ctx.session)
-    page = build_page_request(
+    return await pages_of_projects(
+        project_ids,
         params,
         columns=repository.sortable,
         default_sort=repository.default_sort,
         filters=filters.model_dump(),
+        batch=lambda ids, page: repository.pages_by_project(ctx.principal, ids, filters, page),
     )
-    return await repository.pages_by_project(ctx.principal, project_ids, filters, page)
 
 
 def _captured(milestones: Sequence[Milestone]) -> list[dict[str, Any]]:

@@ -16,12 +16,8 @@ def week_of(day: date) -> date:
 
 
 class Assignment(Entity, Archivable, ProjectRecord, Base):
-    """A person working on a project for a share of their time between two dates.
-
-    ``first_week`` and ``last_week`` (the Mondays of the start and end weeks) are kept
-    with the dates so that a person's weekly load is a plain range comparison in SQL,
-    the same on SQLite and PostgreSQL.
-    """
+    """A person working on a project for a share of their time, every day from
+    ``start_date`` to ``end_date`` inclusive."""
 
     __tablename__ = "assignments"
     __table_args__ = (
@@ -29,8 +25,8 @@ class Assignment(Entity, Archivable, ProjectRecord, Base):
         CheckConstraint("end_date >= start_date", name="dates_in_order"),
         # The project's assignment list: its filter and default sort.
         Index("ix_assignments_project_id_start_date", "project_id", "start_date"),
-        # A person's load: their assignments by week.
-        Index("ix_assignments_person_id_first_week", "person_id", "first_week"),
+        # A person's load: their assignments by start date.
+        Index("ix_assignments_person_id_start_date", "person_id", "start_date"),
     )
 
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), nullable=False)
@@ -38,11 +34,5 @@ class Assignment(Entity, Archivable, ProjectRecord, Base):
     allocation_percent: Mapped[int] = mapped_column(Integer, nullable=False)
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     end_date: Mapped[date] = mapped_column(Date, nullable=False)
-    first_week: Mapped[date] = mapped_column(Date, nullable=False)
-    last_week: Mapped[date] = mapped_column(Date, nullable=False)
 
     __mapper_args__ = {"version_id_col": Entity.version}
-
-    def set_weeks(self) -> None:
-        self.first_week = week_of(self.start_date)
-        self.last_week = week_of(self.end_date)

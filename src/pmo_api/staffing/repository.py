@@ -3,8 +3,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from pmo_api.core.context import Principal
@@ -12,31 +13,37 @@ from pmo_api.core.pagination import Page, PageRequest
 from pmo_api.db.records import common_filters
 from pmo_api.db.repository import Repository
 from pmo_api.finance.repository import pages_per_project
+from pmo_api.projects.models import Project
 from pmo_api.staffing.models import Assignment
 from pmo_api.staffing.schemas import AssignmentFilter
 
 OVER_ALLOCATED_ABOVE = 100
 
 
-def over_allocated(person_id: InstrumentedAttribute[uuid.UUID]) -> ColumnElement[bool]:
-    """True for a person whose load exceeds 100 % in some week, computed by the database.
+def counting(assignment: Any) -> ColumnElement[bool]:
+    """The assignments that count in a person's load: not archived, on a project that
+    is not archived."""
+    live_projects = select(Project.id).where(Project.archived_at.is_(None))
+    return and_(assignment.archived_at.is_(None), assignment.project_id.in_(live_projects))
 
-    A person's load only rises in a week where one of their assignments starts, so the
-    peak week is the first week of some assignment ``a1``: the person is over-allocated
-    when, for some ``a1``, the assignments touching ``a1``'s first week sum above 100.
+
+def over_allocated(person_id: InstrumentedAttribute[uuid.UUID]) -> ColumnElement[bool]:
+    """True for a person whose peak daily load exceeds 100 %, computed by the database.
+
+    A person's daily load only rises on a day one of their assignments starts, so the
+    peak day is the start date of some assignment ``a1``: the person is over-allocated
+    when, for some ``a1``, the assignments active on ``a1``'s start date sum above 100.
     """
     a1, a2 = aliased(Assignment), aliased(Assignment)
     load = (
         select(func.sum(a2.allocation_percent))
         .where(a2.person_id == a1.person_id)
-        .where(a2.first_week <= a1.first_week)
-        .where(a2.last_week >= a1.first_week)
-        .where(a2.archived_at.is_(None))
+        .where(a2.start_date <= a1.start_date)
+        .where(a2.end_date >= a1.start_date)
+        .where(counting(a2))
         .scalar_subquery()
     )
-    return exists().where(
-        a1.person_id == person_id, a1.archived_at.is_(None), load > OVER_ALLOCATED_ABOVE
-    )
+    return exists().where(a1.person_id == person_id, counting(a1), load > OVER_ALLOCATED_ABOVE)
 
 
 class AssignmentRepository(Repository[Assignment]):
@@ -83,17 +90,17 @@ class AssignmentRepository(Repository[Assignment]):
             where=(Assignment.archived_at.is_(None),),
         )
 
-    async def touching_weeks(
-        self, person_ids: Sequence[uuid.UUID], first_week: date, last_week: date
+    async def active_between(
+        self, person_ids: Sequence[uuid.UUID], first_day: date, last_day: date
     ) -> Sequence[Assignment]:
-        """The people's non-archived assignments that touch the weeks from ``first_week``
-        to ``last_week`` (Mondays), in one statement."""
+        """The people's assignments that count in their load and are active on some day
+        from ``first_day`` to ``last_day``, in one statement."""
         stmt = (
             select(Assignment)
             .where(Assignment.person_id.in_(set(person_ids)))
-            .where(Assignment.archived_at.is_(None))
-            .where(Assignment.first_week <= last_week)
-            .where(Assignment.last_week >= first_week)
+            .where(counting(Assignment))
+            .where(Assignment.start_date <= last_day)
+            .where(Assignment.end_date >= first_day)
             .order_by(Assignment.person_id, Assignment.start_date, Assignment.id)
         )
         return (await self.session.scalars(stmt)).all()

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints
 
 from pmo_api.core.schemas import Input, ListFilter, Patch, Read
 
@@ -23,13 +23,7 @@ class AssignmentCreate(Input):
     role: Role
     allocation_percent: Allocation
     start_date: date
-    end_date: date
-
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> Self:
-        if self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
-        return self
+    end_date: date = Field(description="On or after start_date (else 422 dates_out_of_order).")
 
 
 class AssignmentUpdate(Patch):
@@ -66,7 +60,7 @@ class AssignmentFilter(ListFilter):
 
 
 class WeekAssignment(BaseModel):
-    """One assignment counted in a week's load."""
+    """One assignment active on at least one day of the week."""
 
     id: uuid.UUID
     project_id: uuid.UUID
@@ -77,16 +71,24 @@ class WeekAssignment(BaseModel):
 class WeekLoad(BaseModel):
     week_start: date = Field(description="The Monday of the ISO week.")
     allocation_percent: int = Field(
-        description="Sum of the allocations of the assignments whose dates touch the week."
+        description="Peak daily load: the highest sum, on one day of the week, of the "
+        "allocations of the assignments active that day (start to end date inclusive)."
     )
-    over_allocated: bool = Field(description="More than 100 %.")
-    assignments: list[WeekAssignment]
+    over_allocated: bool = Field(description="Peak daily load over 100 %.")
+    assignments: list[WeekAssignment] = Field(
+        description="The assignments active on at least one day of the week."
+    )
 
 
 class AllocationRead(BaseModel):
-    """A person's load per ISO week over a range of weeks."""
+    """A person's peak daily load per ISO week over a range of weeks. Archived
+    assignments and assignments on archived projects do not count."""
 
     person_id: uuid.UUID
     weeks: list[WeekLoad]
-    over_allocated: bool = Field(description="Over 100 % in at least one week of the range.")
-    peak_allocation_percent: int = Field(description="The highest weekly load in the range.")
+    over_allocated: bool = Field(
+        description="Peak daily load over 100 % on at least one day of the range."
+    )
+    peak_allocation_percent: int = Field(
+        description="The peak daily load: the highest of the weeks' loads in the range."
+    )

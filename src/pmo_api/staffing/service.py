@@ -1,5 +1,5 @@
 """Assignments: who works on which project, for what share of their time, and when;
-and each person's load per ISO week, where over-allocation shows."""
+and each person's peak daily load per ISO week, where over-allocation shows."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
+from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.pagination import ListParams, Page
-from pmo_api.db.records import apply_changes, archive_record, check_version, require_reference
-from pmo_api.db.repository import build_page_request
+from pmo_api.db.records import (
+    apply_changes,
+    archive_record,
+    check_version,
+    refuse_archived,
+    require_reference,
+)
+from pmo_api.db.repository import pages_of_projects, project_page_request
 from pmo_api.events.service import record
 from pmo_api.events.types import Event, EventType
 from pmo_api.people.models import Person
@@ -32,7 +38,10 @@ ENTITY = "assignment"
 DEFAULT_SORT = "start_date"
 DEFAULT_WEEKS = 12
 MAX_WEEKS = 104
+DAY = timedelta(days=1)
 WEEK = timedelta(days=7)
+LAST_MONDAY = week_of(date.max - 6 * DAY)
+"""The last week wholly in the calendar starts here (its Sunday is 9999-12-26)."""
 
 
 async def get_assignment(ctx: ServiceContext, assignment_id: uuid.UUID) -> Assignment:
@@ -50,7 +59,8 @@ async def list_assignments(
     params: ListParams,
 ) -> Page[Assignment]:
     project = await project_for_reading(ctx, project_ref)
-    page = build_page_request(
+    page = project_page_request(
+        project.id,
         params,
         columns=AssignmentRepository.sortable,
         default_sort=DEFAULT_SORT,
@@ -63,13 +73,14 @@ async def first_assignments_of_projects(
     ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
 ) -> dict[uuid.UUID, Page[Assignment]]:
     """The first page of each project's assignments, default order, one statement."""
-    page = build_page_request(
+    return await pages_of_projects(
+        project_ids,
         params,
         columns=AssignmentRepository.sortable,
         default_sort=DEFAULT_SORT,
         filters=AssignmentFilter().model_dump(),
+        batch=lambda ids, page: AssignmentRepository(ctx.session).first_pages(ids, page),
     )
-    return await AssignmentRepository(ctx.session).first_pages(project_ids, page)
 
 
 async def _check_person(ctx: ServiceContext, person_id: uuid.UUID) -> None:
@@ -83,7 +94,8 @@ async def _check_person(ctx: ServiceContext, person_id: uuid.UUID) -> None:
         )
 
 
-def _check_dates(assignment: Assignment) -> None:
+def _check_dates(assignment: Assignment | AssignmentCreate) -> None:
+    """The same refusal for a new assignment and for a changed one."""
     if assignment.end_date < assignment.start_date:
         raise InvalidInput(
             code="dates_out_of_order",
@@ -96,11 +108,11 @@ def _check_dates(assignment: Assignment) -> None:
 async def create_assignment(
     ctx: ServiceContext, project_ref: uuid.UUID | str, data: AssignmentCreate
 ) -> Assignment:
+    _check_dates(data)
     project = await project_for_writing(ctx, project_ref)
     values = data.model_dump()
     await _check_person(ctx, data.person_id)
     assignment = Assignment(**values, project_id=project.id, created_at=ctx.now, updated_at=ctx.now)
-    assignment.set_weeks()
     ctx.session.add(assignment)
     await ctx.session.flush()
     await record(
@@ -121,17 +133,13 @@ async def update_assignment(
     assignment = await get_assignment(ctx, assignment_id)
     await project_for_writing(ctx, assignment.project_id)
     check_version(ENTITY, assignment, expected_version)
-    if assignment.archived_at is not None:
-        raise Conflict(
-            code="assignment_archived", detail="An archived assignment can no longer change."
-        )
+    refuse_archived(ENTITY, assignment)
     values = patch.changes()
     if "person_id" in values and values["person_id"] != assignment.person_id:
         await _check_person(ctx, values["person_id"])
     changes = apply_changes(ctx, assignment, values)
     _check_dates(assignment)
     if changes:
-        assignment.set_weeks()
         await ctx.session.flush()
         await record(ctx, Event(EventType.ASSIGNMENT_UPDATED, assignment.id, changes))
     return assignment
@@ -152,16 +160,34 @@ async def archive_assignment(
 def allocation_weeks(today: date, start: date | None, end: date | None) -> tuple[date, date]:
     """The Mondays of the first and last week of an allocation range.
 
-    Default: the 12 ISO weeks from the current one; a range ends no later than 104
-    weeks after it starts (else 422).
+    Default: the 12 ISO weeks from the current one; ``to`` may not be before ``from``
+    (today when not given), a range ends no later than 104 weeks after it starts, and
+    its last week must end in the calendar (by 9999-12-26): else 422.
     """
-    first = week_of(start) if start is not None else week_of(today)
-    last = week_of(end) if end is not None else first + (DEFAULT_WEEKS - 1) * WEEK
-    if last < first:
+    since = start if start is not None else today
+    if end is not None and end < since:
         raise InvalidInput(
             code="invalid_range",
-            detail=f"to ({end}) is before from ({first}).",
+            detail=f"to ({end}) is before from ({since}).",
             errors=[ErrorDetail(("query", "to"), "before from", "value_error")],
+        )
+    first = week_of(since)
+    try:
+        last = week_of(end) if end is not None else first + (DEFAULT_WEEKS - 1) * WEEK
+    except OverflowError:
+        last = date.max
+    if last > LAST_MONDAY:
+        raise InvalidInput(
+            code="date_out_of_range",
+            detail=f"The weeks asked for run past the end of the calendar ({date.max}): "
+            f"the last week must end by {LAST_MONDAY + 6 * DAY}; send an earlier from or to.",
+            errors=[
+                ErrorDetail(
+                    ("query", "to" if end is not None else "from"),
+                    "past the calendar",
+                    "value_error",
+                )
+            ],
         )
     weeks = (last - first) // WEEK + 1
     if weeks > MAX_WEEKS:
@@ -173,31 +199,37 @@ def allocation_weeks(today: date, start: date | None, end: date | None) -> tuple
     return first, last
 
 
+def _week_load(week: date, rows: list[Assignment]) -> WeekLoad:
+    """The week's peak daily load: the highest sum of the allocations of the assignments
+    active on the same day (start to end date inclusive), Monday to Sunday."""
+    sunday = week + 6 * DAY
+    touching = [a for a in rows if a.start_date <= sunday and a.end_date >= week]
+    days = (week + offset * DAY for offset in range(7))
+    percent = max(
+        sum(a.allocation_percent for a in touching if a.start_date <= day <= a.end_date)
+        for day in days
+    )
+    return WeekLoad(
+        week_start=week,
+        allocation_percent=percent,
+        over_allocated=percent > OVER_ALLOCATED_ABOVE,
+        assignments=[
+            WeekAssignment(
+                id=a.id,
+                project_id=a.project_id,
+                role=a.role,
+                allocation_percent=a.allocation_percent,
+            )
+            for a in touching
+        ],
+    )
+
+
 def _load(person_id: uuid.UUID, rows: list[Assignment], first: date, last: date) -> AllocationRead:
     # The rows are what the answer lists week by week anyway (the person's assignments in
-    # at most 104 weeks, fetched in one statement); each week's sum is taken from them.
-    weeks: list[WeekLoad] = []
-    week = first
-    while week <= last:
-        touching = [a for a in rows if a.first_week <= week <= a.last_week]
-        percent = sum(a.allocation_percent for a in touching)
-        weeks.append(
-            WeekLoad(
-                week_start=week,
-                allocation_percent=percent,
-                over_allocated=percent > OVER_ALLOCATED_ABOVE,
-                assignments=[
-                    WeekAssignment(
-                        id=a.id,
-                        project_id=a.project_id,
-                        role=a.role,
-                        allocation_percent=a.allocation_percent,
-                    )
-                    for a in touching
-                ],
-            )
-        )
-        week += WEEK
+    # at most 104 weeks, fetched in one statement); each week's peak is taken from them.
+    count = (last - first) // WEEK + 1
+    weeks = [_week_load(first + n * WEEK, rows) for n in range(count)]
     peak = max((w.allocation_percent for w in weeks), default=0)
     return AllocationRead(
         person_id=person_id,
@@ -210,9 +242,11 @@ def _load(person_id: uuid.UUID, rows: list[Assignment], first: date, last: date)
 async def people_allocations(
     ctx: ServiceContext, person_ids: Sequence[uuid.UUID], start: date | None, end: date | None
 ) -> dict[uuid.UUID, AllocationRead]:
-    """Each person's load per ISO week (one statement for all of them: DataLoaders)."""
+    """Each person's peak daily load per ISO week (one statement for all of them:
+    DataLoaders). Archived assignments and assignments on archived projects do not
+    count."""
     first, last = allocation_weeks(ctx.now.date(), start, end)
-    rows = await AssignmentRepository(ctx.session).touching_weeks(person_ids, first, last)
+    rows = await AssignmentRepository(ctx.session).active_between(person_ids, first, last + 6 * DAY)
     by_person: dict[uuid.UUID, list[Assignment]] = {person_id: [] for person_id in person_ids}
     for row in rows:
         by_person[row.person_id].append(row)

@@ -17,6 +17,7 @@ from strawberry import Info
 from strawberry.fastapi import BaseContext
 
 from pmo_api.core.context import ServiceContext
+from pmo_api.db.errors import translate_db_errors
 from pmo_api.db.transaction import savepoint
 
 if TYPE_CHECKING:
@@ -56,10 +57,13 @@ class GraphQLContext(BaseContext):
         self, write: Callable[[ServiceContext], Awaitable[M]], present: Callable[[M], R]
     ) -> R:
         """Call one service write in a savepoint: if it raises, nothing of it stays (the
-        exception then becomes the mutation's typed error, see errors.py)."""
+        exception then becomes the mutation's typed error, see errors.py). A write that
+        lost a race to another request (its version-guarded UPDATE matched no row) is a
+        version mismatch, as over REST."""
         try:
-            async with self._lock, savepoint(self.service.session):
-                return present(await write(self.service))
+            with translate_db_errors():
+                async with self._lock, savepoint(self.service.session):
+                    return present(await write(self.service))
         finally:
             # Loaded objects may have changed: later fields read them afresh.
             self.loaders.clear_all()

@@ -61,7 +61,10 @@ class ForbiddenError(Error):
 
 @strawberry.type(description="`expectedVersion` is not the record's version: reload, retry.")
 class VersionMismatchError(Error):
-    current_version: int
+    current_version: int | None = strawberry.field(
+        description="The record's version now; null when the change lost a race with "
+        "another write at the last moment (reload to learn it)."
+    )
 
 
 @strawberry.type(description="One invalid input value.")
@@ -143,9 +146,9 @@ class VersionMismatchHandler(strawberry.ExceptionHandler[PreconditionFailed, Ver
     def handle(
         self, exception: PreconditionFailed, *, field: StrawberryField, info: strawberry.Info
     ) -> VersionMismatchError | None:
-        current = exception.extra.get("current_version")
-        if not isinstance(current, int):
+        if exception.code != "version_mismatch":
             return None  # not a version mismatch: a plain GraphQL error
+        current = exception.extra.get("current_version")
         return VersionMismatchError(
             code=exception.code, message=exception.detail, current_version=current
         )

@@ -64,7 +64,7 @@ class Person(Node):
     archived_at: datetime | None
 
     @strawberry.field(
-        description="The person's load per ISO week (default: the 12 weeks from the "
+        description="The person's peak daily load per ISO week (default: the 12 weeks from the "
         "current one; at most 104)."
     )
     async def allocation(
@@ -111,7 +111,9 @@ class PersonFilterInput:
     email: str | None = strawberry.UNSET
     active: bool | None = strawberry.UNSET
     over_allocated: bool | None = strawberry.field(
-        default=strawberry.UNSET, description="Over 100 % in some ISO week (or not)."
+        default=strawberry.UNSET,
+        description="Peak daily load over 100 % on some day (or not); archived assignments "
+        "and assignments on archived projects do not count.",
     )
     include_archived: bool | None = strawberry.UNSET
     updated_since: datetime | None = strawberry.UNSET

@@ -68,6 +68,7 @@ REFERENCES = {
     "portfolio_id": "Portfolio",
     "manager_id": "Person",
     "sponsor_id": "Person",
+    "baseline_id": "Baseline",
 }
 """Reference fields of the project inputs and filter, and the node type each names."""
 
@@ -353,6 +354,10 @@ class UpdateProjectInput:
     actual_end: date | None = strawberry.UNSET
     percent_complete: int | None = strawberry.UNSET
     attributes: JSON | None = strawberry.UNSET
+    baseline_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Make one of the project's baselines the current one; null: none.",
+    )
 
 
 @strawberry.type

@@ -615,7 +615,8 @@ class RaidMutation:
 
     @strawberry.mutation(
         description="Approve a proposed change (pmo, admin) and apply it to "
-        "the project's planned budget and planned end."
+        "the project's planned budget and planned end. A ConflictError `no_planned_end` "
+        "when scheduleImpactDays is not 0 and the project has no planned end."
     )
     async def approve_change(
         self,

@@ -1,5 +1,5 @@
 """Assignments over GraphQL: the Assignment type, its mutations, and a person's load
-per ISO week (``Person.allocation``)."""
+per ISO week, the peak daily load (``Person.allocation``)."""
 
 # strawberry.field(description=...) and strawberry.mutation(...) are typed as returning
 # Any; the resolvers they decorate are typed all the same.
@@ -91,7 +91,7 @@ class Assignment(Node):
         )
 
 
-@strawberry.type(description="One assignment counted in a week's load.")
+@strawberry.type(description="One assignment active on at least one day of the week.")
 class AssignmentShare:
     assignment_id: strawberry.ID = strawberry.field(description="The assignment's global id.")
     role: str
@@ -113,14 +113,17 @@ class AssignmentShare:
         )
 
 
-@strawberry.type(description="A person's load in one ISO week (Monday to Sunday).")
+@strawberry.type(description="A person's peak daily load in one ISO week (Monday to Sunday).")
 class WeekLoad:
     week_start: date = strawberry.field(description="The Monday of the week.")
     allocation_percent: int = strawberry.field(
-        description="Sum of the allocations of the assignments touching the week."
+        description="Peak daily load: the highest sum, on one day of the week, of the "
+        "allocations of the assignments active that day (start to end date inclusive)."
     )
-    over_allocated: bool = strawberry.field(description="More than 100 %.")
-    assignments: list[AssignmentShare]
+    over_allocated: bool = strawberry.field(description="Peak daily load over 100 %.")
+    assignments: list[AssignmentShare] = strawberry.field(
+        description="The assignments active on at least one day of the week."
+    )
 
     @classmethod
     def of(cls, week: schemas.WeekLoad) -> WeekLoad:
@@ -132,11 +135,18 @@ class WeekLoad:
         )
 
 
-@strawberry.type(description="A person's load per ISO week over a range of weeks.")
+@strawberry.type(
+    description="A person's peak daily load per ISO week over a range of weeks; archived "
+    "assignments and assignments on archived projects do not count."
+)
 class Allocation:
     weeks: list[WeekLoad]
-    over_allocated: bool = strawberry.field(description="Over 100 % in at least one week.")
-    peak_allocation_percent: int = strawberry.field(description="The highest weekly load.")
+    over_allocated: bool = strawberry.field(
+        description="Peak daily load over 100 % on at least one day of the range."
+    )
+    peak_allocation_percent: int = strawberry.field(
+        description="The peak daily load: the highest of the weeks' loads."
+    )
 
     @classmethod
     def of(cls, allocation: schemas.AllocationRead) -> Allocation:
@@ -148,7 +158,8 @@ class Allocation:
 
 
 def allocation_loader(context: GraphQLContext) -> DataLoader[AllocationKey, Allocation]:
-    """People's loads, one statement per distinct range for every person being resolved."""
+    """People's peak daily loads, one statement per distinct range for every person being
+    resolved."""
 
     async def load(keys: list[AllocationKey]) -> list[Allocation]:
         wanted: dict[tuple[date | None, date | None], list[UUID]] = {}

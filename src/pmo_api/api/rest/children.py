@@ -50,6 +50,10 @@ class ChildResource:
     update: type[BaseModel] | None = None
     update_: Callable[[ServiceContext, uuid.UUID, Any, int | None], Awaitable[Any]] | None = None
     archive: Callable[[ServiceContext, uuid.UUID, int | None], Awaitable[Any]] | None = None
+    time_derived: bool = False
+    """The representation has fields derived from the date (a milestone's ``overdue``):
+    it changes without a new version, so a GET of the record never answers 304 (the
+    ETag is still the version, for If-Match)."""
 
 
 def child_routers(res: ChildResource, tag: str) -> tuple[APIRouter, APIRouter]:
@@ -102,12 +106,13 @@ def child_routers(res: ChildResource, tag: str) -> tuple[APIRouter, APIRouter]:
     @own.get(
         "/{id}",
         response_model=Read,
-        responses=problems(304, 404),
+        responses=problems(404) if res.time_derived else problems(304, 404),
         summary=f"Get a {noun}",
         name=f"get_{noun.replace(' ', '_')}",
     )
     async def read(request: Request, ctx: Ctx, id: UuidRef) -> Response:
-        return present.resource(request, Read, await res.get(ctx, uuid_or_422(id)))
+        obj = await res.get(ctx, uuid_or_422(id))
+        return present.resource(request, Read, obj, conditional=not res.time_derived)
 
     if res.update is not None and res.update_ is not None:
         Update, update_ = res.update, res.update_

@@ -97,7 +97,12 @@ async def approve(
     key: IdempotencyKey = None,
 ) -> Response:
     """pmo and admin only. The project's planned budget moves by `budget_impact` and its
-    planned end (when set) by `schedule_impact_days`; the planned start stays."""
+    planned end by `schedule_impact_days`; the planned start stays. Refused, nothing
+    written: 422 `planned_budget_negative` / `planned_budget_too_large` when the budget
+    would leave 0 to 999,999,999,999.99, 422 `dates_out_of_order` /
+    `planned_end_out_of_range` when the planned end would fall before the planned start
+    or outside the calendar, 409 `no_planned_end` when `schedule_impact_days` is not 0
+    and the project has no planned end (set one first)."""
 
     async def produce() -> Response:
         note = body.note if body is not None else None

@@ -1,7 +1,6 @@
 """The REST routes of status reports: the record routes, submission and the diff.
 No ``from __future__ import annotations`` here: FastAPI must see the real classes."""
 
-import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -69,15 +68,15 @@ async def submit(
 @own.get(
     "/{id}/diff",
     response_model=StatusReportDiff,
-    responses=problems(404),
+    responses=problems(304, 404),
     summary="Compare a status report with the previous one",
     name="diff_status_report",
 )
-async def diff(ctx: Ctx, id: UuidRef) -> Response:
+async def diff(request: Request, ctx: Ctx, id: UuidRef) -> Response:
     """Health and figures against the project's previous submitted report (by period
     end); a draft's figures are the project's live ones."""
     result = await reports.status_report_diff(ctx, uuid_or_422(id))
-    return Response(orjson.dumps(result.model_dump(mode="json")), media_type=present.JSON)
+    return present.figures(request, result)
 
 
 router = APIRouter()

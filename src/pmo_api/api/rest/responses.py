@@ -67,10 +67,18 @@ def resource(
     *,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    conditional: bool = True,
 ) -> Response:
+    """A versioned record; ETag = its version (for If-Match). ``conditional=False`` for
+    a representation that also changes with time, not only with the version (a derived
+    ``overdue``): a GET then never answers 304 on If-None-Match."""
     etag = etag_for_version(obj.version)
     all_headers = {"ETag": etag, **(headers or {})}
-    if request.method == "GET" and _matches(request.headers.get("if-none-match"), etag):
+    if (
+        conditional
+        and request.method == "GET"
+        and _matches(request.headers.get("if-none-match"), etag)
+    ):
         return Response(status_code=304, headers=all_headers)
     return Response(
         content=schema.model_validate(obj).model_dump_json().encode(),
@@ -78,6 +86,25 @@ def resource(
         media_type=JSON,
         headers=all_headers,
     )
+
+
+def body_etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def computed(
+    request: Request, body: bytes, media_type: str = JSON, headers: dict[str, str] | None = None
+) -> Response:
+    """A figure computed on request (a comparison, a diff, a rollup): no version of its
+    own, so its ETag is a hash of the body, and If-None-Match answers 304 on a match."""
+    all_headers = {"ETag": body_etag(body), **(headers or {})}
+    if _matches(request.headers.get("if-none-match"), all_headers["ETag"]):
+        return Response(status_code=304, headers=all_headers)
+    return Response(content=body, media_type=media_type, headers=all_headers)
+
+
+def figures(request: Request, model: BaseModel) -> Response:
+    return computed(request, model.model_dump_json().encode())
 
 
 def created(request: Request, schema: type[M], obj: Any, location: str) -> Response:
@@ -128,7 +155,7 @@ def page(
         )
         body = listing.model_dump_json().encode()
         media_type = JSON
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    etag = body_etag(body)
     headers["ETag"] = etag
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)

@@ -4,14 +4,14 @@ are immutable: no PATCH, no DELETE) and the comparison of a baseline with a plan
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.children import ChildResource, child_routers
 from pmo_api.api.rest.deps import Ctx
 from pmo_api.api.rest.docs import problems
 from pmo_api.api.rest.lists import UuidRef, uuid_or_422
-from pmo_api.api.rest.responses import JSON
 from pmo_api.schedule import service as schedule
 from pmo_api.schedule.schemas import (
     BaselineComparison,
@@ -41,6 +41,7 @@ milestones_nested, milestones_own = child_routers(
         update=MilestoneUpdate,
         update_=schedule.update_milestone,
         archive=schedule.archive_milestone,
+        time_derived=True,
     ),
     "milestones",
 )
@@ -83,11 +84,12 @@ baselines_nested, baselines_own = child_routers(
 @baselines_own.get(
     "/{id}/compare",
     response_model=BaselineComparison,
-    responses=problems(404, 422),
+    responses=problems(304, 404, 422),
     summary="Compare a baseline with the current plan or another baseline",
     name="compare_baseline",
 )
 async def compare(
+    request: Request,
     ctx: Ctx,
     id: UuidRef,
     with_: Annotated[
@@ -99,7 +101,7 @@ async def compare(
     ] = None,
 ) -> Response:
     comparison = await schedule.compare_baseline(ctx, uuid_or_422(id), with_)
-    return Response(content=comparison.model_dump_json(), media_type=JSON)
+    return present.figures(request, comparison)
 
 
 router = APIRouter()

@@ -5,7 +5,7 @@ and archived by their own id) and of a person's allocation per week. No
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
@@ -45,11 +45,12 @@ people = APIRouter(prefix="/people", tags=["assignments"])
 @people.get(
     "/{id}/allocation",
     response_model=AllocationRead,
-    responses=problems(404),
-    summary="A person's load per ISO week",
+    responses=problems(304, 404),
+    summary="A person's peak daily load per ISO week",
     name="get_person_allocation",
 )
 async def get_person_allocation(
+    request: Request,
     ctx: Ctx,
     id: UuidRef,
     from_: Annotated[
@@ -64,10 +65,14 @@ async def get_person_allocation(
         Query(description="A day of the last week (default: 12 weeks in all); at most 104."),
     ] = None,
 ) -> Response:
-    """The sum of the allocations of the person's assignments touching each week (weeks
-    start on Monday), and whether any week is over 100 %."""
+    """The person's peak daily load in each ISO week (weeks start on Monday): the highest
+    sum, on one day of the week, of the allocations of their assignments active that day
+    (start to end date inclusive), and whether any day is over 100 %. Archived
+    assignments and assignments on archived projects do not count. 422 `invalid_range`
+    when `to` is before `from`, `range_too_long` past 104 weeks, `date_out_of_range`
+    when the last week would end past 9999-12-26."""
     allocation = await staffing.person_allocation(ctx, uuid_or_422(id), from_, to)
-    return Response(content=present.dump(allocation), media_type="application/json")
+    return present.figures(request, allocation)
 
 
 router = APIRouter()

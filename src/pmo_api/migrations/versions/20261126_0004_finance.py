@@ -79,8 +79,6 @@ def upgrade() -> None:
         sa.Column("allocation_percent", sa.Integer(), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=False),
-        sa.Column("first_week", sa.Date(), nullable=False),
-        sa.Column("last_week", sa.Date(), nullable=False),
         *_record_columns(),
         sa.CheckConstraint(
             "allocation_percent BETWEEN 1 AND 100",
@@ -103,15 +101,15 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(
-        "ix_assignments_person_id_first_week",
+        "ix_assignments_person_id_start_date",
         "assignments",
-        ["person_id", "first_week"],
+        ["person_id", "start_date"],
         unique=False,
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_assignments_person_id_first_week", table_name="assignments")
+    op.drop_index("ix_assignments_person_id_start_date", table_name="assignments")
     op.drop_index("ix_assignments_project_id_start_date", table_name="assignments")
     op.drop_index(op.f("ix_assignments_updated_at"), table_name="assignments")
     op.drop_index(op.f("ix_assignments_project_id"), table_name="assignments")
