@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, MetaData, Numeric, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Enum,
+    Integer,
+    MetaData,
+    Numeric,
+    Uuid,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -79,6 +90,19 @@ class Money(TypeDecorator[Decimal]):
 
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def string_enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A Python enum stored as its values in a VARCHAR(16) with a CHECK constraint (no
+    native enum type: the same column on SQLite and PostgreSQL)."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class Base(DeclarativeBase):

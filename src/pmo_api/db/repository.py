@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, literal, select, tuple_
+from sqlalchemy import Select, func, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -230,3 +230,61 @@ class Repository(Generic[M]):
         return await keyset_page(
             self.session, stmt, columns=self.sortable, id_column=model.id, request=request
         )
+
+    async def pages_per_project(
+        self,
+        principal: Principal,
+        project_ids: Sequence[uuid.UUID],
+        request: PageRequest,
+        narrow: Callable[[Select[Any]], Select[Any]] | None = None,
+    ) -> dict[uuid.UUID, Page[M]]:
+        """A page of each project's records, in ONE statement whatever the number of
+        projects. ``narrow`` adds the list's conditions (by default: not archived).
+
+        The rows are ranked per project (``ROW_NUMBER() OVER (PARTITION BY project_id
+        ORDER BY sort key, id)``) and the first ``limit + 1`` of each are read (the extra
+        one tells that a page follows). ``request.after`` is a position on the same
+        total order, as in ``keyset_page``; ``pages_of_projects`` binds each next cursor
+        to its project."""
+        if not project_ids:
+            return {}
+        model: Any = self.model
+        sort_col = self.sortable[request.sort.field]
+        desc = request.sort.descending
+        order = (sort_col.desc(), model.id.desc()) if desc else (sort_col.asc(), model.id.asc())
+        position = func.row_number().over(partition_by=model.project_id, order_by=order)
+        ranked = select(model.id, position.label("position")).where(
+            model.project_id.in_(set(project_ids))
+        )
+        ranked = ranked.where(model.archived_at.is_(None)) if narrow is None else narrow(ranked)
+        if request.after is not None:
+            key = tuple_(sort_col, model.id)
+            after = tuple_(
+                literal(request.after.value, sort_col.type),
+                literal(request.after.id, model.id.type),
+            )
+            ranked = ranked.where(key < after if desc else key > after)
+        first_rows = ranked.subquery()
+        stmt = (
+            self.visible_to(principal)
+            .where(
+                model.id.in_(
+                    select(first_rows.c.id).where(first_rows.c.position <= request.limit + 1)
+                )
+            )
+            .order_by(model.project_id, *order)
+        )
+        by_project: dict[uuid.UUID, list[M]] = {project_id: [] for project_id in project_ids}
+        for row in (await self.session.scalars(stmt)).all():
+            by_project[row.project_id].append(row)  # type: ignore[attr-defined]
+        pages: dict[uuid.UUID, Page[M]] = {}
+        for project_id, rows in by_project.items():
+            items = rows[: request.limit]
+            next_cursor = None
+            if len(rows) > request.limit:
+                last: Any = items[-1]
+                next_cursor = encode_cursor(
+                    request.fingerprint, getattr(last, request.sort.field), last.id
+                )
+            pages[project_id] = Page(items=items, next_cursor=next_cursor)
+        return pages

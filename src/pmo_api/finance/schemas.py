@@ -5,14 +5,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar, Self
 
-from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from pmo_api.core.schemas import Input, ListFilter, Patch, Read
+from pmo_api.core.schemas import Input, ListFilter, Patch, Read, SignedMoney
 from pmo_api.finance.models import CostCategory
-
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"))
 
 
 def _not_zero(value: Decimal) -> Decimal:
@@ -20,14 +16,6 @@ def _not_zero(value: Decimal) -> Decimal:
         raise ValueError("a cost entry's amount may not be zero")
     return value
 
-
-SignedMoney = Annotated[
-    Decimal,
-    Field(max_digits=14, decimal_places=2, examples=[1250.5, -80.0]),
-    AfterValidator(_cents),
-    PlainSerializer(float, return_type=float, when_used="json"),
-]
-"""Money that may be negative: a correction or a credit."""
 
 Amount = Annotated[
     SignedMoney,

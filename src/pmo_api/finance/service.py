@@ -13,14 +13,20 @@ from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
 from pmo_api.core.pagination import ListParams, Page
 from pmo_api.core.schemas import MAX_MONEY
-from pmo_api.db.records import apply_changes, archive_record, check_version, refuse_archived
-from pmo_api.db.repository import pages_of_projects, project_page_request
-from pmo_api.events.service import record
-from pmo_api.events.types import Event, EventType
+from pmo_api.db.records import apply_changes, refuse_archived
+from pmo_api.events.types import EventType
 from pmo_api.finance.models import CostEntry
 from pmo_api.finance.repository import CostRepository
 from pmo_api.finance.schemas import CostCreate, CostFilter, CostUpdate
-from pmo_api.projects.control import project_for_reading, project_for_writing
+from pmo_api.projects.control import (
+    add_record,
+    archive_project_record,
+    list_project_records,
+    project_for_writing,
+    project_record_pages,
+    record_for_writing,
+    save_changes,
+)
 from pmo_api.projects.models import Project
 
 ENTITY = "cost"
@@ -38,28 +44,22 @@ async def get_costs(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[CostE
 async def list_costs(
     ctx: ServiceContext, project_ref: uuid.UUID | str, filters: CostFilter, params: ListParams
 ) -> Page[CostEntry]:
-    project = await project_for_reading(ctx, project_ref)
-    page = project_page_request(
-        project.id,
-        params,
-        columns=CostRepository.sortable,
-        default_sort=DEFAULT_SORT,
-        filters=filters.model_dump(),
+    return await list_project_records(
+        ctx, CostRepository(ctx.session), project_ref, filters, params, default_sort=DEFAULT_SORT
     )
-    return await CostRepository(ctx.session).list(ctx.principal, project.id, filters, page)
 
 
 async def first_costs_of_projects(
     ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
 ) -> dict[uuid.UUID, Page[CostEntry]]:
     """The first page of each project's costs, default order, one statement (DataLoaders)."""
-    return await pages_of_projects(
+    return await project_record_pages(
+        ctx,
+        CostRepository(ctx.session),
         project_ids,
         params,
-        columns=CostRepository.sortable,
         default_sort=DEFAULT_SORT,
-        filters=CostFilter().model_dump(),
-        batch=lambda ids, page: CostRepository(ctx.session).first_pages(ids, page),
+        filters=CostFilter(),
     )
 
 
@@ -76,9 +76,7 @@ async def _settle_actual_cost(
         code, limit = "actual_cost_too_large", f"it may not exceed {MAX_MONEY}"
     else:
         changes = apply_changes(ctx, project, {"actual_cost": total})
-        if changes:
-            await ctx.session.flush()
-            await record(ctx, Event(EventType.PROJECT_UPDATED, project.id, changes))
+        await save_changes(ctx, project, EventType.PROJECT_UPDATED, changes)
         return
     if archiving:
         raise Conflict(
@@ -98,12 +96,7 @@ async def record_cost(
 ) -> CostEntry:
     project = await project_for_writing(ctx, project_ref, lock=True)
     values = data.model_dump()
-    cost = CostEntry(**values, project_id=project.id, created_at=ctx.now, updated_at=ctx.now)
-    ctx.session.add(cost)
-    await ctx.session.flush()
-    await record(
-        ctx, Event.created(EventType.COST_RECORDED, cost.id, {**values, "project_id": project.id})
-    )
+    cost = await add_record(ctx, CostEntry, project, EventType.COST_RECORDED, values)
     await _settle_actual_cost(ctx, project)
     return cost
 
@@ -114,9 +107,7 @@ async def _cost_for_writing(
     """The cost and its project, the project's row lock held and the cost read afresh
     under it (every write of a cost takes that lock first)."""
     cost = await get_cost(ctx, cost_id)
-    project = await project_for_writing(ctx, cost.project_id, lock=True)
-    await ctx.session.refresh(cost)
-    check_version(ENTITY, cost, expected_version)
+    project = await record_for_writing(ctx, ENTITY, cost, expected_version, lock=True)
     return cost, project
 
 
@@ -126,11 +117,9 @@ async def update_cost(
     cost, project = await _cost_for_writing(ctx, cost_id, expected_version)
     refuse_archived(ENTITY, cost)
     changes = apply_changes(ctx, cost, patch.changes())
-    if changes:
-        await ctx.session.flush()
-        await record(ctx, Event(EventType.COST_UPDATED, cost.id, changes))
-        if "amount" in changes:
-            await _settle_actual_cost(ctx, project)
+    await save_changes(ctx, cost, EventType.COST_UPDATED, changes)
+    if "amount" in changes:
+        await _settle_actual_cost(ctx, project)
     return cost
 
 
@@ -138,8 +127,6 @@ async def archive_cost(
     ctx: ServiceContext, cost_id: uuid.UUID, expected_version: int | None
 ) -> CostEntry:
     cost, project = await _cost_for_writing(ctx, cost_id, expected_version)
-    changes = archive_record(ctx, ENTITY, cost)
-    await ctx.session.flush()
-    await record(ctx, Event(EventType.COST_ARCHIVED, cost.id, changes))
+    await archive_project_record(ctx, ENTITY, cost, EventType.COST_ARCHIVED)
     await _settle_actual_cost(ctx, project, archiving=True)
     return cost

@@ -6,10 +6,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
-from pmo_api.db.base import Archivable, Base, Entity, JSONDocument
+from pmo_api.db.base import Archivable, Base, Entity, JSONDocument, string_enum
 
 
 class ProjectStatus(enum.StrEnum):
@@ -24,17 +24,6 @@ class Health(enum.StrEnum):
     GREEN = "green"
     AMBER = "amber"
     RED = "red"
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=16,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 class Project(Entity, Archivable, Base):
@@ -59,9 +48,11 @@ class Project(Entity, Archivable, Base):
     methodology: Mapped[str | None] = mapped_column(String(100), nullable=True)
     phase: Mapped[str | None] = mapped_column(String(100), nullable=True)
     status: Mapped[ProjectStatus] = mapped_column(
-        _enum(ProjectStatus, "project_status"), nullable=False, index=True
+        string_enum(ProjectStatus, "project_status"), nullable=False, index=True
     )
-    health: Mapped[Health] = mapped_column(_enum(Health, "health"), nullable=False, index=True)
+    health: Mapped[Health] = mapped_column(
+        string_enum(Health, "health"), nullable=False, index=True
+    )
     priority_score: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     planned_budget: Mapped[Decimal] = mapped_column(nullable=False)
     actual_cost: Mapped[Decimal] = mapped_column(nullable=False)

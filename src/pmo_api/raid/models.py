@@ -12,10 +12,10 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pmo_api.db.base import Archivable, Base, Entity
+from pmo_api.db.base import Archivable, Base, Entity, string_enum
 from pmo_api.projects.control import ProjectRecord
 
 
@@ -61,17 +61,6 @@ class ChangeStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=16,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class Risk(Entity, Archivable, ProjectRecord, Base):
     __tablename__ = "risks"
     __table_args__ = (
@@ -95,9 +84,11 @@ class Risk(Entity, Archivable, ProjectRecord, Base):
     )
     mitigation: Mapped[str | None] = mapped_column(Text, nullable=True)
     response: Mapped[RiskResponse | None] = mapped_column(
-        _enum(RiskResponse, "risk_response"), nullable=True
+        string_enum(RiskResponse, "risk_response"), nullable=True
     )
-    status: Mapped[RiskStatus] = mapped_column(_enum(RiskStatus, "risk_status"), nullable=False)
+    status: Mapped[RiskStatus] = mapped_column(
+        string_enum(RiskStatus, "risk_status"), nullable=False
+    )
     last_reviewed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     __mapper_args__ = {"version_id_col": Entity.version}
@@ -119,12 +110,14 @@ class ProjectIssue(Entity, Archivable, ProjectRecord, Base):
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     severity: Mapped[IssueSeverity] = mapped_column(
-        _enum(IssueSeverity, "issue_severity"), nullable=False
+        string_enum(IssueSeverity, "issue_severity"), nullable=False
     )
     owner_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("people.id"), nullable=True, index=True
     )
-    status: Mapped[IssueStatus] = mapped_column(_enum(IssueStatus, "issue_status"), nullable=False)
+    status: Mapped[IssueStatus] = mapped_column(
+        string_enum(IssueStatus, "issue_status"), nullable=False
+    )
     resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
     """When the issue became resolved (or closed); set by the service."""
@@ -151,7 +144,7 @@ class ChangeRequest(Entity, Archivable, ProjectRecord, Base):
     schedule_impact_days: Mapped[int] = mapped_column(Integer, nullable=False)
     """Days added to the project's planned end on approval (negative: earlier)."""
     status: Mapped[ChangeStatus] = mapped_column(
-        _enum(ChangeStatus, "change_status"), nullable=False
+        string_enum(ChangeStatus, "change_status"), nullable=False
     )
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """The name of the API key that approved or rejected the change."""

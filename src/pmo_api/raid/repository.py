@@ -4,81 +4,23 @@ restrict writes, see projects/control.py)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy import Select, func, select
 
 from pmo_api.core.context import Principal
-from pmo_api.core.pagination import Page, PageRequest, encode_cursor
+from pmo_api.core.pagination import Page, PageRequest
 from pmo_api.db.records import common_filters
 from pmo_api.db.repository import Repository
 from pmo_api.raid.models import (
     OPEN_RISK_STATUSES,
     ChangeRequest,
-    ChangeStatus,
-    IssueStatus,
     ProjectIssue,
     Risk,
     RiskStatus,
 )
 from pmo_api.raid.schemas import ChangeFilter, IssueFilter, RiskFilter
-
-R = TypeVar("R")
-
-
-async def first_pages(
-    session: AsyncSession,
-    model: type[R],
-    *,
-    columns: Mapping[str, InstrumentedAttribute[Any]],
-    project_ids: Sequence[uuid.UUID],
-    request: PageRequest,
-    where: Sequence[ColumnElement[bool]] = (),
-) -> dict[uuid.UUID, Page[R]]:
-    """A page of each project's records in ONE statement, whatever the number of
-    projects: ``ROW_NUMBER() OVER (PARTITION BY project_id ORDER BY sort key, id)``,
-    keeping ``limit + 1`` rows per project (the extra one tells that a page follows).
-    ``request.after`` is a position on the same total order, as in ``keyset_page``."""
-    if not project_ids:
-        return {}
-    table: Any = model
-    sort_col = columns[request.sort.field]
-    desc = request.sort.descending
-    order = (sort_col.desc(), table.id.desc()) if desc else (sort_col.asc(), table.id.asc())
-    position = func.row_number().over(partition_by=table.project_id, order_by=order)
-    inner = select(table, position.label("position")).where(
-        table.project_id.in_(set(project_ids)), *where
-    )
-    if request.after is not None:
-        key = tuple_(sort_col, table.id)
-        after = tuple_(
-            literal(request.after.value, sort_col.type), literal(request.after.id, table.id.type)
-        )
-        inner = inner.where(key < after if desc else key > after)
-    ranked = inner.subquery()
-    row = aliased(model, ranked)
-    stmt = (
-        select(row)
-        .where(ranked.c.position <= request.limit + 1)
-        .order_by(ranked.c.project_id, ranked.c.position)
-    )
-    grouped: dict[uuid.UUID, list[R]] = {project_id: [] for project_id in project_ids}
-    for item in (await session.scalars(stmt)).all():
-        grouped[item.project_id].append(item)  # type: ignore[attr-defined]
-    pages: dict[uuid.UUID, Page[R]] = {}
-    for project_id, rows in grouped.items():
-        items = rows[: request.limit]
-        next_cursor = None
-        if len(rows) > request.limit:
-            last: Any = items[-1]
-            next_cursor = encode_cursor(
-                request.fingerprint, getattr(last, request.sort.field), last.id
-            )
-        pages[project_id] = Page(items=items, next_cursor=next_cursor)
-    return pages
 
 
 class RiskRepository(Repository[Risk]):
@@ -104,23 +46,17 @@ class RiskRepository(Repository[Risk]):
             stmt = stmt.where(Risk.owner_id == filters.owner_id)
         return await self.page(stmt, page)
 
-    async def first_pages(
-        self,
-        project_ids: Sequence[uuid.UUID],
-        page: PageRequest,
+    @staticmethod
+    def unarchived_with_status(
         status: Sequence[RiskStatus] | None,
-    ) -> dict[uuid.UUID, Page[Risk]]:
-        where: list[ColumnElement[bool]] = [Risk.archived_at.is_(None)]
-        if status:
-            where.append(Risk.status.in_(status))
-        return await first_pages(
-            self.session,
-            Risk,
-            columns=self.sortable,
-            project_ids=project_ids,
-            request=page,
-            where=where,
-        )
+    ) -> Callable[[Select[Any]], Select[Any]]:
+        """The conditions of a project's nested risks: not archived, of ``status``."""
+
+        def narrow(stmt: Select[Any]) -> Select[Any]:
+            stmt = stmt.where(Risk.archived_at.is_(None))
+            return stmt.where(Risk.status.in_(status)) if status else stmt
+
+        return narrow
 
     async def open_counts(self, project_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
         """OPEN risks per project (status open or mitigating, not archived): one statement."""
@@ -167,24 +103,6 @@ class IssueRepository(Repository[ProjectIssue]):
             stmt = stmt.where(ProjectIssue.owner_id == filters.owner_id)
         return await self.page(stmt, page)
 
-    async def first_pages(
-        self,
-        project_ids: Sequence[uuid.UUID],
-        page: PageRequest,
-        status: Sequence[IssueStatus] | None = None,
-    ) -> dict[uuid.UUID, Page[ProjectIssue]]:
-        where: list[ColumnElement[bool]] = [ProjectIssue.archived_at.is_(None)]
-        if status:
-            where.append(ProjectIssue.status.in_(status))
-        return await first_pages(
-            self.session,
-            ProjectIssue,
-            columns=self.sortable,
-            project_ids=project_ids,
-            request=page,
-            where=where,
-        )
-
 
 class ChangeRepository(Repository[ChangeRequest]):
     entity = "change"
@@ -209,21 +127,3 @@ class ChangeRepository(Repository[ChangeRequest]):
         if filters.status:
             stmt = stmt.where(ChangeRequest.status.in_(filters.status))
         return await self.page(stmt, page)
-
-    async def first_pages(
-        self,
-        project_ids: Sequence[uuid.UUID],
-        page: PageRequest,
-        status: Sequence[ChangeStatus] | None = None,
-    ) -> dict[uuid.UUID, Page[ChangeRequest]]:
-        where: list[ColumnElement[bool]] = [ChangeRequest.archived_at.is_(None)]
-        if status:
-            where.append(ChangeRequest.status.in_(status))
-        return await first_pages(
-            self.session,
-            ChangeRequest,
-            columns=self.sortable,
-            project_ids=project_ids,
-            request=page,
-            where=where,
-        )

@@ -5,9 +5,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, Field, PlainSerializer
+from pydantic import Field
 
-from pmo_api.core.schemas import Input, ListFilter, Name, Patch, Read, Text
+from pmo_api.core.schemas import Input, ListFilter, Name, Patch, Read, SignedMoney, Text
 from pmo_api.raid.models import (
     ChangeStatus,
     IssueSeverity,
@@ -19,18 +19,6 @@ from pmo_api.raid.models import (
 Factor = Annotated[int, Field(ge=1, le=5, description="1 (lowest) to 5 (highest).")]
 Score = Annotated[int, Field(ge=1, le=25)]
 
-
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.01"))
-
-
-SignedMoney = Annotated[
-    Decimal,
-    Field(max_digits=14, decimal_places=2, examples=[25000.0, -5000.0]),
-    AfterValidator(_cents),
-    PlainSerializer(float, return_type=float, when_used="json"),
-]
-"""Money that may be negative (a saving)."""
 
 ImpactDays = Annotated[
     int,

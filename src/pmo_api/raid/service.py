@@ -21,16 +21,21 @@ from pmo_api.core.pagination import ListParams, Page
 from pmo_api.core.schemas import MAX_MONEY
 from pmo_api.db.records import (
     apply_changes,
-    archive_record,
-    check_version,
     refuse_archived,
     require_reference,
 )
-from pmo_api.db.repository import pages_of_projects, project_page_request
 from pmo_api.events.service import record
 from pmo_api.events.types import Event, EventType
 from pmo_api.people.models import Person
-from pmo_api.projects.control import project_for_reading, project_for_writing
+from pmo_api.projects.control import (
+    add_record,
+    archive_project_record,
+    list_project_records,
+    project_for_writing,
+    project_record_pages,
+    record_for_writing,
+    save_changes,
+)
 from pmo_api.raid import access
 from pmo_api.raid.models import (
     RESOLVED_ISSUE_STATUSES,
@@ -77,15 +82,9 @@ async def get_risks(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Risk]
 async def list_risks(
     ctx: ServiceContext, project_ref: uuid.UUID | str, filters: RiskFilter, params: ListParams
 ) -> Page[Risk]:
-    project = await project_for_reading(ctx, project_ref)
-    page = project_page_request(
-        project.id,
-        params,
-        columns=RiskRepository.sortable,
-        default_sort=RISK_SORT,
-        filters=filters.model_dump(),
+    return await list_project_records(
+        ctx, RiskRepository(ctx.session), project_ref, filters, params, default_sort=RISK_SORT
     )
-    return await RiskRepository(ctx.session).list(ctx.principal, project.id, filters, page)
 
 
 async def risks_of_projects(
@@ -96,13 +95,14 @@ async def risks_of_projects(
 ) -> dict[uuid.UUID, Page[Risk]]:
     """A page of each project's non-archived risks, highest score first (one statement)."""
     filters = RiskFilter(status=list(status) if status else None)
-    return await pages_of_projects(
+    return await project_record_pages(
+        ctx,
+        RiskRepository(ctx.session),
         project_ids,
         params,
-        columns=RiskRepository.sortable,
         default_sort=RISK_SORT,
-        filters=filters.model_dump(),
-        batch=lambda ids, page: RiskRepository(ctx.session).first_pages(ids, page, status),
+        filters=filters,
+        narrow=RiskRepository.unarchived_with_status(status),
     )
 
 
@@ -131,21 +131,14 @@ async def raise_risk(ctx: ServiceContext, project_ref: uuid.UUID | str, data: Ri
     _check_review_date(ctx, values)
     await _check_owner(ctx, values)
     values["score"] = data.probability * data.impact
-    risk = Risk(**values, project_id=project.id, created_at=ctx.now, updated_at=ctx.now)
-    ctx.session.add(risk)
-    await ctx.session.flush()
-    await record(
-        ctx, Event.created(EventType.RISK_RAISED, risk.id, {**values, "project_id": project.id})
-    )
-    return risk
+    return await add_record(ctx, Risk, project, EventType.RISK_RAISED, values)
 
 
 async def update_risk(
     ctx: ServiceContext, risk_id: uuid.UUID, patch: RiskUpdate, expected_version: int | None
 ) -> Risk:
     risk = await get_risk(ctx, risk_id)
-    await project_for_writing(ctx, risk.project_id)
-    check_version(RISK, risk, expected_version)
+    await record_for_writing(ctx, RISK, risk, expected_version)
     refuse_archived(RISK, risk)
     values = patch.changes()
     _check_review_date(ctx, values)
@@ -154,10 +147,7 @@ async def update_risk(
         probability = values.get("probability", risk.probability)
         impact = values.get("impact", risk.impact)
         values["score"] = probability * impact
-    changes = apply_changes(ctx, risk, values)
-    if changes:
-        await ctx.session.flush()
-        await record(ctx, Event(EventType.RISK_UPDATED, risk.id, changes))
+    await save_changes(ctx, risk, EventType.RISK_UPDATED, apply_changes(ctx, risk, values))
     return risk
 
 
@@ -165,11 +155,8 @@ async def archive_risk(
     ctx: ServiceContext, risk_id: uuid.UUID, expected_version: int | None
 ) -> Risk:
     risk = await get_risk(ctx, risk_id)
-    await project_for_writing(ctx, risk.project_id)
-    check_version(RISK, risk, expected_version)
-    changes = archive_record(ctx, RISK, risk)
-    await ctx.session.flush()
-    await record(ctx, Event(EventType.RISK_ARCHIVED, risk.id, changes))
+    await record_for_writing(ctx, RISK, risk, expected_version)
+    await archive_project_record(ctx, RISK, risk, EventType.RISK_ARCHIVED)
     return risk
 
 
@@ -187,28 +174,22 @@ async def get_issues(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Proj
 async def list_issues(
     ctx: ServiceContext, project_ref: uuid.UUID | str, filters: IssueFilter, params: ListParams
 ) -> Page[ProjectIssue]:
-    project = await project_for_reading(ctx, project_ref)
-    page = project_page_request(
-        project.id,
-        params,
-        columns=IssueRepository.sortable,
-        default_sort=ISSUE_SORT,
-        filters=filters.model_dump(),
+    return await list_project_records(
+        ctx, IssueRepository(ctx.session), project_ref, filters, params, default_sort=ISSUE_SORT
     )
-    return await IssueRepository(ctx.session).list(ctx.principal, project.id, filters, page)
 
 
 async def issues_of_projects(
     ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
 ) -> dict[uuid.UUID, Page[ProjectIssue]]:
     """A page of each project's non-archived issues, newest first (one statement)."""
-    return await pages_of_projects(
+    return await project_record_pages(
+        ctx,
+        IssueRepository(ctx.session),
         project_ids,
         params,
-        columns=IssueRepository.sortable,
         default_sort=ISSUE_SORT,
-        filters=IssueFilter().model_dump(),
-        batch=lambda ids, page: IssueRepository(ctx.session).first_pages(ids, page),
+        filters=IssueFilter(),
     )
 
 
@@ -240,28 +221,18 @@ async def raise_issue(
     project = await project_for_writing(ctx, project_ref)
     values = _resolution_values(ctx, None, data.model_dump())
     await _check_owner(ctx, values)
-    issue = ProjectIssue(**values, project_id=project.id, created_at=ctx.now, updated_at=ctx.now)
-    ctx.session.add(issue)
-    await ctx.session.flush()
-    await record(
-        ctx, Event.created(EventType.ISSUE_RAISED, issue.id, {**values, "project_id": project.id})
-    )
-    return issue
+    return await add_record(ctx, ProjectIssue, project, EventType.ISSUE_RAISED, values)
 
 
 async def update_issue(
     ctx: ServiceContext, issue_id: uuid.UUID, patch: IssueUpdate, expected_version: int | None
 ) -> ProjectIssue:
     issue = await get_issue(ctx, issue_id)
-    await project_for_writing(ctx, issue.project_id)
-    check_version(ISSUE, issue, expected_version)
+    await record_for_writing(ctx, ISSUE, issue, expected_version)
     refuse_archived(ISSUE, issue)
     values = _resolution_values(ctx, issue, patch.changes())
     await _check_owner(ctx, values)
-    changes = apply_changes(ctx, issue, values)
-    if changes:
-        await ctx.session.flush()
-        await record(ctx, Event(EventType.ISSUE_UPDATED, issue.id, changes))
+    await save_changes(ctx, issue, EventType.ISSUE_UPDATED, apply_changes(ctx, issue, values))
     return issue
 
 
@@ -269,11 +240,8 @@ async def archive_issue(
     ctx: ServiceContext, issue_id: uuid.UUID, expected_version: int | None
 ) -> ProjectIssue:
     issue = await get_issue(ctx, issue_id)
-    await project_for_writing(ctx, issue.project_id)
-    check_version(ISSUE, issue, expected_version)
-    changes = archive_record(ctx, ISSUE, issue)
-    await ctx.session.flush()
-    await record(ctx, Event(EventType.ISSUE_ARCHIVED, issue.id, changes))
+    await record_for_writing(ctx, ISSUE, issue, expected_version)
+    await archive_project_record(ctx, ISSUE, issue, EventType.ISSUE_ARCHIVED)
     return issue
 
 
@@ -291,28 +259,22 @@ async def get_changes(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Cha
 async def list_changes(
     ctx: ServiceContext, project_ref: uuid.UUID | str, filters: ChangeFilter, params: ListParams
 ) -> Page[ChangeRequest]:
-    project = await project_for_reading(ctx, project_ref)
-    page = project_page_request(
-        project.id,
-        params,
-        columns=ChangeRepository.sortable,
-        default_sort=CHANGE_SORT,
-        filters=filters.model_dump(),
+    return await list_project_records(
+        ctx, ChangeRepository(ctx.session), project_ref, filters, params, default_sort=CHANGE_SORT
     )
-    return await ChangeRepository(ctx.session).list(ctx.principal, project.id, filters, page)
 
 
 async def changes_of_projects(
     ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
 ) -> dict[uuid.UUID, Page[ChangeRequest]]:
     """A page of each project's non-archived change requests, newest first (one statement)."""
-    return await pages_of_projects(
+    return await project_record_pages(
+        ctx,
+        ChangeRepository(ctx.session),
         project_ids,
         params,
-        columns=ChangeRepository.sortable,
         default_sort=CHANGE_SORT,
-        filters=ChangeFilter().model_dump(),
-        batch=lambda ids, page: ChangeRepository(ctx.session).first_pages(ids, page),
+        filters=ChangeFilter(),
     )
 
 
@@ -320,25 +282,8 @@ async def propose_change(
     ctx: ServiceContext, project_ref: uuid.UUID | str, data: ChangeCreate
 ) -> ChangeRequest:
     project = await project_for_writing(ctx, project_ref)
-    values = data.model_dump()
-    change = ChangeRequest(
-        **values,
-        status=ChangeStatus.PROPOSED,
-        project_id=project.id,
-        created_at=ctx.now,
-        updated_at=ctx.now,
-    )
-    ctx.session.add(change)
-    await ctx.session.flush()
-    await record(
-        ctx,
-        Event.created(
-            EventType.CHANGE_PROPOSED,
-            change.id,
-            {**values, "status": ChangeStatus.PROPOSED, "project_id": project.id},
-        ),
-    )
-    return change
+    values = {**data.model_dump(), "status": ChangeStatus.PROPOSED}
+    return await add_record(ctx, ChangeRequest, project, EventType.CHANGE_PROPOSED, values)
 
 
 def _still_proposed(change: ChangeRequest) -> None:
@@ -355,13 +300,10 @@ async def update_change(
     ctx: ServiceContext, change_id: uuid.UUID, patch: ChangeUpdate, expected_version: int | None
 ) -> ChangeRequest:
     change = await get_change(ctx, change_id)
-    await project_for_writing(ctx, change.project_id)
-    check_version(CHANGE, change, expected_version)
+    await record_for_writing(ctx, CHANGE, change, expected_version)
     _still_proposed(change)
     changes = apply_changes(ctx, change, patch.changes())
-    if changes:
-        await ctx.session.flush()
-        await record(ctx, Event(EventType.CHANGE_UPDATED, change.id, changes))
+    await save_changes(ctx, change, EventType.CHANGE_UPDATED, changes)
     return change
 
 
@@ -370,11 +312,8 @@ async def archive_change(
 ) -> ChangeRequest:
     """Archiving an approved change does not undo what its approval applied."""
     change = await get_change(ctx, change_id)
-    await project_for_writing(ctx, change.project_id)
-    check_version(CHANGE, change, expected_version)
-    changes = archive_record(ctx, CHANGE, change)
-    await ctx.session.flush()
-    await record(ctx, Event(EventType.CHANGE_ARCHIVED, change.id, changes))
+    await record_for_writing(ctx, CHANGE, change, expected_version)
+    await archive_project_record(ctx, CHANGE, change, EventType.CHANGE_ARCHIVED)
     return change
 
 
@@ -389,9 +328,7 @@ async def _change_for_deciding(
             code="change_decision_forbidden",
             detail="Only pmo and admin keys approve or reject change requests.",
         )
-    project = await project_for_writing(ctx, change.project_id, lock=True)
-    await ctx.session.refresh(change)
-    check_version(CHANGE, change, expected_version)
+    project = await record_for_writing(ctx, CHANGE, change, expected_version, lock=True)
     _still_proposed(change)
     return change, project
 

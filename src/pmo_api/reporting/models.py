@@ -5,10 +5,10 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pmo_api.db.base import Archivable, Base, Entity
+from pmo_api.db.base import Archivable, Base, Entity, string_enum
 from pmo_api.projects.control import ProjectRecord
 from pmo_api.projects.models import Health
 
@@ -16,17 +16,6 @@ from pmo_api.projects.models import Health
 class ReportState(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=16,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
 
 
 HEALTH_DIMENSIONS = ("overall", "schedule", "budget", "scope", "resources")
@@ -51,16 +40,16 @@ class StatusReport(Entity, Archivable, ProjectRecord, Base):
 
     period_start: Mapped[date] = mapped_column(Date, nullable=False)
     period_end: Mapped[date] = mapped_column(Date, nullable=False)
-    overall_health: Mapped[Health] = mapped_column(_enum(Health, "health"), nullable=False)
-    schedule_health: Mapped[Health] = mapped_column(_enum(Health, "health"), nullable=False)
-    budget_health: Mapped[Health] = mapped_column(_enum(Health, "health"), nullable=False)
-    scope_health: Mapped[Health] = mapped_column(_enum(Health, "health"), nullable=False)
-    resources_health: Mapped[Health] = mapped_column(_enum(Health, "health"), nullable=False)
+    overall_health: Mapped[Health] = mapped_column(string_enum(Health, "health"), nullable=False)
+    schedule_health: Mapped[Health] = mapped_column(string_enum(Health, "health"), nullable=False)
+    budget_health: Mapped[Health] = mapped_column(string_enum(Health, "health"), nullable=False)
+    scope_health: Mapped[Health] = mapped_column(string_enum(Health, "health"), nullable=False)
+    resources_health: Mapped[Health] = mapped_column(string_enum(Health, "health"), nullable=False)
     summary: Mapped[str | None] = mapped_column(Text, nullable=True)
     accomplishments: Mapped[str | None] = mapped_column(Text, nullable=True)
     next_steps: Mapped[str | None] = mapped_column(Text, nullable=True)
     state: Mapped[ReportState] = mapped_column(
-        _enum(ReportState, "report_state"), nullable=False, index=True
+        string_enum(ReportState, "report_state"), nullable=False, index=True
     )
     submitted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     submitted_by_person_id: Mapped[uuid.UUID | None] = mapped_column(

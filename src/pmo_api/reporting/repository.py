@@ -53,39 +53,6 @@ class StatusReportRepository(Repository[StatusReport]):
             stmt = stmt.where(StatusReport.submitted_at.is_not(None))
         return await self.page(stmt, page)
 
-    async def first_pages(
-        self, principal: Principal, project_ids: Sequence[uuid.UUID], limit: int
-    ) -> dict[uuid.UUID, builtins.list[StatusReport]]:
-        """The first ``limit + 1`` non-archived reports of each project, latest period
-        first (the list's default order), in one statement: ROW_NUMBER() per project."""
-        if not project_ids:
-            return {}
-        rank = (
-            func.row_number()
-            .over(
-                partition_by=StatusReport.project_id,
-                order_by=(StatusReport.period_end.desc(), StatusReport.id.desc()),
-            )
-            .label("rank")
-        )
-        ranked = (
-            self.visible_to(principal)
-            .add_columns(rank)
-            .where(StatusReport.project_id.in_(set(project_ids)))
-            .where(StatusReport.archived_at.is_(None))
-            .subquery()
-        )
-        report = aliased(StatusReport, ranked)
-        stmt = (
-            select(report)
-            .where(ranked.c.rank <= limit + 1)
-            .order_by(report.project_id, ranked.c.rank)
-        )
-        pages: dict[uuid.UUID, builtins.list[StatusReport]] = {pid: [] for pid in project_ids}
-        for row in (await self.session.scalars(stmt)).all():
-            pages[row.project_id].append(row)
-        return pages
-
     async def latest_submitted(
         self, principal: Principal, project_ids: Sequence[uuid.UUID]
     ) -> builtins.list[StatusReport]:

@@ -3,18 +3,13 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated, ClassVar, Self
+from typing import ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pmo_api.core.schemas import Input, ListFilter, Money, Patch, Read, Text
+from pmo_api.core.schemas import Input, ListFilter, Money, Patch, Read, SignedMoney, Text
 from pmo_api.projects.models import Health
 from pmo_api.reporting.models import ReportState
-
-SignedMoney = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
-"""An amount that may be negative (a difference; an actual cost after credits): a JSON
-number with 2 decimals."""
 
 
 class StatusReportCreate(Input):

@@ -27,12 +27,19 @@ from decimal import Decimal
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput, not_found
-from pmo_api.core.pagination import ListParams, Page, encode_cursor
-from pmo_api.db.records import apply_changes, archive_record, check_version, refuse_archived
-from pmo_api.db.repository import build_page_request, project_list_filters
+from pmo_api.core.pagination import ListParams, Page
+from pmo_api.db.records import apply_changes, refuse_archived
 from pmo_api.events.service import record
 from pmo_api.events.types import Event, EventType
-from pmo_api.projects.control import project_for_reading, project_for_writing
+from pmo_api.projects.control import (
+    add_record,
+    archive_project_record,
+    list_project_records,
+    project_for_writing,
+    project_record_pages,
+    record_for_writing,
+    save_changes,
+)
 from pmo_api.projects.models import Health, Project
 from pmo_api.projects.repository import ProjectRepository
 from pmo_api.raid.service import open_risk_counts
@@ -101,10 +108,6 @@ async def get_status_reports(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> l
     return await StatusReportRepository(ctx.session).get_many(ids, ctx.principal)
 
 
-def _page_request_filters(project_id: uuid.UUID, filters: StatusReportFilter) -> dict[str, object]:
-    return project_list_filters(project_id, filters.model_dump())
-
-
 async def list_status_reports(
     ctx: ServiceContext,
     project_ref: uuid.UUID | str,
@@ -112,36 +115,29 @@ async def list_status_reports(
     params: ListParams,
 ) -> Page[StatusReport]:
     """A project's reports; latest period first unless ``sort`` says otherwise."""
-    project = await project_for_reading(ctx, project_ref)
-    page = build_page_request(
+    return await list_project_records(
+        ctx,
+        StatusReportRepository(ctx.session),
+        project_ref,
+        filters,
         params,
-        columns=StatusReportRepository.sortable,
         default_sort=DEFAULT_SORT,
-        filters=_page_request_filters(project.id, filters),
     )
-    return await StatusReportRepository(ctx.session).list(ctx.principal, project.id, filters, page)
 
 
 async def first_status_report_pages(
-    ctx: ServiceContext, project_ids: Sequence[uuid.UUID], limit: int
+    ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
 ) -> dict[uuid.UUID, Page[StatusReport]]:
     """The first page of each project's list (default filters and sort) in one
     statement; each page's cursor continues with ``list_status_reports``."""
-    rows = await StatusReportRepository(ctx.session).first_pages(ctx.principal, project_ids, limit)
-    pages: dict[uuid.UUID, Page[StatusReport]] = {}
-    for project_id, reports in rows.items():
-        next_cursor = None
-        if len(reports) > limit:
-            request = build_page_request(
-                ListParams(limit=limit, cursor=None, sort=None),
-                columns=StatusReportRepository.sortable,
-                default_sort=DEFAULT_SORT,
-                filters=_page_request_filters(project_id, StatusReportFilter()),
-            )
-            last = reports[limit - 1]
-            next_cursor = encode_cursor(request.fingerprint, last.period_end, last.id)
-        pages[project_id] = Page(items=reports[:limit], next_cursor=next_cursor)
-    return pages
+    return await project_record_pages(
+        ctx,
+        StatusReportRepository(ctx.session),
+        project_ids,
+        params,
+        default_sort=DEFAULT_SORT,
+        filters=StatusReportFilter(),
+    )
 
 
 async def latest_status_reports(
@@ -180,24 +176,8 @@ async def create_status_report(
 ) -> StatusReport:
     _check_period(data)
     project = await project_for_writing(ctx, project_ref)
-    values = data.model_dump()
-    report = StatusReport(
-        **values,
-        project_id=project.id,
-        state=ReportState.DRAFT,
-        created_at=ctx.now,
-        updated_at=ctx.now,
-    )
-    ctx.session.add(report)
-    await ctx.session.flush()
-    await record(
-        ctx,
-        Event.created(
-            EventType.STATUS_REPORT_CREATED,
-            report.id,
-            {**values, "project_id": project.id, "state": ReportState.DRAFT},
-        ),
-    )
+    values = {**data.model_dump(), "state": ReportState.DRAFT}
+    report = await add_record(ctx, StatusReport, project, EventType.STATUS_REPORT_CREATED, values)
     return report
 
 
@@ -208,15 +188,12 @@ async def update_status_report(
     expected_version: int | None,
 ) -> StatusReport:
     report = await get_status_report(ctx, report_id)
-    await project_for_writing(ctx, report.project_id)
-    check_version(ENTITY, report, expected_version)
+    await record_for_writing(ctx, ENTITY, report, expected_version)
     _refuse_submitted(report)
     refuse_archived(ENTITY, report)
     changes = apply_changes(ctx, report, patch.changes())
     _check_period(report)
-    if changes:
-        await ctx.session.flush()
-        await record(ctx, Event(EventType.STATUS_REPORT_UPDATED, report.id, changes))
+    await save_changes(ctx, report, EventType.STATUS_REPORT_UPDATED, changes)
     return report
 
 
@@ -224,12 +201,9 @@ async def archive_status_report(
     ctx: ServiceContext, report_id: uuid.UUID, expected_version: int | None
 ) -> StatusReport:
     report = await get_status_report(ctx, report_id)
-    await project_for_writing(ctx, report.project_id)
-    check_version(ENTITY, report, expected_version)
+    await record_for_writing(ctx, ENTITY, report, expected_version)
     _refuse_submitted(report)
-    changes = archive_record(ctx, ENTITY, report)
-    await ctx.session.flush()
-    await record(ctx, Event(EventType.STATUS_REPORT_ARCHIVED, report.id, changes))
+    await archive_project_record(ctx, ENTITY, report, EventType.STATUS_REPORT_ARCHIVED)
     return report
 
 
@@ -243,10 +217,8 @@ async def submit_status_report(
     # The project's row lock serialises the submissions of one project, so "the latest"
     # and "overlapping" are decided on a stable set of submitted reports, and the frozen
     # figures are the committed ones.
-    project = await project_for_writing(ctx, report.project_id, lock=True)
     # Read again under the lock: a submission that held it before us is seen.
-    await ctx.session.refresh(report)
-    check_version(ENTITY, report, expected_version)
+    project = await record_for_writing(ctx, ENTITY, report, expected_version, lock=True)
     _refuse_submitted(report)
     refuse_archived(ENTITY, report)
     overlap = await repository.overlapping_submitted(
@@ -272,9 +244,7 @@ async def submit_status_report(
     await record(ctx, Event(EventType.STATUS_REPORT_SUBMITTED, report.id, changes))
     if not await repository.submitted_after(report):
         project_changes = apply_changes(ctx, project, {"health": report.overall_health})
-        if project_changes:
-            await ctx.session.flush()
-            await record(ctx, Event(EventType.PROJECT_UPDATED, project.id, project_changes))
+        await save_changes(ctx, project, EventType.PROJECT_UPDATED, project_changes)
     return report
 
 

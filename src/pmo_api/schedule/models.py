@@ -16,7 +16,6 @@ from sqlalchemy import (
     CheckConstraint,
     ColumnElement,
     Date,
-    Enum,
     ForeignKey,
     Index,
     String,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
-from pmo_api.db.base import Archivable, Base, Entity, JSONDocument
+from pmo_api.db.base import Archivable, Base, Entity, JSONDocument, string_enum
 from pmo_api.projects.control import ProjectRecord
 
 
@@ -48,17 +47,6 @@ class DeliverableStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=16,
-        validate_strings=True,
-        values_callable=lambda e: [m.value for m in e],
-    )
-
-
 class Milestone(Entity, Archivable, ProjectRecord, Base):
     __tablename__ = "milestones"
     __table_args__ = (
@@ -72,7 +60,7 @@ class Milestone(Entity, Archivable, ProjectRecord, Base):
     due_date: Mapped[date] = mapped_column(Date, nullable=False)
     done_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[MilestoneStatus] = mapped_column(
-        _enum(MilestoneStatus, "milestone_status"), nullable=False
+        string_enum(MilestoneStatus, "milestone_status"), nullable=False
     )
     overdue: Mapped[bool] = query_expression()
     """Derived in the query that loads the milestone (``with_expression`` of
@@ -99,7 +87,7 @@ class Deliverable(Entity, Archivable, ProjectRecord, Base):
     phase: Mapped[str | None] = mapped_column(String(100), nullable=True)
     due_date: Mapped[date] = mapped_column(Date, nullable=False)
     status: Mapped[DeliverableStatus] = mapped_column(
-        _enum(DeliverableStatus, "deliverable_status"), nullable=False
+        string_enum(DeliverableStatus, "deliverable_status"), nullable=False
     )
     accepted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """The name of the API key that accepted the deliverable."""
@@ -127,5 +115,9 @@ class Baseline(Entity, Archivable, ProjectRecord, Base):
     milestones: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
     """The project's non-archived milestones when captured: id, name, due_date, status."""
     captured_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    """The name of the API key that captured the baseline."""
+    captured_by_person_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("people.id"), nullable=True
+    )
 
     __mapper_args__ = {"version_id_col": Entity.version}

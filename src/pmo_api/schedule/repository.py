@@ -7,17 +7,16 @@ hides nothing, and writes are refused by the project's object rules instead.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, literal, not_, select, tuple_
+from sqlalchemy import Select, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, with_expression
 
 from pmo_api.core.context import Principal
-from pmo_api.core.pagination import Page, PageRequest, encode_cursor
+from pmo_api.core.pagination import Page, PageRequest
 from pmo_api.core.schemas import ListFilter
 from pmo_api.db.records import common_filters
 from pmo_api.db.repository import Repository
@@ -51,63 +50,6 @@ class ProjectRecordRepository(Repository[R], Generic[R, F]):
             self.visible_to(principal).where(model.project_id == project_id), filters
         )
         return await self.page(stmt, page)
-
-    async def pages_by_project(
-        self,
-        principal: Principal,
-        project_ids: Sequence[uuid.UUID],
-        filters: F,
-        request: PageRequest,
-    ) -> dict[uuid.UUID, Page[R]]:
-        """Each project's page, in ONE statement: the rows are ranked per project
-        (``ROW_NUMBER() OVER (PARTITION BY project_id ...)``) in the list's order, and
-        the first ``limit + 1`` of each are read. ``pages_of_projects`` binds each next
-        cursor to its project, as the project's own list does."""
-        if not project_ids:
-            return {}
-        model: Any = self.model
-        sort_col = self.sortable[request.sort.field]
-        desc = request.sort.descending
-        order = (sort_col.desc(), model.id.desc()) if desc else (sort_col.asc(), model.id.asc())
-        position = func.row_number().over(partition_by=model.project_id, order_by=order)
-        ranked = self.filtered(
-            select(model.id, position.label("position")).where(
-                model.project_id.in_(set(project_ids))
-            ),
-            filters,
-        )
-        if request.after is not None:
-            key = tuple_(sort_col, model.id)
-            after = tuple_(
-                literal(request.after.value, sort_col.type),
-                literal(request.after.id, model.id.type),
-            )
-            ranked = ranked.where(key < after if desc else key > after)
-        first_rows = ranked.subquery()
-        stmt = (
-            self.visible_to(principal)
-            .where(
-                model.id.in_(
-                    select(first_rows.c.id).where(first_rows.c.position <= request.limit + 1)
-                )
-            )
-            .order_by(model.project_id, *order)
-        )
-        by_project: dict[uuid.UUID, list[R]] = defaultdict(list)
-        for row in (await self.session.scalars(stmt)).all():
-            by_project[row.project_id].append(row)
-        pages: dict[uuid.UUID, Page[R]] = {}
-        for project_id in project_ids:
-            rows = by_project.get(project_id, [])
-            items = rows[: request.limit]
-            next_cursor = None
-            if len(rows) > request.limit:
-                last = items[-1]
-                next_cursor = encode_cursor(
-                    request.fingerprint, getattr(last, request.sort.field), last.id
-                )
-            pages[project_id] = Page(items=items, next_cursor=next_cursor)
-        return pages
 
 
 class MilestoneRepository(ProjectRecordRepository[Milestone, MilestoneFilter]):

@@ -2,27 +2,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
     StringConstraints,
     model_validator,
 )
 
-from pmo_api.core.schemas import Input, ListFilter, Money, Name, Patch, Read, Text
+from pmo_api.core.schemas import Input, ListFilter, Money, Name, Patch, Read, SignedMoney, Text
 from pmo_api.schedule.models import DeliverableStatus, MilestoneStatus
 
 Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-MoneyDelta = Annotated[
-    Decimal,
-    Field(examples=[-2500.0], description="A difference of money (may be negative)."),
-    PlainSerializer(float, return_type=float, when_used="json"),
-]
 
 
 # -- milestones ------------------------------------------------------------------------------
@@ -152,6 +145,9 @@ class BaselineRead(Read):
     planned_budget: Money
     milestones: list[BaselineMilestone]
     captured_by: str = Field(description="The API key that captured it.")
+    captured_by_person_id: uuid.UUID | None = Field(
+        description="The person that key acts for, if any."
+    )
     version: int
     created_at: datetime = Field(description="When the baseline was captured.")
     updated_at: datetime
@@ -193,7 +189,7 @@ class BaselineMoneyChange(BaseModel):
 
     from_: Money = Field(serialization_alias="from")
     to: Money
-    delta: MoneyDelta
+    delta: SignedMoney = Field(description="A difference of money (may be negative).")
 
 
 class BaselinePlanChanges(BaseModel):

@@ -17,11 +17,18 @@ from typing import Any
 from pmo_api.core.context import ServiceContext, latest_local_today
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.pagination import ListParams, Page
-from pmo_api.db.records import apply_changes, archive_record, check_version, refuse_archived
-from pmo_api.db.repository import pages_of_projects, project_page_request
-from pmo_api.events.service import record
-from pmo_api.events.types import Event, EventType
-from pmo_api.projects.control import project_for_reading, project_for_writing
+from pmo_api.db.records import apply_changes, refuse_archived
+from pmo_api.events.types import EventType
+from pmo_api.projects.control import (
+    add_record,
+    archive_project_record,
+    list_project_records,
+    project_for_reading,
+    project_for_writing,
+    project_record_pages,
+    record_for_writing,
+    save_changes,
+)
 from pmo_api.projects.models import Project
 from pmo_api.schedule.models import (
     Baseline,
@@ -81,16 +88,10 @@ async def get_milestones(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[
 async def list_milestones(
     ctx: ServiceContext, project_ref: ProjectRef, filters: MilestoneFilter, params: ListParams
 ) -> Page[Milestone]:
-    project = await project_for_reading(ctx, project_ref)
     repository = _milestones(ctx)
-    page = project_page_request(
-        project.id,
-        params,
-        columns=repository.sortable,
-        default_sort=repository.default_sort,
-        filters=filters.model_dump(),
+    return await list_project_records(
+        ctx, repository, project_ref, filters, params, default_sort=repository.default_sort
     )
-    return await repository.list(ctx.principal, project.id, filters, page)
 
 
 async def milestone_pages(
@@ -101,13 +102,14 @@ async def milestone_pages(
 ) -> dict[uuid.UUID, Page[Milestone]]:
     """The first page of each project's milestones, in one statement."""
     repository = _milestones(ctx)
-    return await pages_of_projects(
+    return await project_record_pages(
+        ctx,
+        repository,
         project_ids,
         params,
-        columns=repository.sortable,
         default_sort=repository.default_sort,
-        filters=filters.model_dump(),
-        batch=lambda ids, page: repository.pages_by_project(ctx.principal, ids, filters, page),
+        filters=filters,
+        narrow=lambda stmt: repository.filtered(stmt, filters),
     )
 
 
@@ -161,15 +163,7 @@ async def create_milestone(
     project = await project_for_writing(ctx, project_ref)
     values = data.model_dump()
     _settle_done_date(ctx, values, data.status, data.done_date)
-    milestone = Milestone(**values, project_id=project.id, created_at=ctx.now, updated_at=ctx.now)
-    ctx.session.add(milestone)
-    await ctx.session.flush()
-    await record(
-        ctx,
-        Event.created(
-            EventType.MILESTONE_CREATED, milestone.id, {**values, "project_id": project.id}
-        ),
-    )
+    milestone = await add_record(ctx, Milestone, project, EventType.MILESTONE_CREATED, values)
     return await _milestones(ctx).reload(milestone)
 
 
@@ -180,8 +174,7 @@ async def update_milestone(
     expected_version: int | None,
 ) -> Milestone:
     milestone = await get_milestone(ctx, milestone_id)
-    await project_for_writing(ctx, milestone.project_id)
-    check_version("milestone", milestone, expected_version)
+    await record_for_writing(ctx, "milestone", milestone, expected_version)
     refuse_archived("milestone", milestone)
     values = patch.changes()
     _settle_done_date(
@@ -191,9 +184,7 @@ async def update_milestone(
         values.get("done_date", milestone.done_date),
     )
     changes = apply_changes(ctx, milestone, values)
-    if changes:
-        await ctx.session.flush()
-        await record(ctx, Event(EventType.MILESTONE_UPDATED, milestone.id, changes))
+    await save_changes(ctx, milestone, EventType.MILESTONE_UPDATED, changes)
     return await _milestones(ctx).reload(milestone)
 
 
@@ -201,11 +192,8 @@ async def archive_milestone(
     ctx: ServiceContext, milestone_id: uuid.UUID, expected_version: int | None
 ) -> Milestone:
     milestone = await get_milestone(ctx, milestone_id)
-    await project_for_writing(ctx, milestone.project_id)
-    check_version("milestone", milestone, expected_version)
-    changes = archive_record(ctx, "milestone", milestone)
-    await ctx.session.flush()
-    await record(ctx, Event(EventType.MILESTONE_ARCHIVED, milestone.id, changes))
+    await record_for_writing(ctx, "milestone", milestone, expected_version)
+    await archive_project_record(ctx, "milestone", milestone, EventType.MILESTONE_ARCHIVED)
     return await _milestones(ctx).reload(milestone)
 
 
@@ -223,16 +211,10 @@ async def get_deliverables(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> lis
 async def list_deliverables(
     ctx: ServiceContext, project_ref: ProjectRef, filters: DeliverableFilter, params: ListParams
 ) -> Page[Deliverable]:
-    project = await project_for_reading(ctx, project_ref)
     repository = DeliverableRepository(ctx.session)
-    page = project_page_request(
-        project.id,
-        params,
-        columns=repository.sortable,
-        default_sort=repository.default_sort,
-        filters=filters.model_dump(),
+    return await list_project_records(
+        ctx, repository, project_ref, filters, params, default_sort=repository.default_sort
     )
-    return await repository.list(ctx.principal, project.id, filters, page)
 
 
 async def deliverable_pages(
@@ -242,13 +224,14 @@ async def deliverable_pages(
     params: ListParams,
 ) -> dict[uuid.UUID, Page[Deliverable]]:
     repository = DeliverableRepository(ctx.session)
-    return await pages_of_projects(
+    return await project_record_pages(
+        ctx,
+        repository,
         project_ids,
         params,
-        columns=repository.sortable,
         default_sort=repository.default_sort,
-        filters=filters.model_dump(),
-        batch=lambda ids, page: repository.pages_by_project(ctx.principal, ids, filters, page),
+        filters=filters,
+        narrow=lambda stmt: repository.filtered(stmt, filters),
     )
 
 
@@ -268,18 +251,7 @@ async def create_deliverable(
 ) -> Deliverable:
     project = await project_for_writing(ctx, project_ref)
     values = {**data.model_dump(), **_acceptance(ctx, data.status)}
-    deliverable = Deliverable(
-        **values, project_id=project.id, created_at=ctx.now, updated_at=ctx.now
-    )
-    ctx.session.add(deliverable)
-    await ctx.session.flush()
-    await record(
-        ctx,
-        Event.created(
-            EventType.DELIVERABLE_CREATED, deliverable.id, {**values, "project_id": project.id}
-        ),
-    )
-    return deliverable
+    return await add_record(ctx, Deliverable, project, EventType.DELIVERABLE_CREATED, values)
 
 
 async def update_deliverable(
@@ -289,8 +261,7 @@ async def update_deliverable(
     expected_version: int | None,
 ) -> Deliverable:
     deliverable = await get_deliverable(ctx, deliverable_id)
-    await project_for_writing(ctx, deliverable.project_id)
-    check_version("deliverable", deliverable, expected_version)
+    await record_for_writing(ctx, "deliverable", deliverable, expected_version)
     refuse_archived("deliverable", deliverable)
     values = patch.changes()
     status = values.get("status", deliverable.status)
@@ -298,9 +269,7 @@ async def update_deliverable(
         # Acceptance is recorded by the service, never sent: a new status sets or clears it.
         values.update(_acceptance(ctx, status))
     changes = apply_changes(ctx, deliverable, values)
-    if changes:
-        await ctx.session.flush()
-        await record(ctx, Event(EventType.DELIVERABLE_UPDATED, deliverable.id, changes))
+    await save_changes(ctx, deliverable, EventType.DELIVERABLE_UPDATED, changes)
     return deliverable
 
 
@@ -308,11 +277,8 @@ async def archive_deliverable(
     ctx: ServiceContext, deliverable_id: uuid.UUID, expected_version: int | None
 ) -> Deliverable:
     deliverable = await get_deliverable(ctx, deliverable_id)
-    await project_for_writing(ctx, deliverable.project_id)
-    check_version("deliverable", deliverable, expected_version)
-    changes = archive_record(ctx, "deliverable", deliverable)
-    await ctx.session.flush()
-    await record(ctx, Event(EventType.DELIVERABLE_ARCHIVED, deliverable.id, changes))
+    await record_for_writing(ctx, "deliverable", deliverable, expected_version)
+    await archive_project_record(ctx, "deliverable", deliverable, EventType.DELIVERABLE_ARCHIVED)
     return deliverable
 
 
@@ -330,16 +296,10 @@ async def get_baselines(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[B
 async def list_baselines(
     ctx: ServiceContext, project_ref: ProjectRef, filters: BaselineFilter, params: ListParams
 ) -> Page[Baseline]:
-    project = await project_for_reading(ctx, project_ref)
     repository = BaselineRepository(ctx.session)
-    page = project_page_request(
-        project.id,
-        params,
-        columns=repository.sortable,
-        default_sort=repository.default_sort,
-        filters=filters.model_dump(),
+    return await list_project_records(
+        ctx, repository, project_ref, filters, params, default_sort=repository.default_sort
     )
-    return await repository.list(ctx.principal, project.id, filters, page)
 
 
 async def baseline_pages(
@@ -349,13 +309,14 @@ async def baseline_pages(
     params: ListParams,
 ) -> dict[uuid.UUID, Page[Baseline]]:
     repository = BaselineRepository(ctx.session)
-    return await pages_of_projects(
+    return await project_record_pages(
+        ctx,
+        repository,
         project_ids,
         params,
-        columns=repository.sortable,
         default_sort=repository.default_sort,
-        filters=filters.model_dump(),
-        batch=lambda ids, page: repository.pages_by_project(ctx.principal, ids, filters, page),
+        filters=filters,
+        narrow=lambda stmt: repository.filtered(stmt, filters),
     )
 
 
@@ -384,19 +345,11 @@ async def capture_baseline(
         "planned_budget": project.planned_budget,
         "milestones": _captured(milestones),
         "captured_by": ctx.principal.name,
+        "captured_by_person_id": ctx.principal.person_id,
     }
-    baseline = Baseline(**values, project_id=project.id, created_at=ctx.now, updated_at=ctx.now)
-    ctx.session.add(baseline)
-    await ctx.session.flush()
-    await record(
-        ctx,
-        Event.created(
-            EventType.BASELINE_CAPTURED, baseline.id, {**values, "project_id": project.id}
-        ),
-    )
+    baseline = await add_record(ctx, Baseline, project, EventType.BASELINE_CAPTURED, values)
     changes = apply_changes(ctx, project, {"baseline_id": baseline.id})
-    await ctx.session.flush()
-    await record(ctx, Event(EventType.PROJECT_UPDATED, project.id, changes))
+    await save_changes(ctx, project, EventType.PROJECT_UPDATED, changes)
     return baseline
 
 

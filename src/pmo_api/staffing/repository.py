@@ -12,7 +12,6 @@ from pmo_api.core.context import Principal
 from pmo_api.core.pagination import Page, PageRequest
 from pmo_api.db.records import common_filters
 from pmo_api.db.repository import Repository
-from pmo_api.finance.repository import pages_per_project
 from pmo_api.projects.models import Project
 from pmo_api.staffing.models import Assignment
 from pmo_api.staffing.schemas import AssignmentFilter
@@ -76,19 +75,6 @@ class AssignmentRepository(Repository[Assignment]):
                 Assignment.end_date >= filters.active_on,
             )
         return await self.page(stmt, page)
-
-    async def first_pages(
-        self, project_ids: Sequence[uuid.UUID], page: PageRequest
-    ) -> dict[uuid.UUID, Page[Assignment]]:
-        """The first page of each project's non-archived assignments (one statement)."""
-        return await pages_per_project(
-            self.session,
-            Assignment,
-            columns=self.sortable,
-            project_ids=project_ids,
-            request=page,
-            where=(Assignment.archived_at.is_(None),),
-        )
 
     async def active_between(
         self, person_ids: Sequence[uuid.UUID], first_day: date, last_day: date

@@ -12,17 +12,21 @@ from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.pagination import ListParams, Page
 from pmo_api.db.records import (
     apply_changes,
-    archive_record,
-    check_version,
     refuse_archived,
     require_reference,
 )
-from pmo_api.db.repository import pages_of_projects, project_page_request
-from pmo_api.events.service import record
-from pmo_api.events.types import Event, EventType
+from pmo_api.events.types import EventType
 from pmo_api.people.models import Person
 from pmo_api.people.repository import PersonRepository
-from pmo_api.projects.control import project_for_reading, project_for_writing
+from pmo_api.projects.control import (
+    add_record,
+    archive_project_record,
+    list_project_records,
+    project_for_writing,
+    project_record_pages,
+    record_for_writing,
+    save_changes,
+)
 from pmo_api.staffing.models import Assignment, week_of
 from pmo_api.staffing.repository import OVER_ALLOCATED_ABOVE, AssignmentRepository
 from pmo_api.staffing.schemas import (
@@ -58,28 +62,27 @@ async def list_assignments(
     filters: AssignmentFilter,
     params: ListParams,
 ) -> Page[Assignment]:
-    project = await project_for_reading(ctx, project_ref)
-    page = project_page_request(
-        project.id,
+    return await list_project_records(
+        ctx,
+        AssignmentRepository(ctx.session),
+        project_ref,
+        filters,
         params,
-        columns=AssignmentRepository.sortable,
         default_sort=DEFAULT_SORT,
-        filters=filters.model_dump(),
     )
-    return await AssignmentRepository(ctx.session).list(ctx.principal, project.id, filters, page)
 
 
 async def first_assignments_of_projects(
     ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
 ) -> dict[uuid.UUID, Page[Assignment]]:
     """The first page of each project's assignments, default order, one statement."""
-    return await pages_of_projects(
+    return await project_record_pages(
+        ctx,
+        AssignmentRepository(ctx.session),
         project_ids,
         params,
-        columns=AssignmentRepository.sortable,
         default_sort=DEFAULT_SORT,
-        filters=AssignmentFilter().model_dump(),
-        batch=lambda ids, page: AssignmentRepository(ctx.session).first_pages(ids, page),
+        filters=AssignmentFilter(),
     )
 
 
@@ -112,16 +115,7 @@ async def create_assignment(
     project = await project_for_writing(ctx, project_ref)
     values = data.model_dump()
     await _check_person(ctx, data.person_id)
-    assignment = Assignment(**values, project_id=project.id, created_at=ctx.now, updated_at=ctx.now)
-    ctx.session.add(assignment)
-    await ctx.session.flush()
-    await record(
-        ctx,
-        Event.created(
-            EventType.ASSIGNMENT_CREATED, assignment.id, {**values, "project_id": project.id}
-        ),
-    )
-    return assignment
+    return await add_record(ctx, Assignment, project, EventType.ASSIGNMENT_CREATED, values)
 
 
 async def update_assignment(
@@ -131,17 +125,14 @@ async def update_assignment(
     expected_version: int | None,
 ) -> Assignment:
     assignment = await get_assignment(ctx, assignment_id)
-    await project_for_writing(ctx, assignment.project_id)
-    check_version(ENTITY, assignment, expected_version)
+    await record_for_writing(ctx, ENTITY, assignment, expected_version)
     refuse_archived(ENTITY, assignment)
     values = patch.changes()
     if "person_id" in values and values["person_id"] != assignment.person_id:
         await _check_person(ctx, values["person_id"])
     changes = apply_changes(ctx, assignment, values)
     _check_dates(assignment)
-    if changes:
-        await ctx.session.flush()
-        await record(ctx, Event(EventType.ASSIGNMENT_UPDATED, assignment.id, changes))
+    await save_changes(ctx, assignment, EventType.ASSIGNMENT_UPDATED, changes)
     return assignment
 
 
@@ -149,11 +140,8 @@ async def archive_assignment(
     ctx: ServiceContext, assignment_id: uuid.UUID, expected_version: int | None
 ) -> Assignment:
     assignment = await get_assignment(ctx, assignment_id)
-    await project_for_writing(ctx, assignment.project_id)
-    check_version(ENTITY, assignment, expected_version)
-    changes = archive_record(ctx, ENTITY, assignment)
-    await ctx.session.flush()
-    await record(ctx, Event(EventType.ASSIGNMENT_ARCHIVED, assignment.id, changes))
+    await record_for_writing(ctx, ENTITY, assignment, expected_version)
+    await archive_project_record(ctx, ENTITY, assignment, EventType.ASSIGNMENT_ARCHIVED)
     return assignment
 
 

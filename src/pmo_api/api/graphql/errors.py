@@ -88,6 +88,14 @@ class ConflictError(Error):
 
 # -- locations: REST's ("body", "planned_end") is GraphQL's ["input", "plannedEnd"] ---------
 
+CreateErrors = NotFoundError | ForbiddenError | ValidationError | ConflictError
+"""What a mutation adding a record to a project answers instead of its payload."""
+ChangeErrors = (
+    NotFoundError | ForbiddenError | VersionMismatchError | ValidationError | ConflictError
+)
+"""What a mutation of an existing record answers instead of its payload."""
+
+
 _LOCATION_ROOTS = {"body": ("input",), "path": (), "query": ()}
 _QUERY_ARGUMENTS = {"cursor": "after", "limit": "first"}
 

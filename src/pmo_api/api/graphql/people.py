@@ -14,11 +14,10 @@ import strawberry
 
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import (
+    ChangeErrors,
     ConflictError,
     ForbiddenError,
-    NotFoundError,
     ValidationError,
-    VersionMismatchError,
     parse_model,
 )
 from pmo_api.api.graphql.inputs import provided
@@ -152,23 +151,9 @@ CreatePersonResult = Annotated[
     PersonPayload | ForbiddenError | ValidationError | ConflictError,
     strawberry.union("CreatePersonResult"),
 ]
-UpdatePersonResult = Annotated[
-    PersonPayload
-    | NotFoundError
-    | ForbiddenError
-    | VersionMismatchError
-    | ValidationError
-    | ConflictError,
-    strawberry.union("UpdatePersonResult"),
-]
+UpdatePersonResult = Annotated[PersonPayload | ChangeErrors, strawberry.union("UpdatePersonResult")]
 ArchivePersonResult = Annotated[
-    PersonPayload
-    | NotFoundError
-    | ForbiddenError
-    | VersionMismatchError
-    | ValidationError
-    | ConflictError,
-    strawberry.union("ArchivePersonResult"),
+    PersonPayload | ChangeErrors, strawberry.union("ArchivePersonResult")
 ]
 
 

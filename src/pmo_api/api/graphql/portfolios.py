@@ -15,11 +15,10 @@ import strawberry
 
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import (
+    ChangeErrors,
     ConflictError,
     ForbiddenError,
-    NotFoundError,
     ValidationError,
-    VersionMismatchError,
     parse_model,
 )
 from pmo_api.api.graphql.inputs import provided
@@ -159,22 +158,10 @@ CreatePortfolioResult = Annotated[
     strawberry.union("CreatePortfolioResult"),
 ]
 UpdatePortfolioResult = Annotated[
-    PortfolioPayload
-    | NotFoundError
-    | ForbiddenError
-    | VersionMismatchError
-    | ValidationError
-    | ConflictError,
-    strawberry.union("UpdatePortfolioResult"),
+    PortfolioPayload | ChangeErrors, strawberry.union("UpdatePortfolioResult")
 ]
 ArchivePortfolioResult = Annotated[
-    PortfolioPayload
-    | NotFoundError
-    | ForbiddenError
-    | VersionMismatchError
-    | ValidationError
-    | ConflictError,
-    strawberry.union("ArchivePortfolioResult"),
+    PortfolioPayload | ChangeErrors, strawberry.union("ArchivePortfolioResult")
 ]
 
 

@@ -15,11 +15,10 @@ from strawberry.scalars import JSON
 
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import (
+    ChangeErrors,
     ConflictError,
     ForbiddenError,
-    NotFoundError,
     ValidationError,
-    VersionMismatchError,
     parse_model,
 )
 from pmo_api.api.graphql.inputs import provided
@@ -374,22 +373,10 @@ CreateProjectResult = Annotated[
     strawberry.union("CreateProjectResult"),
 ]
 UpdateProjectResult = Annotated[
-    ProjectPayload
-    | NotFoundError
-    | ForbiddenError
-    | VersionMismatchError
-    | ValidationError
-    | ConflictError,
-    strawberry.union("UpdateProjectResult"),
+    ProjectPayload | ChangeErrors, strawberry.union("UpdateProjectResult")
 ]
 ArchiveProjectResult = Annotated[
-    ProjectPayload
-    | NotFoundError
-    | ForbiddenError
-    | VersionMismatchError
-    | ValidationError
-    | ConflictError,
-    strawberry.union("ArchiveProjectResult"),
+    ProjectPayload | ChangeErrors, strawberry.union("ArchiveProjectResult")
 ]
 
 

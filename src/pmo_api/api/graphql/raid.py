@@ -8,33 +8,26 @@ and ``openRiskCount`` (each one statement for a whole page of projects)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable, Hashable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import (
-    ConflictError,
-    ForbiddenError,
-    NotFoundError,
-    ValidationError,
-    VersionMismatchError,
+    ChangeErrors,
+    CreateErrors,
     parse_model,
 )
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.people import Person
+from pmo_api.api.graphql.records import ProjectRecord, load_person, record_fields
 from pmo_api.api.graphql.relay import (
     Connection,
-    Node,
-    connection,
+    LoaderSet,
     keyed_ref,
     list_params,
-    to_global_id,
     uuid_ref,
 )
 from pmo_api.api.graphql.scalars import Money
@@ -56,15 +49,12 @@ from pmo_api.raid.schemas import (
 
 if TYPE_CHECKING:
     from pmo_api.api.graphql.context import GraphQLContext
-    from pmo_api.api.graphql.projects import Project
 
 strawberry.enum(RiskStatus, description="open and mitigating risks are OPEN.")
 strawberry.enum(RiskResponse, description="The chosen response to a risk.")
 strawberry.enum(IssueSeverity, description="How badly an issue hurts the project.")
 strawberry.enum(IssueStatus, description="resolved and closed issues carry a resolution.")
 strawberry.enum(ChangeStatus, description="proposed, then approved or rejected (once).")
-
-LazyProject = Annotated["Project", strawberry.lazy("pmo_api.api.graphql.projects")]
 
 REFERENCES = {"owner_id": "Person"}
 PROJECT_ID_DESCRIPTION = "The project's global id, UUID or key."
@@ -74,8 +64,7 @@ PROJECT_ID_DESCRIPTION = "The project's global id, UUID or key."
 
 
 @strawberry.type(description="A risk of a project: score = probability x impact.")
-class Risk(Node):
-    uuid: UUID = strawberry.field(description="The REST id.")
+class Risk(ProjectRecord):
     title: str
     description: str | None
     probability: int = strawberry.field(description="1 to 5.")
@@ -85,29 +74,17 @@ class Risk(Node):
     response: RiskResponse | None
     status: RiskStatus
     last_reviewed_on: date | None
-    version: int = strawberry.field(description="Pass as `expectedVersion` to update safely.")
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
 
-    project_id: strawberry.Private[UUID]
     owner_id: strawberry.Private[UUID | None]
-
-    @strawberry.field(description="The project the risk belongs to.")
-    async def project(self, info: GqlInfo) -> LazyProject | None:
-        return await info.context.loaders.project.load(self.project_id)
 
     @strawberry.field(description="Who owns the risk, if anyone.")
     async def owner(self, info: GqlInfo) -> Person | None:
-        if self.owner_id is None:
-            return None
-        return await info.context.loaders.person.load(self.owner_id)
+        return await load_person(info, self.owner_id)
 
     @classmethod
     def from_model(cls, risk: models.Risk) -> Risk:
         return cls(
-            id=to_global_id("Risk", risk.id),
-            uuid=risk.id,
+            **record_fields("Risk", risk),
             title=risk.title,
             description=risk.description,
             probability=risk.probability,
@@ -117,18 +94,12 @@ class Risk(Node):
             response=risk.response,
             status=risk.status,
             last_reviewed_on=risk.last_reviewed_on,
-            version=risk.version,
-            created_at=risk.created_at,
-            updated_at=risk.updated_at,
-            archived_at=risk.archived_at,
-            project_id=risk.project_id,
             owner_id=risk.owner_id,
         )
 
 
 @strawberry.type(description="An issue of a project: something going wrong now.")
-class ProjectIssue(Node):
-    uuid: UUID = strawberry.field(description="The REST id.")
+class ProjectIssue(ProjectRecord):
     title: str
     description: str | None
     severity: IssueSeverity
@@ -137,40 +108,23 @@ class ProjectIssue(Node):
     resolved_at: datetime | None = strawberry.field(
         description="When the issue was resolved or closed."
     )
-    version: int = strawberry.field(description="Pass as `expectedVersion` to update safely.")
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
 
-    project_id: strawberry.Private[UUID]
     owner_id: strawberry.Private[UUID | None]
-
-    @strawberry.field(description="The project the issue belongs to.")
-    async def project(self, info: GqlInfo) -> LazyProject | None:
-        return await info.context.loaders.project.load(self.project_id)
 
     @strawberry.field(description="Who owns the issue, if anyone.")
     async def owner(self, info: GqlInfo) -> Person | None:
-        if self.owner_id is None:
-            return None
-        return await info.context.loaders.person.load(self.owner_id)
+        return await load_person(info, self.owner_id)
 
     @classmethod
     def from_model(cls, issue: models.ProjectIssue) -> ProjectIssue:
         return cls(
-            id=to_global_id("ProjectIssue", issue.id),
-            uuid=issue.id,
+            **record_fields("ProjectIssue", issue),
             title=issue.title,
             description=issue.description,
             severity=issue.severity,
             status=issue.status,
             resolution=issue.resolution,
             resolved_at=issue.resolved_at,
-            version=issue.version,
-            created_at=issue.created_at,
-            updated_at=issue.updated_at,
-            archived_at=issue.archived_at,
-            project_id=issue.project_id,
             owner_id=issue.owner_id,
         )
 
@@ -179,8 +133,7 @@ class ProjectIssue(Node):
     description="A change of a project's budget or schedule; approving it applies it "
     "(planned budget += budgetImpact, planned end += scheduleImpactDays)."
 )
-class ChangeRequest(Node):
-    uuid: UUID = strawberry.field(description="The REST id.")
+class ChangeRequest(ProjectRecord):
     title: str
     description: str | None
     budget_impact: Money = strawberry.field(description="Negative: a saving.")
@@ -189,29 +142,17 @@ class ChangeRequest(Node):
     decided_by: str | None = strawberry.field(description="The API key that decided it.")
     decided_at: datetime | None
     decision_note: str | None
-    version: int = strawberry.field(description="Pass as `expectedVersion` to update safely.")
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
 
-    project_id: strawberry.Private[UUID]
     decided_by_person_id: strawberry.Private[UUID | None]
-
-    @strawberry.field(description="The project the change request belongs to.")
-    async def project(self, info: GqlInfo) -> LazyProject | None:
-        return await info.context.loaders.project.load(self.project_id)
 
     @strawberry.field(description="The person the deciding key acts for, if any.")
     async def decided_by_person(self, info: GqlInfo) -> Person | None:
-        if self.decided_by_person_id is None:
-            return None
-        return await info.context.loaders.person.load(self.decided_by_person_id)
+        return await load_person(info, self.decided_by_person_id)
 
     @classmethod
     def from_model(cls, change: models.ChangeRequest) -> ChangeRequest:
         return cls(
-            id=to_global_id("ChangeRequest", change.id),
-            uuid=change.id,
+            **record_fields("ChangeRequest", change),
             title=change.title,
             description=change.description,
             budget_impact=Money(change.budget_impact),
@@ -220,11 +161,6 @@ class ChangeRequest(Node):
             decided_by=change.decided_by,
             decided_at=change.decided_at,
             decision_note=change.decision_note,
-            version=change.version,
-            created_at=change.created_at,
-            updated_at=change.updated_at,
-            archived_at=change.archived_at,
-            project_id=change.project_id,
             decided_by_person_id=change.decided_by_person_id,
         )
 
@@ -232,78 +168,31 @@ class ChangeRequest(Node):
 # -- per-request loaders ---------------------------------------------------------------------
 
 
-class _Row(Protocol):
-    id: uuid.UUID
-
-
-RowT = TypeVar("RowT", bound=_Row)
-NodeT = TypeVar("NodeT", bound=Node)
-ItemT = TypeVar("ItemT")
-
-
-class RaidLoaders:
+class RaidLoaders(LoaderSet):
     """The RAID loaders of one request: records by id (``node``), and per project the
     first page of each list and the open-risk count, each one statement per batch."""
 
     def __init__(self, context: GraphQLContext) -> None:
-        self._context = context
-        self.risk = self._nodes(raid.get_risks, Risk.from_model)
-        self.issue = self._nodes(raid.get_issues, ProjectIssue.from_model)
-        self.change = self._nodes(raid.get_changes, ChangeRequest.from_model)
-        self.open_risk_count: DataLoader[uuid.UUID, int] = DataLoader(
-            load_fn=self._open_risk_counts
+        super().__init__(context)
+        self.risk = self.nodes("Risk", "risk", raid.get_risks, Risk.from_model)
+        self.issue = self.nodes("ProjectIssue", "issue", raid.get_issues, ProjectIssue.from_model)
+        self.change = self.nodes(
+            "ChangeRequest", "change", raid.get_changes, ChangeRequest.from_model
         )
-        self._pages: dict[Hashable, DataLoader[uuid.UUID, Any]] = {}
-
-    def _nodes(
-        self,
-        batch: Callable[[ServiceContext, Sequence[uuid.UUID]], Awaitable[Sequence[RowT]]],
-        present: Callable[[RowT], NodeT],
-    ) -> DataLoader[uuid.UUID, NodeT | None]:
-        async def load(ids: list[uuid.UUID]) -> list[NodeT | None]:
-            found = await self._context.fetch(
-                lambda ctx: batch(ctx, ids), lambda rows: {row.id: present(row) for row in rows}
-            )
-            return [found.get(row_id) for row_id in ids]
-
-        return DataLoader(load_fn=load)
-
-    async def _open_risk_counts(self, ids: list[uuid.UUID]) -> list[int]:
-        counts: dict[uuid.UUID, int] = await self._context.fetch(
-            lambda ctx: raid.open_risk_counts(ctx, ids), lambda found: found
-        )
-        return [counts.get(project_id, 0) for project_id in ids]
-
-    def pages(
-        self,
-        key: Hashable,
-        batch: Callable[[ServiceContext, list[uuid.UUID]], Awaitable[dict[uuid.UUID, Page[Any]]]],
-        present: Callable[[Any], ItemT],
-    ) -> DataLoader[uuid.UUID, Connection[ItemT]]:
-        """One loader per list and arguments: the projects of a page that ask for the
-        same list with the same arguments are answered by one statement."""
-        loader = self._pages.get(key)
-        if loader is None:
-
-            async def load(ids: list[uuid.UUID]) -> list[Connection[ItemT]]:
-                pages = await self._context.fetch(lambda ctx: batch(ctx, ids), lambda p: p)
-                return [
-                    connection(pages.get(project_id, Page(items=[], next_cursor=None)), present)
-                    for project_id in ids
-                ]
-
-            loader = DataLoader(load_fn=load)
-            self._pages[key] = loader
-        return loader
-
-    def clear_all(self) -> None:
-        for loader in (self.risk, self.issue, self.change, self.open_risk_count):
-            loader.clear_all()
-        self._pages.clear()
+        self.open_risk_count = self.keyed(raid.open_risk_counts, int, 0)
+        self.risks = self.pages(_risk_pages, Risk.from_model)
+        self.issues = self.pages(raid.issues_of_projects, ProjectIssue.from_model)
+        self.changes = self.pages(raid.changes_of_projects, ChangeRequest.from_model)
 
 
-def _key(name: str, params: ListParams, *extra: Hashable) -> Hashable:
-    return (name, params.limit, params.cursor, params.sort, *extra)
+RiskPageArgs = tuple[ListParams, tuple[RiskStatus, ...]]
+
+
+async def _risk_pages(
+    ctx: ServiceContext, project_ids: list[UUID], args: RiskPageArgs
+) -> dict[UUID, Page[models.Risk]]:
+    params, status = args
+    return await raid.risks_of_projects(ctx, project_ids, params, list(status))
 
 
 async def project_risks(
@@ -313,42 +202,23 @@ async def project_risks(
     after: str | None,
     status: list[RiskStatus] | None,
 ) -> Connection[Risk]:
-    params = list_params(first, after, None)
     wanted = tuple(sorted(set(status or ())))
-    loader = info.context.loaders.raid.pages(
-        _key("risks", params, wanted),
-        lambda ctx, ids: raid.risks_of_projects(ctx, ids, params, list(wanted)),
-        Risk.from_model,
-    )
-    return await loader.load(project_id)
+    args: RiskPageArgs = (list_params(first, after, None), wanted)
+    return await info.context.loaders.raid.risks.load((project_id, args))
 
 
 async def project_issues(
     info: GqlInfo, project_id: UUID, first: int, after: str | None
 ) -> Connection[ProjectIssue]:
     params = list_params(first, after, None)
-    loader = info.context.loaders.raid.pages(
-        _key("issues", params),
-        lambda ctx, ids: raid.issues_of_projects(ctx, ids, params),
-        ProjectIssue.from_model,
-    )
-    return await loader.load(project_id)
+    return await info.context.loaders.raid.issues.load((project_id, params))
 
 
 async def project_changes(
     info: GqlInfo, project_id: UUID, first: int, after: str | None
 ) -> Connection[ChangeRequest]:
     params = list_params(first, after, None)
-    loader = info.context.loaders.raid.pages(
-        _key("changes", params),
-        lambda ctx, ids: raid.changes_of_projects(ctx, ids, params),
-        ChangeRequest.from_model,
-    )
-    return await loader.load(project_id)
-
-
-async def project_open_risk_count(info: GqlInfo, project_id: UUID) -> int:
-    return await info.context.loaders.raid.open_risk_count.load(project_id)
+    return await info.context.loaders.raid.changes.load((project_id, params))
 
 
 # -- inputs ----------------------------------------------------------------------------------
@@ -448,44 +318,29 @@ class ChangeRequestPayload:
         return cls(change=ChangeRequest.from_model(change))
 
 
-CreateRiskResult = Annotated[
-    RiskPayload | NotFoundError | ForbiddenError | ValidationError | ConflictError,
-    strawberry.union("CreateRiskResult"),
-]
-ChangeRiskResult = Annotated[
-    RiskPayload
-    | NotFoundError
-    | ForbiddenError
-    | VersionMismatchError
-    | ValidationError
-    | ConflictError,
-    strawberry.union("ChangeRiskResult"),
-]
+CreateRiskResult = Annotated[RiskPayload | CreateErrors, strawberry.union("CreateRiskResult")]
+UpdateRiskResult = Annotated[RiskPayload | ChangeErrors, strawberry.union("UpdateRiskResult")]
+ArchiveRiskResult = Annotated[RiskPayload | ChangeErrors, strawberry.union("ArchiveRiskResult")]
 CreateIssueResult = Annotated[
-    ProjectIssuePayload | NotFoundError | ForbiddenError | ValidationError | ConflictError,
-    strawberry.union("CreateIssueResult"),
+    ProjectIssuePayload | CreateErrors, strawberry.union("CreateIssueResult")
 ]
-ChangeIssueResult = Annotated[
-    ProjectIssuePayload
-    | NotFoundError
-    | ForbiddenError
-    | VersionMismatchError
-    | ValidationError
-    | ConflictError,
-    strawberry.union("ChangeIssueResult"),
+UpdateIssueResult = Annotated[
+    ProjectIssuePayload | ChangeErrors, strawberry.union("UpdateIssueResult")
+]
+ArchiveIssueResult = Annotated[
+    ProjectIssuePayload | ChangeErrors, strawberry.union("ArchiveIssueResult")
 ]
 ProposeChangeResult = Annotated[
-    ChangeRequestPayload | NotFoundError | ForbiddenError | ValidationError | ConflictError,
-    strawberry.union("ProposeChangeResult"),
+    ChangeRequestPayload | CreateErrors, strawberry.union("ProposeChangeResult")
 ]
-ChangeRequestResult = Annotated[
-    ChangeRequestPayload
-    | NotFoundError
-    | ForbiddenError
-    | VersionMismatchError
-    | ValidationError
-    | ConflictError,
-    strawberry.union("ChangeRequestResult"),
+UpdateChangeResult = Annotated[
+    ChangeRequestPayload | ChangeErrors, strawberry.union("UpdateChangeResult")
+]
+ApproveChangeResult = Annotated[
+    ChangeRequestPayload | ChangeErrors, strawberry.union("ApproveChangeResult")
+]
+RejectChangeResult = Annotated[
+    ChangeRequestPayload | ChangeErrors, strawberry.union("RejectChangeResult")
 ]
 
 IdArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id or UUID.")]
@@ -537,7 +392,7 @@ class RaidMutation:
         id: IdArgument,
         input: UpdateRiskInput,
         expected_version: int | None = None,
-    ) -> ChangeRiskResult:
+    ) -> UpdateRiskResult:
         risk_id = uuid_ref(id, "Risk")
         patch = parse_model(RiskUpdate, provided(input, REFERENCES))
         return await info.context.change(
@@ -547,7 +402,7 @@ class RaidMutation:
     @strawberry.mutation(description="Archive a risk: readable by id, no longer listed.")
     async def archive_risk(
         self, info: GqlInfo, id: IdArgument, expected_version: int | None = None
-    ) -> ChangeRiskResult:
+    ) -> ArchiveRiskResult:
         risk_id = uuid_ref(id, "Risk")
         return await info.context.change(
             lambda ctx: raid.archive_risk(ctx, risk_id, expected_version), RiskPayload.of
@@ -570,7 +425,7 @@ class RaidMutation:
         id: IdArgument,
         input: UpdateIssueInput,
         expected_version: int | None = None,
-    ) -> ChangeIssueResult:
+    ) -> UpdateIssueResult:
         issue_id = uuid_ref(id, "ProjectIssue")
         patch = parse_model(IssueUpdate, provided(input, REFERENCES))
         return await info.context.change(
@@ -581,7 +436,7 @@ class RaidMutation:
     @strawberry.mutation(description="Archive an issue: readable by id, no longer listed.")
     async def archive_issue(
         self, info: GqlInfo, id: IdArgument, expected_version: int | None = None
-    ) -> ChangeIssueResult:
+    ) -> ArchiveIssueResult:
         issue_id = uuid_ref(id, "ProjectIssue")
         return await info.context.change(
             lambda ctx: raid.archive_issue(ctx, issue_id, expected_version),
@@ -605,7 +460,7 @@ class RaidMutation:
         id: IdArgument,
         input: UpdateChangeInput,
         expected_version: int | None = None,
-    ) -> ChangeRequestResult:
+    ) -> UpdateChangeResult:
         change_id = uuid_ref(id, "ChangeRequest")
         patch = parse_model(ChangeUpdate, provided(input))
         return await info.context.change(
@@ -624,7 +479,7 @@ class RaidMutation:
         id: IdArgument,
         note: NoteArgument = None,
         expected_version: int | None = None,
-    ) -> ChangeRequestResult:
+    ) -> ApproveChangeResult:
         change_id = uuid_ref(id, "ChangeRequest")
         decision = parse_model(ChangeDecision, {"note": note}, "query")
         return await info.context.change(
@@ -639,7 +494,7 @@ class RaidMutation:
         id: IdArgument,
         note: NoteArgument = None,
         expected_version: int | None = None,
-    ) -> ChangeRequestResult:
+    ) -> RejectChangeResult:
         change_id = uuid_ref(id, "ChangeRequest")
         decision = parse_model(ChangeDecision, {"note": note}, "query")
         return await info.context.change(

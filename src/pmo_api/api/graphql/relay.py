@@ -1,5 +1,7 @@
-"""Relay plumbing: the Node interface, opaque global ids, forward-only connections and
-the translation of list arguments (``first``/``after``/``sort``) into ``ListParams``."""
+"""Relay plumbing: the Node interface, opaque global ids, forward-only connections, the
+translation of list arguments (``first``/``after``/``sort``) into ``ListParams``, and the
+per-request DataLoaders that batch nodes and nested connections over service batch
+functions (one statement per batch, the services' visibility rules applied)."""
 
 # strawberry.field(description=...) is typed as returning Any.
 # mypy: disable-error-code="untyped-decorator"
@@ -10,17 +12,27 @@ import base64
 import binascii
 import re
 import uuid
-from collections.abc import Callable
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, ListParams, Page
 from pmo_api.core.schemas import is_key
 
+if TYPE_CHECKING:
+    from pmo_api.api.graphql.context import GraphQLContext
+    from pmo_api.core.context import ServiceContext
+
 M = TypeVar("M")
 NodeT = TypeVar("NodeT")
+KeyT = TypeVar("KeyT", bound=Hashable)
+ArgsT = TypeVar("ArgsT", bound=Hashable)
+RowT = TypeVar("RowT")
+OutT = TypeVar("OutT")
+MissingT = TypeVar("MissingT")
 
 MAX_CURSOR_LENGTH = 1024
 MAX_SORT_LENGTH = 64
@@ -172,3 +184,174 @@ def list_params(first: int, after: str | None, sort: str | None) -> ListParams:
 
 FIRST_DESCRIPTION = f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."
 AFTER_DESCRIPTION = "Start after this cursor: a previous page's `pageInfo.endCursor`."
+
+
+# -- per-request DataLoaders ------------------------------------------------------------------
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+IdRowT = TypeVar("IdRowT", bound=_Row)
+
+
+class _Clearable(Protocol):
+    def clear_all(self) -> None: ...
+
+
+ClearableT = TypeVar("ClearableT", bound=_Clearable)
+
+
+def keyed_loader(
+    context: GraphQLContext,
+    batch: Callable[[ServiceContext, list[KeyT]], Awaitable[Mapping[KeyT, RowT]]],
+    present: Callable[[RowT], OutT],
+    missing: MissingT,
+) -> DataLoader[KeyT, OutT | MissingT]:
+    """A loader over a batch read that answers a mapping from the asked keys (a project's
+    id to its next milestone, a report's id to its diff...); ``missing`` for keys it left
+    out."""
+
+    async def load(keys: list[KeyT]) -> list[OutT | MissingT]:
+        found = await context.fetch(
+            lambda ctx: batch(ctx, keys),
+            lambda rows: {key: present(row) for key, row in rows.items()},
+        )
+        return [found.get(key, missing) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def node_loader(
+    context: GraphQLContext,
+    batch: Callable[[ServiceContext, Sequence[uuid.UUID]], Awaitable[Sequence[IdRowT]]],
+    present: Callable[[IdRowT], NodeT],
+) -> DataLoader[uuid.UUID, NodeT | None]:
+    """Records by id over a service batch read; None for what the caller cannot see."""
+
+    async def by_id(ctx: ServiceContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, IdRowT]:
+        return {row.id: row for row in await batch(ctx, ids)}
+
+    return keyed_loader(context, by_id, present, None)
+
+
+def _bound(
+    batch: Callable[[ServiceContext, list[uuid.UUID], ArgsT], Awaitable[Mapping[uuid.UUID, RowT]]],
+    ids: list[uuid.UUID],
+    args: ArgsT,
+) -> Callable[[ServiceContext], Awaitable[Mapping[uuid.UUID, RowT]]]:
+    return lambda ctx: batch(ctx, ids, args)
+
+
+def grouped_loader(
+    context: GraphQLContext,
+    batch: Callable[[ServiceContext, list[uuid.UUID], ArgsT], Awaitable[Mapping[uuid.UUID, RowT]]],
+    present: Callable[[RowT], OutT],
+    missing: Callable[[], OutT] | None = None,
+) -> DataLoader[tuple[uuid.UUID, ArgsT], OutT]:
+    """A loader keyed by (id, arguments): one batch call for all the ids asked with the
+    same arguments (a page of projects asking for the same page of their risks). Without
+    ``missing``, the batch answers every id."""
+
+    async def load(keys: list[tuple[uuid.UUID, ArgsT]]) -> list[OutT]:
+        wanted: dict[ArgsT, list[uuid.UUID]] = {}
+        for row_id, args in keys:
+            wanted.setdefault(args, []).append(row_id)
+        found: dict[tuple[uuid.UUID, ArgsT], OutT] = {}
+        for args, ids in wanted.items():
+            rows = await context.fetch(
+                _bound(batch, ids, args),
+                lambda rows: {row_id: present(row) for row_id, row in rows.items()},
+            )
+            found.update({(row_id, args): out for row_id, out in rows.items()})
+        if missing is None:
+            return [found[key] for key in keys]
+        return [found[key] if key in found else missing() for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def page_loader(
+    context: GraphQLContext,
+    batch: Callable[
+        [ServiceContext, list[uuid.UUID], ArgsT], Awaitable[Mapping[uuid.UUID, Page[RowT]]]
+    ],
+    present: Callable[[RowT], NodeT],
+) -> DataLoader[tuple[uuid.UUID, ArgsT], Connection[NodeT]]:
+    """Per-project pages of a nested connection, keyed by (project id, the page's
+    arguments); a project the batch left out has an empty page."""
+    return grouped_loader(
+        context,
+        batch,
+        lambda page: connection(page, present),
+        lambda: connection(Page(items=[], next_cursor=None), present),
+    )
+
+
+class LoaderSet:
+    """The loaders of one request (or of one area of it): made through the methods
+    below, they are cleared together, and the node loaders answer ``node(id:)`` and the
+    audit trail's entities by type name."""
+
+    def __init__(self, context: GraphQLContext) -> None:
+        self._context = context
+        self._members: list[_Clearable] = []
+        self.by_type: dict[str, DataLoader[uuid.UUID, Any]] = {}
+        self.by_entity_type: dict[str, DataLoader[uuid.UUID, Any]] = {}
+
+    def _keep(self, member: ClearableT) -> ClearableT:
+        self._members.append(member)
+        return member
+
+    def nodes(
+        self,
+        type_name: str,
+        entity_type: str,
+        batch: Callable[[ServiceContext, Sequence[uuid.UUID]], Awaitable[Sequence[IdRowT]]],
+        present: Callable[[IdRowT], NodeT],
+    ) -> DataLoader[uuid.UUID, NodeT | None]:
+        loader = self._keep(node_loader(self._context, batch, present))
+        self.by_type[type_name] = loader
+        self.by_entity_type[entity_type] = loader
+        return loader
+
+    def keyed(
+        self,
+        batch: Callable[[ServiceContext, list[KeyT]], Awaitable[Mapping[KeyT, RowT]]],
+        present: Callable[[RowT], OutT],
+        missing: MissingT,
+    ) -> DataLoader[KeyT, OutT | MissingT]:
+        return self._keep(keyed_loader(self._context, batch, present, missing))
+
+    def grouped(
+        self,
+        batch: Callable[
+            [ServiceContext, list[uuid.UUID], ArgsT], Awaitable[Mapping[uuid.UUID, RowT]]
+        ],
+        present: Callable[[RowT], OutT],
+    ) -> DataLoader[tuple[uuid.UUID, ArgsT], OutT]:
+        return self._keep(grouped_loader(self._context, batch, present))
+
+    def pages(
+        self,
+        batch: Callable[
+            [ServiceContext, list[uuid.UUID], ArgsT], Awaitable[Mapping[uuid.UUID, Page[RowT]]]
+        ],
+        present: Callable[[RowT], NodeT],
+    ) -> DataLoader[tuple[uuid.UUID, ArgsT], Connection[NodeT]]:
+        return self._keep(page_loader(self._context, batch, present))
+
+    def include(self, area: LoaderSetT) -> LoaderSetT:
+        """Another set's loaders, cleared and found by type with these."""
+        self.by_type.update(area.by_type)
+        self.by_entity_type.update(area.by_entity_type)
+        return self._keep(area)
+
+    def clear_all(self) -> None:
+        for member in self._members:
+            member.clear_all()
+
+
+LoaderSetT = TypeVar("LoaderSetT", bound=LoaderSet)

@@ -15,27 +15,22 @@ import strawberry
 
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import (
-    ConflictError,
-    ForbiddenError,
-    NotFoundError,
-    ValidationError,
-    VersionMismatchError,
+    ChangeErrors,
+    CreateErrors,
     parse_model,
 )
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.people import Person
 
 # Also registers the Health enum (with its description) before the types below use it.
-from pmo_api.api.graphql.projects import Project
+from pmo_api.api.graphql.records import ProjectRecord, load_person, record_fields
 from pmo_api.api.graphql.relay import (
     AFTER_DESCRIPTION,
     FIRST_DESCRIPTION,
     Connection,
-    Node,
     connection,
     keyed_ref,
     list_params,
-    to_global_id,
     uuid_ref,
 )
 from pmo_api.api.graphql.scalars import Money
@@ -163,8 +158,7 @@ class StatusReportDiff:
     description="A project's status for one period; frozen, with the project's figures, "
     "when submitted. The latest submitted report sets the project's health."
 )
-class StatusReport(Node):
-    uuid: UUID = strawberry.field(description="The REST id.")
+class StatusReport(ProjectRecord):
     period_start: date
     period_end: date
     overall_health: Health
@@ -183,23 +177,12 @@ class StatusReport(Node):
     planned_budget: Money | None = strawberry.field(description="Frozen at submission.")
     open_risks: int | None = strawberry.field(description="Frozen at submission.")
     overdue_milestones: int | None = strawberry.field(description="Frozen at submission.")
-    version: int = strawberry.field(description="Pass as `expectedVersion` to change safely.")
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
 
-    project_id: strawberry.Private[UUID]
     submitted_by_person_id: strawberry.Private[UUID | None]
-
-    @strawberry.field(description="The project reported on.")
-    async def project(self, info: GqlInfo) -> Project | None:
-        return await info.context.loaders.project.load(self.project_id)
 
     @strawberry.field(description="The person the submitting key acts for, if any.")
     async def submitted_by_person(self, info: GqlInfo) -> Person | None:
-        if self.submitted_by_person_id is None:
-            return None
-        return await info.context.loaders.person.load(self.submitted_by_person_id)
+        return await load_person(info, self.submitted_by_person_id)
 
     @strawberry.field(description="Against the project's previous submitted report.")
     async def diff(self, info: GqlInfo) -> StatusReportDiff | None:
@@ -211,8 +194,7 @@ class StatusReport(Node):
             return None if value is None else Money(value)  # type: ignore[arg-type]
 
         return cls(
-            id=to_global_id("StatusReport", report.id),
-            uuid=report.id,
+            **record_fields("StatusReport", report),
             period_start=report.period_start,
             period_end=report.period_end,
             overall_health=report.overall_health,
@@ -231,11 +213,6 @@ class StatusReport(Node):
             planned_budget=money(report.planned_budget),
             open_risks=report.open_risks,
             overdue_milestones=report.overdue_milestones,
-            version=report.version,
-            created_at=report.created_at,
-            updated_at=report.updated_at,
-            archived_at=report.archived_at,
-            project_id=report.project_id,
             submitted_by_person_id=report.submitted_by_person_id,
         )
 
@@ -292,17 +269,16 @@ class StatusReportPayload:
 
 
 CreateStatusReportResult = Annotated[
-    StatusReportPayload | NotFoundError | ForbiddenError | ValidationError | ConflictError,
-    strawberry.union("CreateStatusReportResult"),
+    StatusReportPayload | CreateErrors, strawberry.union("CreateStatusReportResult")
 ]
-ChangeStatusReportResult = Annotated[
-    StatusReportPayload
-    | NotFoundError
-    | ForbiddenError
-    | VersionMismatchError
-    | ValidationError
-    | ConflictError,
-    strawberry.union("ChangeStatusReportResult"),
+UpdateStatusReportResult = Annotated[
+    StatusReportPayload | ChangeErrors, strawberry.union("UpdateStatusReportResult")
+]
+SubmitStatusReportResult = Annotated[
+    StatusReportPayload | ChangeErrors, strawberry.union("SubmitStatusReportResult")
+]
+ArchiveStatusReportResult = Annotated[
+    StatusReportPayload | ChangeErrors, strawberry.union("ArchiveStatusReportResult")
 ]
 
 
@@ -313,8 +289,7 @@ async def project_status_reports(
     statement for all the projects of a page; a later page is its own list."""
     params = list_params(first, after, None)
     if after is None:
-        page = await info.context.loaders.status_report_first_page.load((project_id, first))
-        return connection(page, StatusReport.from_model)
+        return await info.context.loaders.status_report_first_page.load((project_id, params))
     return await info.context.fetch(
         lambda ctx: reports.list_status_reports(ctx, project_id, StatusReportFilter(), params),
         lambda page: connection(page, StatusReport.from_model),
@@ -379,7 +354,7 @@ class StatusReportsMutation:
         id: Annotated[strawberry.ID, strawberry.argument(description=ID_DESCRIPTION)],
         input: UpdateStatusReportInput,
         expected_version: int | None = None,
-    ) -> ChangeStatusReportResult:
+    ) -> UpdateStatusReportResult:
         report_id = uuid_ref(id, "StatusReport")
         patch = parse_model(StatusReportUpdate, provided(input))
         return await info.context.change(
@@ -396,7 +371,7 @@ class StatusReportsMutation:
         info: GqlInfo,
         id: Annotated[strawberry.ID, strawberry.argument(description=ID_DESCRIPTION)],
         expected_version: int | None = None,
-    ) -> ChangeStatusReportResult:
+    ) -> SubmitStatusReportResult:
         report_id = uuid_ref(id, "StatusReport")
         return await info.context.change(
             lambda ctx: reports.submit_status_report(ctx, report_id, expected_version),
@@ -409,7 +384,7 @@ class StatusReportsMutation:
         info: GqlInfo,
         id: Annotated[strawberry.ID, strawberry.argument(description=ID_DESCRIPTION)],
         expected_version: int | None = None,
-    ) -> ChangeStatusReportResult:
+    ) -> ArchiveStatusReportResult:
         report_id = uuid_ref(id, "StatusReport")
         return await info.context.change(
             lambda ctx: reports.archive_status_report(ctx, report_id, expected_version),

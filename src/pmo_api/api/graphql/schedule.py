@@ -8,30 +8,25 @@ them by (``milestones``, ``nextMilestone``, ``overdueMilestoneCount``, ``baselin
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import (
-    ConflictError,
-    ForbiddenError,
-    NotFoundError,
-    ValidationError,
-    VersionMismatchError,
+    ChangeErrors,
+    CreateErrors,
     parse_model,
 )
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.people import Person
+from pmo_api.api.graphql.records import ProjectRecord, load_person, record_fields
 from pmo_api.api.graphql.relay import (
     Connection,
+    LoaderSet,
     Node,
-    connection,
     keyed_ref,
     list_params,
     to_global_id,
@@ -71,8 +66,7 @@ PROJECT_ID_DESCRIPTION = "The project's global id, UUID or key."
 
 
 @strawberry.type(description="A dated point of a project's plan.")
-class Milestone(Node):
-    uuid: UUID = strawberry.field(description="The REST id.")
+class Milestone(ProjectRecord):
     name: str
     description: str | None
     due_date: date
@@ -81,38 +75,22 @@ class Milestone(Node):
     overdue: bool = strawberry.field(
         description="Derived: planned or in progress, due before today, not archived."
     )
-    version: int = strawberry.field(description="Pass as `expectedVersion` to update safely.")
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
-    project_id: strawberry.Private[UUID]
-
-    @strawberry.field(description="The project the milestone belongs to.")
-    async def project(self, info: GqlInfo) -> LazyProject | None:
-        return await info.context.loaders.project.load(self.project_id)
 
     @classmethod
     def from_model(cls, m: models.Milestone) -> Milestone:
         return cls(
-            id=to_global_id("Milestone", m.id),
-            uuid=m.id,
+            **record_fields("Milestone", m),
             name=m.name,
             description=m.description,
             due_date=m.due_date,
             done_date=m.done_date,
             status=m.status,
             overdue=bool(m.overdue),
-            version=m.version,
-            created_at=m.created_at,
-            updated_at=m.updated_at,
-            archived_at=m.archived_at,
-            project_id=m.project_id,
         )
 
 
 @strawberry.type(description="A product of a project's work, submitted for acceptance.")
-class Deliverable(Node):
-    uuid: UUID = strawberry.field(description="The REST id.")
+class Deliverable(ProjectRecord):
     name: str
     description: str | None
     phase: str | None
@@ -120,28 +98,16 @@ class Deliverable(Node):
     status: DeliverableStatus
     accepted_by: str | None = strawberry.field(description="The API key that accepted it.")
     accepted_at: datetime | None
-    version: int = strawberry.field(description="Pass as `expectedVersion` to update safely.")
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
-    project_id: strawberry.Private[UUID]
     accepted_by_person_id: strawberry.Private[UUID | None]
-
-    @strawberry.field(description="The project the deliverable belongs to.")
-    async def project(self, info: GqlInfo) -> LazyProject | None:
-        return await info.context.loaders.project.load(self.project_id)
 
     @strawberry.field(description="The person the accepting key acts for, if any.")
     async def accepted_by_person(self, info: GqlInfo) -> Person | None:
-        if self.accepted_by_person_id is None:
-            return None
-        return await info.context.loaders.person.load(self.accepted_by_person_id)
+        return await load_person(info, self.accepted_by_person_id)
 
     @classmethod
     def from_model(cls, d: models.Deliverable) -> Deliverable:
         return cls(
-            id=to_global_id("Deliverable", d.id),
-            uuid=d.id,
+            **record_fields("Deliverable", d),
             name=d.name,
             description=d.description,
             phase=d.phase,
@@ -149,11 +115,6 @@ class Deliverable(Node):
             status=d.status,
             accepted_by=d.accepted_by,
             accepted_at=d.accepted_at,
-            version=d.version,
-            created_at=d.created_at,
-            updated_at=d.updated_at,
-            archived_at=d.archived_at,
-            project_id=d.project_id,
             accepted_by_person_id=d.accepted_by_person_id,
         )
 
@@ -296,10 +257,15 @@ class Baseline(Node):
     captured_by: str = strawberry.field(description="The API key that captured it.")
     created_at: datetime = strawberry.field(description="When the baseline was captured.")
     project_id: strawberry.Private[UUID]
+    captured_by_person_id: strawberry.Private[UUID | None]
 
     @strawberry.field(description="The project the baseline belongs to.")
     async def project(self, info: GqlInfo) -> LazyProject | None:
         return await info.context.loaders.project.load(self.project_id)
+
+    @strawberry.field(description="The person the capturing key acts for, if any.")
+    async def captured_by_person(self, info: GqlInfo) -> Person | None:
+        return await load_person(info, self.captured_by_person_id)
 
     @strawberry.field(
         description="This baseline compared with the project's current plan, or with "
@@ -334,133 +300,61 @@ class Baseline(Node):
             captured_by=b.captured_by,
             created_at=b.created_at,
             project_id=b.project_id,
+            captured_by_person_id=b.captured_by_person_id,
         )
 
 
 # -- the Project type's schedule fields, batched ----------------------------------------------
 
 
-@dataclass(frozen=True)
-class PageKey:
-    """One project's page of a nested connection, as its arguments ask for it."""
-
-    project_id: UUID
-    first: int
-    after: str | None
-    overdue: bool | None = None
-
-
-NodeT = TypeVar("NodeT")
-
-PageBatch = Callable[
-    [ServiceContext, Sequence[UUID], Any, ListParams], Awaitable[dict[UUID, Page[Any]]]
-]
-
-
-def _page_batch(
-    batch: PageBatch, keys: Sequence[PageKey], filters: Any, params: ListParams
-) -> Callable[[ServiceContext], Awaitable[dict[UUID, Page[Any]]]]:
-    ids = [key.project_id for key in keys]
-    return lambda ctx: batch(ctx, ids, filters, params)
-
-
-class ScheduleLoaders:
+class ScheduleLoaders(LoaderSet):
     """Per-request loaders of the schedule: one statement per field for a whole page of
     projects (the same arguments are one batch; other arguments, another)."""
 
     def __init__(self, context: GraphQLContext) -> None:
-        self._context = context
-        self.milestone = self._nodes(schedule.get_milestones, Milestone.from_model)
-        self.deliverable = self._nodes(schedule.get_deliverables, Deliverable.from_model)
-        self.baseline = self._nodes(schedule.get_baselines, Baseline.from_model)
-        self.next_milestone: DataLoader[UUID, Milestone | None] = DataLoader(
-            load_fn=self._next_milestones
+        super().__init__(context)
+        self.milestone = self.nodes(
+            "Milestone", "milestone", schedule.get_milestones, Milestone.from_model
         )
-        self.overdue_milestone_count: DataLoader[UUID, int] = DataLoader(
-            load_fn=self._overdue_counts
+        self.deliverable = self.nodes(
+            "Deliverable", "deliverable", schedule.get_deliverables, Deliverable.from_model
         )
-        self.milestones = self._pages(
-            schedule.milestone_pages,
-            lambda key: MilestoneFilter(overdue=key.overdue),
-            Milestone.from_model,
+        self.baseline = self.nodes(
+            "Baseline", "baseline", schedule.get_baselines, Baseline.from_model
         )
-        self.deliverables = self._pages(
-            schedule.deliverable_pages, lambda key: DeliverableFilter(), Deliverable.from_model
-        )
-        self.baselines = self._pages(
-            schedule.baseline_pages, lambda key: BaselineFilter(), Baseline.from_model
-        )
-        self.by_type: dict[str, DataLoader[UUID, Any]] = {
-            "Milestone": self.milestone,
-            "Deliverable": self.deliverable,
-            "Baseline": self.baseline,
-        }
-        self.by_entity_type: dict[str, DataLoader[UUID, Any]] = {
-            "milestone": self.milestone,
-            "deliverable": self.deliverable,
-            "baseline": self.baseline,
-        }
+        self.next_milestone = self.keyed(schedule.next_milestones, Milestone.from_model, None)
+        self.overdue_milestone_count = self.keyed(_overdue_counts, int, 0)
+        self.milestones = self.pages(_milestone_pages, Milestone.from_model)
+        self.deliverables = self.pages(_deliverable_pages, Deliverable.from_model)
+        self.baselines = self.pages(_baseline_pages, Baseline.from_model)
 
-    def _nodes(
-        self,
-        batch: Callable[[ServiceContext, Sequence[UUID]], Awaitable[Sequence[Any]]],
-        present: Callable[[Any], NodeT],
-    ) -> DataLoader[UUID, NodeT | None]:
-        async def load(ids: list[UUID]) -> list[NodeT | None]:
-            found = await self._context.fetch(
-                lambda ctx: batch(ctx, ids), lambda rows: {row.id: present(row) for row in rows}
-            )
-            return [found.get(row_id) for row_id in ids]
 
-        return DataLoader(load_fn=load)
+async def _overdue_counts(ctx: ServiceContext, project_ids: list[UUID]) -> dict[UUID, int]:
+    return await schedule.overdue_milestone_counts(ctx, project_ids, ctx.now.date())
 
-    async def _next_milestones(self, ids: list[UUID]) -> list[Milestone | None]:
-        found = await self._context.fetch(
-            lambda ctx: schedule.next_milestones(ctx, ids),
-            lambda rows: {pid: Milestone.from_model(m) for pid, m in rows.items()},
-        )
-        return [found.get(pid) for pid in ids]
 
-    async def _overdue_counts(self, ids: list[UUID]) -> list[int]:
-        found = await self._context.fetch(
-            lambda ctx: schedule.overdue_milestone_counts(ctx, ids, ctx.now.date()),
-            lambda counts: counts,
-        )
-        return [found.get(pid, 0) for pid in ids]
+MilestonePageArgs = tuple[ListParams, bool | None]
 
-    def _pages(
-        self,
-        batch: PageBatch,
-        filters: Callable[[PageKey], Any],
-        present: Callable[[Any], NodeT],
-    ) -> DataLoader[PageKey, Connection[NodeT]]:
-        async def load(keys: list[PageKey]) -> list[Connection[NodeT]]:
-            found: dict[PageKey, Connection[NodeT]] = {}
-            groups: dict[tuple[int, str | None, bool | None], list[PageKey]] = {}
-            for key in keys:
-                groups.setdefault((key.first, key.after, key.overdue), []).append(key)
-            for (first, after, _), group in groups.items():
-                pages = await self._context.fetch(
-                    _page_batch(batch, group, filters(group[0]), list_params(first, after, None)),
-                    lambda result: {pid: connection(page, present) for pid, page in result.items()},
-                )
-                found.update({key: pages[key.project_id] for key in group})
-            return [found[key] for key in keys]
 
-        return DataLoader(load_fn=load)
+async def _milestone_pages(
+    ctx: ServiceContext, project_ids: list[UUID], args: MilestonePageArgs
+) -> dict[UUID, Page[models.Milestone]]:
+    params, overdue = args
+    return await schedule.milestone_pages(
+        ctx, project_ids, MilestoneFilter(overdue=overdue), params
+    )
 
-    def clear_all(self) -> None:
-        for loader in (
-            self.milestone,
-            self.deliverable,
-            self.baseline,
-            self.next_milestone,
-            self.overdue_milestone_count,
-            self.milestones,
-            self.deliverables,
-            self.baselines,
-        ):
-            loader.clear_all()
+
+async def _deliverable_pages(
+    ctx: ServiceContext, project_ids: list[UUID], params: ListParams
+) -> dict[UUID, Page[models.Deliverable]]:
+    return await schedule.deliverable_pages(ctx, project_ids, DeliverableFilter(), params)
+
+
+async def _baseline_pages(
+    ctx: ServiceContext, project_ids: list[UUID], params: ListParams
+) -> dict[UUID, Page[models.Baseline]]:
+    return await schedule.baseline_pages(ctx, project_ids, BaselineFilter(), params)
 
 
 def _loaders(info: GqlInfo) -> ScheduleLoaders:
@@ -471,22 +365,22 @@ def _loaders(info: GqlInfo) -> ScheduleLoaders:
 async def project_milestones(
     info: GqlInfo, project_id: UUID, first: int, after: str | None, overdue: bool | None
 ) -> Connection[Milestone]:
-    list_params(first, after, None)  # refuse bad arguments before the batch
-    return await _loaders(info).milestones.load(PageKey(project_id, first, after, overdue))
+    args: MilestonePageArgs = (list_params(first, after, None), overdue)
+    return await _loaders(info).milestones.load((project_id, args))
 
 
 async def project_deliverables(
     info: GqlInfo, project_id: UUID, first: int, after: str | None
 ) -> Connection[Deliverable]:
-    list_params(first, after, None)
-    return await _loaders(info).deliverables.load(PageKey(project_id, first, after))
+    params = list_params(first, after, None)
+    return await _loaders(info).deliverables.load((project_id, params))
 
 
 async def project_baselines(
     info: GqlInfo, project_id: UUID, first: int, after: str | None
 ) -> Connection[Baseline]:
-    list_params(first, after, None)
-    return await _loaders(info).baselines.load(PageKey(project_id, first, after))
+    params = list_params(first, after, None)
+    return await _loaders(info).baselines.load((project_id, params))
 
 
 async def next_milestone(info: GqlInfo, project_id: UUID) -> Milestone | None:
@@ -577,29 +471,26 @@ class BaselinePayload:
         return cls(baseline=Baseline.from_model(b))
 
 
-_CREATE = NotFoundError | ForbiddenError | ValidationError | ConflictError
-_CHANGE = NotFoundError | ForbiddenError | VersionMismatchError | ValidationError | ConflictError
-
 CreateMilestoneResult = Annotated[
-    MilestonePayload | _CREATE, strawberry.union("CreateMilestoneResult")
+    MilestonePayload | CreateErrors, strawberry.union("CreateMilestoneResult")
 ]
 UpdateMilestoneResult = Annotated[
-    MilestonePayload | _CHANGE, strawberry.union("UpdateMilestoneResult")
+    MilestonePayload | ChangeErrors, strawberry.union("UpdateMilestoneResult")
 ]
 ArchiveMilestoneResult = Annotated[
-    MilestonePayload | _CHANGE, strawberry.union("ArchiveMilestoneResult")
+    MilestonePayload | ChangeErrors, strawberry.union("ArchiveMilestoneResult")
 ]
 CreateDeliverableResult = Annotated[
-    DeliverablePayload | _CREATE, strawberry.union("CreateDeliverableResult")
+    DeliverablePayload | CreateErrors, strawberry.union("CreateDeliverableResult")
 ]
 UpdateDeliverableResult = Annotated[
-    DeliverablePayload | _CHANGE, strawberry.union("UpdateDeliverableResult")
+    DeliverablePayload | ChangeErrors, strawberry.union("UpdateDeliverableResult")
 ]
 ArchiveDeliverableResult = Annotated[
-    DeliverablePayload | _CHANGE, strawberry.union("ArchiveDeliverableResult")
+    DeliverablePayload | ChangeErrors, strawberry.union("ArchiveDeliverableResult")
 ]
 CaptureBaselineResult = Annotated[
-    BaselinePayload | _CREATE, strawberry.union("CaptureBaselineResult")
+    BaselinePayload | CreateErrors, strawberry.union("CaptureBaselineResult")
 ]
 
 ProjectId = Annotated[strawberry.ID, strawberry.argument(description=PROJECT_ID_DESCRIPTION)]

@@ -7,32 +7,29 @@ per ISO week, the peak daily load (``Person.allocation``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import (
-    ConflictError,
-    ForbiddenError,
-    NotFoundError,
-    ValidationError,
-    VersionMismatchError,
+    ChangeErrors,
+    CreateErrors,
     parse_model,
 )
-from pmo_api.api.graphql.finance import project_pages_loader, rows_loader
 from pmo_api.api.graphql.inputs import provided
+from pmo_api.api.graphql.records import ProjectRecord, record_fields
 from pmo_api.api.graphql.relay import (
     Connection,
-    Node,
+    LoaderSet,
     keyed_ref,
     list_params,
     to_global_id,
     uuid_ref,
 )
+from pmo_api.core.context import ServiceContext
 from pmo_api.staffing import models, schemas
 from pmo_api.staffing import service as staffing
 from pmo_api.staffing.schemas import AssignmentCreate, AssignmentUpdate
@@ -46,28 +43,16 @@ LazyProject = Annotated["Project", strawberry.lazy("pmo_api.api.graphql.projects
 LazyPerson = Annotated["Person", strawberry.lazy("pmo_api.api.graphql.people")]
 
 REFERENCES = {"person_id": "Person"}
-AllocationKey = tuple[UUID, date | None, date | None]
-"""A person and the range of weeks asked of their load."""
 
 
 @strawberry.type(description="A person working on a project for a share of their time.")
-class Assignment(Node):
-    uuid: UUID = strawberry.field(description="The REST id.")
+class Assignment(ProjectRecord):
     role: str
     allocation_percent: int = strawberry.field(description="Share of the person's time, 1-100.")
     start_date: date
     end_date: date
-    version: int = strawberry.field(description="Pass as `expectedVersion` to update safely.")
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
 
-    project_id: strawberry.Private[UUID]
     person_id: strawberry.Private[UUID]
-
-    @strawberry.field(description="The project the person works on.")
-    async def project(self, info: GqlInfo) -> LazyProject | None:
-        return await info.context.loaders.project.load(self.project_id)
 
     @strawberry.field(description="The person assigned.")
     async def person(self, info: GqlInfo) -> LazyPerson | None:
@@ -76,17 +61,11 @@ class Assignment(Node):
     @classmethod
     def from_model(cls, assignment: models.Assignment) -> Assignment:
         return cls(
-            id=to_global_id("Assignment", assignment.id),
-            uuid=assignment.id,
+            **record_fields("Assignment", assignment),
             role=assignment.role,
             allocation_percent=assignment.allocation_percent,
             start_date=assignment.start_date,
             end_date=assignment.end_date,
-            version=assignment.version,
-            created_at=assignment.created_at,
-            updated_at=assignment.updated_at,
-            archived_at=assignment.archived_at,
-            project_id=assignment.project_id,
             person_id=assignment.person_id,
         )
 
@@ -157,29 +136,6 @@ class Allocation:
         )
 
 
-def allocation_loader(context: GraphQLContext) -> DataLoader[AllocationKey, Allocation]:
-    """People's peak daily loads, one statement per distinct range for every person being
-    resolved."""
-
-    async def load(keys: list[AllocationKey]) -> list[Allocation]:
-        wanted: dict[tuple[date | None, date | None], list[UUID]] = {}
-        for person_id, start, end in keys:
-            wanted.setdefault((start, end), []).append(person_id)
-        found: dict[AllocationKey, Allocation] = {}
-        for (start, end), person_ids in wanted.items():
-            loads = await context.fetch(
-                lambda ctx, ids=person_ids, s=start, e=end: staffing.people_allocations(  # type: ignore[misc]
-                    ctx, ids, s, e
-                ),
-                lambda loads: {pid: Allocation.of(a) for pid, a in loads.items()},
-            )
-            for person_id, allocation in loads.items():
-                found[(person_id, start, end)] = allocation
-        return [found[key] for key in keys]
-
-    return DataLoader(load_fn=load)
-
-
 @strawberry.input(description="A person assigned to a project. person_id: global id or UUID.")
 class CreateAssignmentInput:
     person_id: strawberry.ID
@@ -208,26 +164,13 @@ class AssignmentPayload:
 
 
 CreateAssignmentResult = Annotated[
-    AssignmentPayload | NotFoundError | ForbiddenError | ValidationError | ConflictError,
-    strawberry.union("CreateAssignmentResult"),
+    AssignmentPayload | CreateErrors, strawberry.union("CreateAssignmentResult")
 ]
 UpdateAssignmentResult = Annotated[
-    AssignmentPayload
-    | NotFoundError
-    | ForbiddenError
-    | VersionMismatchError
-    | ValidationError
-    | ConflictError,
-    strawberry.union("UpdateAssignmentResult"),
+    AssignmentPayload | ChangeErrors, strawberry.union("UpdateAssignmentResult")
 ]
 ArchiveAssignmentResult = Annotated[
-    AssignmentPayload
-    | NotFoundError
-    | ForbiddenError
-    | VersionMismatchError
-    | ValidationError
-    | ConflictError,
-    strawberry.union("ArchiveAssignmentResult"),
+    AssignmentPayload | ChangeErrors, strawberry.union("ArchiveAssignmentResult")
 ]
 
 
@@ -274,23 +217,31 @@ class StaffingMutation:
         )
 
 
-class StaffingLoaders:
+class StaffingLoaders(LoaderSet):
     """The per-request loaders of assignments: by id, each project's first page, and
-    people's loads per week."""
+    people's loads per week (one statement per distinct range for every person being
+    resolved)."""
 
     def __init__(self, context: GraphQLContext) -> None:
-        self.assignment = rows_loader(context, staffing.get_assignments, Assignment.from_model)
-        self.project_assignments = project_pages_loader(
-            context, staffing.first_assignments_of_projects, Assignment.from_model
+        super().__init__(context)
+        self.assignment = self.nodes(
+            "Assignment", "assignment", staffing.get_assignments, Assignment.from_model
         )
-        self.allocation = allocation_loader(context)
-        self.by_type: dict[str, DataLoader[UUID, Any]] = {"Assignment": self.assignment}
-        self.by_entity_type: dict[str, DataLoader[UUID, Any]] = {"assignment": self.assignment}
+        self.project_assignments = self.pages(
+            staffing.first_assignments_of_projects, Assignment.from_model
+        )
+        self.allocation = self.grouped(_allocations, Allocation.of)
 
-    def clear_all(self) -> None:
-        self.assignment.clear_all()
-        self.project_assignments.clear_all()
-        self.allocation.clear_all()
+
+WeekRange = tuple[date | None, date | None]
+"""The range of weeks asked of a person's load."""
+
+
+async def _allocations(
+    ctx: ServiceContext, person_ids: list[UUID], weeks: WeekRange
+) -> dict[UUID, schemas.AllocationRead]:
+    start, end = weeks
+    return await staffing.people_allocations(ctx, person_ids, start, end)
 
 
 async def project_assignments(
@@ -306,4 +257,4 @@ async def person_allocation(
 ) -> Allocation:
     """``Person.allocation``: batched over the page of people being resolved."""
     staffing.allocation_weeks(info.context.service.now.date(), start, end)  # refuse early
-    return await info.context.loaders.staffing.allocation.load((person_id, start, end))
+    return await info.context.loaders.staffing.allocation.load((person_id, (start, end)))

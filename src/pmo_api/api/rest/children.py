@@ -56,6 +56,22 @@ class ChildResource:
     ETag is still the version, for If-Match)."""
 
 
+async def record_action(
+    request: Request,
+    ctx: ServiceContext,
+    key: str | None,
+    read: type[BaseModel],
+    action: Callable[[], Awaitable[Any]],
+) -> Response:
+    """A route acting on one record beyond the generic ones (approve, submit ...): the
+    service call under the Idempotency-Key, the record presented as ``read``."""
+
+    async def produce() -> Response:
+        return present.resource(request, read, await action())
+
+    return await idempotent(ctx, request, key, produce)
+
+
 def child_routers(res: ChildResource, tag: str) -> tuple[APIRouter, APIRouter]:
     """(routes under /projects/{id}, routes under the record's own path)."""
     nested = APIRouter(prefix="/projects/{id}" + res.path, tags=[tag])

@@ -5,12 +5,11 @@ see the real classes in the routes' signatures."""
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from pmo_api.api.rest import responses as present
-from pmo_api.api.rest.children import ChildResource, child_routers
+from pmo_api.api.rest.children import ChildResource, child_routers, record_action
 from pmo_api.api.rest.crud import ExpectedVersion
 from pmo_api.api.rest.deps import Ctx
 from pmo_api.api.rest.docs import problems
-from pmo_api.api.rest.idempotency import IdempotencyKey, idempotent
+from pmo_api.api.rest.idempotency import IdempotencyKey
 from pmo_api.api.rest.lists import UuidRef, uuid_or_422
 from pmo_api.raid import service as raid
 from pmo_api.raid.schemas import (
@@ -104,12 +103,14 @@ async def approve(
     or outside the calendar, 409 `no_planned_end` when `schedule_impact_days` is not 0
     and the project has no planned end (set one first)."""
 
-    async def produce() -> Response:
-        note = body.note if body is not None else None
-        change = await raid.approve_change(ctx, uuid_or_422(id), note, version)
-        return present.resource(request, ChangeRead, change)
-
-    return await idempotent(ctx, request, key, produce)
+    note = body.note if body is not None else None
+    return await record_action(
+        request,
+        ctx,
+        key,
+        ChangeRead,
+        lambda: raid.approve_change(ctx, uuid_or_422(id), note, version),
+    )
 
 
 @changes_own.post(
@@ -129,12 +130,14 @@ async def reject(
 ) -> Response:
     """pmo and admin only; the project is left as it is."""
 
-    async def produce() -> Response:
-        note = body.note if body is not None else None
-        change = await raid.reject_change(ctx, uuid_or_422(id), note, version)
-        return present.resource(request, ChangeRead, change)
-
-    return await idempotent(ctx, request, key, produce)
+    note = body.note if body is not None else None
+    return await record_action(
+        request,
+        ctx,
+        key,
+        ChangeRead,
+        lambda: raid.reject_change(ctx, uuid_or_422(id), note, version),
+    )
 
 
 router = APIRouter()

@@ -5,11 +5,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
-from pmo_api.api.rest.children import ChildResource, child_routers
+from pmo_api.api.rest.children import ChildResource, child_routers, record_action
 from pmo_api.api.rest.crud import ExpectedVersion
 from pmo_api.api.rest.deps import Ctx
 from pmo_api.api.rest.docs import problems
-from pmo_api.api.rest.idempotency import IdempotencyKey, idempotent
+from pmo_api.api.rest.idempotency import IdempotencyKey
 from pmo_api.api.rest.lists import UuidRef, uuid_or_422
 from pmo_api.reporting import service as reports
 from pmo_api.reporting.schemas import (
@@ -58,11 +58,13 @@ async def submit(
     report (by period end) sets the project's health; an older period's does not.
     A report is submitted once: again is a 409 (replayed with the same Idempotency-Key)."""
 
-    async def produce() -> Response:
-        report = await reports.submit_status_report(ctx, uuid_or_422(id), version)
-        return present.resource(request, StatusReportRead, report)
-
-    return await idempotent(ctx, request, key, produce)
+    return await record_action(
+        request,
+        ctx,
+        key,
+        StatusReportRead,
+        lambda: reports.submit_status_report(ctx, uuid_or_422(id), version),
+    )
 
 
 @own.get(

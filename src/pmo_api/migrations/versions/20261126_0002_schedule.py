@@ -124,7 +124,13 @@ def upgrade() -> None:
         sa.Column("planned_budget", Money(), nullable=False),
         sa.Column("milestones", JSONDocument, nullable=False),
         sa.Column("captured_by", sa.String(length=200), nullable=False),
+        sa.Column("captured_by_person_id", sa.Uuid(), nullable=True),
         *_record_columns(),
+        sa.ForeignKeyConstraint(
+            ["captured_by_person_id"],
+            ["people.id"],
+            name=op.f("fk_baselines_captured_by_person_id_people"),
+        ),
         sa.ForeignKeyConstraint(
             ["project_id"], ["projects.id"], name=op.f("fk_baselines_project_id_projects")
         ),
