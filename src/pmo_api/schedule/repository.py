@@ -6,6 +6,7 @@ hides nothing, and writes are refused by the project's object rules instead.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -14,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, with_expression
+from sqlalchemy.sql.base import ExecutableOption
 
 from pmo_api.core.context import Principal
 from pmo_api.core.pagination import Page, PageRequest
@@ -52,6 +54,12 @@ class ProjectRecordRepository(Repository[R], Generic[R, F]):
         return await self.page(stmt, page)
 
 
+@functools.lru_cache(maxsize=4)
+def _overdue_option(today: date) -> ExecutableOption:
+    """Building the option copies its expression (about a millisecond): once a day."""
+    return with_expression(Milestone.overdue, overdue_clause(today))
+
+
 class MilestoneRepository(ProjectRecordRepository[Milestone, MilestoneFilter]):
     entity = "milestone"
     model = Milestone
@@ -73,9 +81,7 @@ class MilestoneRepository(ProjectRecordRepository[Milestone, MilestoneFilter]):
 
     def _select(self) -> Select[Milestone]:
         """Milestones, with ``overdue`` derived for ``today`` in the same query."""
-        return select(Milestone).options(
-            with_expression(Milestone.overdue, overdue_clause(self.today))
-        )
+        return select(Milestone).options(_overdue_option(self.today))
 
     def filtered(self, stmt: Select[Any], filters: MilestoneFilter) -> Select[Any]:
         stmt = common_filters(stmt, Milestone, filters)
