@@ -230,3 +230,30 @@ async def test_nul_characters_are_refused_everywhere(api: Api) -> None:
         },
     )
     await _refused(api, 422, "GET", "/api/v1/projects", params={"q": "a\u0000"})
+
+
+async def test_dates_are_yyyy_mm_dd_only(api: Api) -> None:
+    """Pydantic alone would read a number as Unix time and a timestamp as its day."""
+    person = await api.make_person()
+    project = await api.make_project()
+    for value in (0, 1767225600, "2027-01-31T00:00:00Z", "31/01/2027", "2027-1-31"):
+        await _refused(
+            api, 422, "GET", f"/api/v1/people/{person['id']}/allocation", params={"from": value}
+        )
+        await _refused(
+            api, 422, "POST", "/api/v1/projects",
+            json={"key": new_key(), "name": "d", "portfolio_id": project["portfolio_id"],
+                  "planned_start": value},
+        )  # fmt: skip
+        await _refused(
+            api, 422, "POST", f"/api/v1/projects/{project['id']}/milestones",
+            json={"name": "m", "due_date": value},
+        )  # fmt: skip
+        await _refused(
+            api, 422, "GET", f"/api/v1/projects/{project['id']}/costs",
+            params={"incurred_from": value},
+        )  # fmt: skip
+    ok = await api.post(
+        f"/api/v1/projects/{project['id']}/milestones", json={"name": "m", "due_date": "2027-01-31"}
+    )
+    assert ok.status_code == 201 and ok.json()["due_date"] == "2027-01-31"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
@@ -134,6 +134,22 @@ class Patch(Input):
         """Only what was sent, as the service applies it and the event records it."""
         return self.model_dump(exclude_unset=True)
 
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day_only(value: object) -> object:
+    # Pydantic would also take a number (Unix time) or a timestamp as a date; the API
+    # promises YYYY-MM-DD.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DAY.match(value):
+        raise ValueError("expected a date as YYYY-MM-DD, e.g. 2027-01-31")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day_only)]
+"""A calendar date in a query or body: ``YYYY-MM-DD`` only."""
 
 _ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 

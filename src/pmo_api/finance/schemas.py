@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar, Self
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from pmo_api.core.schemas import Input, ListFilter, Patch, Read, SignedMoney
+from pmo_api.core.schemas import Day, Input, ListFilter, Patch, Read, SignedMoney
 from pmo_api.finance.models import CostCategory
 
 
@@ -31,7 +31,7 @@ Reference = Annotated[
 
 
 class CostCreate(Input):
-    incurred_on: date
+    incurred_on: Day
     amount: Amount
     category: CostCategory
     description: Description
@@ -43,7 +43,7 @@ class CostUpdate(Patch):
         {"incurred_on", "amount", "category", "description"}
     )
 
-    incurred_on: date | None = None
+    incurred_on: Day | None = None
     amount: Amount | None = None
     category: CostCategory | None = None
     description: Description | None = None
@@ -53,7 +53,7 @@ class CostUpdate(Patch):
 class CostRead(Read):
     id: uuid.UUID
     project_id: uuid.UUID
-    incurred_on: date
+    incurred_on: Day
     amount: SignedMoney
     category: CostCategory
     description: str
@@ -66,8 +66,8 @@ class CostRead(Read):
 
 class CostFilter(ListFilter):
     category: list[CostCategory] | None = Field(default=None, max_length=6)
-    incurred_from: date | None = Field(default=None, description="Incurred on or after.")
-    incurred_to: date | None = Field(default=None, description="Incurred on or before.")
+    incurred_from: Day | None = Field(default=None, description="Incurred on or after.")
+    incurred_to: Day | None = Field(default=None, description="Incurred on or before.")
 
     @model_validator(mode="after")
     def _range_in_order(self) -> Self:

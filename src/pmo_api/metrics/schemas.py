@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import Field
 
-from pmo_api.core.schemas import Money, Read, SignedMoney
+from pmo_api.core.schemas import Day, Money, Read, SignedMoney
 
 
 class BudgetFigures(Read):
@@ -26,7 +26,7 @@ class PortfolioMetrics(Read):
     key: str
     name: str
     include_sub_portfolios: bool
-    as_of: date = Field(description="The day overdue milestones are measured against (UTC).")
+    as_of: Day = Field(description="The day overdue milestones are measured against (UTC).")
     project_count: int
     by_status: dict[str, int] = Field(description="Every project status, zero included.")
     by_health: dict[str, int] = Field(description="green, amber and red, zero included.")
@@ -51,8 +51,8 @@ class BaselineRef(Read):
     id: uuid.UUID
     name: str
     captured_at: datetime
-    planned_start: date | None
-    planned_end: date | None
+    planned_start: Day | None
+    planned_end: Day | None
     planned_budget: Money
 
 
@@ -87,7 +87,7 @@ class EarnedValue(Read):
 
 class StatusReportAge(Read):
     latest_id: uuid.UUID
-    period_end: date
+    period_end: Day
     submitted_at: datetime
     age_days: int = Field(description="Days from its period end to as_of.")
 
@@ -97,7 +97,7 @@ class ProjectMetrics(Read):
 
     project_id: uuid.UUID
     key: str
-    as_of: date = Field(description="The day (UTC) figures that depend on time refer to.")
+    as_of: Day = Field(description="The day (UTC) figures that depend on time refer to.")
     percent_complete: int
     planned_budget: Money
     actual_cost: Money

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
-from pmo_api.core.schemas import Input, Key, ListFilter, Money, Name, Patch, Read, Text
+from pmo_api.core.schemas import Day, Input, Key, ListFilter, Money, Name, Patch, Read, Text
 from pmo_api.projects.models import Health, ProjectStatus
 
 AttributeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -20,7 +20,7 @@ Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Percent = Annotated[int, Field(ge=0, le=100)]
 
 
-def _check_order(start: date | None, end: date | None, what: str) -> None:
+def _check_order(start: Day | None, end: Day | None, what: str) -> None:
     if start is not None and end is not None and end < start:
         raise ValueError(f"{what}_end is before {what}_start")
 
@@ -38,10 +38,10 @@ class ProjectCreate(Input):
     health: Health = Health.GREEN
     priority_score: Percent = 0
     planned_budget: Money = Decimal("0.00")
-    planned_start: date | None = None
-    planned_end: date | None = None
-    actual_start: date | None = None
-    actual_end: date | None = None
+    planned_start: Day | None = None
+    planned_end: Day | None = None
+    actual_start: Day | None = None
+    actual_end: Day | None = None
     percent_complete: Percent = 0
     attributes: Attributes = Field(default_factory=dict)
 
@@ -79,10 +79,10 @@ class ProjectUpdate(Patch):
     health: Health | None = None
     priority_score: Percent | None = None
     planned_budget: Money | None = None
-    planned_start: date | None = None
-    planned_end: date | None = None
-    actual_start: date | None = None
-    actual_end: date | None = None
+    planned_start: Day | None = None
+    planned_end: Day | None = None
+    actual_start: Day | None = None
+    actual_end: Day | None = None
     percent_complete: Percent | None = None
     attributes: Attributes | None = None
     baseline_id: uuid.UUID | None = Field(
@@ -107,10 +107,10 @@ class ProjectRead(Read):
     priority_score: int
     planned_budget: Money
     actual_cost: Money
-    planned_start: date | None
-    planned_end: date | None
-    actual_start: date | None
-    actual_end: date | None
+    planned_start: Day | None
+    planned_end: Day | None
+    actual_start: Day | None
+    actual_end: Day | None
     percent_complete: int
     attributes: dict[str, AttributeValue]
     baseline_id: uuid.UUID | None

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from pmo_api.core.schemas import Input, ListFilter, Name, Patch, Read, SignedMoney, Text
+from pmo_api.core.schemas import Day, Input, ListFilter, Name, Patch, Read, SignedMoney, Text
 from pmo_api.raid.models import (
     ChangeStatus,
     IssueSeverity,
@@ -43,7 +43,7 @@ class RiskCreate(Input):
     mitigation: Text | None = None
     response: RiskResponse | None = None
     status: RiskStatus = RiskStatus.OPEN
-    last_reviewed_on: date | None = Field(
+    last_reviewed_on: Day | None = Field(
         default=None, description="When the risk was last reviewed; not in the future."
     )
 
@@ -59,7 +59,7 @@ class RiskUpdate(Patch):
     mitigation: Text | None = None
     response: RiskResponse | None = None
     status: RiskStatus | None = None
-    last_reviewed_on: date | None = Field(
+    last_reviewed_on: Day | None = Field(
         default=None, description="Record a review: its date, not in the future."
     )
 
@@ -76,7 +76,7 @@ class RiskRead(Read):
     mitigation: str | None
     response: RiskResponse | None
     status: RiskStatus
-    last_reviewed_on: date | None
+    last_reviewed_on: Day | None
     version: int
     created_at: datetime
     updated_at: datetime

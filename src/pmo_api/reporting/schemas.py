@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pmo_api.core.schemas import Input, ListFilter, Money, Patch, Read, SignedMoney, Text
+from pmo_api.core.schemas import Day, Input, ListFilter, Money, Patch, Read, SignedMoney, Text
 from pmo_api.projects.models import Health
 from pmo_api.reporting.models import ReportState
 
@@ -16,8 +16,8 @@ class StatusReportCreate(Input):
     """A new draft. The figures (percent complete, costs, risks, milestones) are not
     sent: the service freezes the project's own when the report is submitted."""
 
-    period_start: date
-    period_end: date = Field(description="On or after period_start (else 422 dates_out_of_order).")
+    period_start: Day
+    period_end: Day = Field(description="On or after period_start (else 422 dates_out_of_order).")
     overall_health: Health
     schedule_health: Health = Health.GREEN
     budget_health: Health = Health.GREEN
@@ -43,8 +43,8 @@ class StatusReportUpdate(Patch):
         }
     )
 
-    period_start: date | None = None
-    period_end: date | None = None
+    period_start: Day | None = None
+    period_end: Day | None = None
     overall_health: Health | None = None
     schedule_health: Health | None = None
     budget_health: Health | None = None
@@ -58,8 +58,8 @@ class StatusReportUpdate(Patch):
 class StatusReportRead(Read):
     id: uuid.UUID
     project_id: uuid.UUID
-    period_start: date
-    period_end: date = Field(description="On or after period_start (else 422 dates_out_of_order).")
+    period_start: Day
+    period_end: Day = Field(description="On or after period_start (else 422 dates_out_of_order).")
     overall_health: Health
     schedule_health: Health
     budget_health: Health
@@ -85,10 +85,10 @@ class StatusReportRead(Read):
 
 class StatusReportFilter(ListFilter):
     state: list[ReportState] | None = Field(default=None, max_length=2)
-    period_from: date | None = Field(
+    period_from: Day | None = Field(
         default=None, description="Only reports whose period ends on or after this date."
     )
-    period_to: date | None = Field(
+    period_to: Day | None = Field(
         default=None, description="Only reports whose period starts on or before this date."
     )
     overall_health: list[Health] | None = Field(default=None, max_length=3)

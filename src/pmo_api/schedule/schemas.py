@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import (
@@ -12,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from pmo_api.core.schemas import Input, ListFilter, Money, Name, Patch, Read, SignedMoney, Text
+from pmo_api.core.schemas import Day, Input, ListFilter, Money, Name, Patch, Read, SignedMoney, Text
 from pmo_api.schedule.models import DeliverableStatus, MilestoneStatus
 
 Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -24,9 +24,9 @@ Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 class MilestoneCreate(Input):
     name: Name
     description: Text | None = None
-    due_date: date
+    due_date: Day
     status: MilestoneStatus = MilestoneStatus.PLANNED
-    done_date: date | None = Field(
+    done_date: Day | None = Field(
         default=None, description="Only with status done; today when status done omits it."
     )
 
@@ -36,9 +36,9 @@ class MilestoneUpdate(Patch):
 
     name: Name | None = None
     description: Text | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     status: MilestoneStatus | None = None
-    done_date: date | None = None
+    done_date: Day | None = None
 
 
 class MilestoneRead(Read):
@@ -46,8 +46,8 @@ class MilestoneRead(Read):
     project_id: uuid.UUID
     name: str
     description: str | None
-    due_date: date
-    done_date: date | None
+    due_date: Day
+    done_date: Day | None
     status: MilestoneStatus
     overdue: bool = Field(
         description="Derived: planned or in progress, due before today, not archived."
@@ -63,8 +63,8 @@ class MilestoneFilter(ListFilter):
     overdue: bool | None = Field(
         default=None, description="true: only overdue milestones; false: only the others."
     )
-    due_from: date | None = Field(default=None, description="Due on or after this date.")
-    due_to: date | None = Field(default=None, description="Due on or before this date.")
+    due_from: Day | None = Field(default=None, description="Due on or after this date.")
+    due_to: Day | None = Field(default=None, description="Due on or before this date.")
 
     @model_validator(mode="after")
     def _range_in_order(self) -> Self:
@@ -80,7 +80,7 @@ class DeliverableCreate(Input):
     name: Name
     description: Text | None = None
     phase: Label | None = None
-    due_date: date
+    due_date: Day
     status: DeliverableStatus = DeliverableStatus.PLANNED
 
 
@@ -90,7 +90,7 @@ class DeliverableUpdate(Patch):
     name: Name | None = None
     description: Text | None = None
     phase: Label | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     status: DeliverableStatus | None = None
 
 
@@ -100,7 +100,7 @@ class DeliverableRead(Read):
     name: str
     description: str | None
     phase: str | None
-    due_date: date
+    due_date: Day
     status: DeliverableStatus
     accepted_by: str | None = Field(description="The API key that accepted it (set on accept).")
     accepted_by_person_id: uuid.UUID | None = Field(
@@ -131,7 +131,7 @@ class BaselineMilestone(BaseModel):
 
     id: uuid.UUID
     name: str
-    due_date: date
+    due_date: Day
     status: MilestoneStatus
 
 
@@ -140,8 +140,8 @@ class BaselineRead(Read):
     project_id: uuid.UUID
     name: str
     description: str | None
-    planned_start: date | None
-    planned_end: date | None
+    planned_start: Day | None
+    planned_end: Day | None
     planned_budget: Money
     milestones: list[BaselineMilestone]
     captured_by: str = Field(description="The API key that captured it.")
@@ -171,16 +171,16 @@ class BaselinePlan(BaseModel):
     baseline_id: uuid.UUID | None
     name: str | None
     captured_at: datetime | None
-    planned_start: date | None
-    planned_end: date | None
+    planned_start: Day | None
+    planned_end: Day | None
     planned_budget: Money
 
 
 class BaselineDateChange(BaseModel):
     model_config = _FROM_ALIAS
 
-    from_: date | None = Field(serialization_alias="from")
-    to: date | None
+    from_: Day | None = Field(serialization_alias="from")
+    to: Day | None
     days: int | None = Field(description="to - from in days; null when either is missing.")
 
 
@@ -203,8 +203,8 @@ class BaselineMilestoneMove(BaseModel):
 
     id: uuid.UUID
     name: str
-    from_: date = Field(serialization_alias="from")
-    to: date
+    from_: Day = Field(serialization_alias="from")
+    to: Day
     days: int
 
 

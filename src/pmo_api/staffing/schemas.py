@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from pmo_api.core.schemas import Input, ListFilter, Patch, Read
+from pmo_api.core.schemas import Day, Input, ListFilter, Patch, Read
 
 Role = Annotated[
     str,
@@ -22,8 +22,8 @@ class AssignmentCreate(Input):
     person_id: uuid.UUID
     role: Role
     allocation_percent: Allocation
-    start_date: date
-    end_date: date = Field(description="On or after start_date (else 422 dates_out_of_order).")
+    start_date: Day
+    end_date: Day = Field(description="On or after start_date (else 422 dates_out_of_order).")
 
 
 class AssignmentUpdate(Patch):
@@ -34,8 +34,8 @@ class AssignmentUpdate(Patch):
     person_id: uuid.UUID | None = None
     role: Role | None = None
     allocation_percent: Allocation | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
 
 
 class AssignmentRead(Read):
@@ -44,8 +44,8 @@ class AssignmentRead(Read):
     person_id: uuid.UUID
     role: str
     allocation_percent: int
-    start_date: date
-    end_date: date
+    start_date: Day
+    end_date: Day
     version: int
     created_at: datetime
     updated_at: datetime
@@ -54,7 +54,7 @@ class AssignmentRead(Read):
 
 class AssignmentFilter(ListFilter):
     person_id: uuid.UUID | None = None
-    active_on: date | None = Field(
+    active_on: Day | None = Field(
         default=None, description="Only assignments whose dates include this day."
     )
 
@@ -69,7 +69,7 @@ class WeekAssignment(BaseModel):
 
 
 class WeekLoad(BaseModel):
-    week_start: date = Field(description="The Monday of the ISO week.")
+    week_start: Day = Field(description="The Monday of the ISO week.")
     allocation_percent: int = Field(
         description="Peak daily load: the highest sum, on one day of the week, of the "
         "allocations of the assignments active that day (start to end date inclusive)."

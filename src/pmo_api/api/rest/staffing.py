@@ -2,7 +2,6 @@
 and archived by their own id) and of a person's allocation per week. No
 ``from __future__ import annotations`` here: FastAPI must see the real classes."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -13,6 +12,7 @@ from pmo_api.api.rest.children import ChildResource, child_routers
 from pmo_api.api.rest.deps import Ctx
 from pmo_api.api.rest.docs import problems
 from pmo_api.api.rest.lists import UuidRef, uuid_or_422
+from pmo_api.core.schemas import Day
 from pmo_api.staffing import service as staffing
 from pmo_api.staffing.schemas import (
     AllocationRead,
@@ -54,14 +54,14 @@ async def get_person_allocation(
     ctx: Ctx,
     id: UuidRef,
     from_: Annotated[
-        date | None,
+        Day | None,
         Query(
             alias="from",
             description="A day of the first week (default: today, the current ISO week).",
         ),
     ] = None,
     to: Annotated[
-        date | None,
+        Day | None,
         Query(description="A day of the last week (default: 12 weeks in all); at most 104."),
     ] = None,
 ) -> Response:
