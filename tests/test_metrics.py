@@ -321,3 +321,46 @@ async def test_project_metrics_refusals(api: Api) -> None:
     body = (await api.get(f"/api/v1/metrics/projects/{project['id']}")).json()
     assert body["earned_value"] is None and body["status_report"] is None
     assert body["open_risks"]["total"] == 0
+
+
+async def test_comparisons_diffs_and_allocation_answer_304_while_unchanged(api: Api) -> None:
+    project, baseline_id = await _plan(api)
+    report = {
+        "period_start": str(TODAY - timedelta(days=9)),
+        "period_end": str(TODAY - timedelta(days=3)),
+        **{f"{part}_health": "green" for part in ("overall", "schedule", "budget", "scope")},
+        "resources_health": "green",
+    }
+    draft = await api.post(f"/api/v1/projects/{project['id']}/status-reports", json=report)
+    assert draft.status_code == 201, draft.text
+    person = await api.make_person()
+    paths = (
+        f"/api/v1/baselines/{baseline_id}/compare",
+        f"/api/v1/status-reports/{draft.json()['id']}/diff",
+        f"/api/v1/people/{person['id']}/allocation",
+        f"/api/v1/metrics/projects/{project['id']}",
+    )
+    for path in paths:
+        first = await api.get(path)
+        assert first.status_code == 200, (path, first.text)
+        again = await api.get(path, headers={"If-None-Match": first.headers["etag"]})
+        assert again.status_code == 304 and again.content == b"", path
+    etags = {path: (await api.get(path)).headers["etag"] for path in paths}
+    moved = await api.patch(
+        f"/api/v1/projects/{project['id']}", json={"planned_end": str(TODAY + timedelta(days=70))}
+    )
+    assert moved.status_code == 200
+    assigned = await api.post(
+        f"/api/v1/projects/{project['id']}/assignments",
+        json={
+            "person_id": person["id"],
+            "role": "dev",
+            "allocation_percent": 50,
+            "start_date": str(TODAY),
+            "end_date": str(TODAY + timedelta(days=14)),
+        },
+    )
+    assert assigned.status_code == 201, assigned.text
+    for path in (paths[0], paths[2], paths[3]):  # the plan, the load and the figures moved
+        changed = await api.get(path, headers={"If-None-Match": etags[path]})
+        assert changed.status_code == 200 and changed.headers["etag"] != etags[path], path

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pmo_api.portfolios.repository import PortfolioRepository
 from pmo_api.projects.models import Project
-from pmo_api.raid.models import OPEN_RISK_STATUSES, Risk
+from pmo_api.raid.models import Risk, open_risk_clause
 from pmo_api.reporting.models import ReportState, StatusReport
 from pmo_api.schedule.models import Milestone, overdue_clause
 
@@ -50,11 +50,7 @@ class MetricsRepository:
     async def project_figures(self, project_id: uuid.UUID, today: date) -> ProjectFigures:
         """One statement: the project's open risks by band, overdue milestones and latest
         submitted status report, each a subquery on the project's own rows."""
-        open_risk = (
-            Risk.project_id == project_id,
-            Risk.status.in_(OPEN_RISK_STATUSES),
-            Risk.archived_at.is_(None),
-        )
+        open_risk = (Risk.project_id == project_id, open_risk_clause())
         bands = [
             select(func.count())
             .where(*open_risk, Risk.score.between(low, high))
@@ -120,9 +116,7 @@ class MetricsRepository:
             in_scope = Project.portfolio_id.in_(portfolios)
         else:
             in_scope = Project.portfolio_id == portfolio_id
-        open_risks = _count_for_project(
-            Risk, Risk.status.in_(OPEN_RISK_STATUSES), Risk.archived_at.is_(None)
-        )
+        open_risks = _count_for_project(Risk, open_risk_clause())
         projects = (
             select(
                 Project.status,

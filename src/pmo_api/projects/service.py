@@ -24,7 +24,7 @@ from pmo_api.projects import access
 from pmo_api.projects.models import Project
 from pmo_api.projects.repository import ProjectRepository
 from pmo_api.projects.schemas import ProjectCreate, ProjectFilter, ProjectUpdate
-from pmo_api.raid.models import OPEN_RISK_STATUSES, Risk
+from pmo_api.raid.models import Risk, open_risk_clause
 from pmo_api.schedule.models import Baseline
 
 ENTITY = "project"
@@ -61,8 +61,7 @@ def _with_open_risks() -> ExecutableOption:
         select(func.count())
         .where(
             Risk.project_id == Project.id,
-            Risk.status.in_(OPEN_RISK_STATUSES),
-            Risk.archived_at.is_(None),
+            open_risk_clause(),
         )
         .correlate(Project)
         .scalar_subquery()

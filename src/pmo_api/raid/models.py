@@ -12,7 +12,17 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pmo_api.db.base import Archivable, Base, Entity, string_enum
@@ -155,3 +165,8 @@ class ChangeRequest(Entity, Archivable, ProjectRecord, Base):
     decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __mapper_args__ = {"version_id_col": Entity.version}
+
+
+def open_risk_clause() -> ColumnElement[bool]:
+    """OPEN, in SQL: open or being mitigated, not archived (counts and rollups use this)."""
+    return and_(Risk.status.in_(OPEN_RISK_STATUSES), Risk.archived_at.is_(None))

@@ -14,11 +14,11 @@ from pmo_api.core.pagination import Page, PageRequest
 from pmo_api.db.records import common_filters
 from pmo_api.db.repository import Repository
 from pmo_api.raid.models import (
-    OPEN_RISK_STATUSES,
     ChangeRequest,
     ProjectIssue,
     Risk,
     RiskStatus,
+    open_risk_clause,
 )
 from pmo_api.raid.schemas import ChangeFilter, IssueFilter, RiskFilter
 
@@ -67,8 +67,7 @@ class RiskRepository(Repository[Risk]):
             select(Risk.project_id, func.count())
             .where(
                 Risk.project_id.in_(set(project_ids)),
-                Risk.status.in_(OPEN_RISK_STATUSES),
-                Risk.archived_at.is_(None),
+                open_risk_clause(),
             )
             .group_by(Risk.project_id)
         )

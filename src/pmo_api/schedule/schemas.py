@@ -170,7 +170,9 @@ class BaselinePlan(BaseModel):
     kind: Literal["baseline", "current"]
     baseline_id: uuid.UUID | None
     name: str | None
-    captured_at: datetime | None
+    captured_at: datetime | None = Field(
+        description="When the baseline was captured; for the current plan, its last change."
+    )
     planned_start: Day | None
     planned_end: Day | None
     planned_budget: Money

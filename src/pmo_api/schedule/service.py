@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -374,13 +374,16 @@ def _baseline_plan(baseline: Baseline) -> _Plan:
     )
 
 
-def _current_plan(project: Project, milestones: Sequence[Milestone], now: datetime) -> _Plan:
+def _current_plan(project: Project, milestones: Sequence[Milestone]) -> _Plan:
+    # The current plan is "as of" its last change (the project's or a milestone's), not
+    # as of the request: the same plan compares to the same body, so its ETag holds.
+    changed = max([project.updated_at, *(m.updated_at for m in milestones)])
     return _Plan(
         ref=BaselinePlan(
             kind="current",
             baseline_id=None,
             name=None,
-            captured_at=now,
+            captured_at=changed,
             planned_start=project.planned_start,
             planned_end=project.planned_end,
             planned_budget=project.planned_budget,
@@ -441,7 +444,7 @@ async def compare_baseline(
     if with_id is None:
         project = await project_for_reading(ctx, baseline.project_id)
         milestones = await _milestones(ctx).open_on_project(project.id)
-        return _compare(_baseline_plan(baseline), _current_plan(project, milestones, ctx.now))
+        return _compare(_baseline_plan(baseline), _current_plan(project, milestones))
     other = await repository.get(with_id, ctx.principal)
     if other is None:
         raise InvalidInput(
