@@ -18,7 +18,7 @@ help:
 	@echo "make run      install and serve on SQLite at http://$(HOST):$(PORT)"
 	@echo "make test     install and run the tests (SQLite and PostgreSQL)"
 	@echo "make reliability  the slow suites: fault injection, long property runs, contract fuzzing"
-	@echo "make lint     ruff check, ruff format --check, mypy"
+	@echo "make lint     ruff check, ruff format --check, mypy, import contracts"
 	@echo "make schemas  regenerate openapi/openapi.json and openapi/schema.graphql"
 	@echo "make migrate  bring the database (PMO_DATABASE_URL) to the latest schema"
 	@echo "make seed     create the demo organisation (idempotent)"
@@ -53,6 +53,7 @@ lint: install
 	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/ruff format --check src tests scripts bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 schemas: install
 	$(BIN)/pmo-api export-schemas

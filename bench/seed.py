@@ -283,7 +283,7 @@ def migrate(database_url: str) -> None:
 async def seed_postgres(db: str, projects: int, seed: int = 42) -> dict[str, int]:
     import asyncpg
 
-    from pmo_api.db.metadata import metadata
+    from pmo_api.migrations.metadata import metadata
 
     admin = await asyncpg.connect(ADMIN_DSN)
     try:
@@ -316,7 +316,7 @@ async def seed_postgres(db: str, projects: int, seed: int = 42) -> dict[str, int
 def seed_sqlite(path: Path, projects: int, seed: int = 42) -> dict[str, int]:
     from sqlalchemy import create_engine, func, insert, select
 
-    from pmo_api.db.metadata import metadata
+    from pmo_api.migrations.metadata import metadata
 
     path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):

@@ -26,7 +26,7 @@ from sqlalchemy import event, text
 from pmo_api.app import create_app
 from pmo_api.auth.cache import principals
 from pmo_api.db import migrate
-from pmo_api.db.metadata import metadata
+from pmo_api.migrations.metadata import metadata
 from pmo_api.settings import Settings
 
 ADMIN_KEY = "pmo_test_bootstrap_admin_key_0123456789"
@@ -202,6 +202,12 @@ async def start_api(
     def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if counter.active:
             counter.statements.append(statement)
+
+    def _count_read(statement: str) -> None:  # reads that bypass the engine (PostgreSQL)
+        if counter.active:
+            counter.statements.append(statement)
+
+    app.state.pmo.reads.listen(_count_read)
 
     lifespan = app.router.lifespan_context(app)
     await lifespan.__aenter__()

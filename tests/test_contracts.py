@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pmo_api.api.contracts import GRAPHQL_FILE, OPENAPI_FILE, graphql_sdl, openapi_document
+from pmo_api.contracts import GRAPHQL_FILE, OPENAPI_FILE, graphql_sdl, openapi_document
 from pmo_api.settings import Settings
 
 CONTRACTS = Path(__file__).resolve().parent.parent / "openapi"

@@ -269,8 +269,8 @@ async def test_validation_errors_are_typed_and_write_nothing(api: Api) -> None:
     assert error["errors"] == [
         {
             "loc": ["input"],
-            "msg": "Value error, planned_end is before planned_start",
-            "type": "value_error",
+            "msg": "planned_end is before planned_start",
+            "type": "dates_out_of_order",
         }
     ]
 

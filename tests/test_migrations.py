@@ -14,7 +14,7 @@ from sqlalchemy import Connection, inspect, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from pmo_api.db import migrate
-from pmo_api.db.metadata import metadata
+from pmo_api.migrations.metadata import metadata
 from tests.conftest import create_database
 
 

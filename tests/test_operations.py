@@ -26,6 +26,7 @@ async def test_unexpected_errors_are_masked(api: Api, monkeypatch: pytest.Monkey
         raise RuntimeError("SELECT secret FROM internals")
 
     monkeypatch.setattr(ProjectRepository, "get", explode)
+    monkeypatch.setattr(ProjectRepository, "read", explode)  # the read path of a GET
     response = await api.get("/api/v1/projects/ABC-1")
     body = assert_problem(response, 500, "internal_error")
     assert "secret" not in response.text and "RuntimeError" not in response.text
@@ -86,6 +87,7 @@ async def test_connection_closed_while_opening_is_503(
             raise DBAPIError("connect", {}, DriverError("closed")) from socket_error
 
     monkeypatch.setattr(ProjectRepository, "get", dropped)
+    monkeypatch.setattr(ProjectRepository, "read", dropped)  # the read path of a GET
     response = await api.get("/api/v1/projects/ABC-1")
     assert_problem(response, 503, "database_unavailable")
     assert response.headers["retry-after"]

@@ -137,7 +137,7 @@ async def test_api_keys_lifecycle(api: Api) -> None:
     secret = key["secret"]
     auth = {"Authorization": f"Bearer {secret}"}
     assert (await api.http.get("/api/v1/projects", headers=auth)).status_code == 200
-    listed = await api.get("/api/v1/api-keys")
+    listed = await api.get("/api/v1/api-keys", params={"sort": "-created_at"})
     assert secret not in listed.text
     assert key["id"] in {k["id"] for k in listed.json()["items"]}
     revoked = await api.delete(f"/api/v1/api-keys/{key['id']}")

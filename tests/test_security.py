@@ -31,11 +31,11 @@ import httpx
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from pmo_api.api.contracts import contract_settings
 from pmo_api.api.graphql.errors import MASKED_MESSAGE
 from pmo_api.api.graphql.schema import schema as graphql_schema
 from pmo_api.app import create_app
 from pmo_api.auth.service import hash_secret
+from pmo_api.contracts import contract_settings
 from pmo_api.projects.repository import ProjectRepository
 from pmo_api.settings import Settings, SettingsError, load_settings
 from tests.conftest import ADMIN_KEY, Api, new_key, start_api
@@ -512,7 +512,8 @@ class TestAPI3PropertyLevelAuthorization:
 
         # The creating response shows its own secret, once, and nothing else secret.
         assert_clean(created, own_secret=fresh["secret"])
-        listed = await api.get("/api/v1/api-keys")
+        # Newest first: the fresh key is on the first page, however many keys exist.
+        listed = await api.get("/api/v1/api-keys", params={"sort": "-created_at"})
         assert_clean(listed)
         read_fields = {
             "id",
@@ -529,8 +530,11 @@ class TestAPI3PropertyLevelAuthorization:
         prefix = {item["id"]: item["prefix"] for item in items}
         assert prefix[fresh["id"]] == fresh["secret"][:12]  # 8 of its 40 random characters
         # The bootstrap secret is chosen by a person (16 characters at least): its listed
-        # prefix shows no more than 4 of them.
-        (bootstrap,) = [item for item in items if item["name"] == "bootstrap admin"]
+        # prefix shows no more than 4 of them. It is the oldest key: first by default.
+        oldest = await api.get("/api/v1/api-keys", params={"limit": 1})
+        assert_clean(oldest)
+        bootstrap = oldest.json()["items"][0]
+        assert bootstrap["name"] == "bootstrap admin"
         assert len(bootstrap["prefix"]) <= 4 and ADMIN_KEY.startswith(bootstrap["prefix"])
 
         for role in ROLES:
@@ -1051,8 +1055,10 @@ class TestAPI8SecurityMisconfiguration:
         async def broken(*_args: Any, **_kwargs: Any) -> Any:
             raise INTERNAL_ERRORS[kind]()
 
-        monkeypatch.setattr(ProjectRepository, "list", broken)
+        monkeypatch.setattr(ProjectRepository, "filtered_page", broken)
         monkeypatch.setattr(ProjectRepository, "get", broken)
+        monkeypatch.setattr(ProjectRepository, "read_list", broken)  # REST reads
+        monkeypatch.setattr(ProjectRepository, "read", broken)
         counts = await api.table_counts()
         for response in (
             await api.get("/api/v1/projects"),
@@ -1088,7 +1094,8 @@ class TestAPI8SecurityMisconfiguration:
                 "SELECT secret_hash FROM api_keys", None, ConnectionError("connection refused")
             )
 
-        monkeypatch.setattr(ProjectRepository, "list", gone)
+        monkeypatch.setattr(ProjectRepository, "filtered_page", gone)
+        monkeypatch.setattr(ProjectRepository, "read_list", gone)  # REST reads
         for response in (
             await api.get("/api/v1/projects"),
             await api.post("/graphql", json={"query": "{ projects { nodes { key } } }"}),

@@ -449,7 +449,7 @@ async def test_list_filters_sort_and_pages(api: Api) -> None:
         await api.get(project_path(project), params={"sort": "summary"}), 422, "invalid_sort"
     )
     window = {"period_from": "2027-03-01", "period_to": "2027-02-01"}
-    assert_problem(await api.get(project_path(project), params=window), 422, "validation_failed")
+    assert_problem(await api.get(project_path(project), params=window), 422, "dates_out_of_order")
     assert_problem(
         await api.get(project_path(project), params={"colour": "red"}), 422, "unknown_parameter"
     )

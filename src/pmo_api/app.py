@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 
 from pmo_api import __version__
+from pmo_api.api import routing
 from pmo_api.api.graphql.router import graphql_router
 from pmo_api.api.middleware import CorsMiddleware, RequestMiddleware
+from pmo_api.api.problems import PROBLEM_MEDIA_TYPE
 from pmo_api.api.rest import api_keys, audit_events, errors, meta, operations, resources
 from pmo_api.api.rest import finance as finance_rest
 from pmo_api.api.rest import metrics as metrics_rest
@@ -21,7 +23,6 @@ from pmo_api.api.rest import reporting as reporting_rest
 from pmo_api.api.rest import schedule as schedule_rest
 from pmo_api.api.rest import staffing as staffing_rest
 from pmo_api.api.rest.deps import reject_unknown_query
-from pmo_api.api.rest.problems import PROBLEM_MEDIA_TYPE
 from pmo_api.api.state import AppState
 from pmo_api.auth.cache import principals
 from pmo_api.auth.service import ensure_bootstrap_key
@@ -29,6 +30,7 @@ from pmo_api.core import pagination
 from pmo_api.db import migrate
 from pmo_api.db.engine import make_engine, make_read_sessionmaker, make_sessionmaker
 from pmo_api.db.instance import cursor_secret
+from pmo_api.db.reads import make_reads
 from pmo_api.db.transaction import unit_of_work
 from pmo_api.logs import configure_logging
 from pmo_api.settings import Settings, get_settings
@@ -67,6 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine=engine,
         sessions=make_sessionmaker(engine),
         read_sessions=make_read_sessionmaker(engine),
+        reads=make_reads(
+            engine, pool_size=settings.db_pool_size, timeout=settings.db_timeout_seconds
+        ),
     )
 
     @asynccontextmanager
@@ -76,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await state.reads.close()
             await engine.dispose()
             log.info("pmo-api stopped")
 
@@ -92,20 +98,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pmo = state
     errors.install(app)
 
-    v1 = APIRouter(prefix="/api/v1")
-    v1.include_router(api_keys.router)
-    v1.include_router(resources.router)
-    v1.include_router(metrics_rest.router)
-    v1.include_router(raid_rest.router)
-    v1.include_router(schedule_rest.router)
-    v1.include_router(reporting_rest.router)
-    v1.include_router(finance_rest.router)
-    v1.include_router(staffing_rest.router)
-    v1.include_router(audit_events.router)
-    app.include_router(v1)
-    app.include_router(meta.router, prefix="/api/v1")
-    app.include_router(operations.router)
+    for router in (
+        api_keys.router,
+        *resources.routers,
+        metrics_rest.router,
+        *raid_rest.routers,
+        *schedule_rest.routers,
+        *reporting_rest.routers,
+        *finance_rest.routers,
+        *staffing_rest.routers,
+        audit_events.router,
+        meta.router,
+    ):
+        routing.mount(app, router, "/api/v1")
+    routing.mount(app, operations.router)
     app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)
+    routing.install(app)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # added last: the outermost layer
         app.add_middleware(CorsMiddleware, origins=settings.cors_origins)

@@ -162,7 +162,7 @@ def create_key_command(args: argparse.Namespace) -> int:
 
 
 def export_schemas_command(args: argparse.Namespace) -> int:
-    from pmo_api.api.contracts import ContractUnavailable, render_contracts
+    from pmo_api.contracts import ContractUnavailable, render_contracts
 
     try:
         contracts = render_contracts()

@@ -16,7 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pmo_api.api.rest.problems import problem_body, problem_response
+from pmo_api.api.problems import problem_body, problem_response
 from pmo_api.db.errors import RETRY_AFTER_SECONDS, is_unavailable
 from pmo_api.logs import request_id_var
 

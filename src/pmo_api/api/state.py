@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from pmo_api.db.reads import Reads
 from pmo_api.settings import Settings
 
 
@@ -15,3 +16,10 @@ class AppState:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
+    reads: Reads
+    """Where GET and HEAD requests read their rows (db/reads.py)."""
+
+    @property
+    def scope(self) -> str:
+        """The database this app serves, as the key cache names it."""
+        return str(self.engine.url)

@@ -6,17 +6,21 @@ import hashlib
 import secrets
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pmo_api.auth.access import require_admin
 from pmo_api.auth.cache import principals
 from pmo_api.auth.models import ApiKey
-from pmo_api.auth.schemas import ApiKeyCreate
-from pmo_api.core.context import Principal, Role, ServiceContext, utcnow
-from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput, not_found
+from pmo_api.auth.repository import ApiKeyRepository
+from pmo_api.auth.schemas import ApiKeyCreate, ApiKeyFilter
+from pmo_api.core.access import require_admin
+from pmo_api.core.changes import snapshot
+from pmo_api.core.context import Principal, Role, RowReads, ServiceContext, utcnow
+from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
+from pmo_api.core.pagination import ListParams, Page
+from pmo_api.db.reads import SessionReads
+from pmo_api.db.repository import build_page_request
 from pmo_api.events.service import record
-from pmo_api.events.types import Event, EventType, snapshot
+from pmo_api.events.types import Event, EventType
 from pmo_api.people.repository import PersonRepository
 
 KEY_PREFIX = "pmo_"
@@ -70,17 +74,22 @@ async def create_api_key(ctx: ServiceContext, data: ApiKeyCreate) -> tuple[ApiKe
     return key, secret
 
 
-async def list_api_keys(ctx: ServiceContext) -> list[ApiKey]:
+async def list_api_keys(
+    ctx: ServiceContext, filters: ApiKeyFilter, params: ListParams
+) -> Page[ApiKey]:
     require_admin(ctx.principal, "manage API keys")
-    rows = await ctx.session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id))
-    return list(rows.all())
+    page = build_page_request(
+        params,
+        columns=ApiKeyRepository.sortable,
+        default_sort="created_at",
+        filters=filters.model_dump(),
+    )
+    return await ApiKeyRepository(ctx.session).list(ctx.principal, filters, page)
 
 
 async def revoke_api_key(ctx: ServiceContext, key_id: uuid.UUID) -> ApiKey:
     require_admin(ctx.principal, "manage API keys")
-    key = await ctx.session.get(ApiKey, key_id)
-    if key is None:
-        raise not_found("api_key", key_id)
+    key = await ApiKeyRepository(ctx.session).require(key_id, ctx.principal)
     if key.revoked_at is not None:
         raise Conflict(code="already_revoked", detail="The key is already revoked.")
     if key.id == ctx.principal.key_id:
@@ -102,18 +111,25 @@ async def revoke_api_key(ctx: ServiceContext, key_id: uuid.UUID) -> ApiKey:
 
 async def authenticate(session: AsyncSession, secret: str) -> Principal | None:
     """The principal for a secret, or None when it is unknown or revoked."""
+    return await authenticate_with(
+        SessionReads(session), secret, str(session.get_bind().engine.url)
+    )
+
+
+async def authenticate_with(reads: RowReads, secret: str, scope: str) -> Principal | None:
+    """``authenticate`` on any reader; ``scope`` names the database (its URL), so
+    processes (and tests) serving several never mix their keys."""
     digest = hash_secret(secret)
-    # Scoped by database, so processes (and tests) serving several never mix their keys.
-    cache_key = f"{session.get_bind().engine.url}#{digest}"
+    cache_key = f"{scope}#{digest}"
     cached = principals.get(cache_key)
     if cached is not None:
         return cached
-    key = await session.scalar(
-        select(ApiKey).where(ApiKey.secret_hash == digest, ApiKey.revoked_at.is_(None))
-    )
+    key = await ApiKeyRepository.read_live_key(reads, digest)
     if key is None:
         return None
-    principal = Principal(key_id=key.id, name=key.name, role=key.role, person_id=key.person_id)
+    principal = Principal(
+        key_id=key["id"], name=key["name"], role=Role(key["role"]), person_id=key["person_id"]
+    )
     principals.put(cache_key, principal)
     return principal
 
@@ -122,7 +138,7 @@ async def ensure_bootstrap_key(session: AsyncSession, secret: str) -> None:
     """Make sure an admin key with exactly this secret exists (and is not revoked)."""
     digest = hash_secret(secret)
     prefix = secret[:BOOTSTRAP_PREFIX_LENGTH]
-    key = await session.scalar(select(ApiKey).where(ApiKey.secret_hash == digest))
+    key = await ApiKeyRepository(session).by_secret_hash(digest, live=False)
     now = utcnow()
     if key is None:
         session.add(

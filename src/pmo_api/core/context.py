@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,12 +47,53 @@ def latest_local_today(now: datetime) -> date:
     return (now.astimezone(UTC) + timedelta(days=1)).date()
 
 
-@dataclass
+class RowReads(Protocol):
+    """Read-only statements whose rows come back as dicts (``db.reads.Reads``)."""
+
+    async def all(
+        self, stmt: Any, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    async def first(
+        self, stmt: Any, params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any] | None: ...
+
+
 class ServiceContext:
-    session: AsyncSession
-    principal: Principal
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    _now: datetime | None = None
+    """Who calls, the unit of work's session, the request, one clock reading.
+
+    The session may be opened on first use (``open_session``): a read-only request
+    whose rows come from ``reads`` and whose caller is already known never opens one.
+    """
+
+    __slots__ = ("_now", "_open_session", "_session", "principal", "reads", "request_id")
+
+    def __init__(
+        self,
+        session: AsyncSession | None,
+        principal: Principal,
+        request_id: str | None = None,
+        reads: RowReads | None = None,
+        *,
+        open_session: Callable[[], AsyncSession] | None = None,
+    ) -> None:
+        if session is None and open_session is None:
+            raise ValueError("a ServiceContext needs a session or a way to open one")
+        self._session = session
+        self._open_session = open_session
+        self.principal = principal
+        self.request_id = request_id or uuid.uuid4().hex
+        self.reads = reads
+        """Where a read-only request's rows come from (no session, no transaction);
+        the ORM session serves when there is none."""
+        self._now: datetime | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            assert self._open_session is not None
+            self._session = self._open_session()
+        return self._session
 
     @property
     def now(self) -> datetime:

@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import hmac
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -78,10 +78,38 @@ class PageRequest:
     fingerprint: str
 
 
+class PageCursors:
+    """The cursor that resumes a list right after any row of one of its pages (a Relay
+    edge's cursor): the row's sort value and id, bound like the page's next cursor.
+
+    ``fingerprint`` may be given as a function, called once and only when a cursor is
+    made: most reads of a page never ask for one."""
+
+    __slots__ = ("_fingerprint", "field")
+
+    def __init__(self, field: str, fingerprint: str | Callable[[], str]) -> None:
+        self.field = field
+        self._fingerprint = fingerprint
+
+    @property
+    def fingerprint(self) -> str:
+        if not isinstance(self._fingerprint, str):
+            self._fingerprint = self._fingerprint()
+        return self._fingerprint
+
+    def after(self, row: Any) -> str:
+        """``row``: a record, or a read's row as a dict (``db.reads``)."""
+        if isinstance(row, dict):
+            return encode_cursor(self.fingerprint, row[self.field], row["id"])
+        return encode_cursor(self.fingerprint, getattr(row, self.field), row.id)
+
+
 @dataclass(frozen=True)
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None
+    cursors: PageCursors | None = None
+    """Makes each item's cursor; None for a list that cannot be resumed (one page)."""
 
 
 def fingerprint(filters: Mapping[str, Any], sort: SortSpec) -> str:

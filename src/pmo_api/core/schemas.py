@@ -18,13 +18,22 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 KEY_PATTERN = r"^[A-Z][A-Z0-9-]{1,19}$"
 _KEY_RE = re.compile(KEY_PATTERN)
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+TEXT_PATTERN = r"^[^\x00]*$"
+"""Any text but the NUL character, which PostgreSQL cannot store (``Input`` refuses it
+at any depth; the pattern states it in the contract)."""
+# Not "@", a control character or a space. Spelled out rather than ``\s``, which means
+# other characters in the service's regular expressions (U+0085 is a space to them) than
+# in the contract's (ECMA-262, where U+FEFF is one and U+0085 is not).
+_EMAIL_CHAR = r"[^@\x00-\x20\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+EMAIL_PATTERN = rf"^{_EMAIL_CHAR}{{1,64}}@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}+$"
 
 
 def _contains_nul(value: Any) -> bool:
@@ -65,14 +74,28 @@ Key = Annotated[
     StringConstraints(pattern=KEY_PATTERN),
     Field(description="Unique human key, e.g. ERP-2027", examples=["ERP-2027"]),
 ]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(max_length=10_000)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=TEXT_PATTERN)]
+"""A short label: a phase, a methodology, a role on a project."""
+Text = Annotated[str, StringConstraints(max_length=10_000, pattern=TEXT_PATTERN)]
+Search = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
+"""A ``q=`` text search: case-insensitive, anywhere in the searched fields."""
+
+
+def _lower_case(value: str) -> str:
+    """Lower case, never longer than sent: the stated max_length holds for what is
+    stored. (Only U+0130, capital I with dot above, lowers to two characters; it then
+    stays as sent.)"""
+    lowered = value.lower()
+    if len(lowered) == len(value):
+        return lowered
+    return "".join(c if len(c.lower()) > 1 else c.lower() for c in value)
 
 
 Email = Annotated[
     str,
     StringConstraints(max_length=254, pattern=EMAIL_PATTERN),
-    AfterValidator(str.lower),
+    AfterValidator(_lower_case),
     Field(examples=["ada@example.com"], description="Stored and compared in lower case."),
 ]
 
@@ -85,20 +108,65 @@ MAX_MONEY = Decimal("999999999999.99")
 """The largest amount a money column holds (NUMERIC(14,2)): every computed total is
 checked against it before it is written."""
 
+MONEY_TEXT_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+SIGNED_MONEY_TEXT_PATTERN = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
+
+
+def _money_text(pattern: str, example: str) -> Any:
+    """Money sent as a JSON string is a plain decimal (``"1250.50"``): no exponent,
+    spaces, underscores or digits other than 0-9, which Decimal would read too; so the
+    ``pattern`` in the contract is exactly what is accepted."""
+    regex = re.compile(pattern)
+    message = (
+        "expected money as a JSON number or a plain decimal string such as "
+        f"{example}: at most 12 digits before the point and 2 after"
+    )
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and not regex.fullmatch(value):
+            raise PydanticCustomError("money_format", message)
+        return value
+
+    return BeforeValidator(check)
+
+
+def _money_schema(minimum: Decimal, text_pattern: str) -> WithJsonSchema:
+    """What a money field accepts, stated exactly: a number on the cent grid within the
+    column's range, or the same amount as a plain decimal string."""
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "number",
+                    "minimum": float(minimum),
+                    "maximum": float(MAX_MONEY),
+                    "multipleOf": 0.01,
+                },
+                {"type": "string", "pattern": text_pattern},
+            ]
+        },
+        mode="validation",
+    )
+
 
 Money = Annotated[
     Decimal,
     Field(max_digits=14, decimal_places=2, ge=0, examples=[125000.0]),
+    _money_text(MONEY_TEXT_PATTERN, '"1250.50"'),
     AfterValidator(_cents),
     PlainSerializer(float, return_type=float, when_used="json"),
+    _money_schema(Decimal(0), MONEY_TEXT_PATTERN),
 ]
-"""Money in the deployment's currency: a JSON number with at most 2 decimals, stored exactly."""
+"""Money in the deployment's currency: 0 to 999,999,999,999.99 with at most 2 decimals,
+as a JSON number (or a plain decimal string), stored exactly."""
 
 SignedMoney = Annotated[
     Decimal,
     Field(max_digits=14, decimal_places=2, examples=[-1500.0]),
+    _money_text(SIGNED_MONEY_TEXT_PATTERN, '"-1250.50"'),
     AfterValidator(_cents),
     PlainSerializer(float, return_type=float, when_used="json"),
+    _money_schema(-MAX_MONEY, SIGNED_MONEY_TEXT_PATTERN),
 ]
 """Money that may be negative: variances, deltas, corrections."""
 
@@ -115,11 +183,31 @@ def parse_ref(ref: str) -> uuid.UUID | str:
         return ref
 
 
+def _state_non_nullable(schema: dict[str, Any], model: type[Any]) -> None:
+    """The contract of a Patch: a field in ``non_nullable`` may be omitted but not sent
+    as null, so its schema loses the ``null`` branch (and the null default)."""
+    properties = schema.get("properties", {})
+    for name in getattr(model, "non_nullable", ()):
+        prop = properties.get(name)
+        if prop is None or "anyOf" not in prop:
+            continue
+        branches = [b for b in prop["anyOf"] if b != {"type": "null"}]
+        del prop["anyOf"]
+        if prop.get("default", ...) is None:
+            del prop["default"]
+        if len(branches) == 1:
+            prop.update(branches[0])
+        else:
+            prop["anyOf"] = branches
+
+
 class Patch(Input):
     """A partial update: a field not sent is left alone; ``null`` clears it where allowed.
 
     Fields listed in ``non_nullable`` may be omitted but not sent as null.
     """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_state_non_nullable)
 
     non_nullable: ClassVar[frozenset[str]] = frozenset()
 
@@ -167,6 +255,20 @@ def _iso_instant_only(value: object) -> object:
 
 Instant = Annotated[AwareDatetime, BeforeValidator(_iso_instant_only)]
 """A point in time in a query or body: ISO 8601 with an offset (``Z`` for UTC)."""
+
+
+DATES_OUT_OF_ORDER = "dates_out_of_order"
+RULE_ERRORS = frozenset({DATES_OUT_OF_ORDER})
+"""Error types of the rules between two values of one input (an end before its start),
+which no schema states: the REST door answers them with the type as the problem code,
+not the generic ``validation_failed``."""
+
+
+def dates_out_of_order(end: str, start: str) -> PydanticCustomError:
+    """Raise it from a model validator when the date ``end`` is before ``start``."""
+    return PydanticCustomError(
+        DATES_OUT_OF_ORDER, "{end} is before {start}", {"end": end, "start": start}
+    )
 
 
 class ListFilter(Input):

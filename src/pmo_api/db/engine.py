@@ -27,6 +27,13 @@ _JSON_CODECS: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": 
 """JSON columns (attributes, audit changes, skills) through orjson, not the stdlib."""
 
 
+READ_OPTIONS: dict[str, dict[str, Any]] = {
+    "sqlite": {"pmo_read_only": True},
+    "postgresql": {"pmo_read_only": True, "isolation_level": "AUTOCOMMIT"},
+}
+"""Execution options of read-only work per dialect (see make_read_sessionmaker)."""
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(
@@ -85,8 +92,14 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # A writer's BEGIN IMMEDIATE takes the write lock up front, so two writers queue
         # on busy_timeout instead of failing with "database is locked" when a read lock
         # is upgraded; readers (sessions made by read_sessionmaker) begin deferred.
-        read_only = connection.get_execution_options().get("pmo_read_only", False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # A single read (db/reads.py) needs no transaction at all: the driver is in
+        # autocommit, so the statement reads its own snapshot.
+        options = connection.get_execution_options()
+        if options.get("pmo_single_read", False):
+            return
+        connection.exec_driver_sql(
+            "BEGIN" if options.get("pmo_read_only", False) else "BEGIN IMMEDIATE"
+        )
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -102,9 +115,8 @@ def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     promises anyway: the key check and the page are consistent on their own, and a
     walk's consistency comes from keyset cursors, not from a transaction.
     """
-    options: dict[str, Any] = {"pmo_read_only": True}
-    if engine.dialect.name == "postgresql":
-        options["isolation_level"] = "AUTOCOMMIT"
     return async_sessionmaker(
-        engine.execution_options(**options), expire_on_commit=False, autoflush=False
+        engine.execution_options(**READ_OPTIONS[engine.dialect.name]),
+        expire_on_commit=False,
+        autoflush=False,
     )

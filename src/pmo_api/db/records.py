@@ -7,15 +7,15 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Select, or_
+from sqlalchemy import ColumnElement, Select, Table, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.attributes import flag_modified
 
+from pmo_api.core.changes import changed_fields, jsonable, snapshot
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput, version_mismatch
 from pmo_api.core.schemas import ListFilter
-from pmo_api.events.types import changed_fields, jsonable, snapshot
 
 
 class Versioned(Protocol):
@@ -89,3 +89,31 @@ async def require_reference(
             errors=[ErrorDetail(("body", field), f"unknown or archived {entity}", "value_error")],
         )
     return obj
+
+
+def referenced_table(column: InstrumentedAttribute[Any]) -> Table:
+    """The table a foreign-key column points at, as its model declares it: a domain
+    reads a table it references without importing the domain that defines it."""
+    (foreign_key,) = column.property.columns[0].foreign_keys
+    table: Table = foreign_key.column.table
+    return table
+
+
+async def has_live_dependents(session: AsyncSession, model: Any, row_id: uuid.UUID) -> bool:
+    """Whether a live (not archived) row of any table still points at the record
+    through a foreign key (a portfolio holding projects or programs), in one statement.
+
+    Derived from the schema's foreign keys: a table added later that points at the
+    record counts without a change here, and the record's domain imports none of the
+    domains whose tables point at it."""
+    target = model.__table__
+    live = [
+        exists().where(fk.parent == row_id, table.c.archived_at.is_(None))
+        for table in target.metadata.tables.values()
+        if "archived_at" in table.c
+        for fk in table.foreign_keys
+        if fk.column.table is target
+    ]
+    if not live:
+        return False
+    return bool(await session.scalar(select(or_(*live))))

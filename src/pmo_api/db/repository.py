@@ -3,29 +3,57 @@
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
-from sqlalchemy import Select, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.base import ExecutableOption
 
-from pmo_api.core.context import Principal
+from pmo_api.core.context import Principal, RowReads, ServiceContext
 from pmo_api.core.errors import Conflict, not_found
 from pmo_api.core.pagination import (
     ListParams,
     Page,
+    PageCursors,
     PageRequest,
-    encode_cursor,
+    fingerprint,
     page_request,
     parse_sort,
 )
+from pmo_api.db.reads import Row, SessionReads
+from pmo_api.db.records import common_filters
 
 T = TypeVar("T")
+
+
+def _after_position(
+    stmt: Select[Any],
+    columns: Mapping[str, InstrumentedAttribute[Any]],
+    id_column: InstrumentedAttribute[Any],
+    request: PageRequest,
+) -> Select[Any]:
+    """The page's conditions and order on the total order (sort key, id), limit + 1."""
+    sort_col = columns[request.sort.field]
+    desc = request.sort.descending
+    if request.after is not None:
+        value, last_id = request.after.value, request.after.id
+        # One row-value comparison, not "a > v OR (a = v AND id > i)": the database
+        # can then seek an index on (sort key, id) instead of scanning from its start.
+        # The id breaks ties in the sort's own direction, so the comparison is exact.
+        position, after = (
+            tuple_(sort_col, id_column),
+            tuple_(literal(value, sort_col.type), literal(last_id, id_column.type)),
+        )
+        stmt = stmt.where(position < after if desc else position > after)
+    order = (sort_col.desc(), id_column.desc()) if desc else (sort_col.asc(), id_column.asc())
+    return stmt.order_by(*order).limit(request.limit + 1)
 
 
 async def keyset_page(
@@ -41,31 +69,30 @@ async def keyset_page(
     The next page starts strictly after the last row's (value, id), so a walk never
     skips or repeats a row that stayed unchanged, whatever is written meanwhile.
     """
-    sort_col = columns[request.sort.field]
-    desc = request.sort.descending
-    if request.after is not None:
-        value, last_id = request.after.value, request.after.id
-        # One row-value comparison, not "a > v OR (a = v AND id > i)": the database
-        # can then seek an index on (sort key, id) instead of scanning from its start.
-        # The id breaks ties in the sort's own direction, so the comparison is exact.
-        position, after = (
-            tuple_(sort_col, id_column),
-            tuple_(literal(value, sort_col.type), literal(last_id, id_column.type)),
-        )
-        stmt = stmt.where(position < after if desc else position > after)
-    order = (sort_col.desc(), id_column.desc()) if desc else (sort_col.asc(), id_column.asc())
-    stmt = stmt.order_by(*order).limit(request.limit + 1)
+    stmt = _after_position(stmt, columns, id_column, request)
     rows: Sequence[T] = (await session.scalars(stmt)).all()
-    items = list(rows[: request.limit])
-    next_cursor = None
-    if len(rows) > request.limit:
-        last = items[-1]
-        next_cursor = encode_cursor(
-            request.fingerprint,
-            getattr(last, request.sort.field),
-            last.id,  # type: ignore[attr-defined]
-        )
-    return Page(items=items, next_cursor=next_cursor)
+    return page_of(rows, request.limit, PageCursors(request.sort.field, request.fingerprint))
+
+
+async def keyset_rows(
+    reads: RowReads,
+    stmt: Select[Any],
+    *,
+    columns: Mapping[str, InstrumentedAttribute[Any]],
+    id_column: InstrumentedAttribute[Any],
+    request: PageRequest,
+) -> Page[Row]:
+    """``keyset_page`` for a read: the page's rows as dicts (see ``db.reads``)."""
+    rows = await reads.all(_after_position(stmt, columns, id_column, request))
+    return page_of(rows, request.limit, PageCursors(request.sort.field, request.fingerprint))
+
+
+def page_of(rows: Sequence[T], limit: int, cursors: PageCursors) -> Page[T]:
+    """A page of the first ``limit`` rows; a row after them (a list reads ``limit + 1``)
+    tells that another page follows."""
+    items = list(rows[:limit])
+    next_cursor = cursors.after(items[-1]) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor, cursors=cursors)
 
 
 async def flush_unique(session: AsyncSession, entity: str, field: str) -> None:
@@ -174,15 +201,31 @@ async def pages_of_projects(
     shared = build_page_request(params, columns=columns, default_sort=default_sort, filters=filters)
     found = await batch(project_ids, shared)
     for project_id, page in found.items():
-        if page.next_cursor is not None:
-            last: Any = page.items[-1]
-            fp = request(project_id).fingerprint
-            cursor = encode_cursor(fp, getattr(last, shared.sort.field), last.id)
-            found[project_id] = Page(items=page.items, next_cursor=cursor)
+        # Each project's cursors are bound to its own list; made only when asked for.
+        own = functools.partial(fingerprint, project_list_filters(project_id, filters), shared.sort)
+        cursors = PageCursors(shared.sort.field, own)
+        next_cursor = None if page.next_cursor is None else cursors.after(page.items[-1])
+        found[project_id] = Page(items=page.items, next_cursor=next_cursor, cursors=cursors)
     return found
 
 
 M = TypeVar("M")
+
+_BY_REF: dict[tuple[type[Any], str], Select[Any]] = {}
+
+
+def _by_ref(repository: Repository[Any], by: str) -> Select[Any]:
+    """A repository's single read by ``id`` or ``key``, built once per type: the same
+    statement object each time, so its compiled form is found at no cost
+    (``db.reads``). ``row_select`` is the same for every caller and every day; a
+    repository whose rows are not overrides ``read``."""
+    stmt = _BY_REF.get((type(repository), by))
+    if stmt is None:
+        base = repository.row_select()
+        stmt = _BY_REF[(type(repository), by)] = base.where(
+            base.selected_columns[by] == bindparam("ref")
+        )
+    return stmt
 
 
 class Repository(Generic[M]):
@@ -197,8 +240,20 @@ class Repository(Generic[M]):
     sortable: Mapping[str, InstrumentedAttribute[Any]]
     keyed: bool = False
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, session: AsyncSession | None) -> None:
+        self._session = session
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError(f"{type(self).__name__} was made for reads only")
+        return self._session
+
+    @classmethod
+    def reading(cls, ctx: ServiceContext) -> Self:
+        """A repository for ``read``/``read_list`` that opens no session when the
+        context reads elsewhere (``ctx.reads``)."""
+        return cls(ctx.session if ctx.reads is None else None)
 
     def visible_to(self, principal: Principal) -> Select[M]:
         return select(self.model)
@@ -216,6 +271,67 @@ class Repository(Generic[M]):
         if found is None:
             raise not_found(self.entity, ref)
         return found
+
+    def row_columns(self) -> Sequence[ColumnElement[Any]]:
+        """What a read shows of each record: its table's columns. A repository adds the
+        values derived in SQL (counts, flags) its list or single read shows."""
+        table: Any = self.model.__table__  # type: ignore[attr-defined]
+        return tuple(table.columns)
+
+    def row_select(self) -> Select[Any]:
+        """What ``visible_to`` selects, for the reads that return rows (``read``,
+        ``read_list``): every role reads every row of the types that have these."""
+        return select(*self.row_columns())
+
+    async def read(self, reads: RowReads | None, ref: uuid.UUID | str, principal: Principal) -> Row:
+        """``require`` as a row: by id, or by human key for keyed records; NotFound."""
+        by = "id" if isinstance(ref, uuid.UUID) or not self.keyed else "key"
+        stmt = _by_ref(self, by)
+        row = await (reads or SessionReads(self.session)).first(stmt, {"ref": ref})
+        if row is None:
+            raise not_found(self.entity, ref)
+        return row
+
+    async def read_page(
+        self, reads: RowReads | None, stmt: Select[Any], request: PageRequest
+    ) -> Page[Row]:
+        """``page`` as rows, for a statement built on ``row_select``."""
+        model: Any = self.model
+        return await keyset_rows(
+            reads or SessionReads(self.session),
+            stmt,
+            columns=self.sortable,
+            id_column=model.id,
+            request=request,
+        )
+
+    def filtered(self, stmt: Select[Any], filters: Any) -> Select[Any]:
+        """A list's conditions, on an ORM select or a row select alike; repositories
+        add their filters to these (archived records hidden, ``updated_since``)."""
+        return common_filters(stmt, self.model, filters)
+
+    async def filtered_page(
+        self,
+        principal: Principal,
+        filters: Any,
+        page: PageRequest,
+        options: Sequence[ExecutableOption] = (),
+    ) -> Page[M]:
+        """A page of the visible records that pass ``filtered``."""
+        stmt = self.filtered(self.visible_to(principal).options(*options), filters)
+        return await self.page(stmt, page)
+
+    async def read_list(
+        self,
+        reads: RowReads | None,
+        principal: Principal,
+        filters: Any,
+        page: PageRequest,
+        extra: Sequence[ColumnElement[Any]] = (),
+    ) -> Page[Row]:
+        """``list`` as rows, with ``extra`` columns (e.g. counts) beside the table's."""
+        stmt = self.filtered(self.row_select().add_columns(*extra), filters)
+        return await self.read_page(reads, stmt, page)
 
     async def get_many(self, ids: Sequence[uuid.UUID], principal: Principal) -> list[M]:
         """Batch read (for DataLoaders): one statement, the same visibility as ``get``."""
@@ -277,14 +393,8 @@ class Repository(Generic[M]):
         by_project: dict[uuid.UUID, list[M]] = {project_id: [] for project_id in project_ids}
         for row in (await self.session.scalars(stmt)).all():
             by_project[row.project_id].append(row)  # type: ignore[attr-defined]
-        pages: dict[uuid.UUID, Page[M]] = {}
-        for project_id, rows in by_project.items():
-            items = rows[: request.limit]
-            next_cursor = None
-            if len(rows) > request.limit:
-                last: Any = items[-1]
-                next_cursor = encode_cursor(
-                    request.fingerprint, getattr(last, request.sort.field), last.id
-                )
-            pages[project_id] = Page(items=items, next_cursor=next_cursor)
-        return pages
+        cursors = PageCursors(request.sort.field, request.fingerprint)
+        return {
+            project_id: page_of(rows, request.limit, cursors)
+            for project_id, rows in by_project.items()
+        }

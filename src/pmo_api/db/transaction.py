@@ -30,6 +30,39 @@ async def unit_of_work(
                 raise
 
 
+class OnDemand:
+    """A unit of work whose session is opened only if something asks for it."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.session: AsyncSession | None = None
+
+    def open(self) -> AsyncSession:
+        if self.session is None:
+            self.session = self._sessions()
+        return self.session
+
+
+@asynccontextmanager
+async def unit_of_work_on_demand(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[OnDemand]:
+    """``unit_of_work`` for a session that may never be opened: commits once if it was."""
+    unit = OnDemand(sessions)
+    try:
+        with translate_db_errors():
+            yield unit
+            if unit.session is not None:
+                await unit.session.commit()
+    except BaseException:
+        if unit.session is not None:
+            await unit.session.rollback()
+        raise
+    finally:
+        if unit.session is not None:
+            await unit.session.close()
+
+
 @asynccontextmanager
 async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
     """Run part of a unit of work so that a failure leaves nothing of it behind."""

@@ -2,21 +2,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from pmo_api.core.schemas import Instant, Read
+from pmo_api.core.schemas import TEXT_PATTERN, Input, Instant, Read
 
 
-class AuditEventFilter(BaseModel):
+class AuditEventFilter(Input):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    sort_fields: ClassVar[tuple[str, ...]] = ("occurred_at",)
 
-    entity_type: str | None = Field(default=None, max_length=32)
+    entity_type: str | None = Field(default=None, max_length=32, pattern=TEXT_PATTERN)
     entity_id: uuid.UUID | None = None
     actor_key_id: uuid.UUID | None = None
-    action: str | None = Field(default=None, max_length=64)
-    request_id: str | None = Field(default=None, max_length=128)
+    action: str | None = Field(default=None, max_length=64, pattern=TEXT_PATTERN)
+    request_id: str | None = Field(default=None, max_length=128, pattern=TEXT_PATTERN)
     occurred_from: Instant | None = None
     occurred_to: Instant | None = None
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
+from collections.abc import Sequence
 
-from pmo_api.core.context import ServiceContext
+from sqlalchemy import Select, select
+
+from pmo_api.core.context import Principal, ServiceContext
 from pmo_api.core.pagination import ListParams, Page
 from pmo_api.db.repository import build_page_request, keyset_page
 from pmo_api.events.models import AuditEvent
@@ -32,14 +35,27 @@ async def record(ctx: ServiceContext, event: Event) -> None:
 SORTABLE = {"occurred_at": AuditEvent.occurred_at}
 
 
+def visible_to(principal: Principal) -> Select[AuditEvent]:
+    """The trail is readable by every role (viewers are executives and auditors): the
+    list and the events read by id start from here, so they follow the same rule."""
+    return select(AuditEvent)
+
+
+async def get_audit_events(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[AuditEvent]:
+    """Events by id (GraphQL ``node``), one statement, the trail's visibility."""
+    if not ids:
+        return []
+    stmt = visible_to(ctx.principal).where(AuditEvent.id.in_(set(ids)))
+    return list((await ctx.session.scalars(stmt)).all())
+
+
 async def list_audit_events(
     ctx: ServiceContext, filters: AuditEventFilter, params: ListParams
 ) -> Page[AuditEvent]:
-    """The trail is readable by every role (viewers are executives and auditors)."""
     page = build_page_request(
         params, columns=SORTABLE, default_sort="-occurred_at", filters=filters.model_dump()
     )
-    stmt = select(AuditEvent)
+    stmt = visible_to(ctx.principal)
     if filters.entity_type:
         stmt = stmt.where(AuditEvent.entity_type == filters.entity_type)
     if filters.entity_id:

@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from pmo_api.db.metadata import metadata
+from pmo_api.migrations.metadata import metadata
 from pmo_api.settings import get_settings
 
 config = context.config

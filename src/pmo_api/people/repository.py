@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
 
-from pmo_api.core.context import Principal
-from pmo_api.core.pagination import Page, PageRequest
-from pmo_api.db.records import common_filters, text_search
+from sqlalchemy import Select, select
+
+from pmo_api.db.records import text_search
 from pmo_api.db.repository import Repository
 from pmo_api.people.models import Person
 from pmo_api.people.schemas import PersonFilter
@@ -29,10 +29,8 @@ class PersonRepository(Repository[Person]):
         )
         return found
 
-    async def list(
-        self, principal: Principal, filters: PersonFilter, page: PageRequest
-    ) -> Page[Person]:
-        stmt = common_filters(self.visible_to(principal), Person, filters)
+    def filtered(self, stmt: Select[Any], filters: PersonFilter) -> Select[Any]:
+        stmt = super().filtered(stmt, filters)
         if filters.q:
             stmt = stmt.where(text_search(filters.q, (Person.name, Person.email, Person.title)))
         if filters.email:
@@ -42,4 +40,4 @@ class PersonRepository(Repository[Person]):
         if filters.over_allocated is not None:
             loaded = over_allocated(Person.id)
             stmt = stmt.where(loaded if filters.over_allocated else ~loaded)
-        return await self.page(stmt, page)
+        return stmt

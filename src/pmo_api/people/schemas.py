@@ -6,13 +6,13 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from pmo_api.core.schemas import Email, Input, ListFilter, Name, Patch, Read
+from pmo_api.core.schemas import TEXT_PATTERN, Email, Input, ListFilter, Name, Patch, Read, Search
 
 
 class Skill(BaseModel):
     model_config = {"extra": "forbid"}
 
-    skill: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    skill: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=TEXT_PATTERN)]
     level: int = Field(ge=1, le=5)
 
 
@@ -57,9 +57,9 @@ class PersonRead(Read):
 
 
 class PersonFilter(ListFilter):
-    q: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
-        default=None, description="Text search in name, email and title."
-    )
+    sort_fields: ClassVar[tuple[str, ...]] = ("name", "email", "created_at", "updated_at")
+
+    q: Search | None = Field(default=None, description="Text search in name, email and title.")
     email: Email | None = None
     active: bool | None = None
     over_allocated: bool | None = Field(

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Forbidden
 from pmo_api.core.pagination import ListParams, Page
+from pmo_api.db.reads import Row
 from pmo_api.db.records import apply_changes, archive_record, check_version
 from pmo_api.db.repository import build_page_request, flush_unique
 from pmo_api.events.service import record
@@ -29,6 +30,19 @@ async def get_person(ctx: ServiceContext, person_id: uuid.UUID) -> Person:
     return await PersonRepository(ctx.session).require(person_id, ctx.principal)
 
 
+async def read_person(ctx: ServiceContext, ref: uuid.UUID) -> Row:
+    """``get_person`` as a row, for a read-only request (see ``db.reads``)."""
+    return await PersonRepository.reading(ctx).read(ctx.reads, ref, ctx.principal)
+
+
+async def read_people(ctx: ServiceContext, filters: PersonFilter, params: ListParams) -> Page[Row]:
+    """``list_people`` as rows."""
+    page = build_page_request(
+        params, columns=PersonRepository.sortable, default_sort="name", filters=filters.model_dump()
+    )
+    return await PersonRepository.reading(ctx).read_list(ctx.reads, ctx.principal, filters, page)
+
+
 async def get_people(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Person]:
     """Batch read for DataLoaders: the same visibility as a single read."""
     return await PersonRepository(ctx.session).get_many(ids, ctx.principal)
@@ -40,7 +54,7 @@ async def list_people(
     page = build_page_request(
         params, columns=PersonRepository.sortable, default_sort="name", filters=filters.model_dump()
     )
-    return await PersonRepository(ctx.session).list(ctx.principal, filters, page)
+    return await PersonRepository(ctx.session).filtered_page(ctx.principal, filters, page)
 
 
 async def create_person(ctx: ServiceContext, data: PersonCreate) -> Person:

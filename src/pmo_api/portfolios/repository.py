@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import CTE, Select, select
 
-from pmo_api.core.context import Principal
-from pmo_api.core.pagination import Page, PageRequest
-from pmo_api.db.records import common_filters, text_search
+from pmo_api.db.records import text_search
 from pmo_api.db.repository import Repository
 from pmo_api.portfolios.models import Portfolio
 from pmo_api.portfolios.schemas import PortfolioFilter
@@ -43,16 +43,17 @@ class PortfolioRepository(Repository[Portfolio]):
         tree = tree.union_all(select(Portfolio.id).join(tree, Portfolio.parent_id == tree.c.id))
         return select(tree.c.id)
 
-    async def has_live_children(self, portfolio_id: uuid.UUID) -> bool:
-        stmt = select(Portfolio.id).where(
-            Portfolio.parent_id == portfolio_id, Portfolio.archived_at.is_(None)
+    def trees(self, portfolio_ids: Sequence[uuid.UUID]) -> CTE:
+        """Each portfolio and every portfolio nested below it, as ``(root_id, id)``
+        rows, in one recursive query for all of them."""
+        roots = select(Portfolio.id.label("root_id"), Portfolio.id.label("id"))
+        tree = roots.where(Portfolio.id.in_(set(portfolio_ids))).cte("trees", recursive=True)
+        return tree.union_all(
+            select(tree.c.root_id, Portfolio.id).join(tree, Portfolio.parent_id == tree.c.id)
         )
-        return (await self.session.scalar(stmt.limit(1))) is not None
 
-    async def list(
-        self, principal: Principal, filters: PortfolioFilter, page: PageRequest
-    ) -> Page[Portfolio]:
-        stmt = common_filters(self.visible_to(principal), Portfolio, filters)
+    def filtered(self, stmt: Select[Any], filters: PortfolioFilter) -> Select[Any]:
+        stmt = super().filtered(stmt, filters)
         if filters.q:
             stmt = stmt.where(
                 text_search(filters.q, (Portfolio.key, Portfolio.name, Portfolio.description))
@@ -65,4 +66,4 @@ class PortfolioRepository(Repository[Portfolio]):
             )
         if filters.owner_id:
             stmt = stmt.where(Portfolio.owner_id == filters.owner_id)
-        return await self.page(stmt, page)
+        return stmt

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import ClassVar
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from pmo_api.core.schemas import Input, Key, ListFilter, Money, Name, Patch, Read, Text
+from pmo_api.core.schemas import Input, Key, ListFilter, Money, Name, Patch, Read, Search, Text
 
 
 class PortfolioCreate(Input):
@@ -44,9 +44,9 @@ class PortfolioRead(Read):
 
 
 class PortfolioFilter(ListFilter):
-    q: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
-        default=None, description="Text search in key, name and description."
-    )
+    sort_fields: ClassVar[tuple[str, ...]] = ("key", "name", "created_at", "updated_at")
+
+    q: Search | None = Field(default=None, description="Text search in key, name and description.")
     parent_id: uuid.UUID | None = None
     root: bool | None = Field(default=None, description="true: only top-level portfolios.")
     owner_id: uuid.UUID | None = None

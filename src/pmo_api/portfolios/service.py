@@ -5,12 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
-
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, Forbidden, InvalidInput
 from pmo_api.core.pagination import ListParams, Page
-from pmo_api.db.records import apply_changes, archive_record, check_version, require_reference
+from pmo_api.db.reads import Row
+from pmo_api.db.records import (
+    apply_changes,
+    archive_record,
+    check_version,
+    has_live_dependents,
+    require_reference,
+)
 from pmo_api.db.repository import build_page_request, flush_unique
 from pmo_api.events.service import record
 from pmo_api.events.types import Event, EventType
@@ -19,7 +24,6 @@ from pmo_api.portfolios import access
 from pmo_api.portfolios.models import Portfolio
 from pmo_api.portfolios.repository import PortfolioRepository
 from pmo_api.portfolios.schemas import PortfolioCreate, PortfolioFilter, PortfolioUpdate
-from pmo_api.projects.models import Project
 
 ENTITY = "portfolio"
 
@@ -31,6 +35,24 @@ def _refuse_unless_editor(ctx: ServiceContext) -> None:
 
 async def get_portfolio(ctx: ServiceContext, ref: uuid.UUID | str) -> Portfolio:
     return await PortfolioRepository(ctx.session).require(ref, ctx.principal)
+
+
+async def read_portfolio(ctx: ServiceContext, ref: uuid.UUID | str) -> Row:
+    """``get_portfolio`` as a row, for a read-only request (see ``db.reads``)."""
+    return await PortfolioRepository.reading(ctx).read(ctx.reads, ref, ctx.principal)
+
+
+async def read_portfolios(
+    ctx: ServiceContext, filters: PortfolioFilter, params: ListParams
+) -> Page[Row]:
+    """``list_portfolios`` as rows."""
+    page = build_page_request(
+        params,
+        columns=PortfolioRepository.sortable,
+        default_sort="key",
+        filters=filters.model_dump(),
+    )
+    return await PortfolioRepository.reading(ctx).read_list(ctx.reads, ctx.principal, filters, page)
 
 
 async def get_portfolios(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Portfolio]:
@@ -46,7 +68,7 @@ async def list_portfolios(
         default_sort="key",
         filters=filters.model_dump(),
     )
-    return await PortfolioRepository(ctx.session).list(ctx.principal, filters, page)
+    return await PortfolioRepository(ctx.session).filtered_page(ctx.principal, filters, page)
 
 
 async def _check_references(
@@ -100,14 +122,7 @@ async def archive_portfolio(
     portfolio = await get_portfolio(ctx, ref)
     _refuse_unless_editor(ctx)
     check_version(ENTITY, portfolio, expected_version)
-    live_project = await ctx.session.scalar(
-        select(Project.id)
-        .where(Project.portfolio_id == portfolio.id, Project.archived_at.is_(None))
-        .limit(1)
-    )
-    if live_project is not None or await PortfolioRepository(ctx.session).has_live_children(
-        portfolio.id
-    ):
+    if await has_live_dependents(ctx.session, Portfolio, portfolio.id):
         raise Conflict(
             code="portfolio_not_empty",
             detail="Archive or move the portfolio's projects and sub-portfolios first.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from pmo_api.auth.access import is_staff
+from pmo_api.core.access import is_staff
 from pmo_api.core.context import Principal, Role
 from pmo_api.projects.models import Project
 

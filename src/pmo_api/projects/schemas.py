@@ -5,24 +5,63 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, GetJsonSchemaHandler, StringConstraints, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
-from pmo_api.core.schemas import Day, Input, Key, ListFilter, Money, Name, Patch, Read, Text
+from pmo_api.core.schemas import (
+    TEXT_PATTERN,
+    Day,
+    Input,
+    Key,
+    Label,
+    ListFilter,
+    Money,
+    Name,
+    Patch,
+    Read,
+    Search,
+    Text,
+    dates_out_of_order,
+)
 from pmo_api.projects.models import Health, ProjectStatus
 
-AttributeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
-AttributeValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
+ATTRIBUTE_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+AttributeName = Annotated[str, StringConstraints(pattern=ATTRIBUTE_NAME_PATTERN)]
+AttributeValue = (
+    Annotated[str, StringConstraints(max_length=1000, pattern=TEXT_PATTERN)]
+    # A whole number the JSON column and its readers hold exactly: a signed 64-bit one
+    # (a larger one is taken as a float).
+    | Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+    | float
+    | bool
+    | None
+)
+
+
+class _OnlyNamedByPattern:
+    """States that every attribute name matches the pattern: ``patternProperties``
+    alone checks the values of the names that match, and lets any other name through."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["additionalProperties"] = False
+        return schema
+
+
 Attributes = Annotated[
     dict[AttributeName, AttributeValue],
     Field(max_length=50, description="Custom fields: snake_case names, scalar values."),
+    _OnlyNamedByPattern(),
 ]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Percent = Annotated[int, Field(ge=0, le=100)]
 
 
 def _check_order(start: Day | None, end: Day | None, what: str) -> None:
     if start is not None and end is not None and end < start:
-        raise ValueError(f"{what}_end is before {what}_start")
+        raise dates_out_of_order(f"{what}_end", f"{what}_start")
 
 
 class ProjectCreate(Input):
@@ -128,9 +167,19 @@ class ProjectListItem(ProjectRead):
 
 
 class ProjectFilter(ListFilter):
-    q: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
-        default=None, description="Text search in key, name and description."
+    sort_fields: ClassVar[tuple[str, ...]] = (
+        "key",
+        "name",
+        "created_at",
+        "updated_at",
+        "priority_score",
+        "percent_complete",
+        "planned_budget",
+        "status",
+        "health",
     )
+
+    q: Search | None = Field(default=None, description="Text search in key, name and description.")
     portfolio_id: uuid.UUID | None = None
     include_sub_portfolios: bool = Field(
         default=False, description="With portfolio_id: also projects of nested portfolios."

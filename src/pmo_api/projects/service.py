@@ -7,15 +7,22 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import with_expression
 from sqlalchemy.sql.base import ExecutableOption
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import ErrorDetail, Forbidden, InvalidInput
-from pmo_api.core.pagination import ListParams, Page
-from pmo_api.db.records import apply_changes, archive_record, check_version, require_reference
-from pmo_api.db.repository import build_page_request, flush_unique
+from pmo_api.core.pagination import ListParams, Page, PageCursors, SortSpec, fingerprint
+from pmo_api.db.reads import Row
+from pmo_api.db.records import (
+    apply_changes,
+    archive_record,
+    check_version,
+    referenced_table,
+    require_reference,
+)
+from pmo_api.db.repository import build_page_request, flush_unique, page_of
 from pmo_api.events.service import record
 from pmo_api.events.types import Event, EventType
 from pmo_api.people.models import Person
@@ -25,13 +32,17 @@ from pmo_api.projects.models import Project
 from pmo_api.projects.repository import ProjectRepository
 from pmo_api.projects.schemas import ProjectCreate, ProjectFilter, ProjectUpdate
 from pmo_api.raid.models import Risk, open_risk_clause
-from pmo_api.schedule.models import Baseline
 
 ENTITY = "project"
 
 
 async def get_project(ctx: ServiceContext, ref: uuid.UUID | str) -> Project:
     return await ProjectRepository(ctx.session).require(ref, ctx.principal)
+
+
+async def read_project(ctx: ServiceContext, ref: uuid.UUID | str) -> Row:
+    """``get_project`` as a row, for a read-only request (see ``db.reads``)."""
+    return await ProjectRepository.reading(ctx).read(ctx.reads, ref, ctx.principal)
 
 
 async def get_projects(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Project]:
@@ -44,11 +55,69 @@ async def list_projects(
     page = build_page_request(
         params, columns=ProjectRepository.sortable, default_sort="key", filters=filters.model_dump()
     )
-    return await ProjectRepository(ctx.session).list(
+    return await ProjectRepository(ctx.session).filtered_page(
         ctx.principal,
         filters,
         page,
         options=(_with_open_risks(),),
+    )
+
+
+async def projects_of_portfolios(
+    ctx: ServiceContext,
+    portfolio_ids: Sequence[uuid.UUID],
+    filters: ProjectFilter,
+    params: ListParams,
+) -> dict[uuid.UUID, Page[Project]]:
+    """Each portfolio's page of ``list_projects`` (``filters`` with the portfolio set to
+    it), for nested GraphQL connections: one statement for the first pages of all the
+    portfolios, with each portfolio's own cursors. A cursor belongs to one portfolio's
+    list: with one, each page is its list's (and a cursor of another list is refused)."""
+
+    def own(portfolio_id: uuid.UUID) -> ProjectFilter:
+        return filters.model_copy(update={"portfolio_id": portfolio_id})
+
+    if params.cursor:
+        return {pid: await list_projects(ctx, own(pid), params) for pid in portfolio_ids}
+    page = build_page_request(
+        params, columns=ProjectRepository.sortable, default_sort="key", filters=filters.model_dump()
+    )
+    rows = await ProjectRepository(ctx.session).first_rows_per_portfolio(
+        ctx.principal, portfolio_ids, filters, page, options=(_with_open_risks(),)
+    )
+    pages: dict[uuid.UUID, Page[Project]] = {}
+    for portfolio_id, found in rows.items():
+        bound = functools.partial(_list_fingerprint, own(portfolio_id), page.sort)
+        pages[portfolio_id] = page_of(found, page.limit, PageCursors(page.sort.field, bound))
+    return pages
+
+
+def _list_fingerprint(filters: ProjectFilter, sort: SortSpec) -> str:
+    return fingerprint(filters.model_dump(), sort)
+
+
+async def read_projects(
+    ctx: ServiceContext, filters: ProjectFilter, params: ListParams
+) -> Page[Row]:
+    """``list_projects`` as rows, with each project's open risk count."""
+    page = build_page_request(
+        params, columns=ProjectRepository.sortable, default_sort="key", filters=filters.model_dump()
+    )
+    return await ProjectRepository.reading(ctx).read_list(
+        ctx.reads, ctx.principal, filters, page, extra=(_open_risk_count(),)
+    )
+
+
+@functools.cache
+def _open_risk_count() -> ColumnElement[int]:
+    """A project's open risks, counted in its list's statement (index on risks
+    (project_id, status)). Built once: building copies the whole expression."""
+    return (
+        select(func.count())
+        .where(Risk.project_id == Project.id, open_risk_clause())
+        .correlate(Project)
+        .scalar_subquery()
+        .label("open_risk_count")
     )
 
 
@@ -81,8 +150,13 @@ async def _check_references(ctx: ServiceContext, values: dict[str, object]) -> N
 
 
 async def _check_baseline(ctx: ServiceContext, project: Project, baseline_id: uuid.UUID) -> None:
-    baseline = await ctx.session.get(Baseline, baseline_id)
-    if baseline is None or baseline.project_id != project.id:
+    # The table the project's baseline_id points at; a baseline names its project like
+    # every control record (control.ProjectRecord).
+    baselines = referenced_table(Project.baseline_id)
+    own = select(baselines.c.id).where(
+        baselines.c.id == baseline_id, baselines.c.project_id == project.id
+    )
+    if await ctx.session.scalar(own) is None:
         raise InvalidInput(
             code="baseline_not_found",
             detail=f"baseline_id: project {project.key} has no baseline {baseline_id}.",

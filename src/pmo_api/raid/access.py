@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pmo_api.auth.access import is_staff
+from pmo_api.core.access import is_staff
 from pmo_api.core.context import Principal
 
 

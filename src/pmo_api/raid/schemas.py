@@ -5,10 +5,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, ClassVar
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from pmo_api.core.schemas import Day, Input, ListFilter, Name, Patch, Read, SignedMoney, Text
+from pmo_api.core.schemas import (
+    TEXT_PATTERN,
+    Day,
+    Input,
+    ListFilter,
+    Name,
+    Patch,
+    Read,
+    SignedMoney,
+    Text,
+)
 from pmo_api.raid.models import (
+    RESOLVED_ISSUE_STATUSES,
     ChangeStatus,
     IssueSeverity,
     IssueStatus,
@@ -84,6 +95,8 @@ class RiskRead(Read):
 
 
 class RiskFilter(ListFilter):
+    sort_fields: ClassVar[tuple[str, ...]] = ("score", "created_at", "updated_at", "title")
+
     status: list[RiskStatus] | None = Field(default=None, max_length=4)
     min_score: Score | None = Field(default=None, description="Only risks scoring at least this.")
     owner_id: uuid.UUID | None = None
@@ -93,6 +106,29 @@ class RiskFilter(ListFilter):
 
 
 class IssueCreate(Input):
+    # Stated for clients: a new issue that is already resolved or closed carries a
+    # resolution (the service refuses it otherwise: 422 resolution_required).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {
+                "properties": {"status": {"enum": [s.value for s in RESOLVED_ISSUE_STATUSES]}},
+                "required": ["status"],
+            },
+            "then": {
+                "properties": {
+                    "resolution": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 10_000,
+                        "pattern": TEXT_PATTERN,
+                    }
+                },
+                "required": ["resolution"],
+            },
+        },
+    )
+
     title: Name
     description: Text | None = None
     severity: IssueSeverity = IssueSeverity.MEDIUM
@@ -131,6 +167,8 @@ class IssueRead(Read):
 
 
 class IssueFilter(ListFilter):
+    sort_fields: ClassVar[tuple[str, ...]] = ("created_at", "updated_at", "title")
+
     status: list[IssueStatus] | None = Field(default=None, max_length=4)
     severity: list[IssueSeverity] | None = Field(default=None, max_length=4)
     owner_id: uuid.UUID | None = None
@@ -182,4 +220,12 @@ class ChangeRead(Read):
 
 
 class ChangeFilter(ListFilter):
+    sort_fields: ClassVar[tuple[str, ...]] = (
+        "created_at",
+        "updated_at",
+        "title",
+        "budget_impact",
+        "schedule_impact_days",
+    )
+
     status: list[ChangeStatus] | None = Field(default=None, max_length=3)

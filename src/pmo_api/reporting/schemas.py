@@ -7,7 +7,17 @@ from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from pmo_api.core.schemas import Day, Input, ListFilter, Money, Patch, Read, SignedMoney, Text
+from pmo_api.core.schemas import (
+    Day,
+    Input,
+    ListFilter,
+    Money,
+    Patch,
+    Read,
+    SignedMoney,
+    Text,
+    dates_out_of_order,
+)
 from pmo_api.projects.models import Health
 from pmo_api.reporting.models import ReportState
 
@@ -84,6 +94,13 @@ class StatusReportRead(Read):
 
 
 class StatusReportFilter(ListFilter):
+    sort_fields: ClassVar[tuple[str, ...]] = (
+        "period_end",
+        "created_at",
+        "updated_at",
+        "submitted_at",
+    )
+
     state: list[ReportState] | None = Field(default=None, max_length=2)
     period_from: Day | None = Field(
         default=None, description="Only reports whose period ends on or after this date."
@@ -100,7 +117,7 @@ class StatusReportFilter(ListFilter):
             and self.period_to is not None
             and self.period_to < self.period_from
         ):
-            raise ValueError("period_to is before period_from")
+            raise dates_out_of_order("period_to", "period_from")
         return self
 
 

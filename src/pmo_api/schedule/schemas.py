@@ -2,26 +2,47 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     model_validator,
 )
 
-from pmo_api.core.schemas import Day, Input, ListFilter, Money, Name, Patch, Read, SignedMoney, Text
+from pmo_api.core.schemas import (
+    Day,
+    Input,
+    Label,
+    ListFilter,
+    Money,
+    Name,
+    Patch,
+    Read,
+    SignedMoney,
+    Text,
+    dates_out_of_order,
+)
 from pmo_api.schedule.models import DeliverableStatus, MilestoneStatus
-
-Label = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-
 
 # -- milestones ------------------------------------------------------------------------------
 
 
 class MilestoneCreate(Input):
+    # Stated for clients: only a done milestone has a done date (the service refuses one
+    # on any other status: 422 done_date_not_done).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {
+                "properties": {"status": {"const": MilestoneStatus.DONE.value}},
+                "required": ["status"],
+            },
+            "else": {"properties": {"done_date": {"type": "null"}}},
+        },
+    )
+
     name: Name
     description: Text | None = None
     due_date: Day
@@ -59,6 +80,14 @@ class MilestoneRead(Read):
 
 
 class MilestoneFilter(ListFilter):
+    sort_fields: ClassVar[tuple[str, ...]] = (
+        "due_date",
+        "name",
+        "status",
+        "created_at",
+        "updated_at",
+    )
+
     status: list[MilestoneStatus] | None = Field(default=None, max_length=4)
     overdue: bool | None = Field(
         default=None, description="true: only overdue milestones; false: only the others."
@@ -69,7 +98,7 @@ class MilestoneFilter(ListFilter):
     @model_validator(mode="after")
     def _range_in_order(self) -> Self:
         if self.due_from and self.due_to and self.due_to < self.due_from:
-            raise ValueError("due_to is before due_from")
+            raise dates_out_of_order("due_to", "due_from")
         return self
 
 
@@ -114,6 +143,14 @@ class DeliverableRead(Read):
 
 
 class DeliverableFilter(ListFilter):
+    sort_fields: ClassVar[tuple[str, ...]] = (
+        "due_date",
+        "name",
+        "status",
+        "created_at",
+        "updated_at",
+    )
+
     status: list[DeliverableStatus] | None = Field(default=None, max_length=5)
     phase: Label | None = None
 
@@ -155,7 +192,7 @@ class BaselineRead(Read):
 
 
 class BaselineFilter(ListFilter):
-    pass
+    sort_fields: ClassVar[tuple[str, ...]] = ("created_at", "name", "updated_at")
 
 
 # -- comparing two plans ---------------------------------------------------------------------

@@ -6,11 +6,11 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from pmo_api.core.schemas import Day, Input, ListFilter, Patch, Read
+from pmo_api.core.schemas import TEXT_PATTERN, Day, Input, ListFilter, Patch, Read
 
 Role = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=100),
+    StringConstraints(min_length=1, max_length=100, pattern=TEXT_PATTERN),
     Field(description="What the person does on the project.", examples=["Business analyst"]),
 ]
 Allocation = Annotated[
@@ -53,6 +53,14 @@ class AssignmentRead(Read):
 
 
 class AssignmentFilter(ListFilter):
+    sort_fields: ClassVar[tuple[str, ...]] = (
+        "start_date",
+        "end_date",
+        "allocation_percent",
+        "created_at",
+        "updated_at",
+    )
+
     person_id: uuid.UUID | None = None
     active_on: Day | None = Field(
         default=None, description="Only assignments whose dates include this day."

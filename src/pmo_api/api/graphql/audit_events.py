@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -17,9 +16,9 @@ from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import parse_model
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.relay import (
-    AFTER_DESCRIPTION,
-    FIRST_DESCRIPTION,
+    After,
     Connection,
+    First,
     Node,
     connection,
     list_params,
@@ -32,10 +31,7 @@ from pmo_api.events.service import list_audit_events
 
 
 @strawberry.type(description="One recorded change: who did what to which record, and when.")
-class AuditEvent:
-    id: strawberry.ID = strawberry.field(
-        description="Opaque global id. Audit events are listed, not fetched with `node`."
-    )
+class AuditEvent(Node):
     uuid: UUID = strawberry.field(description="The REST id.")
     occurred_at: datetime
     action: str = strawberry.field(description="The event type, e.g. project.updated.")
@@ -98,8 +94,8 @@ class AuditEventsQuery:
     async def audit_events(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
         filter: AuditEventFilterInput | None = None,
         sort: str | None = None,
     ) -> Connection[AuditEvent]:

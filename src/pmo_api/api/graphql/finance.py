@@ -145,10 +145,8 @@ class FinanceLoaders(LoaderSet):
         self.cost = self.nodes("CostEntry", "cost", finance.get_costs, CostEntry.from_model)
         self.project_costs = self.pages(finance.first_costs_of_projects, CostEntry.from_model)
 
-
-async def project_costs(
-    info: GqlInfo, project_id: UUID, first: int, after: str | None
-) -> Connection[CostEntry]:
-    """``Project.costs``: batched over the page of projects being resolved."""
-    params = list_params(first, after, None)
-    return await info.context.loaders.finance.project_costs.load((project_id, params))
+    async def costs_of(
+        self, project_id: UUID, first: int | None, after: str | None
+    ) -> Connection[CostEntry]:
+        """``Project.costs``: batched over the page of projects being resolved."""
+        return await self.project_costs.load((project_id, list_params(first, after, None)))

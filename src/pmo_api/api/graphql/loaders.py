@@ -8,20 +8,21 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from pmo_api.api.graphql.audit_events import AuditEvent
 from pmo_api.api.graphql.finance import FinanceLoaders
 from pmo_api.api.graphql.people import Person
-from pmo_api.api.graphql.portfolios import Portfolio
+from pmo_api.api.graphql.portfolios import Portfolio, PortfolioLoaders
 from pmo_api.api.graphql.projects import Project
 from pmo_api.api.graphql.raid import RaidLoaders
 from pmo_api.api.graphql.relay import LoaderSet, Node, from_global_id
-from pmo_api.api.graphql.reporting import StatusReport, StatusReportDiff
+from pmo_api.api.graphql.reporting import ReportingLoaders
 from pmo_api.api.graphql.schedule import ScheduleLoaders
 from pmo_api.api.graphql.staffing import StaffingLoaders
 from pmo_api.core.errors import ErrorDetail, InvalidInput
+from pmo_api.events import service as events
 from pmo_api.people import service as people
 from pmo_api.portfolios import service as portfolios
 from pmo_api.projects import service as projects
-from pmo_api.reporting import service as reporting
 
 if TYPE_CHECKING:
     from pmo_api.api.graphql.context import GraphQLContext
@@ -35,18 +36,12 @@ class Loaders(LoaderSet):
             "Portfolio", "portfolio", portfolios.get_portfolios, Portfolio.from_model
         )
         self.project = self.nodes("Project", "project", projects.get_projects, Project.from_model)
-        self.status_report = self.nodes(
-            "StatusReport", "status_report", reporting.get_status_reports, StatusReport.from_model
+        # The trail names no event: events are nodes, never an event's entity.
+        self.audit_event = self.nodes(
+            "AuditEvent", None, events.get_audit_events, AuditEvent.from_model
         )
-        self.latest_status_report = self.keyed(
-            reporting.latest_status_reports, StatusReport.from_model, None
-        )
-        self.status_report_diff = self.keyed(
-            reporting.status_report_diffs, StatusReportDiff.from_model, None
-        )
-        self.status_report_first_page = self.pages(
-            reporting.first_status_report_pages, StatusReport.from_model
-        )
+        self.portfolios = self.include(PortfolioLoaders(context))
+        self.reporting = self.include(ReportingLoaders(context))
         self.raid = self.include(RaidLoaders(context))
         self.schedule = self.include(ScheduleLoaders(context))
         self.finance = self.include(FinanceLoaders(context))

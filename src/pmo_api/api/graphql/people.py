@@ -22,9 +22,9 @@ from pmo_api.api.graphql.errors import (
 )
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.relay import (
-    AFTER_DESCRIPTION,
-    FIRST_DESCRIPTION,
+    After,
     Connection,
+    First,
     Node,
     connection,
     list_params,
@@ -76,9 +76,7 @@ class Person(Node):
             date | None, strawberry.argument(description="A day of the last week.")
         ] = None,
     ) -> LazyAllocation:
-        from pmo_api.api.graphql import staffing
-
-        return await staffing.person_allocation(info, self.uuid, from_, to)
+        return await info.context.loaders.staffing.allocation_of(self.uuid, from_, to)
 
     @classmethod
     def from_model(cls, person: models.Person) -> Person:
@@ -173,8 +171,8 @@ class PeopleQuery:
     async def people(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
         filter: PersonFilterInput | None = None,
         sort: str | None = None,
     ) -> Connection[Person]:

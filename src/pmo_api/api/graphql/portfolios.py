@@ -7,8 +7,9 @@ mutations."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
@@ -27,13 +28,13 @@ from pmo_api.api.graphql.projects import (
     SORT_DESCRIPTION,
     Project,
     ProjectFilterInput,
-    list_projects,
     project_filter,
 )
 from pmo_api.api.graphql.relay import (
-    AFTER_DESCRIPTION,
-    FIRST_DESCRIPTION,
+    After,
     Connection,
+    First,
+    LoaderSet,
     Node,
     connection,
     keyed_ref,
@@ -41,10 +42,17 @@ from pmo_api.api.graphql.relay import (
     to_global_id,
 )
 from pmo_api.api.graphql.scalars import Money
-from pmo_api.core.pagination import DEFAULT_LIMIT
+from pmo_api.core.context import ServiceContext
+from pmo_api.core.pagination import DEFAULT_LIMIT, ListParams, Page
 from pmo_api.portfolios import models
 from pmo_api.portfolios import service as portfolios
 from pmo_api.portfolios.schemas import PortfolioCreate, PortfolioFilter, PortfolioUpdate
+from pmo_api.projects import service as projects
+from pmo_api.projects.models import Project as ProjectModel
+from pmo_api.projects.schemas import ProjectFilter
+
+if TYPE_CHECKING:
+    from pmo_api.api.graphql.context import GraphQLContext
 
 REFERENCES = {"owner_id": "Person", "parent_id": "Portfolio"}
 ID_DESCRIPTION = "The portfolio's global id, UUID or key."
@@ -84,13 +92,14 @@ class Portfolio(Node):
     async def projects(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
         filter: ProjectFilterInput | None = None,
         sort: str | None = None,
     ) -> Connection[Project]:
-        filters = project_filter(filter, portfolio_id=self.uuid)
-        return await list_projects(info, filters, first, after, sort)
+        filters = project_filter(filter, portfolio_id=None)  # each portfolio's own, below
+        loaders = info.context.loaders.portfolios
+        return await loaders.projects_of(self.uuid, first, after, filters, sort)
 
     @classmethod
     def from_model(cls, portfolio: models.Portfolio) -> Portfolio:
@@ -108,6 +117,47 @@ class Portfolio(Node):
             owner_id=portfolio.owner_id,
             parent_id=portfolio.parent_id,
         )
+
+
+@dataclass(frozen=True)
+class ProjectPageArgs:
+    """What a page of a portfolio's projects is asked with; the same for every portfolio
+    of a page, so they are one batch."""
+
+    params: ListParams
+    filters_json: str = field(init=False)
+    filters: ProjectFilter = field(compare=False)
+
+    def __post_init__(self) -> None:
+        # The filter lists (status, health) are not hashable: its JSON is.
+        object.__setattr__(self, "filters_json", self.filters.model_dump_json())
+
+
+async def _project_pages(
+    ctx: ServiceContext, portfolio_ids: list[UUID], args: ProjectPageArgs
+) -> dict[UUID, Page[ProjectModel]]:
+    return await projects.projects_of_portfolios(ctx, portfolio_ids, args.filters, args.params)
+
+
+class PortfolioLoaders(LoaderSet):
+    """The per-request loaders of portfolios' nested connections."""
+
+    def __init__(self, context: GraphQLContext) -> None:
+        super().__init__(context)
+        self.projects = self.pages(_project_pages, Project.from_model)
+
+    async def projects_of(
+        self,
+        portfolio_id: UUID,
+        first: int | None,
+        after: str | None,
+        filters: ProjectFilter,
+        sort: str | None,
+    ) -> Connection[Project]:
+        """``Portfolio.projects``: one statement for the first pages of all the
+        portfolios being resolved with the same arguments."""
+        args = ProjectPageArgs(params=list_params(first, after, sort), filters=filters)
+        return await self.projects.load((portfolio_id, args))
 
 
 @strawberry.input(name="PortfolioFilter", description="Filters for `portfolios`; all must match.")
@@ -181,8 +231,8 @@ class PortfoliosQuery:
     async def portfolios(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
         filter: PortfolioFilterInput | None = None,
         sort: str | None = None,
     ) -> Connection[Portfolio]:

@@ -25,9 +25,9 @@ from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.people import Person
 from pmo_api.api.graphql.raid import RiskStatus
 from pmo_api.api.graphql.relay import (
-    AFTER_DESCRIPTION,
-    FIRST_DESCRIPTION,
+    After,
     Connection,
+    First,
     Node,
     connection,
     keyed_ref,
@@ -129,107 +129,90 @@ class Project(Node):
     async def status_reports(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
     ) -> Connection[LazyStatusReport]:
-        from pmo_api.api.graphql import reporting
-
-        return await reporting.project_status_reports(info, self.uuid, first, after)
+        return await info.context.loaders.reporting.status_reports_of(self.uuid, first, after)
 
     @strawberry.field(
         description="The latest submitted status report (by period end): the one that set "
         "the project's health; null before the first is submitted."
     )
     async def latest_status_report(self, info: GqlInfo) -> LazyStatusReport | None:
-        return await info.context.loaders.latest_status_report.load(self.uuid)
+        return await info.context.loaders.reporting.latest_status_report.load(self.uuid)
 
     @strawberry.field(description="The project's milestones, by due date.")
     async def milestones(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
         overdue: Annotated[
             bool | None, strawberry.argument(description="Only overdue ones, or only others.")
         ] = None,
     ) -> Connection[LazyMilestone]:
-        from pmo_api.api.graphql import schedule
-
-        return await schedule.project_milestones(info, self.uuid, first, after, overdue)
+        schedule = info.context.loaders.schedule
+        return await schedule.milestones_of(self.uuid, first, after, overdue)
 
     @strawberry.field(description="The project's deliverables, by due date.")
     async def deliverables(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
     ) -> Connection[LazyDeliverable]:
-        from pmo_api.api.graphql import schedule
-
-        return await schedule.project_deliverables(info, self.uuid, first, after)
+        return await info.context.loaders.schedule.deliverables_of(self.uuid, first, after)
 
     @strawberry.field(description="The project's baselines, newest first.")
     async def baselines(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
     ) -> Connection[LazyBaseline]:
-        from pmo_api.api.graphql import schedule
-
-        return await schedule.project_baselines(info, self.uuid, first, after)
+        return await info.context.loaders.schedule.baselines_of(self.uuid, first, after)
 
     @strawberry.field(description="The earliest-due milestone not done, cancelled or archived.")
     async def next_milestone(self, info: GqlInfo) -> LazyMilestone | None:
-        from pmo_api.api.graphql import schedule
-
-        return await schedule.next_milestone(info, self.uuid)
+        return await info.context.loaders.schedule.next_milestone.load(self.uuid)
 
     @strawberry.field(description="How many of the project's milestones are overdue today.")
     async def overdue_milestone_count(self, info: GqlInfo) -> int:
-        from pmo_api.api.graphql import schedule
-
-        return await schedule.overdue_milestone_count(info, self.uuid)
+        return await info.context.loaders.schedule.overdue_milestone_count.load(self.uuid)
 
     @strawberry.field(description="The current baseline: the newest captured; null before one.")
     async def baseline(self, info: GqlInfo) -> LazyBaseline | None:
-        from pmo_api.api.graphql import schedule
-
-        return await schedule.current_baseline(info, self.baseline_id)
+        if self.baseline_id is None:
+            return None
+        return await info.context.loaders.schedule.baseline.load(self.baseline_id)
 
     @strawberry.field(description="The project's risks (not archived), highest score first.")
     async def risks(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
         status: list[RiskStatus] | None = None,
     ) -> Connection[LazyRisk]:
-        from pmo_api.api.graphql import raid
-
-        return await raid.project_risks(info, self.uuid, first, after, status)
+        return await info.context.loaders.raid.risks_of(self.uuid, first, after, status)
 
     @strawberry.field(description="The project's issues (not archived), newest first.")
     async def issues(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
     ) -> Connection[LazyProjectIssue]:
-        from pmo_api.api.graphql import raid
-
-        return await raid.project_issues(info, self.uuid, first, after)
+        return await info.context.loaders.raid.issues_of(self.uuid, first, after)
 
     @strawberry.field(description="The project's change requests (not archived), newest first.")
     async def changes(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
     ) -> Connection[LazyChangeRequest]:
-        from pmo_api.api.graphql import raid
-
-        return await raid.project_changes(info, self.uuid, first, after)
+        return await info.context.loaders.raid.changes_of(self.uuid, first, after)
 
     @strawberry.field(description="OPEN risks: status open or mitigating, not archived.")
     async def open_risk_count(self, info: GqlInfo) -> int:
@@ -241,23 +224,19 @@ class Project(Node):
     async def costs(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
     ) -> Connection[LazyCostEntry]:
-        from pmo_api.api.graphql import finance
-
-        return await finance.project_costs(info, self.uuid, first, after)
+        return await info.context.loaders.finance.costs_of(self.uuid, first, after)
 
     @strawberry.field(description="The people assigned (not archived), by start date.")
     async def assignments(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
     ) -> Connection[LazyAssignment]:
-        from pmo_api.api.graphql import staffing
-
-        return await staffing.project_assignments(info, self.uuid, first, after)
+        return await info.context.loaders.staffing.assignments_of(self.uuid, first, after)
 
     @classmethod
     def from_model(cls, project: models.Project) -> Project:
@@ -388,7 +367,7 @@ def project_filter(filter: ProjectFilterInput | None, **fixed: Any) -> ProjectFi
 async def list_projects(
     info: GqlInfo,
     filters: ProjectFilter,
-    first: int,
+    first: int | None,
     after: str | None,
     sort: str | None,
 ) -> Connection[Project]:
@@ -412,8 +391,8 @@ class ProjectsQuery:
     async def projects(
         self,
         info: GqlInfo,
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
         filter: ProjectFilterInput | None = None,
         sort: str | None = None,
     ) -> Connection[Project]:

@@ -184,6 +184,27 @@ class RaidLoaders(LoaderSet):
         self.issues = self.pages(raid.issues_of_projects, ProjectIssue.from_model)
         self.changes = self.pages(raid.changes_of_projects, ChangeRequest.from_model)
 
+    async def risks_of(
+        self,
+        project_id: UUID,
+        first: int | None,
+        after: str | None,
+        status: list[RiskStatus] | None,
+    ) -> Connection[Risk]:
+        wanted = tuple(sorted(set(status or ())))
+        args: RiskPageArgs = (list_params(first, after, None), wanted)
+        return await self.risks.load((project_id, args))
+
+    async def issues_of(
+        self, project_id: UUID, first: int | None, after: str | None
+    ) -> Connection[ProjectIssue]:
+        return await self.issues.load((project_id, list_params(first, after, None)))
+
+    async def changes_of(
+        self, project_id: UUID, first: int | None, after: str | None
+    ) -> Connection[ChangeRequest]:
+        return await self.changes.load((project_id, list_params(first, after, None)))
+
 
 RiskPageArgs = tuple[ListParams, tuple[RiskStatus, ...]]
 
@@ -193,32 +214,6 @@ async def _risk_pages(
 ) -> dict[UUID, Page[models.Risk]]:
     params, status = args
     return await raid.risks_of_projects(ctx, project_ids, params, list(status))
-
-
-async def project_risks(
-    info: GqlInfo,
-    project_id: UUID,
-    first: int,
-    after: str | None,
-    status: list[RiskStatus] | None,
-) -> Connection[Risk]:
-    wanted = tuple(sorted(set(status or ())))
-    args: RiskPageArgs = (list_params(first, after, None), wanted)
-    return await info.context.loaders.raid.risks.load((project_id, args))
-
-
-async def project_issues(
-    info: GqlInfo, project_id: UUID, first: int, after: str | None
-) -> Connection[ProjectIssue]:
-    params = list_params(first, after, None)
-    return await info.context.loaders.raid.issues.load((project_id, params))
-
-
-async def project_changes(
-    info: GqlInfo, project_id: UUID, first: int, after: str | None
-) -> Connection[ChangeRequest]:
-    params = list_params(first, after, None)
-    return await info.context.loaders.raid.changes.load((project_id, params))
 
 
 # -- inputs ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import binascii
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Protocol, TypeVar
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -106,24 +106,46 @@ class PageInfo:
     has_next_page: bool = strawberry.field(
         description="True when another page follows; fetch it with `after: endCursor`."
     )
-    end_cursor: str | None = strawberry.field(
-        description="The cursor to continue after this page; null when no page follows."
-    )
     has_previous_page: bool = strawberry.field(
         default=False, description="Always false: connections page forward only."
     )
-    start_cursor: str | None = strawberry.field(
-        default=None, description="Always null: connections page forward only."
+
+    page: strawberry.Private[Page[Any]]
+
+    @strawberry.field(
+        description="The last edge's cursor: continue after this page with `after: "
+        "endCursor` (when `hasNextPage` is false, the next page is empty until rows are "
+        "added). Null when the page is empty."
     )
+    def end_cursor(self) -> str | None:
+        if self.page.next_cursor is not None:
+            return self.page.next_cursor
+        return _cursor_after(self.page, self.page.items[-1]) if self.page.items else None
+
+    @strawberry.field(description="The first edge's cursor; null when the page is empty.")
+    def start_cursor(self) -> str | None:
+        return _cursor_after(self.page, self.page.items[0]) if self.page.items else None
 
 
-@strawberry.type(description="A node and the cursor after it.")
+def _cursor_after(page: Page[Any], row: Any) -> str:
+    if page.cursors is None:
+        raise RuntimeError("a connection was made from a page whose rows have no cursors")
+    return page.cursors.after(row)
+
+
+@strawberry.type(description="A node and its cursor.")
 class Edge(Generic[NodeT]):
     node: NodeT
-    cursor: str | None = strawberry.field(
-        description="Set on the last edge of a page that has a next page (it equals "
-        "`pageInfo.endCursor`); null elsewhere, as pages resume only from their end."
+
+    page: strawberry.Private[Page[Any]]
+    row: strawberry.Private[Any]
+
+    @strawberry.field(
+        description="Where the node stands in the list: `after: cursor` continues with "
+        "the nodes that follow it."
     )
+    def cursor(self) -> str:
+        return _cursor_after(self.page, self.row)
 
 
 @strawberry.type(description="One page of a list, in a stable total order.")
@@ -137,14 +159,10 @@ class Connection(Generic[NodeT]):
 
 
 def connection(page: Page[M], present: Callable[[M], NodeT]) -> Connection[NodeT]:
-    nodes = [present(item) for item in page.items]
-    edges = [
-        Edge(node=node, cursor=page.next_cursor if index == len(nodes) - 1 else None)
-        for index, node in enumerate(nodes)
-    ]
+    """A page as a connection; each cursor is made only if a client asks for it."""
     return Connection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=page.next_cursor is not None, end_cursor=page.next_cursor),
+        edges=[Edge(node=present(row), page=page, row=row) for row in page.items],
+        page_info=PageInfo(has_next_page=page.next_cursor is not None, page=page),
     )
 
 
@@ -160,9 +178,11 @@ def camel_case(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def list_params(first: int, after: str | None, sort: str | None) -> ListParams:
-    """``first`` (1..200), ``after`` (an ``endCursor``) and ``sort`` (``field`` or
-    ``-field``, camelCase or snake_case) as the services' ListParams."""
+def list_params(first: int | None, after: str | None, sort: str | None) -> ListParams:
+    """``first`` (1..200; null: the default), ``after`` (a cursor) and ``sort``
+    (``field`` or ``-field``, camelCase or snake_case) as the services' ListParams."""
+    if first is None:
+        first = DEFAULT_LIMIT
     errors: list[ErrorDetail] = []
     if not 1 <= first <= MAX_LIMIT:
         errors.append(ErrorDetail(("first",), f"must be between 1 and {MAX_LIMIT}", "value_error"))
@@ -182,8 +202,13 @@ def list_params(first: int, after: str | None, sort: str | None) -> ListParams:
     return ListParams(limit=first, cursor=after or None, sort=sort)
 
 
-FIRST_DESCRIPTION = f"Page size, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})."
-AFTER_DESCRIPTION = "Start after this cursor: a previous page's `pageInfo.endCursor`."
+FIRST_DESCRIPTION = f"Page size, 1 to {MAX_LIMIT} (default, and when null: {DEFAULT_LIMIT})."
+AFTER_DESCRIPTION = "Start after this cursor: an edge's `cursor` or a page's `pageInfo.endCursor`."
+
+First = Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)]
+"""A connection's page size: a nullable Int with a default, as Relay's fragments expect
+(``@argumentDefinitions(count: {type: "Int", defaultValue: ...})``)."""
+After = Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)]
 
 
 # -- per-request DataLoaders ------------------------------------------------------------------
@@ -296,7 +321,7 @@ class LoaderSet:
     audit trail's entities by type name."""
 
     def __init__(self, context: GraphQLContext) -> None:
-        self._context = context
+        self.context = context
         self._members: list[_Clearable] = []
         self.by_type: dict[str, DataLoader[uuid.UUID, Any]] = {}
         self.by_entity_type: dict[str, DataLoader[uuid.UUID, Any]] = {}
@@ -308,13 +333,16 @@ class LoaderSet:
     def nodes(
         self,
         type_name: str,
-        entity_type: str,
+        entity_type: str | None,
         batch: Callable[[ServiceContext, Sequence[uuid.UUID]], Awaitable[Sequence[IdRowT]]],
         present: Callable[[IdRowT], NodeT],
     ) -> DataLoader[uuid.UUID, NodeT | None]:
-        loader = self._keep(node_loader(self._context, batch, present))
+        """The nodes of one type, by id; ``entity_type``: the audit trail's name for the
+        records (None for what the trail never names, such as its own events)."""
+        loader = self._keep(node_loader(self.context, batch, present))
         self.by_type[type_name] = loader
-        self.by_entity_type[entity_type] = loader
+        if entity_type is not None:
+            self.by_entity_type[entity_type] = loader
         return loader
 
     def keyed(
@@ -323,7 +351,7 @@ class LoaderSet:
         present: Callable[[RowT], OutT],
         missing: MissingT,
     ) -> DataLoader[KeyT, OutT | MissingT]:
-        return self._keep(keyed_loader(self._context, batch, present, missing))
+        return self._keep(keyed_loader(self.context, batch, present, missing))
 
     def grouped(
         self,
@@ -332,7 +360,7 @@ class LoaderSet:
         ],
         present: Callable[[RowT], OutT],
     ) -> DataLoader[tuple[uuid.UUID, ArgsT], OutT]:
-        return self._keep(grouped_loader(self._context, batch, present))
+        return self._keep(grouped_loader(self.context, batch, present))
 
     def pages(
         self,
@@ -341,7 +369,7 @@ class LoaderSet:
         ],
         present: Callable[[RowT], NodeT],
     ) -> DataLoader[tuple[uuid.UUID, ArgsT], Connection[NodeT]]:
-        return self._keep(page_loader(self._context, batch, present))
+        return self._keep(page_loader(self.context, batch, present))
 
     def include(self, area: LoaderSetT) -> LoaderSetT:
         """Another set's loaders, cleared and found by type with these."""

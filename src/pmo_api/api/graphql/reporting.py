@@ -8,7 +8,7 @@ reports and latest report, queries and mutations."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 import strawberry
@@ -21,13 +21,12 @@ from pmo_api.api.graphql.errors import (
 )
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.people import Person
-
-# Also registers the Health enum (with its description) before the types below use it.
 from pmo_api.api.graphql.records import ProjectRecord, load_person, record_fields
 from pmo_api.api.graphql.relay import (
-    AFTER_DESCRIPTION,
-    FIRST_DESCRIPTION,
+    After,
     Connection,
+    First,
+    LoaderSet,
     connection,
     keyed_ref,
     list_params,
@@ -45,6 +44,9 @@ from pmo_api.reporting.schemas import (
     StatusReportFilter,
     StatusReportUpdate,
 )
+
+if TYPE_CHECKING:
+    from pmo_api.api.graphql.context import GraphQLContext
 
 strawberry.enum(ReportState, description="draft (editable) or submitted (frozen).")
 strawberry.enum(HealthTrend, description="How a health moved since the previous report.")
@@ -129,7 +131,7 @@ class StatusReportDiff:
     async def previous(self, info: GqlInfo) -> StatusReport | None:
         if self.previous_id is None:
             return None
-        return await info.context.loaders.status_report.load(self.previous_id)
+        return await info.context.loaders.reporting.status_report.load(self.previous_id)
 
     @classmethod
     def from_model(cls, diff: schemas.StatusReportDiff) -> StatusReportDiff:
@@ -186,7 +188,7 @@ class StatusReport(ProjectRecord):
 
     @strawberry.field(description="Against the project's previous submitted report.")
     async def diff(self, info: GqlInfo) -> StatusReportDiff | None:
-        return await info.context.loaders.status_report_diff.load(self.uuid)
+        return await info.context.loaders.reporting.status_report_diff.load(self.uuid)
 
     @classmethod
     def from_model(cls, report: models.StatusReport) -> StatusReport:
@@ -282,22 +284,32 @@ ArchiveStatusReportResult = Annotated[
 ]
 
 
-async def project_status_reports(
-    info: GqlInfo, project_id: UUID, first: int, after: str | None
-) -> Connection[StatusReport]:
-    """A project's reports, latest period first. The first page is one batched
-    statement for all the projects of a page; a later page is its own list."""
-    params = list_params(first, after, None)
-    if after is None:
-        return await info.context.loaders.status_report_first_page.load((project_id, params))
-    return await info.context.fetch(
-        lambda ctx: reports.list_status_reports(ctx, project_id, StatusReportFilter(), params),
-        lambda page: connection(page, StatusReport.from_model),
-    )
+class ReportingLoaders(LoaderSet):
+    """The per-request loaders of status reports: by id, each project's latest and
+    pages, and each report's diff, one statement per batch."""
 
+    def __init__(self, context: GraphQLContext) -> None:
+        super().__init__(context)
+        self.status_report = self.nodes(
+            "StatusReport", "status_report", reports.get_status_reports, StatusReport.from_model
+        )
+        self.latest_status_report = self.keyed(
+            reports.latest_status_reports, StatusReport.from_model, None
+        )
+        self.status_report_diff = self.keyed(
+            reports.status_report_diffs, StatusReportDiff.from_model, None
+        )
+        self.project_status_reports = self.pages(
+            reports.first_status_report_pages, StatusReport.from_model
+        )
 
-async def latest_status_report(info: GqlInfo, project_id: UUID) -> StatusReport | None:
-    return await info.context.loaders.latest_status_report.load(project_id)
+    async def status_reports_of(
+        self, project_id: UUID, first: int | None, after: str | None
+    ) -> Connection[StatusReport]:
+        """``Project.statusReports``: latest period first, one statement for the first
+        pages of all the projects being resolved (a cursor names one project's list)."""
+        params = list_params(first, after, None)
+        return await self.project_status_reports.load((project_id, params))
 
 
 @strawberry.type
@@ -316,8 +328,8 @@ class StatusReportsQuery:
         project: Annotated[
             str, strawberry.argument(description="The project's global id, UUID or key.")
         ],
-        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_LIMIT,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        first: First = DEFAULT_LIMIT,
+        after: After = None,
         filter: StatusReportFilterInput | None = None,
         sort: str | None = None,
     ) -> Connection[StatusReport]:

@@ -29,8 +29,8 @@ from strawberry.types.unset import UNSET
 from pmo_api.api.graphql.context import GraphQLContext
 from pmo_api.api.graphql.loaders import Loaders
 from pmo_api.api.graphql.schema import build_schema
-from pmo_api.api.rest.deps import app_state, authenticate_request, request_id
-from pmo_api.api.rest.problems import problem_body, problem_response
+from pmo_api.api.problems import problem_body, problem_response
+from pmo_api.api.requests import app_state, authenticate_request, request_id
 from pmo_api.core.context import ServiceContext
 from pmo_api.db.errors import unavailable
 from pmo_api.db.transaction import unit_of_work

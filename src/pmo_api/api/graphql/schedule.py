@@ -328,6 +328,22 @@ class ScheduleLoaders(LoaderSet):
         self.deliverables = self.pages(_deliverable_pages, Deliverable.from_model)
         self.baselines = self.pages(_baseline_pages, Baseline.from_model)
 
+    async def milestones_of(
+        self, project_id: UUID, first: int | None, after: str | None, overdue: bool | None
+    ) -> Connection[Milestone]:
+        args: MilestonePageArgs = (list_params(first, after, None), overdue)
+        return await self.milestones.load((project_id, args))
+
+    async def deliverables_of(
+        self, project_id: UUID, first: int | None, after: str | None
+    ) -> Connection[Deliverable]:
+        return await self.deliverables.load((project_id, list_params(first, after, None)))
+
+    async def baselines_of(
+        self, project_id: UUID, first: int | None, after: str | None
+    ) -> Connection[Baseline]:
+        return await self.baselines.load((project_id, list_params(first, after, None)))
+
 
 async def _overdue_counts(ctx: ServiceContext, project_ids: list[UUID]) -> dict[UUID, int]:
     return await schedule.overdue_milestone_counts(ctx, project_ids, ctx.now.date())
@@ -355,46 +371,6 @@ async def _baseline_pages(
     ctx: ServiceContext, project_ids: list[UUID], params: ListParams
 ) -> dict[UUID, Page[models.Baseline]]:
     return await schedule.baseline_pages(ctx, project_ids, BaselineFilter(), params)
-
-
-def _loaders(info: GqlInfo) -> ScheduleLoaders:
-    schedule_loaders: ScheduleLoaders = info.context.loaders.schedule
-    return schedule_loaders
-
-
-async def project_milestones(
-    info: GqlInfo, project_id: UUID, first: int, after: str | None, overdue: bool | None
-) -> Connection[Milestone]:
-    args: MilestonePageArgs = (list_params(first, after, None), overdue)
-    return await _loaders(info).milestones.load((project_id, args))
-
-
-async def project_deliverables(
-    info: GqlInfo, project_id: UUID, first: int, after: str | None
-) -> Connection[Deliverable]:
-    params = list_params(first, after, None)
-    return await _loaders(info).deliverables.load((project_id, params))
-
-
-async def project_baselines(
-    info: GqlInfo, project_id: UUID, first: int, after: str | None
-) -> Connection[Baseline]:
-    params = list_params(first, after, None)
-    return await _loaders(info).baselines.load((project_id, params))
-
-
-async def next_milestone(info: GqlInfo, project_id: UUID) -> Milestone | None:
-    return await _loaders(info).next_milestone.load(project_id)
-
-
-async def overdue_milestone_count(info: GqlInfo, project_id: UUID) -> int:
-    return await _loaders(info).overdue_milestone_count.load(project_id)
-
-
-async def current_baseline(info: GqlInfo, baseline_id: UUID | None) -> Baseline | None:
-    if baseline_id is None:
-        return None
-    return await _loaders(info).baseline.load(baseline_id)
 
 
 # -- inputs, payloads, queries and mutations -------------------------------------------------
@@ -500,15 +476,15 @@ ProjectId = Annotated[strawberry.ID, strawberry.argument(description=PROJECT_ID_
 class ScheduleQuery:
     @strawberry.field(description="One milestone by global id or UUID.")
     async def milestone(self, info: GqlInfo, id: strawberry.ID) -> Milestone | None:
-        return await _loaders(info).milestone.load(uuid_ref(id, "Milestone"))
+        return await info.context.loaders.schedule.milestone.load(uuid_ref(id, "Milestone"))
 
     @strawberry.field(description="One deliverable by global id or UUID.")
     async def deliverable(self, info: GqlInfo, id: strawberry.ID) -> Deliverable | None:
-        return await _loaders(info).deliverable.load(uuid_ref(id, "Deliverable"))
+        return await info.context.loaders.schedule.deliverable.load(uuid_ref(id, "Deliverable"))
 
     @strawberry.field(description="One baseline by global id or UUID.")
     async def baseline(self, info: GqlInfo, id: strawberry.ID) -> Baseline | None:
-        return await _loaders(info).baseline.load(uuid_ref(id, "Baseline"))
+        return await info.context.loaders.schedule.baseline.load(uuid_ref(id, "Baseline"))
 
 
 @strawberry.type

@@ -232,6 +232,20 @@ class StaffingLoaders(LoaderSet):
         )
         self.allocation = self.grouped(_allocations, Allocation.of)
 
+    async def assignments_of(
+        self, project_id: UUID, first: int | None, after: str | None
+    ) -> Connection[Assignment]:
+        """``Project.assignments``: batched over the page of projects being resolved."""
+        params = list_params(first, after, None)
+        return await self.project_assignments.load((project_id, params))
+
+    async def allocation_of(
+        self, person_id: UUID, start: date | None, end: date | None
+    ) -> Allocation:
+        """``Person.allocation``: batched over the page of people being resolved."""
+        staffing.allocation_weeks(self.context.service.now.date(), start, end)  # refuse early
+        return await self.allocation.load((person_id, (start, end)))
+
 
 WeekRange = tuple[date | None, date | None]
 """The range of weeks asked of a person's load."""
@@ -242,19 +256,3 @@ async def _allocations(
 ) -> dict[UUID, schemas.AllocationRead]:
     start, end = weeks
     return await staffing.people_allocations(ctx, person_ids, start, end)
-
-
-async def project_assignments(
-    info: GqlInfo, project_id: UUID, first: int, after: str | None
-) -> Connection[Assignment]:
-    """``Project.assignments``: batched over the page of projects being resolved."""
-    params = list_params(first, after, None)
-    return await info.context.loaders.staffing.project_assignments.load((project_id, params))
-
-
-async def person_allocation(
-    info: GqlInfo, person_id: UUID, start: date | None, end: date | None
-) -> Allocation:
-    """``Person.allocation``: batched over the page of people being resolved."""
-    staffing.allocation_weeks(info.context.service.now.date(), start, end)  # refuse early
-    return await info.context.loaders.staffing.allocation.load((person_id, (start, end)))

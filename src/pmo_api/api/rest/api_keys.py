@@ -1,17 +1,20 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
+from pmo_api.api.rest.crud import list_query_model
 from pmo_api.api.rest.deps import Ctx
 from pmo_api.api.rest.docs import list_problems, problems
-from pmo_api.api.rest.lists import UuidRef, uuid_or_422
+from pmo_api.api.rest.lists import UuidRef, split, uuid_or_422
 from pmo_api.auth import service
-from pmo_api.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from pmo_api.core.pagination import Page
+from pmo_api.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyFilter, ApiKeyRead
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"])
+ApiKeyQuery = list_query_model(ApiKeyFilter)
 
 
 @router.get(
@@ -21,9 +24,13 @@ router = APIRouter(prefix="/api-keys", tags=["api-keys"])
     name="list_api_keys",
     summary="List API keys (never their secrets)",
 )
-async def list_api_keys(request: Request, ctx: Ctx) -> Response:
-    keys = await service.list_api_keys(ctx)
-    return present.page(request, ApiKeyRead, Page(items=keys, next_cursor=None))
+async def list_api_keys(
+    request: Request,
+    ctx: Ctx,
+    query: Annotated[ApiKeyQuery, Query()],  # type: ignore[valid-type]
+) -> Response:
+    filters, params, fmt = split(query, ApiKeyFilter)
+    return present.page(request, ApiKeyRead, await service.list_api_keys(ctx, filters, params), fmt)
 
 
 @router.post(

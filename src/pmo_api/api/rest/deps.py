@@ -1,4 +1,5 @@
-"""FastAPI dependencies shared by both doors: who calls, and the unit of work."""
+"""FastAPI dependencies of the REST door: the unit of work and the query-parameter check
+(what both doors read from a request is in ``api/requests.py``)."""
 
 from __future__ import annotations
 
@@ -7,60 +8,36 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from pmo_api.api.state import AppState
-from pmo_api.auth.service import authenticate
-from pmo_api.core.context import Principal, ServiceContext
+from pmo_api.api.requests import app_state as app_state
+from pmo_api.api.requests import authenticate_request, bearer_secret, known_caller
+from pmo_api.api.requests import request_id as request_id
+from pmo_api.auth.service import authenticate_with
+from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import ErrorDetail, InvalidInput, Unauthenticated
-from pmo_api.db.transaction import unit_of_work
+from pmo_api.db.transaction import unit_of_work, unit_of_work_on_demand
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def app_state(request: Request) -> AppState:
-    state: AppState = request.app.state.pmo
-    return state
-
-
-def request_id(request: Request) -> str:
-    return str(request.scope.get("state", {}).get("request_id", ""))
-
-
-def _bearer_secret(request: Request) -> str:
-    header = request.headers.get("authorization")
-    if not header:
-        raise Unauthenticated(
-            code="missing_credentials",
-            detail="Send an API key as 'Authorization: Bearer <key>'.",
-        )
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthenticated(
-            code="malformed_credentials",
-            detail="The Authorization header must be 'Bearer <key>'.",
-        )
-    return secret.strip()
-
-
-async def authenticate_request(session: AsyncSession, request: Request) -> Principal:
-    """The caller of a request (both doors), or Unauthenticated."""
-    secret = _bearer_secret(request)
-    principal = await authenticate(session, secret)
-    if principal is None:
-        raise Unauthenticated(
-            code="invalid_credentials", detail="The API key is unknown or revoked."
-        )
-    return principal
-
-
 async def service_context(request: Request) -> AsyncIterator[ServiceContext]:
-    """The unit of work of one request: authenticate, run, commit once (or roll back)."""
+    """The unit of work of one request: authenticate, run, commit once (or roll back).
+
+    A read (GET, HEAD) opens no session unless its service asks for one: the caller is
+    found in the key cache or through the reads, and its rows come from the reads."""
     state = app_state(request)
-    sessions = state.read_sessions if request.method in _SAFE_METHODS else state.sessions
-    async with unit_of_work(sessions) as session:
+    if request.method in _SAFE_METHODS:
+        async with unit_of_work_on_demand(state.read_sessions) as unit:
+            principal = known_caller(
+                await authenticate_with(state.reads, bearer_secret(request), state.scope)
+            )
+            yield ServiceContext(
+                None, principal, request_id(request), state.reads, open_session=unit.open
+            )
+        return
+    async with unit_of_work(state.sessions) as session:
         principal = await authenticate_request(session, request)
-        yield ServiceContext(session=session, principal=principal, request_id=request_id(request))
+        yield ServiceContext(session, principal, request_id(request))
 
 
 # scope="function": the commit happens before the response is sent, so a failed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pmo_api.api.rest.problems import PROBLEM_MEDIA_TYPE, Problem
+from pmo_api.api.problems import PROBLEM_MEDIA_TYPE, Problem
 
 _DESCRIPTIONS = {
     304: "Not modified (If-None-Match matched).",

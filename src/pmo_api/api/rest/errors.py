@@ -14,9 +14,10 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 
 from pmo_api.api.middleware import BodyTooLarge
+from pmo_api.api.problems import problem_body, problem_response
 from pmo_api.api.rest.deps import request_id
-from pmo_api.api.rest.problems import problem_body, problem_response
 from pmo_api.core.errors import DomainError, Unauthenticated
+from pmo_api.core.schemas import RULE_ERRORS
 
 log = logging.getLogger("pmo_api.errors")
 
@@ -90,10 +91,14 @@ async def validation_error(request: Request, exc: Exception) -> Response:
             errors,
         )
     where = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:5])
+    # A request whose every fault is a rule between two of its values (an end before its
+    # start), which no schema states, is refused under that rule's own code.
+    rules = {e["type"] for e in errors}
+    code = rules.pop() if len(rules) == 1 and rules <= RULE_ERRORS else "validation_failed"
     return _problem(
         request,
         422,
-        "validation_failed",
+        code,
         "Invalid input",
         f"The request is not valid: {where}.",
         errors,

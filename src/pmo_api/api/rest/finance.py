@@ -3,8 +3,6 @@ archived by their own id."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from pmo_api.api.rest.children import ChildResource, child_routers
 from pmo_api.finance import service as finance
 from pmo_api.finance.schemas import CostCreate, CostFilter, CostRead, CostUpdate
@@ -26,6 +24,4 @@ nested, own = child_routers(
     "costs",
 )
 
-router = APIRouter()
-router.include_router(nested)
-router.include_router(own)
+routers = (nested, own)

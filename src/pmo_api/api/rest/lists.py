@@ -8,15 +8,16 @@ ignored filter.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic.fields import FieldInfo
 
 from pmo_api.api.rest.responses import Format
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, ListParams
-from pmo_api.core.schemas import KEY_PATTERN, is_key, parse_ref
+from pmo_api.core.schemas import KEY_PATTERN, TEXT_PATTERN, is_key, parse_ref
 
 F = TypeVar("F", bound=BaseModel)
 
@@ -32,17 +33,41 @@ KeyedRef = Annotated[
 UuidRef = Annotated[str, Path(pattern=f"^{UUID_PATTERN}$", description="The record's UUID.")]
 
 
+_SORT_DESCRIPTION = "A sortable field, '-' prefix for descending."
+
+
 class ListQuery(BaseModel):
+    """Paging, order and format; a list's query model is its filter plus this.
+
+    A filter that names its sortable fields (``sort_fields``) gets them stated in the
+    contract as the values ``sort`` takes (each also with the ``-`` prefix). The list's
+    own check is unchanged: any other value is a 422 ``invalid_sort``.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    cursor: Annotated[str, StringConstraints(max_length=1024)] | None = Field(
+    cursor: Annotated[str, StringConstraints(max_length=1024, pattern=TEXT_PATTERN)] | None = Field(
         default=None, description="Opaque cursor from a previous page's next_cursor."
     )
-    sort: Annotated[str, StringConstraints(max_length=64)] | None = Field(
-        default=None, description="A sortable field, '-' prefix for descending."
+    sort: Annotated[str, StringConstraints(max_length=64, pattern=TEXT_PATTERN)] | None = Field(
+        default=None, description=_SORT_DESCRIPTION
     )
     format: Format | None = Field(default=None, description="json (default) or csv.")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        fields: tuple[str, ...] = getattr(cls, "sort_fields", ())
+        if not fields:
+            return
+        tokens = [token for name in fields for token in (name, f"-{name}")]
+        stated = WithJsonSchema({"type": "string", "enum": tokens}, mode="validation")
+        cls.__pydantic_fields__["sort"] = FieldInfo.from_annotated_attribute(
+            Annotated[str, stated] | None,  # type: ignore[arg-type]
+            Field(default=None, description=_SORT_DESCRIPTION),
+        )
+        cls.model_rebuild(force=True)
 
 
 def split(query: BaseModel, filter_model: type[F]) -> tuple[F, ListParams, Format | None]:

@@ -9,10 +9,10 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.responses import Response
 
+from pmo_api.api.problems import problem_body, problem_response
 from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.deps import app_state, request_id
 from pmo_api.api.rest.docs import problems
-from pmo_api.api.rest.problems import problem_body, problem_response
 from pmo_api.db.errors import RETRY_AFTER_SECONDS
 
 router = APIRouter(tags=["operations"])

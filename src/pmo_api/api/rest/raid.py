@@ -2,7 +2,7 @@
 decisions on a change request. No ``from __future__ import annotations``: FastAPI must
 see the real classes in the routes' signatures."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from pmo_api.api.rest.children import ChildResource, child_routers, record_action
@@ -140,6 +140,4 @@ async def reject(
     )
 
 
-router = APIRouter()
-for sub in (risks_nested, risks_own, issues_nested, issues_own, changes_nested, changes_own):
-    router.include_router(sub)
+routers = (risks_nested, risks_own, issues_nested, issues_own, changes_nested, changes_own)

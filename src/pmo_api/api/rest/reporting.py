@@ -1,7 +1,7 @@
 """The REST routes of status reports: the record routes, submission and the diff.
 No ``from __future__ import annotations`` here: FastAPI must see the real classes."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
@@ -81,6 +81,4 @@ async def diff(request: Request, ctx: Ctx, id: UuidRef) -> Response:
     return present.figures(request, result)
 
 
-router = APIRouter()
-router.include_router(nested)
-router.include_router(own)
+routers = (nested, own)

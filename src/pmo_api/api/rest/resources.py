@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
@@ -38,8 +38,8 @@ people_router = crud_router(
         create=PersonCreate,
         update=PersonUpdate,
         filter=PersonFilter,
-        list_=people.list_people,
-        get=people.get_person,
+        list_=people.read_people,
+        get=people.read_person,
         create_=people.create_person,
         update_=people.update_person,
         archive=people.archive_person,
@@ -55,8 +55,8 @@ portfolios_router = crud_router(
         create=PortfolioCreate,
         update=PortfolioUpdate,
         filter=PortfolioFilter,
-        list_=portfolios.list_portfolios,
-        get=portfolios.get_portfolio,
+        list_=portfolios.read_portfolios,
+        get=portfolios.read_portfolio,
         create_=portfolios.create_portfolio,
         update_=portfolios.update_portfolio,
         archive=portfolios.archive_portfolio,
@@ -71,8 +71,8 @@ projects_router = crud_router(
         create=ProjectCreate,
         update=ProjectUpdate,
         filter=ProjectFilter,
-        list_=projects.list_projects,
-        get=projects.get_project,
+        list_=projects.read_projects,
+        get=projects.read_project,
         create_=projects.create_project,
         update_=projects.update_project,
         archive=projects.archive_project,
@@ -98,14 +98,12 @@ async def list_portfolio_projects(
     id: KeyedRef,
     query: Annotated[PortfolioProjectsQuery, Query()],  # type: ignore[valid-type]
 ) -> Response:
-    portfolio = await portfolios.get_portfolio(ctx, ref_or_422(id))
+    portfolio = await portfolios.read_portfolio(ctx, ref_or_422(id))
     filters, params, fmt = split(query, ProjectFilter)
-    filters = filters.model_copy(update={"portfolio_id": portfolio.id})
+    filters = filters.model_copy(update={"portfolio_id": portfolio["id"]})
     return present.page(
-        request, ProjectListItem, await projects.list_projects(ctx, filters, params), fmt
+        request, ProjectListItem, await projects.read_projects(ctx, filters, params), fmt
     )
 
 
-router = APIRouter()
-for sub in (people_router, portfolios_router, projects_router):
-    router.include_router(sub)
+routers = (people_router, portfolios_router, projects_router)

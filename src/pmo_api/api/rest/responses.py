@@ -72,7 +72,7 @@ def resource(
     """A versioned record; ETag = its version (for If-Match). ``conditional=False`` for
     a representation that also changes with time, not only with the version (a derived
     ``overdue``): a GET then never answers 304 on If-None-Match."""
-    etag = etag_for_version(obj.version)
+    etag = etag_for_version(obj["version"] if isinstance(obj, dict) else obj.version)
     all_headers = {"ETag": etag, **(headers or {})}
     if (
         conditional

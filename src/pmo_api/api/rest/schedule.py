@@ -4,7 +4,7 @@ are immutable: no PATCH, no DELETE) and the comparison of a baseline with a plan
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
@@ -104,13 +104,11 @@ async def compare(
     return present.figures(request, comparison)
 
 
-router = APIRouter()
-for part in (
+routers = (
     milestones_nested,
     milestones_own,
     deliverables_nested,
     deliverables_own,
     baselines_nested,
     baselines_own,
-):
-    router.include_router(part)
+)

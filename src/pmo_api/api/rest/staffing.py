@@ -75,7 +75,4 @@ async def get_person_allocation(
     return present.figures(request, allocation)
 
 
-router = APIRouter()
-router.include_router(nested)
-router.include_router(own)
-router.include_router(people)
+routers = (nested, own, people)

@@ -1,4 +1,5 @@
-"""Every table, imported once so Alembic and the tests see the whole schema."""
+"""Every table, imported once so Alembic (env.py) and the tests see the whole schema: it
+sits above the domains whose models it gathers, never imported by them."""
 
 from __future__ import annotations
 

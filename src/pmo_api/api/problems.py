@@ -1,4 +1,4 @@
-"""RFC 9457 problem+json: the one shape of every 4xx and 5xx."""
+"""RFC 9457 problem+json: the one shape of every 4xx and 5xx, from either door."""
 
 from __future__ import annotations
 

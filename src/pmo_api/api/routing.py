@@ -1,0 +1,151 @@
+"""How a request finds its route: one flat table of routes and an index over it.
+
+FastAPI keeps each ``include_router`` as a nested router and, for every request, walks
+the nesting and tries each route's pattern in turn; with about a hundred operations
+that walk cost more CPU than the whole of a hand-written server's request (measured
+by ``make bench``: the framework floor, ``/healthz``, spent most of its time there).
+So the doors' routers are not included but *mounted*: their routes are copied onto
+the application's own router with the prefix put in front (``mount``), and a
+``RouteIndex`` sits where FastAPI's matching would run. It groups the routes by the
+number of path segments and their leading literal segments, tries the patterns of
+the few routes in the group, and hands the request to the route exactly as FastAPI
+does (``endpoint``, ``path_params`` and ``route`` in the scope, then ``route.handle``),
+inside FastAPI's middleware stack, so exception handlers and dependencies work as
+before. Anything the index does not serve (an unknown path, a method the path does
+not allow, the GraphQL door, the docs) goes on to FastAPI's own matching, which
+answers 404, 405 with ``Allow``, and the rest.
+
+``HEAD`` is served wherever ``GET`` is: the route runs as a GET and the body is
+dropped, the headers (``Content-Length``, ``ETag``) kept, as RFC 9110 asks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_LEADING = 3
+"""Literal segments a route's group is keyed on (``api``, ``v1``, ``projects``)."""
+
+
+def mount(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
+    """Copy ``router``'s routes onto the application's router, below ``prefix``.
+
+    The route keeps everything it was declared with; the application's own
+    dependencies (``FastAPI(dependencies=...)``) are added in front, as
+    ``include_router`` would."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            raise TypeError(f"only API routes can be mounted, not {route!r}")
+        app.router.add_api_route(
+            prefix + route.path,
+            route.endpoint,
+            response_model=route.response_model,
+            status_code=route.status_code,
+            tags=list(route.tags),
+            dependencies=list(route.dependencies),
+            summary=route.summary,
+            description=route.description,
+            response_description=route.response_description,
+            responses=dict(route.responses),
+            deprecated=route.deprecated,
+            methods=sorted(route.methods or ()),
+            operation_id=route.operation_id,
+            include_in_schema=route.include_in_schema,
+            response_class=route.response_class,
+            name=route.name,
+            callbacks=route.callbacks,
+            openapi_extra=route.openapi_extra,
+        )
+
+
+def _segments(path: str) -> list[str]:
+    return path.strip("/").split("/")
+
+
+def _group_key(segments: Sequence[str]) -> tuple[int, tuple[str, ...]] | None:
+    lead = tuple(segments[:_LEADING])
+    if any(part.startswith("{") for part in lead):
+        return None
+    return len(segments), lead
+
+
+class RouteIndex:
+    """The application's route matching, by index; FastAPI's own as the fallback."""
+
+    def __init__(self, router: APIRouter, fallback: ASGIApp) -> None:
+        self.router = router
+        self.fallback = fallback
+        self._groups: dict[tuple[int, tuple[str, ...]], list[APIRoute]] | None = None
+
+    def _build(self) -> dict[tuple[int, tuple[str, ...]], list[APIRoute]]:
+        groups: dict[tuple[int, tuple[str, ...]], list[APIRoute]] = defaultdict(list)
+        for route in self.router.routes:
+            if isinstance(route, APIRoute):
+                key = _group_key(_segments(route.path))
+                if key is not None:
+                    groups[key].append(route)
+        return dict(groups)
+
+    def _find(self, path: str, method: str) -> tuple[APIRoute, dict[str, Any]] | None:
+        groups = self._groups
+        if groups is None:  # built on the first request: every route is declared by then
+            groups = self._groups = self._build()
+        segments = _segments(path)
+        candidates = groups.get((len(segments), tuple(segments[:_LEADING])))
+        if not candidates:
+            return None
+        for route in candidates:
+            if method not in (route.methods or ()):
+                continue
+            match = route.path_regex.match(path)
+            if match is None:
+                continue
+            convertors = route.param_convertors
+            params = {
+                name: convertors[name].convert(value) for name, value in match.groupdict().items()
+            }
+            return route, params
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.fallback(scope, receive, send)
+            return
+        method: str = scope["method"]
+        head = method == "HEAD"
+        found = self._find(scope["path"], "GET" if head else method)
+        if found is None:
+            await self.fallback(scope, receive, send)
+            return
+        route, params = found
+        scope.setdefault("router", self.router)
+        scope["endpoint"] = route.endpoint
+        scope["path_params"] = params
+        scope["route"] = route
+        if not head:
+            await route.handle(scope, receive, send)
+            return
+        await route.handle({**scope, "method": "GET"}, receive, _without_body(send))
+
+
+def _without_body(send: Send) -> Send:
+    async def send_headers_only(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return
+            message = {"type": "http.response.body", "body": b"", "more_body": False}
+        await send(message)
+
+    return send_headers_only
+
+
+def install(app: FastAPI) -> None:
+    """Put a ``RouteIndex`` where the application's router matches routes."""
+    router = app.router
+    router.middleware_stack = RouteIndex(router, router.middleware_stack)

@@ -1,0 +1,253 @@
+"""Reads outside the ORM: a statement's rows as plain dicts, on a connection of their own.
+
+What a GET answers is read here: no session, no identity map, no transaction round
+trips (PostgreSQL's reads run in autocommit; SQLite's in a deferred transaction, so
+readers run beside the one writer). The statements are ordinary SQLAlchemy Core (or
+ORM-enabled) selects; the rows come back as ``dict``s keyed by column name, with the
+column types' conversions applied (exact money, UTC timestamps, enums), ready for a
+pydantic ``Read`` schema.
+
+On PostgreSQL the rows come straight from asyncpg: each statement shape is compiled
+once per process (found by SQLAlchemy's cache key, as SQLAlchemy's own compiled cache
+does; a statement a repository builds once carries its key, so finding it is free),
+prepared once per connection (asyncpg's statement cache), and run with its parameters
+in order. The pool's connections skip asyncpg's reset on release (``RESET ALL``,
+``UNLISTEN``...: a round trip per request) because nothing here changes a session's
+state. On SQLite, where the work runs in the process anyway, the same statements go
+through SQLAlchemy's engine.
+
+A database that cannot be reached raises the driver's own errors (connection refused,
+connection closed, pool timeout); ``db.errors.is_unavailable`` knows them, and the
+doors answer 503 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import asyncpg
+import orjson
+from sqlalchemy import Enum, Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from pmo_api.db.base import Money, UTCDateTime
+from pmo_api.db.engine import READ_OPTIONS
+
+StatementListener = Callable[[str], None]
+Row = dict[str, Any]
+MAX_COMPILED = 1000
+"""Compiled statement shapes kept per process (a bound on memory, far above the need)."""
+
+
+class Reads:
+    """Runs read-only statements; see the module's docstring."""
+
+    async def all(self, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> list[Row]:
+        raise NotImplementedError
+
+    async def first(self, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> Row | None:
+        rows = await self.all(stmt, params)
+        return rows[0] if rows else None
+
+    def listen(self, listener: StatementListener) -> None:
+        """Call ``listener`` with the SQL of each statement run here and not through the
+        engine (statement counts in tests)."""
+
+    async def close(self) -> None:
+        """Release what the reader holds."""
+
+
+class SessionReads(Reads):
+    """On an ORM session's connection, inside its transaction: for the work that already
+    holds one (a GraphQL operation, a command, a write that reads back)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def all(self, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> list[Row]:
+        result = await self.session.execute(stmt, dict(params or {}))
+        return [dict(row) for row in result.mappings()]
+
+
+class EngineReads(Reads):
+    """Through SQLAlchemy's engine (SQLite): its own statement cache and conversions."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine.execution_options(
+            **READ_OPTIONS.get(engine.dialect.name, {}), pmo_single_read=True
+        )
+
+    async def all(self, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> list[Row]:
+        async with self.engine.connect() as connection:
+            result = await connection.execute(stmt, dict(params or {}))
+            return [dict(row) for row in result.mappings()]
+
+
+_NATIVE_ON_ASYNCPG = (UTCDateTime, Money, Enum)
+"""Column types whose values asyncpg already returns as the service uses them: UTC
+timestamps (``timestamptz`` comes back aware, in UTC), money (``NUMERIC(14,2)`` comes
+back a ``Decimal`` with two places), and string enums (their ``str`` value, which the
+``StrEnum`` compares equal to and the schemas accept). Converting them again costs a
+call per value and changes nothing."""
+
+
+def _convert(processor: Callable[[Any], Any] | None, value: Any) -> Any:
+    return value if processor is None or value is None else processor(value)
+
+
+class _Compiled:
+    """A statement compiled once: its SQL, where each parameter goes, how each
+    parameter and each column is converted."""
+
+    __slots__ = ("binds", "columns", "compiled", "dialect", "expanding", "sql")
+
+    def __init__(self, stmt: Select[Any], dialect: Dialect, cache_key: Any = None) -> None:
+        compiled = stmt._compiler(dialect, cache_key=cache_key)
+        self.compiled = compiled
+        self.dialect = dialect
+        self.sql = compiled.string
+        processors = compiled._bind_processors
+        self.binds: list[tuple[str, Any]] = [
+            (name, processors.get(name)) for name in compiled.positiontup or ()
+        ]
+        self.expanding = bool(compiled.post_compile_params or compiled.literal_execute_params)
+        """Whether the SQL depends on the parameters (``IN`` lists)."""
+        self.columns: list[tuple[str, Any]] | None = None
+        """Known after the first run, from the column types the server reports."""
+
+    def learn_columns(self, attributes: Sequence[Any]) -> None:
+        columns = []
+        for entry, attribute in zip(self.compiled._result_columns, attributes, strict=True):
+            processor = None
+            if not isinstance(entry.type, _NATIVE_ON_ASYNCPG):
+                processor = entry.type._cached_result_processor(self.dialect, attribute.type.oid)
+            columns.append((entry.keyname, processor))
+        self.columns = columns
+
+    def arguments(
+        self, params: Mapping[str, Any], extracted: Sequence[Any] | None
+    ) -> tuple[str, list[Any]]:
+        """The SQL to run and its positional arguments. ``extracted``: the values of the
+        statement at hand when it shares its compiled form with another (cache key)."""
+        values = self.compiled.construct_params(
+            dict(params), extracted_parameters=extracted, _check=False, _no_postcompile=True
+        )
+        if self.expanding:
+            state = self.compiled._process_parameters_for_postcompile(values)
+            processors: Mapping[str, Any] = state.processors
+            expanded = state.parameters
+            return state.statement, [
+                _convert(processors.get(name), expanded[name]) for name in state.positiontup or ()
+            ]
+        return self.sql, [_convert(processor, values[name]) for name, processor in self.binds]
+
+    def rows(self, records: Sequence[asyncpg.Record]) -> list[Row]:
+        columns = self.columns
+        assert columns is not None
+        names = [name for name, _ in columns]
+        if not any(processor for _, processor in columns):
+            return [dict(zip(names, record, strict=True)) for record in records]
+        out = []
+        for record in records:
+            row = {}
+            for (name, processor), value in zip(columns, record, strict=True):
+                row[name] = value if processor is None or value is None else processor(value)
+            out.append(row)
+        return out
+
+
+class _Connection(asyncpg.Connection):  # type: ignore[misc]
+    """Nothing read here changes the session's state, so there is nothing to reset."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+async def _init_connection(connection: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            name,
+            encoder=lambda value: orjson.dumps(value).decode(),
+            decoder=orjson.loads,
+            schema="pg_catalog",
+        )
+
+
+class PostgresReads(Reads):
+    """Straight on asyncpg; see the module's docstring."""
+
+    def __init__(self, dsn: str, dialect: Dialect, *, pool_size: int, timeout: float) -> None:
+        self.dsn = dsn
+        self.dialect = dialect
+        self.pool_size = pool_size
+        self.timeout = timeout
+        self._pool: asyncpg.Pool | None = None
+        self._opening: asyncio.Lock | None = None
+        self._by_key: dict[Any, _Compiled] = {}
+        self._listeners: list[StatementListener] = []
+
+    def listen(self, listener: StatementListener) -> None:
+        self._listeners.append(listener)
+
+    async def _open(self) -> asyncpg.Pool:
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self.dsn,
+                    min_size=0,
+                    max_size=self.pool_size,
+                    connection_class=_Connection,
+                    init=_init_connection,
+                    timeout=self.timeout,
+                    command_timeout=30,
+                    server_settings={"application_name": "pmo-api", "jit": "off"},
+                )
+            return self._pool
+
+    def _compile(self, stmt: Select[Any]) -> tuple[_Compiled, Sequence[Any] | None]:
+        """The compiled form of ``stmt``, and the values it holds when it shares its
+        form with the statement that was compiled."""
+        key = stmt._generate_cache_key()  # kept on the statement: free for a kept one
+        if key is None:  # a construct that cannot be cached: compiled each time
+            return _Compiled(stmt, self.dialect), None
+        compiled = self._by_key.get(key.key)
+        if compiled is None:
+            if len(self._by_key) >= MAX_COMPILED:
+                self._by_key.clear()
+            compiled = self._by_key[key.key] = _Compiled(stmt, self.dialect, key)
+        return compiled, key.bindparams
+
+    async def all(self, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> list[Row]:
+        compiled, extracted = self._compile(stmt)
+        sql, arguments = compiled.arguments(params or {}, extracted)
+        for listener in self._listeners:
+            listener(sql)
+        pool = self._pool or await self._open()
+        async with pool.acquire(timeout=self.timeout) as connection:
+            if compiled.columns is None:
+                prepared = await connection.prepare(sql)
+                compiled.learn_columns(prepared.get_attributes())
+            records = await connection.fetch(sql, *arguments)
+        return compiled.rows(records)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+
+def make_reads(engine: AsyncEngine, *, pool_size: int, timeout: float) -> Reads:
+    if engine.dialect.name != "postgresql":
+        return EngineReads(engine)
+    url = engine.url.set(drivername="postgresql")
+    return PostgresReads(
+        url.render_as_string(hide_password=False),
+        engine.dialect,
+        pool_size=pool_size,
+        timeout=timeout,
+    )
