@@ -442,3 +442,76 @@ async def test_cursor_with_non_ascii_signature_is_refused(api: Api) -> None:
     assert_problem(response, 422, "invalid_cursor")
     response = await api.get("/api/v1/projects", params={"cursor": "e30.\u00e9t\u00e9"})
     assert_problem(response, 422, "invalid_cursor")
+
+
+# --- HEAD -------------------------------------------------------------------------
+
+
+async def test_head_answers_like_get_without_a_body(api: Api) -> None:
+    """RFC 9110: HEAD is GET without the content; the headers (ETag, length) are GET's."""
+    project = await api.make_project()
+    for path, params in (
+        (f"/api/v1/projects/{project['id']}", {}),
+        (f"/api/v1/projects/{project['key']}", {}),
+        ("/api/v1/projects", {"limit": 5}),
+        ("/api/v1/portfolios", {}),
+        (f"/api/v1/people/{(await api.make_person())['id']}", {}),
+    ):
+        got = await api.get(path, params=params)
+        head = await api.request("HEAD", path, params=params)
+        assert got.status_code == head.status_code == 200, path
+        assert head.content == b""
+        assert head.headers["etag"] == got.headers["etag"]
+        assert head.headers["content-length"] == str(len(got.content))
+        assert head.headers["content-type"] == got.headers["content-type"]
+    # Conditional and failing HEADs behave like their GETs, still without a body.
+    path = f"/api/v1/projects/{project['id']}"
+    etag = (await api.get(path)).headers["etag"]
+    cached = await api.request("HEAD", path, headers={"If-None-Match": etag})
+    assert cached.status_code == 304 and cached.content == b""
+    missing = await api.request("HEAD", f"/api/v1/projects/{uuid.uuid4()}")
+    assert missing.status_code == 404 and missing.content == b""
+    assert (await api.http.head("/healthz")).status_code == 200
+    unauthenticated = await api.http.head(path)
+    assert unauthenticated.status_code == 401 and unauthenticated.content == b""
+
+
+async def test_head_on_a_write_only_route_is_405(api: Api) -> None:
+    project = await api.make_project()
+    response = await api.request("HEAD", f"/api/v1/changes/{uuid.uuid4()}/approve")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert (await api.get(f"/api/v1/projects/{project['id']}")).status_code == 200
+
+
+async def test_routes_are_found_by_the_index_as_declared(api: Api) -> None:
+    """Every documented operation answers on its path and method (not 404/405), so the
+    route index in front of FastAPI's matching leaves none behind."""
+    schema = (await api.http.get("/openapi.json")).json()
+    for path, operations in schema["paths"].items():
+        concrete = path.replace("{id}", str(uuid.uuid4()))
+        for method in operations:
+            response = await api.request(method.upper(), concrete, json={})
+            assert response.status_code not in (404, 405) or (
+                response.headers.get("content-type", "").startswith("application/problem+json")
+                and response.json()["code"] not in ("not_found", "method_not_allowed")
+            ), (method, path, response.status_code, response.text[:200])
+
+
+def test_route_index_finds_every_api_route_itself(api: Api) -> None:
+    """The index resolves each API route without falling back to FastAPI's matching,
+    and to that very route (not another one whose pattern also matches)."""
+    from fastapi.routing import APIRoute
+
+    from pmo_api.api.routing import RouteIndex
+
+    index = api.app.router.middleware_stack
+    assert isinstance(index, RouteIndex)
+    routes = [r for r in api.app.router.routes if isinstance(r, APIRoute)]
+    assert len(routes) > 50
+    for route in routes:
+        path = route.path_format.replace("{id}", str(uuid.uuid4()))
+        for method in route.methods:
+            found = index._find(path, method)
+            assert found is not None, (method, route.path)
+            assert found[0] is route, (method, route.path, found[0].path)

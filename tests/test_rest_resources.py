@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.conftest import Api
+from tests.conftest import Api, new_key
 from tests.test_rest_conventions import assert_problem
 
 
@@ -165,3 +165,25 @@ async def test_api_root_names_currency_and_caller(api: Api) -> None:
     body = response.json()
     assert body["currency"] == "USD"
     assert body["caller"] == {"name": "test viewer", "role": "viewer"}
+
+
+async def test_create_with_idempotency_key_costs_a_fixed_number_of_statements(api: Api) -> None:
+    """A create with an Idempotency-Key: claim the key (one upsert), check the
+    portfolio, insert the project and its audit event, store the response; its replay
+    reads the stored response once."""
+    portfolio = await api.make_portfolio()
+    body = {"key": new_key(), "name": "Counted create", "portfolio_id": portfolio["id"]}
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    with api.count_statements(cold_auth=False) as counter:
+        created = await api.post("/api/v1/projects", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    writes = [s for s in counter.statements if s.split()[0] not in ("BEGIN", "COMMIT")]
+    assert sorted(s.split()[0] for s in writes) == ["INSERT"] * 3 + ["SELECT", "UPDATE"], (
+        counter.statements
+    )
+    with api.count_statements(cold_auth=False) as counter:
+        replayed = await api.post("/api/v1/projects", json=body, headers=headers)
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.content == created.content
+    reads = [s for s in counter.statements if s.split()[0] not in ("BEGIN", "COMMIT")]
+    assert [s.split()[0] for s in reads] == ["INSERT", "SELECT"], counter.statements

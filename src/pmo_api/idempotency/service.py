@@ -3,21 +3,23 @@
 A retry with the same key and request replays it; the same key with another
 request is refused. Two requests racing with one key cannot both write: the
 second one's insert waits on the unique index until the first commits, then
-replays what the first stored.
+replays what the first stored (see ``claim``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
-from pmo_api.db.transaction import savepoint
 from pmo_api.idempotency.models import IdempotencyRecord
 
 
@@ -60,46 +62,83 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> StoredResponse:
     return StoredResponse(record.status_code, dict(record.response_headers), record.response_body)
 
 
+@dataclass(frozen=True)
+class Claim:
+    """This request holds its key: its response is stored with ``complete``."""
+
+    record_id: uuid.UUID
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> Any:
+    """The claim, built once per dialect (its values are bound per request)."""
+    table: Any = IdempotencyRecord.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+        id=bindparam("id"),
+        api_key_id=bindparam("api_key_id"),
+        idempotency_key=bindparam("idempotency_key"),
+        request_fingerprint=bindparam("request_fingerprint"),
+        status_code=None,
+        response_headers=bindparam("response_headers", type_=table.c.response_headers.type),
+        response_body=None,
+        created_at=bindparam("created_at", type_=table.c.created_at.type),
+    )
+    taken_over = (
+        "request_fingerprint",
+        "status_code",
+        "response_headers",
+        "response_body",
+        "created_at",
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.api_key_id, table.c.idempotency_key],
+        set_={name: insert.excluded[name] for name in taken_over},
+        where=table.c.created_at < bindparam("expired_before", type_=table.c.created_at.type),
+    ).returning(table.c.id)
+
+
 async def claim(
     ctx: ServiceContext, key: str, fingerprint: str, ttl_hours: int
-) -> StoredResponse | IdempotencyRecord:
-    """Either the stored response to replay, or a fresh claim to complete with ``complete``."""
+) -> StoredResponse | Claim:
+    """Either the stored response to replay, or this request's claim on the key.
+
+    One statement claims the key: an insert that, when the key is taken, takes it over
+    only if its record has expired. A concurrent request with the same key waits on the
+    unique index until the first one commits (or rolls back), then finds its record and
+    replays it."""
     if ctx.principal.key_id is None:
         raise InvalidInput(code="idempotency_unsupported", detail="No key to scope it to.")
+    stmt = _claim_statement(ctx.session.get_bind().dialect.name)
+    params = {
+        "id": uuid.uuid4(),
+        "api_key_id": ctx.principal.key_id,
+        "idempotency_key": key,
+        "request_fingerprint": fingerprint,
+        "response_headers": {},
+        "created_at": ctx.now,
+        "expired_before": ctx.now - timedelta(hours=ttl_hours),
+    }
+    result = await ctx.session.execute(stmt, params)
+    claimed: uuid.UUID | None = result.scalar()
+    if claimed is not None:
+        return Claim(claimed)
     existing = await _existing(ctx, key)
-    if existing is not None:
-        if existing.created_at >= ctx.now - timedelta(hours=ttl_hours):
-            return _replay(existing, fingerprint)
-        await ctx.session.execute(
-            delete(IdempotencyRecord).where(IdempotencyRecord.id == existing.id)
+    if existing is None:  # its holder rolled back after we looked: try again shortly
+        raise Conflict(
+            code="idempotency_in_flight",
+            detail="A request with this Idempotency-Key is still being processed.",
         )
-    claim_row = IdempotencyRecord(
-        api_key_id=ctx.principal.key_id,
-        idempotency_key=key,
-        request_fingerprint=fingerprint,
-        response_headers={},
-        created_at=ctx.now,
+    return _replay(existing, fingerprint)
+
+
+async def complete(ctx: ServiceContext, claimed: Claim, response: StoredResponse) -> None:
+    await ctx.session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == claimed.record_id)
+        .execution_options(synchronize_session=False)
+        .values(
+            status_code=response.status_code,
+            response_headers=response.headers,
+            response_body=response.body,
+        )
     )
-    try:
-        async with savepoint(ctx.session):
-            ctx.session.add(claim_row)
-            await ctx.session.flush()
-    except IntegrityError:
-        # Another request with this key committed first (we waited on its row lock).
-        winner = await _existing(ctx, key)
-        if winner is None:
-            raise Conflict(
-                code="idempotency_in_flight",
-                detail="A request with this Idempotency-Key is still being processed.",
-            ) from None
-        return _replay(winner, fingerprint)
-    return claim_row
-
-
-async def complete(
-    ctx: ServiceContext, claim_row: IdempotencyRecord, response: StoredResponse
-) -> None:
-    claim_row.status_code = response.status_code
-    claim_row.response_headers = response.headers
-    claim_row.response_body = response.body
-    await ctx.session.flush()

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import csv
+import enum
+import functools
 import hashlib
 import io
+import types
+import typing
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from fastapi import Header, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from starlette.responses import Response
+from typing_extensions import TypedDict
 
 from pmo_api.core.pagination import Page
 
@@ -56,6 +61,81 @@ async def expected_version(
     return int(if_match.removeprefix("W/").strip('"'))
 
 
+def _row_annotation(annotation: Any) -> Any:
+    """A field's type for serialising a row: enums as their ``str`` values (a row read
+    on PostgreSQL holds the value, on SQLite the member; both print the same)."""
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return str
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _row_type(annotation)  # a JSON column's documents: dicts in a row
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return typing.Union[tuple(_row_annotation(arg) for arg in typing.get_args(annotation))]  # noqa: UP007
+    if origin is list:
+        return list[_row_annotation(typing.get_args(annotation)[0])]  # type: ignore[misc]
+    return annotation
+
+
+@functools.cache
+def _row_type(schema: type[BaseModel]) -> Any:
+    """``schema``'s fields as a TypedDict: a row (a dict from ``db.reads``) is then
+    serialised by pydantic-core as the schema would print it, in one pass, without
+    being validated again (the database already holds valid values). Keys the schema
+    does not name are left out."""
+    fields: dict[str, Any] = {}
+    for name, field in schema.model_fields.items():
+        annotation = _row_annotation(field.annotation)
+        fields[name] = Annotated[(annotation, *field.metadata)] if field.metadata else annotation
+    row_type: Any = TypedDict(f"{schema.__name__}Row", fields)  # type: ignore[misc]
+    return row_type
+
+
+def _printable_from_rows(schema: type[BaseModel]) -> bool:
+    """Whether a row prints like the schema: plain fields only (no aliases, no
+    computed fields, no custom serialiser), nested models too."""
+    nested = [
+        arg
+        for field in schema.model_fields.values()
+        for arg in (field.annotation, *typing.get_args(field.annotation))
+        if isinstance(arg, type) and issubclass(arg, BaseModel)
+    ]
+    if not all(_printable_from_rows(model) for model in nested):
+        return False
+    return (
+        not schema.__pydantic_decorators__.computed_fields
+        and not any(
+            field.serialization_alias or field.alias for field in schema.model_fields.values()
+        )
+        and not schema.__pydantic_decorators__.model_serializers
+        and not (schema.__pydantic_decorators__.field_serializers)
+    )
+
+
+@functools.cache
+def _row_adapter(schema: type[BaseModel]) -> TypeAdapter[Any] | None:
+    return TypeAdapter(_row_type(schema)) if _printable_from_rows(schema) else None
+
+
+@functools.cache
+def _page_adapter(schema: type[BaseModel]) -> TypeAdapter[Any] | None:
+    if not _printable_from_rows(schema):
+        return None
+    page_type: Any = TypedDict(  # type: ignore[misc]
+        f"{schema.__name__}RowPage",
+        {"items": list[_row_type(schema)], "next_cursor": str | None},  # type: ignore[misc]
+    )
+    return TypeAdapter(page_type)
+
+
+def dump_row(schema: type[BaseModel], row: Any) -> bytes:
+    """A record as JSON bytes: a row straight through pydantic-core, a model object
+    validated into ``schema`` first."""
+    adapter = _row_adapter(schema) if isinstance(row, dict) else None
+    if adapter is not None:
+        return adapter.dump_json(row)
+    return schema.model_validate(row).model_dump_json().encode()
+
+
 def dump(model: BaseModel) -> bytes:
     return orjson.dumps(model.model_dump(mode="json"))
 
@@ -81,7 +161,7 @@ def resource(
     ):
         return Response(status_code=304, headers=all_headers)
     return Response(
-        content=schema.model_validate(obj).model_dump_json().encode(),
+        content=dump_row(schema, obj),
         status_code=status_code,
         media_type=JSON,
         headers=all_headers,
@@ -149,17 +229,24 @@ def page(
         body = to_csv(list(schema.model_fields), rows)
         media_type = CSV + "; charset=utf-8"
     else:
-        # Validated from the rows and serialised by pydantic-core in one pass each.
-        listing = ListOf[schema].model_validate(  # type: ignore[valid-type]
-            {"items": result.items, "next_cursor": result.next_cursor}, from_attributes=True
-        )
-        body = listing.model_dump_json().encode()
+        adapter = _page_adapter(schema) if _all_rows(result.items) else None
+        if adapter is not None:  # rows: serialised in one pass, see _row_type
+            body = adapter.dump_json({"items": result.items, "next_cursor": result.next_cursor})
+        else:  # model objects: validated into the schema, then serialised
+            listing = ListOf[schema].model_validate(  # type: ignore[valid-type]
+                {"items": result.items, "next_cursor": result.next_cursor}, from_attributes=True
+            )
+            body = listing.model_dump_json().encode()
         media_type = JSON
     etag = body_etag(body)
     headers["ETag"] = etag
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(content=body, media_type=media_type, headers=headers)
+
+
+def _all_rows(items: Sequence[Any]) -> bool:
+    return all(isinstance(item, dict) for item in items)
 
 
 class ListOf(BaseModel, Generic[M]):
