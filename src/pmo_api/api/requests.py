@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from pmo_api.api.state import AppState
-from pmo_api.auth.service import authenticate
+from pmo_api.auth.service import authenticate, authenticate_with
 from pmo_api.core.context import Principal
 from pmo_api.core.errors import Unauthenticated
 
@@ -52,3 +52,14 @@ def known_caller(principal: Principal | None) -> Principal:
 async def authenticate_request(session: AsyncSession, request: Request) -> Principal:
     """The caller of a request (both doors), or Unauthenticated."""
     return known_caller(await authenticate(session, bearer_secret(request)))
+
+
+async def caller(request: Request) -> Principal:
+    """The caller of a request, found once per request (the key cache, else one read on
+    the reads' connection, outside any transaction), or Unauthenticated."""
+    principal: Principal | None = request.scope.get("pmo.caller")
+    if principal is None:
+        state = app_state(request)
+        found = await authenticate_with(state.reads, bearer_secret(request), state.scope)
+        principal = request.scope["pmo.caller"] = known_caller(found)
+    return principal

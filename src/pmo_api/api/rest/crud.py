@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
-from pmo_api.api.rest.deps import Ctx
+from pmo_api.api.rest.deps import Caller, Ctx, request_context
 from pmo_api.api.rest.docs import list_problems, problems
 from pmo_api.api.rest.idempotency import IdempotencyKey, idempotent
 from pmo_api.api.rest.lists import KeyedRef, ListQuery, UuidRef, ref_or_422, split
@@ -70,9 +70,11 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
         summary=f"List {tag}",
         name=f"list_{tag}",
     )
-    async def list_(request: Request, ctx: Ctx, query: Annotated[Query_, Query()]) -> Response:  # type: ignore[valid-type]
+    async def list_(request: Request, _: Caller, query: Annotated[Query_, Query()]) -> Response:  # type: ignore[valid-type]
         filters, params, fmt = split(query, res.filter)
-        return present.page(request, Item, await res.list_(ctx, filters, params), fmt)
+        async with request_context(request) as ctx:
+            found = await res.list_(ctx, filters, params)
+        return present.page(request, Item, found, fmt)
 
     @router.post(
         "",
@@ -101,8 +103,10 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
         summary=f"Get a {noun}",
         name=f"get_{noun}",
     )
-    async def read(request: Request, ctx: Ctx, id: IdPath) -> Response:  # type: ignore[valid-type]
-        return present.resource(request, Read, await res.get(ctx, ref(id)))
+    async def read(request: Request, _: Caller, id: IdPath) -> Response:  # type: ignore[valid-type]
+        async with request_context(request) as ctx:
+            found = await res.get(ctx, ref(id))
+        return present.resource(request, Read, found)
 
     @router.patch(
         "/{id}",
