@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pmo_api.core.context import RowReads
+from pmo_api.db.reads import SessionReads
 from pmo_api.portfolios.repository import PortfolioRepository
 from pmo_api.projects.models import Project
 from pmo_api.raid.models import Risk, open_risk_clause
@@ -44,8 +46,14 @@ class ProjectGroup:
 
 
 class MetricsRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, session: AsyncSession | None) -> None:
+        self._session = session
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("MetricsRepository was made for reads only")
+        return self._session
 
     async def project_figures(self, project_id: uuid.UUID, today: date) -> ProjectFigures:
         """One statement: the project's open risks by band, overdue milestones and latest
@@ -99,7 +107,7 @@ class MetricsRepository:
         )
 
     async def portfolio_groups(
-        self, portfolio_id: uuid.UUID, *, nested: bool, today: date
+        self, reads: RowReads | None, portfolio_id: uuid.UUID, *, nested: bool, today: date
     ) -> list[ProjectGroup]:
         """One statement: the live projects in scope, each with its open risks, open high
         risks and overdue milestones counted by index look-ups on its own rows (risks
@@ -110,52 +118,51 @@ class MetricsRepository:
         a join of the portfolio's projects with all risks is planned as a scan of the
         whole risks table (most risks are open, so the status filter selects little).
         """
-        in_scope: ColumnElement[bool]
+        rows = reads or SessionReads(self.session)
+        portfolio_ids = [portfolio_id]
         if nested:
-            portfolios = PortfolioRepository(self.session).descendant_ids(portfolio_id)
-            in_scope = Project.portfolio_id.in_(portfolios)
-        else:
-            in_scope = Project.portfolio_id == portfolio_id
-        open_risks = _count_for_project(Risk, open_risk_clause())
-        projects = (
-            select(
-                Project.status,
-                Project.health,
-                Project.phase,
-                Project.planned_budget,
-                Project.actual_cost,
-                open_risks.label("open_risks"),
-                open_risks.where(Risk.score >= HIGH_RISK_SCORE).label("open_high_risks"),
-                _count_for_project(Milestone, overdue_clause(today)).label("overdue"),
-            )
-            .where(in_scope, Project.archived_at.is_(None))
-            .subquery()
+            # The tree's ids first (a few index look-ups): the planner cannot estimate a
+            # recursive query's rows, and planned a scan of every project to join them.
+            tree = PortfolioRepository(None).descendant_ids(portfolio_id)
+            portfolio_ids = [row["id"] for row in await rows.all(tree)]
+        scope = select(Project).where(
+            Project.portfolio_id.in_(portfolio_ids), Project.archived_at.is_(None)
         )
+        open_risks = _count_for_project(Risk, open_risk_clause())
+        projects = scope.with_only_columns(
+            Project.status,
+            Project.health,
+            Project.phase,
+            Project.planned_budget,
+            Project.actual_cost,
+            open_risks.label("open_risks"),
+            open_risks.where(Risk.score >= HIGH_RISK_SCORE).label("open_high_risks"),
+            _count_for_project(Milestone, overdue_clause(today)).label("overdue"),
+        ).subquery()
         stmt = select(
             projects.c.status,
             projects.c.health,
             projects.c.phase,
-            func.count(),
-            func.coalesce(func.sum(projects.c.planned_budget), 0),
-            func.coalesce(func.sum(projects.c.actual_cost), 0),
-            func.coalesce(func.sum(projects.c.open_risks), 0),
-            func.coalesce(func.sum(projects.c.open_high_risks), 0),
-            func.coalesce(func.sum(projects.c.overdue), 0),
+            func.count().label("count"),
+            func.coalesce(func.sum(projects.c.planned_budget), 0).label("planned"),
+            func.coalesce(func.sum(projects.c.actual_cost), 0).label("actual"),
+            func.coalesce(func.sum(projects.c.open_risks), 0).label("open_risks"),
+            func.coalesce(func.sum(projects.c.open_high_risks), 0).label("open_high_risks"),
+            func.coalesce(func.sum(projects.c.overdue), 0).label("overdue"),
         ).group_by(projects.c.status, projects.c.health, projects.c.phase)
-        rows = (await self.session.execute(stmt)).all()
         return [
             ProjectGroup(
-                status=str(status),
-                health=str(health),
-                phase=phase,
-                count=count,
-                planned=Decimal(planned),
-                actual=Decimal(actual),
-                open_risks=int(risks),
-                open_high_risks=int(high),
-                overdue_milestones=int(overdue),
+                status=str(row["status"]),
+                health=str(row["health"]),
+                phase=row["phase"],
+                count=row["count"],
+                planned=Decimal(row["planned"]),
+                actual=Decimal(row["actual"]),
+                open_risks=int(row["open_risks"]),
+                open_high_risks=int(row["open_high_risks"]),
+                overdue_milestones=int(row["overdue"]),
             )
-            for status, health, phase, count, planned, actual, risks, high, overdue in rows
+            for row in await rows.all(stmt)
         ]
 
 

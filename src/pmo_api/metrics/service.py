@@ -32,10 +32,10 @@ CENT = Decimal("0.01")
 async def portfolio_metrics(
     ctx: ServiceContext, ref: uuid.UUID | str, *, include_sub_portfolios: bool = True
 ) -> PortfolioMetrics:
-    portfolio = await portfolios.get_portfolio(ctx, ref)
+    portfolio = await portfolios.read_portfolio(ctx, ref)
     today = ctx.now.date()
-    groups = await MetricsRepository(ctx.session).portfolio_groups(
-        portfolio.id, nested=include_sub_portfolios, today=today
+    groups = await MetricsRepository(None if ctx.reads else ctx.session).portfolio_groups(
+        ctx.reads, portfolio["id"], nested=include_sub_portfolios, today=today
     )
     by_status = Counter({status.value: 0 for status in ProjectStatus})
     by_health = Counter({health.value: 0 for health in Health})
@@ -48,9 +48,9 @@ async def portfolio_metrics(
         planned += group.planned
         actual += group.actual
     return PortfolioMetrics(
-        portfolio_id=portfolio.id,
-        key=portfolio.key,
-        name=portfolio.name,
+        portfolio_id=portfolio["id"],
+        key=portfolio["key"],
+        name=portfolio["name"],
         include_sub_portfolios=include_sub_portfolios,
         as_of=today,
         project_count=sum(group.count for group in groups),
