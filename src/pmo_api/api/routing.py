@@ -27,6 +27,8 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from starlette._exception_handler import wrap_app_handling_exceptions
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _LEADING = 3
@@ -128,10 +130,21 @@ class RouteIndex:
         scope["endpoint"] = route.endpoint
         scope["path_params"] = params
         scope["route"] = route
-        if not head:
+        if head:
+            scope, send = {**scope, "method": "GET"}, _without_body(send)
+        handler = getattr(route.endpoint, "direct", None)
+        if handler is None or scope["method"] != "GET":
             await route.handle(scope, receive, send)
             return
-        await route.handle({**scope, "method": "GET"}, receive, _without_body(send))
+        # A read served without FastAPI's dependency solving, under the same exception
+        # handlers (see api/rest/deps.direct).
+        request = Request(scope, receive)
+
+        async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await handler(request)
+            await response(scope, receive, send)
+
+        await wrap_app_handling_exceptions(serve, request)(scope, receive, send)
 
 
 def _without_body(send: Send) -> Send:

@@ -12,11 +12,20 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
-from pmo_api.api.rest.deps import Caller, Ctx, request_context
+from pmo_api.api.rest.deps import (
+    Caller,
+    Ctx,
+    caller,
+    check_query,
+    direct,
+    path_param,
+    query_model,
+    request_context,
+)
 from pmo_api.api.rest.docs import list_problems, problems
 from pmo_api.api.rest.idempotency import IdempotencyKey, idempotent
 from pmo_api.api.rest.lists import KeyedRef, ListQuery, UuidRef, ref_or_422, split
@@ -71,10 +80,20 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
         name=f"list_{tag}",
     )
     async def list_(request: Request, _: Caller, query: Annotated[Query_, Query()]) -> Response:  # type: ignore[valid-type]
+        return await listing(request, query)
+
+    async def listing(request: Request, query: Any) -> Response:
         filters, params, fmt = split(query, res.filter)
         async with request_context(request) as ctx:
             found = await res.list_(ctx, filters, params)
         return present.page(request, Item, found, fmt)
+
+    async def list_directly(request: Request) -> Response:
+        check_query(request)
+        await caller(request)
+        return await listing(request, query_model(Query_, request))
+
+    direct(list_directly)(list_)
 
     @router.post(
         "",
@@ -104,9 +123,21 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
         name=f"get_{noun}",
     )
     async def read(request: Request, _: Caller, id: IdPath) -> Response:  # type: ignore[valid-type]
+        return await reading(request, id)
+
+    async def reading(request: Request, id: str) -> Response:
         async with request_context(request) as ctx:
             found = await res.get(ctx, ref(id))
         return present.resource(request, Read, found)
+
+    id_adapter: TypeAdapter[str] = TypeAdapter(IdPath)
+
+    async def read_directly(request: Request) -> Response:
+        check_query(request)
+        await caller(request)
+        return await reading(request, path_param(id_adapter, request))
+
+    direct(read_directly)(read)
 
     @router.patch(
         "/{id}",

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+import typing
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from pydantic import BaseModel
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.responses import Response
 
 from pmo_api.api.requests import app_state as app_state
 from pmo_api.api.requests import caller
@@ -86,6 +90,12 @@ def _allowed_query(route: object) -> frozenset[str]:
 
 async def reject_unknown_query(request: Request) -> None:
     """Unknown query parameters are refused on every route, not silently ignored."""
+    check_query(request)
+
+
+def check_query(request: Request) -> None:
+    """``reject_unknown_query``'s check, for the routes served without FastAPI's
+    dependency solving (``direct``)."""
     route = request.scope.get("route")
     if route is None or not request.query_params:
         return
@@ -106,3 +116,64 @@ async def reject_unknown_query(request: Request) -> None:
                 for name in unknown
             ],
         )
+
+
+def direct(
+    handler: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Serve a route's GET and HEAD by ``handler`` itself, without FastAPI's dependency
+    solving (see ``api/routing.py``): the route's declaration stays for the contract and
+    for any other method. ``handler`` must check what the declared parameters would:
+    ``check_query``, then ``caller``, then its own path and query parameters
+    (``path_param``, ``query_model``), in that order, as FastAPI does."""
+
+    def mark(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        endpoint.direct = handler  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def path_param(adapter: TypeAdapter[Any], request: Request, name: str = "id") -> Any:
+    """A path parameter validated as its declaration would be (422 ``path`` errors)."""
+    raw = request.path_params[name]
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError as error:
+        raise RequestValidationError(_located(error, ("path", name))) from None
+
+
+def query_model(model: type[BaseModel], request: Request) -> Any:
+    """A list's query parameters validated into its query model, as FastAPI reads a
+    query model: repeated parameters for list fields, the last value otherwise."""
+    params = request.query_params
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key not in params:
+            continue
+        values[key] = params.getlist(key) if _is_sequence(field.annotation) else params[key]
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        raise RequestValidationError(_located(error, ("query",))) from None
+
+
+def _located(error: ValidationError, where: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The errors located as FastAPI locates them: ``(path, name)``, ``(query, field)``."""
+    return [{**item, "loc": (*where, *item["loc"])} for item in error.errors(include_url=False)]
+
+
+@functools.cache
+def _sequence_annotation(annotation: Any) -> bool:
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(candidate) in (list, set, tuple, frozenset):
+            return True
+    return False
+
+
+def _is_sequence(annotation: Any) -> bool:
+    try:
+        return _sequence_annotation(annotation)
+    except TypeError:  # unhashable annotation
+        return False
