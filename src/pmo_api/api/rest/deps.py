@@ -15,7 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.responses import Response
 
 from pmo_api.api.requests import app_state as app_state
-from pmo_api.api.requests import caller
+from pmo_api.api.requests import caller as caller
 from pmo_api.api.requests import request_id as request_id
 from pmo_api.core.context import Principal, ServiceContext
 from pmo_api.core.errors import ErrorDetail, InvalidInput, Unauthenticated
