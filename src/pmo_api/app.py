@@ -94,6 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         generate_unique_id_function=lambda route: route.name,
         dependencies=[Depends(reject_unknown_query)],
+        # FastAPI's OpenTelemetry bridge asks on every request whether a tracer, meter
+        # or logger provider has been configured; none is here (requests are logged by
+        # the request middleware), so the question is not asked.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.pmo = state
     errors.install(app)
