@@ -4,12 +4,13 @@
 Values come from the whole range a column holds, negative ones included (credit notes,
 changes that lower a budget), so refusals of out-of-range money are exercised too.
 
-``refusal_has_a_stated_cause`` holds REST to its contract: every limit the service
-enforces on the shape of a request is in the OpenAPI document, so a request the
+``refusal_has_a_stated_cause`` holds both doors to their contracts: every limit the
+service enforces on the shape of a request is in the OpenAPI document, so a request the
 document calls valid is refused (4xx) only for a cause no schema can state, and the
 problem's ``code`` says which one. The causes are listed below, each with the reason a
 schema cannot state it; any other refusal of schema-valid data (``validation_failed``
-above all) is a limit missing from the document, and a failure.
+above all) is a limit missing from the document, and a failure. GraphQL is held to what
+an SDL can state: types and nullability, not lengths, patterns or ranges.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import jsonschema_rs
 import schemathesis
 from hypothesis import strategies as st
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.graphql import nodes
 from schemathesis.specs.openapi.checks import is_unexpected_http_status_case
 from schemathesis.specs.openapi.schemas import OpenApiSchema
@@ -107,31 +110,128 @@ STATE_REFUSALS.update(
 )
 
 
-def _problem_code(response: Any) -> str | None:
+GRAPHQL_UNSTATED: dict[str, str] = {
+    # What the GraphQL type system cannot say, whatever the server's schema.
+    "invalid_identifier": "an ID names a record of one type; the ID scalar carries no type",
+    "invalid_page_arguments": "first/last are Int (Relay connections), which have no range",
+}
+"""GraphQL refusal codes (``extensions.code``) allowed beside STATE_REFUSALS."""
+
+GRAPHQL_UNSTATED_ERRORS = frozenset(
+    {
+        # Lengths, patterns, ranges and decimals: a GraphQL String, Int or Float has none.
+        "string_too_short",
+        "string_too_long",
+        "string_pattern_mismatch",
+        "too_short",
+        "too_long",
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "decimal_max_digits",
+        "decimal_max_places",
+        "decimal_whole_digits",
+        "money_format",
+        "value_error",
+        "dates_out_of_order",
+    }
+)
+"""Error types inside a GraphQL ``validation_failed`` that no SDL can state. Any other
+type (``bool_type`` for a null in a nullable Boolean, ``uuid_parsing`` in an ID that
+must be a UUID...) is a type the schema could have stated, and a failure."""
+
+
+def _json(response: Any) -> Any:
     try:
-        body = response.json()
+        return response.json()
     except ValueError:
         return None
+
+
+def _problem_code(response: Any) -> str | None:
+    body = _json(response)
     code = body.get("code") if isinstance(body, dict) else None
     return code if isinstance(code, str) else None
 
 
+def _graphql_refusals(response: Any) -> list[dict[str, Any]]:
+    body = _json(response)
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [e for e in errors or [] if isinstance(e, dict)]
+
+
+def _graphql_cause_is_unstated(error: dict[str, Any]) -> bool:
+    extensions = error.get("extensions")
+    if not isinstance(extensions, dict):
+        return False
+    code = extensions.get("code")
+    if code in STATE_REFUSALS or code in GRAPHQL_UNSTATED:
+        return True
+    if code != "validation_failed":
+        return False
+    details = extensions.get("errors") or []
+    return all(
+        isinstance(d, dict) and d.get("type") in GRAPHQL_UNSTATED_ERRORS for d in details
+    ) and bool(details)
+
+
+def _is_positive(case: Any) -> bool:
+    meta = case.meta
+    return meta is not None and meta.generation.mode.is_positive
+
+
+def _sends_a_header_outside_its_schema(case: Any) -> bool:
+    """Whether a case labelled positive sends a header its own schema refuses.
+
+    Schemathesis' coverage phase builds header values from letters and digits only; for a
+    pattern that needs other characters (an ETag's quotes: ``If-Match: "3"``) it then
+    sends a value outside the pattern (``If-Match: 0``) and still calls the case positive.
+    Such a case is not schema-valid data. A header declared nullable is judged as sent:
+    a header cannot carry null, so the declaration is the fault, not the case."""
+    sent = {name.lower(): value for name, value in (case.headers or {}).items()}
+    for parameter in case.operation.iter_parameters():
+        if parameter.location != ParameterLocation.HEADER:
+            continue
+        value = sent.get(parameter.name.lower())
+        if value is None:
+            continue
+        validator = jsonschema_rs.validator_for(parameter.definition.get("schema", {}))
+        if not validator.is_valid(None) and not validator.is_valid(str(value)):
+            return True
+    return False
+
+
 @schemathesis.check
 def refusal_has_a_stated_cause(ctx: Any, response: Any, case: Any) -> bool | None:
-    """Schema-valid data is refused only for a cause no schema can state (STATE_REFUSALS)."""
-    if not isinstance(case.operation.schema, OpenApiSchema):
+    """Schema-valid data is refused only for a cause no schema can state.
+
+    REST: a 4xx whose problem ``code`` is in STATE_REFUSALS. GraphQL: errors whose
+    ``extensions.code`` is in STATE_REFUSALS or GRAPHQL_UNSTATED, or ``validation_failed``
+    on limits an SDL cannot carry (GRAPHQL_UNSTATED_ERRORS).
+    """
+    if not _is_positive(case):
         return None
-    meta = case.meta
-    if meta is None or not meta.generation.mode.is_positive:
-        return None
-    if is_unexpected_http_status_case(case) or not 400 <= response.status_code < 500:
-        return None
-    code = _problem_code(response)
-    if code in STATE_REFUSALS:
-        return None
-    raise AssertionError(
-        f"Schema-valid data refused with {response.status_code} and code {code!r}: either "
-        "the OpenAPI document misses a limit the service enforces, or the refusal needs its "
-        "own code (and a reason in scripts/fuzz_hooks.py STATE_REFUSALS).\n"
-        f"{response.text[:500]}"
-    )
+    if isinstance(case.operation.schema, OpenApiSchema):
+        if is_unexpected_http_status_case(case) or not 400 <= response.status_code < 500:
+            return None
+        if _sends_a_header_outside_its_schema(case):
+            return None
+        code = _problem_code(response)
+        if code in STATE_REFUSALS:
+            return None
+        raise AssertionError(
+            f"Schema-valid data refused with {response.status_code} and code {code!r}: either "
+            "the OpenAPI document misses a limit the service enforces, or the refusal needs "
+            "its own code (and a reason in scripts/fuzz_hooks.py STATE_REFUSALS).\n"
+            f"{response.text[:500]}"
+        )
+    if response.status_code >= 500:
+        return None  # not_a_server_error reports it
+    unexplained = [e for e in _graphql_refusals(response) if not _graphql_cause_is_unstated(e)]
+    if unexplained:
+        raise AssertionError(
+            "Schema-valid GraphQL input refused for a cause the schema could state (or "
+            "without a code):\n" + "\n".join(str(e)[:400] for e in unexplained[:3])
+        )
+    return None

@@ -93,7 +93,7 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     where = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors[:5])
     # A request whose every fault is a rule between two of its values (an end before its
     # start), which no schema states, is refused under that rule's own code.
-    rules = {e["type"] for e in errors}
+    rules = {str(e["type"]) for e in raw}
     code = rules.pop() if len(rules) == 1 and rules <= RULE_ERRORS else "validation_failed"
     return _problem(
         request,

@@ -63,8 +63,9 @@ class ListQuery(BaseModel):
             return
         tokens = [token for name in fields for token in (name, f"-{name}")]
         stated = WithJsonSchema({"type": "string", "enum": tokens}, mode="validation")
+        # ``sort=`` (empty) is refused like any value outside the list, not read as unsent.
         cls.__pydantic_fields__["sort"] = FieldInfo.from_annotated_attribute(
-            Annotated[str, stated] | None,  # type: ignore[arg-type]
+            Annotated[str, StringConstraints(min_length=1), stated] | None,  # type: ignore[arg-type]
             Field(default=None, description=_SORT_DESCRIPTION),
         )
         cls.model_rebuild(force=True)
