@@ -126,7 +126,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _document_problems_only_as_problem_json(app: FastAPI) -> None:
-    """Error responses are documented as application/problem+json only."""
+    """Error responses are documented as application/problem+json only, and an optional
+    header is documented as what it is when sent: a string, never null (a header cannot
+    carry null; leaving it out is what ``required: false`` says)."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -139,7 +141,21 @@ def _document_problems_only_as_problem_json(app: FastAPI) -> None:
                     content = response.get("content", {})
                     if PROBLEM_MEDIA_TYPE in content:
                         content.pop("application/json", None)
+                for parameter in operation.get("parameters", []):
+                    if parameter.get("in") == "header":
+                        _drop_null(parameter.get("schema", {}))
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _drop_null(schema: dict[str, Any]) -> None:
+    """``anyOf: [X, {type: null}]`` becomes X, in place."""
+    branches = schema.get("anyOf")
+    if not branches:
+        return
+    kept = [branch for branch in branches if branch.get("type") != "null"]
+    if len(kept) == 1 and len(kept) < len(branches):
+        del schema["anyOf"]
+        schema.update(kept[0])
