@@ -32,6 +32,7 @@ _CONNECTION_ERRORS = {
     "TooManyConnectionsError",
     "PostgresConnectionError",
     "InterfaceError",
+    "InternalClientError",  # asyncpg: a connection whose protocol was left mid-operation
 }
 
 

@@ -229,10 +229,18 @@ class PostgresReads(Reads):
             listener(sql)
         pool = self._pool or await self._open()
         async with pool.acquire(timeout=self.timeout) as connection:
-            if compiled.columns is None:
-                prepared = await connection.prepare(sql)
-                compiled.learn_columns(prepared.get_attributes())
-            records = await connection.fetch(sql, *arguments)
+            try:
+                if compiled.columns is None:
+                    prepared = await connection.prepare(sql)
+                    compiled.learn_columns(prepared.get_attributes())
+                records = await connection.fetch(sql, *arguments)
+            except BaseException:
+                # Released without a reset (see _Connection), a connection that failed
+                # mid-statement (its server process killed, the request cancelled) could
+                # go back to the pool with its protocol still busy: close it instead;
+                # the pool opens a fresh one when needed.
+                connection.terminate()
+                raise
         return compiled.rows(records)
 
     async def close(self) -> None:
