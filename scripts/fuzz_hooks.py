@@ -26,6 +26,8 @@ from schemathesis.graphql import nodes
 from schemathesis.specs.openapi.checks import is_unexpected_http_status_case
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from pmo_api.control import PROJECT_RECORDS
+
 MONEY = st.decimals(
     min_value=Decimal("-999999999999.99"),
     max_value=Decimal("999999999999.99"),
@@ -42,18 +44,11 @@ schemathesis.graphql.scalar("Money", MONEY.map(lambda value: nodes.Float(float(v
 # database's state at the time of the request.
 _RECORDS = (
     "api_key",
-    "assignment",
-    "baseline",
-    "change",
-    "cost",
-    "deliverable",
-    "issue",
-    "milestone",
     "person",
     "portfolio",
     "project",
-    "risk",
-    "status_report",
+    # Every record a project keeps, as the one registry declares them.
+    *(record.name for record in PROJECT_RECORDS),
 )
 _NOT_FOUND = {
     f"{record}_not_found": "no such record exists (state, not shape)" for record in _RECORDS
@@ -114,6 +109,8 @@ GRAPHQL_UNSTATED: dict[str, str] = {
     # What the GraphQL type system cannot say, whatever the server's schema.
     "invalid_identifier": "an ID names a record of one type; the ID scalar carries no type",
     "invalid_page_arguments": "first/last are Int (Relay connections), which have no range",
+    "invalid_sort": "sort is a String (`field` or `-field`): a GraphQL enum value cannot "
+    "carry the `-` of a descending sort, and one String serves every connection",
 }
 """GraphQL refusal codes (``extensions.code``) allowed beside STATE_REFUSALS."""
 
@@ -135,11 +132,14 @@ GRAPHQL_UNSTATED_ERRORS = frozenset(
         "money_format",
         "value_error",
         "dates_out_of_order",
+        # An id inside an input is an ID: a global id or the REST UUID. The ID scalar
+        # states neither form (a UUID scalar would refuse the global ids Relay uses).
+        "uuid_parsing",
     }
 )
 """Error types inside a GraphQL ``validation_failed`` that no SDL can state. Any other
-type (``bool_type`` for a null in a nullable Boolean, ``uuid_parsing`` in an ID that
-must be a UUID...) is a type the schema could have stated, and a failure."""
+type (``bool_type`` for a null in a nullable Boolean...) is a type the schema could
+have stated, and a failure."""
 
 
 def _json(response: Any) -> Any:

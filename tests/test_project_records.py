@@ -99,6 +99,7 @@ def _bodies(person_id: str) -> dict[str, Callable[[int], dict[str, Any]]]:
             "start_date": day(i),
             "end_date": day(30 + i),
         },
+        "assumptions": lambda i: {"title": f"A{i}", "validate_by": day(10 + i)},
     }
 
 
@@ -134,6 +135,24 @@ async def test_a_cursor_of_one_project_is_refused_on_another(api: Api, plural: s
         cursor = page["next_cursor"]
     everything = (await api.get(path)).json()["items"]
     assert walked == [item["id"] for item in everything] and len(walked) == 3
+
+
+@pytest.mark.parametrize("plural", LISTS)
+async def test_a_record_and_a_page_are_read_in_a_fixed_number_of_statements(
+    api: Api, plural: str
+) -> None:
+    """Rows, outside the ORM: a GET is the key look-up and the record's row; a list the
+    key, the project and the page, whatever its size."""
+    project = await _filled(api, plural, await _person(api))
+    path = f"/api/v1/projects/{project['key']}/{plural}"
+    items = (await api.get(path)).json()["items"]
+    with api.count_statements() as counter:
+        assert (await api.get(f"/api/v1/{plural}/{items[0]['id']}")).status_code == 200
+    assert counter.count == 2, counter.statements
+    for limit in (1, 3):
+        with api.count_statements() as counter:
+            assert (await api.get(path, params={"limit": limit})).status_code == 200
+        assert counter.count == 3, counter.statements
 
 
 def _nested(plural: str) -> str:

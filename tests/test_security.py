@@ -99,6 +99,7 @@ CONTROL_BODIES: dict[str, tuple[Any, dict[str, Any] | None]] = {
         },
         {"role": "W"},
     ),
+    "assumptions": (lambda _: {"title": "V"}, {"title": "W"}),
 }
 """Every project control record: a valid create body, and a patch (None: immutable)."""
 
@@ -911,6 +912,7 @@ class TestAPI5FunctionLevelAuthorization:
             "updateChange": f'{on("changes")}, input: {{title: "V"}}',
             "approveChange": on("changes"),
             "rejectChange": on("changes"),
+            "archiveChange": on("changes"),
             "createMilestone": f'{in_project}, input: {{name: "V", dueDate: "2027-01-01"}}',
             "updateMilestone": f'{on("milestones")}, input: {{name: "V"}}',
             "archiveMilestone": on("milestones"),
@@ -938,6 +940,9 @@ class TestAPI5FunctionLevelAuthorization:
             ),
             "updateAssignment": f'{on("assignments")}, input: {{role: "V"}}',
             "archiveAssignment": on("assignments"),
+            "createAssumption": f'{in_project}, input: {{title: "V"}}',
+            "updateAssumption": f'{on("assumptions")}, input: {{title: "V"}}',
+            "archiveAssumption": on("assumptions"),
             "createPerson": 'input: {name: "V", email: "viewer-write@example.com"}',
             "updatePerson": f'id: "{person["id"]}", input: {{title: "V"}}',
             "archivePerson": f'id: "{person["id"]}"',

@@ -16,9 +16,8 @@ from pmo_api.api.graphql.router import graphql_router
 from pmo_api.api.middleware import CorsMiddleware, RequestMiddleware
 from pmo_api.api.problems import PROBLEM_MEDIA_TYPE
 from pmo_api.api.rest import api_keys, audit_events, errors, meta, operations, resources
-from pmo_api.api.rest import finance as finance_rest
 from pmo_api.api.rest import metrics as metrics_rest
-from pmo_api.api.rest import raid as raid_rest
+from pmo_api.api.rest import records as records_rest
 from pmo_api.api.rest import reporting as reporting_rest
 from pmo_api.api.rest import schedule as schedule_rest
 from pmo_api.api.rest import staffing as staffing_rest
@@ -106,10 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_keys.router,
         *resources.routers,
         metrics_rest.router,
-        *raid_rest.routers,
+        *records_rest.routers,
         *schedule_rest.routers,
         *reporting_rest.routers,
-        *finance_rest.routers,
         *staffing_rest.routers,
         audit_events.router,
         meta.router,

@@ -12,6 +12,9 @@ from pmo_api.core.changes import changed_fields, jsonable
 
 
 class EventType(enum.StrEnum):
+    """The events of the resources declared by hand. A project record type's events
+    come from its declaration (``RecordEvent``: ``risk.raised``, ``cost.recorded``)."""
+
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
     PERSON_CREATED = "person.created"
@@ -23,34 +26,6 @@ class EventType(enum.StrEnum):
     PROJECT_CREATED = "project.created"
     PROJECT_UPDATED = "project.updated"
     PROJECT_ARCHIVED = "project.archived"
-    MILESTONE_CREATED = "milestone.created"
-    MILESTONE_UPDATED = "milestone.updated"
-    MILESTONE_ARCHIVED = "milestone.archived"
-    DELIVERABLE_CREATED = "deliverable.created"
-    DELIVERABLE_UPDATED = "deliverable.updated"
-    DELIVERABLE_ARCHIVED = "deliverable.archived"
-    BASELINE_CAPTURED = "baseline.captured"
-    STATUS_REPORT_CREATED = "status_report.created"
-    STATUS_REPORT_UPDATED = "status_report.updated"
-    STATUS_REPORT_SUBMITTED = "status_report.submitted"
-    STATUS_REPORT_ARCHIVED = "status_report.archived"
-    RISK_RAISED = "risk.raised"
-    RISK_UPDATED = "risk.updated"
-    RISK_ARCHIVED = "risk.archived"
-    ISSUE_RAISED = "issue.raised"
-    ISSUE_UPDATED = "issue.updated"
-    ISSUE_ARCHIVED = "issue.archived"
-    CHANGE_PROPOSED = "change.proposed"
-    CHANGE_UPDATED = "change.updated"
-    CHANGE_APPROVED = "change.approved"
-    CHANGE_REJECTED = "change.rejected"
-    CHANGE_ARCHIVED = "change.archived"
-    COST_RECORDED = "cost.recorded"
-    COST_UPDATED = "cost.updated"
-    COST_ARCHIVED = "cost.archived"
-    ASSIGNMENT_CREATED = "assignment.created"
-    ASSIGNMENT_UPDATED = "assignment.updated"
-    ASSIGNMENT_ARCHIVED = "assignment.archived"
 
     @property
     def entity_type(self) -> str:
@@ -58,11 +33,28 @@ class EventType(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class RecordEvent:
+    """An event of a declared record type (``records/declaration.py``): ``<entity>.<verb>``."""
+
+    entity_type: str
+    verb: str
+
+    @property
+    def value(self) -> str:
+        return f"{self.entity_type}.{self.verb}"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
 class Event:
-    type: EventType
+    type: EventType | RecordEvent
     entity_id: uuid.UUID
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def created(cls, type_: EventType, entity_id: uuid.UUID, after: Mapping[str, Any]) -> Event:
+    def created(
+        cls, type_: EventType | RecordEvent, entity_id: uuid.UUID, after: Mapping[str, Any]
+    ) -> Event:
         return cls(type_, entity_id, changed_fields({}, {k: jsonable(v) for k, v in after.items()}))

@@ -7,11 +7,13 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, Enum, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pmo_api.db.base import Archivable, Base, Entity
-from pmo_api.projects.control import ProjectRecord
+from pmo_api.db.base import Base
+from pmo_api.records.models import ProjectRecord
 
 
 class CostCategory(enum.StrEnum):
+    """What a cost was spent on."""
+
     LABOUR = "labour"
     MATERIALS = "materials"
     SERVICES = "services"
@@ -20,7 +22,7 @@ class CostCategory(enum.StrEnum):
     OTHER = "other"
 
 
-class CostEntry(Entity, Archivable, ProjectRecord, Base):
+class CostEntry(ProjectRecord, Base):
     """One dated cost of a project; a negative amount is a correction or a credit."""
 
     __tablename__ = "cost_entries"
@@ -45,5 +47,3 @@ class CostEntry(Entity, Archivable, ProjectRecord, Base):
     )
     description: Mapped[str] = mapped_column(Text, nullable=False)
     reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
-
-    __mapper_args__ = {"version_id_col": Entity.version}

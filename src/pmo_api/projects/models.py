@@ -13,6 +13,8 @@ from pmo_api.db.base import Archivable, Base, Entity, JSONDocument, string_enum
 
 
 class ProjectStatus(enum.StrEnum):
+    """Where a project stands in its life."""
+
     PROPOSED = "proposed"
     ACTIVE = "active"
     ON_HOLD = "on_hold"
@@ -21,6 +23,8 @@ class ProjectStatus(enum.StrEnum):
 
 
 class Health(enum.StrEnum):
+    """Overall health, as the latest status report set it."""
+
     GREEN = "green"
     AMBER = "amber"
     RED = "red"

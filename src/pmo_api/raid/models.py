@@ -25,11 +25,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pmo_api.db.base import Archivable, Base, Entity, string_enum
-from pmo_api.projects.control import ProjectRecord
+from pmo_api.db.base import Base, string_enum
+from pmo_api.records.models import ProjectRecord
 
 
 class RiskStatus(enum.StrEnum):
+    """open and mitigating risks are OPEN."""
+
     OPEN = "open"
     MITIGATING = "mitigating"
     OCCURRED = "occurred"
@@ -41,6 +43,8 @@ OPEN_RISK_STATUSES = (RiskStatus.OPEN, RiskStatus.MITIGATING)
 
 
 class RiskResponse(enum.StrEnum):
+    """The chosen response to a risk."""
+
     AVOID = "avoid"
     MITIGATE = "mitigate"
     TRANSFER = "transfer"
@@ -48,6 +52,8 @@ class RiskResponse(enum.StrEnum):
 
 
 class IssueSeverity(enum.StrEnum):
+    """How badly an issue hurts the project."""
+
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
@@ -55,6 +61,8 @@ class IssueSeverity(enum.StrEnum):
 
 
 class IssueStatus(enum.StrEnum):
+    """resolved and closed issues carry a resolution."""
+
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     RESOLVED = "resolved"
@@ -66,12 +74,14 @@ RESOLVED_ISSUE_STATUSES = (IssueStatus.RESOLVED, IssueStatus.CLOSED)
 
 
 class ChangeStatus(enum.StrEnum):
+    """proposed, then approved or rejected (once)."""
+
     PROPOSED = "proposed"
     APPROVED = "approved"
     REJECTED = "rejected"
 
 
-class Risk(Entity, Archivable, ProjectRecord, Base):
+class Risk(ProjectRecord, Base):
     __tablename__ = "risks"
     __table_args__ = (
         CheckConstraint("probability BETWEEN 1 AND 5", name="probability_range"),
@@ -101,10 +111,8 @@ class Risk(Entity, Archivable, ProjectRecord, Base):
     )
     last_reviewed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
-    __mapper_args__ = {"version_id_col": Entity.version}
 
-
-class ProjectIssue(Entity, Archivable, ProjectRecord, Base):
+class ProjectIssue(ProjectRecord, Base):
     """An issue of a project (the "I" of RAID): something that is going wrong now."""
 
     __tablename__ = "project_issues"
@@ -132,10 +140,8 @@ class ProjectIssue(Entity, Archivable, ProjectRecord, Base):
     resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
     """When the issue became resolved (or closed); set by the service."""
 
-    __mapper_args__ = {"version_id_col": Entity.version}
 
-
-class ChangeRequest(Entity, Archivable, ProjectRecord, Base):
+class ChangeRequest(ProjectRecord, Base):
     """A proposed change of a project's budget or schedule; approving it applies it."""
 
     __tablename__ = "change_requests"
@@ -163,8 +169,6 @@ class ChangeRequest(Entity, Archivable, ProjectRecord, Base):
     )
     decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
     decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-    __mapper_args__ = {"version_id_col": Entity.version}
 
 
 def open_risk_clause() -> ColumnElement[bool]:

@@ -8,12 +8,14 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pmo_api.db.base import Archivable, Base, Entity, string_enum
-from pmo_api.projects.control import ProjectRecord
+from pmo_api.db.base import Base, string_enum
 from pmo_api.projects.models import Health
+from pmo_api.records.models import ProjectRecord
 
 
 class ReportState(enum.StrEnum):
+    """draft (editable) or submitted (frozen)."""
+
     DRAFT = "draft"
     SUBMITTED = "submitted"
 
@@ -22,7 +24,7 @@ HEALTH_DIMENSIONS = ("overall", "schedule", "budget", "scope", "resources")
 """The report's health columns are ``<dimension>_health``."""
 
 
-class StatusReport(Entity, Archivable, ProjectRecord, Base):
+class StatusReport(ProjectRecord, Base):
     """A project's status for one period.
 
     A draft is edited freely; submitting freezes it, together with the project's
@@ -62,5 +64,3 @@ class StatusReport(Entity, Archivable, ProjectRecord, Base):
     planned_budget: Mapped[Decimal | None] = mapped_column(nullable=True)
     open_risks: Mapped[int | None] = mapped_column(Integer, nullable=True)
     overdue_milestones: Mapped[int | None] = mapped_column(Integer, nullable=True)
-
-    __mapper_args__ = {"version_id_col": Entity.version}

@@ -24,27 +24,20 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput, not_found
-from pmo_api.core.pagination import ListParams, Page
-from pmo_api.db.records import apply_changes, refuse_archived
+from pmo_api.core.errors import Conflict, not_found
+from pmo_api.db.records import apply_changes
 from pmo_api.events.service import record
-from pmo_api.events.types import Event, EventType
-from pmo_api.projects.control import (
-    add_record,
-    archive_project_record,
-    list_project_records,
-    project_for_writing,
-    project_record_pages,
-    record_for_writing,
-    save_changes,
-)
+from pmo_api.events.types import Event, EventType, RecordEvent
 from pmo_api.projects.models import Health, Project
 from pmo_api.projects.repository import ProjectRepository
 from pmo_api.raid.service import open_risk_counts
+from pmo_api.records.declaration import RecordRules
+from pmo_api.records.service import save_changes
+from pmo_api.reporting import repository
 from pmo_api.reporting.models import HEALTH_DIMENSIONS, ReportState, StatusReport
-from pmo_api.reporting.repository import StatusReportRepository
 from pmo_api.reporting.schemas import (
     CountChange,
     FigureChanges,
@@ -52,15 +45,11 @@ from pmo_api.reporting.schemas import (
     HealthChanges,
     HealthTrend,
     MoneyChange,
-    StatusReportCreate,
     StatusReportDiff,
-    StatusReportFilter,
-    StatusReportUpdate,
 )
 from pmo_api.schedule.service import overdue_milestone_counts
 
 ENTITY = "status_report"
-DEFAULT_SORT = "-period_end"
 FIGURES = ("percent_complete", "actual_cost", "planned_budget", "open_risks", "overdue_milestones")
 
 
@@ -97,70 +86,16 @@ async def project_figures(
     }
 
 
-# -- reads -----------------------------------------------------------------------------------
-
-
-async def get_status_report(ctx: ServiceContext, report_id: uuid.UUID) -> StatusReport:
-    return await StatusReportRepository(ctx.session).require(report_id, ctx.principal)
-
-
-async def get_status_reports(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[StatusReport]:
-    return await StatusReportRepository(ctx.session).get_many(ids, ctx.principal)
-
-
-async def list_status_reports(
-    ctx: ServiceContext,
-    project_ref: uuid.UUID | str,
-    filters: StatusReportFilter,
-    params: ListParams,
-) -> Page[StatusReport]:
-    """A project's reports; latest period first unless ``sort`` says otherwise."""
-    return await list_project_records(
-        ctx,
-        StatusReportRepository(ctx.session),
-        project_ref,
-        filters,
-        params,
-        default_sort=DEFAULT_SORT,
-    )
-
-
-async def first_status_report_pages(
-    ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
-) -> dict[uuid.UUID, Page[StatusReport]]:
-    """The first page of each project's list (default filters and sort) in one
-    statement; each page's cursor continues with ``list_status_reports``."""
-    return await project_record_pages(
-        ctx,
-        StatusReportRepository(ctx.session),
-        project_ids,
-        params,
-        default_sort=DEFAULT_SORT,
-        filters=StatusReportFilter(),
-    )
-
-
 async def latest_status_reports(
     ctx: ServiceContext, project_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, StatusReport]:
     """Each project's latest submitted report (the one that set its health), in one
     statement; projects without one are absent."""
-    reports = await StatusReportRepository(ctx.session).latest_submitted(ctx.principal, project_ids)
+    reports = await repository.latest_submitted(ctx.session, project_ids)
     return {report.project_id: report for report in reports}
 
 
 # -- writes ----------------------------------------------------------------------------------
-
-
-def _check_period(report: StatusReport | StatusReportCreate) -> None:
-    """The same refusal for a new report and for a changed one."""
-    if report.period_end < report.period_start:
-        raise InvalidInput(
-            code="dates_out_of_order",
-            detail=f"period_end ({report.period_end}) is before period_start "
-            f"({report.period_start}).",
-            errors=[ErrorDetail(("body", "period_end"), "before the start", "value_error")],
-        )
 
 
 def _refuse_submitted(report: StatusReport) -> None:
@@ -171,58 +106,32 @@ def _refuse_submitted(report: StatusReport) -> None:
         )
 
 
-async def create_status_report(
-    ctx: ServiceContext, project_ref: uuid.UUID | str, data: StatusReportCreate
-) -> StatusReport:
-    _check_period(data)
-    project = await project_for_writing(ctx, project_ref)
-    values = {**data.model_dump(), "state": ReportState.DRAFT}
-    report = await add_record(ctx, StatusReport, project, EventType.STATUS_REPORT_CREATED, values)
-    return report
+class StatusReportRules(RecordRules[StatusReport]):
+    """A new report is a draft; only a draft changes or is archived."""
+
+    async def creating(self, ctx: ServiceContext, project: Project, values: dict[str, Any]) -> None:
+        values["state"] = ReportState.DRAFT
+
+    async def updating(
+        self, ctx: ServiceContext, record: StatusReport, values: dict[str, Any]
+    ) -> None:
+        _refuse_submitted(record)
+
+    async def archiving(self, ctx: ServiceContext, record: StatusReport) -> None:
+        _refuse_submitted(record)
 
 
-async def update_status_report(
-    ctx: ServiceContext,
-    report_id: uuid.UUID,
-    patch: StatusReportUpdate,
-    expected_version: int | None,
-) -> StatusReport:
-    report = await get_status_report(ctx, report_id)
-    await record_for_writing(ctx, ENTITY, report, expected_version)
-    _refuse_submitted(report)
-    refuse_archived(ENTITY, report)
-    changes = apply_changes(ctx, report, patch.changes())
-    _check_period(report)
-    await save_changes(ctx, report, EventType.STATUS_REPORT_UPDATED, changes)
-    return report
-
-
-async def archive_status_report(
-    ctx: ServiceContext, report_id: uuid.UUID, expected_version: int | None
-) -> StatusReport:
-    report = await get_status_report(ctx, report_id)
-    await record_for_writing(ctx, ENTITY, report, expected_version)
-    _refuse_submitted(report)
-    await archive_project_record(ctx, ENTITY, report, EventType.STATUS_REPORT_ARCHIVED)
-    return report
-
-
-async def submit_status_report(
-    ctx: ServiceContext, report_id: uuid.UUID, expected_version: int | None
-) -> StatusReport:
+async def submit(
+    ctx: ServiceContext, report: StatusReport, project: Project, body: Any, event: RecordEvent
+) -> None:
     """Freeze the report with the project's figures; the latest report sets the
-    project's health (see the module's rules)."""
-    repository = StatusReportRepository(ctx.session)
-    report = await get_status_report(ctx, report_id)
-    # The project's row lock serialises the submissions of one project, so "the latest"
-    # and "overlapping" are decided on a stable set of submitted reports, and the frozen
-    # figures are the committed ones.
-    # Read again under the lock: a submission that held it before us is seen.
-    project = await record_for_writing(ctx, ENTITY, report, expected_version, lock=True)
+    project's health (see the module's rules). The project's row lock (taken by the
+    action) serialises the submissions of one project, so "the latest" and
+    "overlapping" are decided on a stable set of submitted reports, and the frozen
+    figures are the committed ones."""
     _refuse_submitted(report)
-    refuse_archived(ENTITY, report)
     overlap = await repository.overlapping_submitted(
-        project.id, report.period_start, report.period_end, report.id
+        ctx.session, project.id, report.period_start, report.period_end, report.id
     )
     if overlap is not None:
         raise Conflict(
@@ -241,11 +150,10 @@ async def submit_status_report(
     }
     changes = apply_changes(ctx, report, values)
     await ctx.session.flush()
-    await record(ctx, Event(EventType.STATUS_REPORT_SUBMITTED, report.id, changes))
-    if not await repository.submitted_after(report):
+    await record(ctx, Event(event, report.id, changes))
+    if not await repository.submitted_after(ctx.session, report):
         project_changes = apply_changes(ctx, project, {"health": report.overall_health})
         await save_changes(ctx, project, EventType.PROJECT_UPDATED, project_changes)
-    return report
 
 
 # -- the diff --------------------------------------------------------------------------------
@@ -321,11 +229,10 @@ async def status_report_diffs(
 ) -> dict[uuid.UUID, StatusReportDiff]:
     """Each report against the previous submitted report of its project, in a bounded
     number of statements whatever the number of reports (for DataLoaders)."""
-    repository = StatusReportRepository(ctx.session)
-    reports = await repository.get_many(ids, ctx.principal)
-    previous_ids = await repository.previous_submitted_ids(reports)
+    reports = await repository.by_ids(ctx.session, ids)
+    previous_ids = await repository.previous_submitted_ids(ctx.session, reports)
     wanted = {found for found in previous_ids.values() if found is not None}
-    previous = {row.id: row for row in await repository.get_many(list(wanted), ctx.principal)}
+    previous = {row.id: row for row in await repository.by_ids(ctx.session, list(wanted))}
     live: dict[uuid.UUID, Figures] = {}
     drafts = {report.project_id for report in reports if _frozen(report) is None}
     if drafts:
@@ -343,8 +250,7 @@ async def status_report_diffs(
 
 async def status_report_diff(ctx: ServiceContext, report_id: uuid.UUID) -> StatusReportDiff:
     """The report against the previous submitted report of its project."""
-    report = await get_status_report(ctx, report_id)
-    found = await status_report_diffs(ctx, [report.id])
-    if report.id not in found:
+    found = await status_report_diffs(ctx, [report_id])
+    if report_id not in found:
         raise not_found(ENTITY, report_id)
-    return found[report.id]
+    return found[report_id]

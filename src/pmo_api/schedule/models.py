@@ -24,11 +24,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
-from pmo_api.db.base import Archivable, Base, Entity, JSONDocument, string_enum
-from pmo_api.projects.control import ProjectRecord
+from pmo_api.db.base import Base, JSONDocument, string_enum
+from pmo_api.records.models import ProjectRecord
 
 
 class MilestoneStatus(enum.StrEnum):
+    """Where a milestone stands."""
+
     PLANNED = "planned"
     IN_PROGRESS = "in_progress"
     DONE = "done"
@@ -40,6 +42,8 @@ OPEN_MILESTONE_STATUSES = (MilestoneStatus.PLANNED, MilestoneStatus.IN_PROGRESS)
 
 
 class DeliverableStatus(enum.StrEnum):
+    """Where a deliverable stands, up to acceptance."""
+
     PLANNED = "planned"
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
@@ -47,7 +51,7 @@ class DeliverableStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-class Milestone(Entity, Archivable, ProjectRecord, Base):
+class Milestone(ProjectRecord, Base):
     __tablename__ = "milestones"
     __table_args__ = (
         CheckConstraint("done_date IS NULL OR status = 'done'", name="done_date_only_when_done"),
@@ -66,8 +70,6 @@ class Milestone(Entity, Archivable, ProjectRecord, Base):
     """Derived in the query that loads the milestone (``with_expression`` of
     ``overdue_clause(today)``, see repository.py); never stored."""
 
-    __mapper_args__ = {"version_id_col": Entity.version}
-
 
 def overdue_clause(today: date) -> ColumnElement[bool]:
     """OVERDUE, in SQL: still open, due before ``today``, not archived."""
@@ -78,7 +80,7 @@ def overdue_clause(today: date) -> ColumnElement[bool]:
     )
 
 
-class Deliverable(Entity, Archivable, ProjectRecord, Base):
+class Deliverable(ProjectRecord, Base):
     __tablename__ = "deliverables"
     __table_args__ = (Index("ix_deliverables_project_id_due_date", "project_id", "due_date"),)
 
@@ -96,10 +98,8 @@ class Deliverable(Entity, Archivable, ProjectRecord, Base):
     )
     accepted_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
-    __mapper_args__ = {"version_id_col": Entity.version}
 
-
-class Baseline(Entity, Archivable, ProjectRecord, Base):
+class Baseline(ProjectRecord, Base):
     """An immutable record of a project's plan at one moment: written once, never
     changed or archived (``version`` stays 1 and ``archived_at`` null; the columns are
     kept so baselines list and page like every other record)."""
@@ -119,5 +119,3 @@ class Baseline(Entity, Archivable, ProjectRecord, Base):
     captured_by_person_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("people.id"), nullable=True
     )
-
-    __mapper_args__ = {"version_id_col": Entity.version}

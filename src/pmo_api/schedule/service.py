@@ -1,8 +1,8 @@
-"""A project's schedule: milestones (with the derived ``overdue``), deliverables (with
-their acceptance) and baselines (immutable captures of the plan, and their comparison).
-
-Every write goes through ``project_for_writing`` (object rules, archived project) and
-records one event; services never commit.
+"""A project's schedule, its own behaviour: a milestone's done date, a deliverable's
+acceptance, a baseline's capture of the plan and the comparison of two plans, and the
+milestone figures of a page of projects. Listing, reading, adding, changing and
+archiving the records are the shared use cases (``records/service.py``), run with the
+declarations of ``declaration.py``.
 """
 
 from __future__ import annotations
@@ -16,20 +16,12 @@ from typing import Any
 
 from pmo_api.core.context import ServiceContext, latest_local_today
 from pmo_api.core.errors import ErrorDetail, InvalidInput
-from pmo_api.core.pagination import ListParams, Page
-from pmo_api.db.records import apply_changes, refuse_archived
+from pmo_api.db.records import apply_changes
 from pmo_api.events.types import EventType
-from pmo_api.projects.control import (
-    add_record,
-    archive_project_record,
-    list_project_records,
-    project_for_reading,
-    project_for_writing,
-    project_record_pages,
-    record_for_writing,
-    save_changes,
-)
 from pmo_api.projects.models import Project
+from pmo_api.records.declaration import RecordRules
+from pmo_api.records.service import project_for_reading, save_changes
+from pmo_api.schedule import repository
 from pmo_api.schedule.models import (
     Baseline,
     Deliverable,
@@ -37,35 +29,16 @@ from pmo_api.schedule.models import (
     Milestone,
     MilestoneStatus,
 )
-from pmo_api.schedule.repository import (
-    BaselineRepository,
-    DeliverableRepository,
-    MilestoneRepository,
-)
 from pmo_api.schedule.schemas import (
     BaselineComparison,
-    BaselineCreate,
     BaselineDateChange,
-    BaselineFilter,
     BaselineMilestone,
     BaselineMilestoneChanges,
     BaselineMilestoneMove,
     BaselineMoneyChange,
     BaselinePlan,
     BaselinePlanChanges,
-    DeliverableCreate,
-    DeliverableFilter,
-    DeliverableUpdate,
-    MilestoneCreate,
-    MilestoneFilter,
-    MilestoneUpdate,
 )
-
-ProjectRef = uuid.UUID | str
-
-
-def _milestones(ctx: ServiceContext) -> MilestoneRepository:
-    return MilestoneRepository(ctx.session, ctx.now.date())
 
 
 def _invalid(code: str, field: str, detail: str, msg: str) -> InvalidInput:
@@ -77,47 +50,11 @@ def _invalid(code: str, field: str, detail: str, msg: str) -> InvalidInput:
 # -- milestones ------------------------------------------------------------------------------
 
 
-async def get_milestone(ctx: ServiceContext, milestone_id: uuid.UUID) -> Milestone:
-    return await _milestones(ctx).require(milestone_id, ctx.principal)
-
-
-async def get_milestones(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Milestone]:
-    return await _milestones(ctx).get_many(ids, ctx.principal)
-
-
-async def list_milestones(
-    ctx: ServiceContext, project_ref: ProjectRef, filters: MilestoneFilter, params: ListParams
-) -> Page[Milestone]:
-    repository = _milestones(ctx)
-    return await list_project_records(
-        ctx, repository, project_ref, filters, params, default_sort=repository.default_sort
-    )
-
-
-async def milestone_pages(
-    ctx: ServiceContext,
-    project_ids: Sequence[uuid.UUID],
-    filters: MilestoneFilter,
-    params: ListParams,
-) -> dict[uuid.UUID, Page[Milestone]]:
-    """The first page of each project's milestones, in one statement."""
-    repository = _milestones(ctx)
-    return await project_record_pages(
-        ctx,
-        repository,
-        project_ids,
-        params,
-        default_sort=repository.default_sort,
-        filters=filters,
-        narrow=lambda stmt: repository.filtered(stmt, filters),
-    )
-
-
 async def overdue_milestone_counts(
     ctx: ServiceContext, project_ids: Sequence[uuid.UUID], today: date
 ) -> dict[uuid.UUID, int]:
     """How many milestones of each project are overdue on ``today`` (one statement)."""
-    return await MilestoneRepository(ctx.session, today).overdue_counts(project_ids)
+    return await repository.overdue_counts(ctx.session, project_ids, today)
 
 
 async def next_milestones(
@@ -125,7 +62,7 @@ async def next_milestones(
 ) -> dict[uuid.UUID, Milestone]:
     """Each project's earliest-due milestone still open (one statement); projects
     without one are absent."""
-    return await _milestones(ctx).next_by_project(project_ids)
+    return await repository.next_by_project(ctx.session, project_ids, ctx.now.date())
 
 
 def _settle_done_date(
@@ -157,82 +94,22 @@ def _settle_done_date(
         values["done_date"] = None  # reopened: it is no longer done
 
 
-async def create_milestone(
-    ctx: ServiceContext, project_ref: ProjectRef, data: MilestoneCreate
-) -> Milestone:
-    project = await project_for_writing(ctx, project_ref)
-    values = data.model_dump()
-    _settle_done_date(ctx, values, data.status, data.done_date)
-    milestone = await add_record(ctx, Milestone, project, EventType.MILESTONE_CREATED, values)
-    return await _milestones(ctx).reload(milestone)
+class MilestoneRules(RecordRules[Milestone]):
+    async def creating(self, ctx: ServiceContext, project: Project, values: dict[str, Any]) -> None:
+        _settle_done_date(ctx, values, values["status"], values.get("done_date"))
 
-
-async def update_milestone(
-    ctx: ServiceContext,
-    milestone_id: uuid.UUID,
-    patch: MilestoneUpdate,
-    expected_version: int | None,
-) -> Milestone:
-    milestone = await get_milestone(ctx, milestone_id)
-    await record_for_writing(ctx, "milestone", milestone, expected_version)
-    refuse_archived("milestone", milestone)
-    values = patch.changes()
-    _settle_done_date(
-        ctx,
-        values,
-        values.get("status", milestone.status),
-        values.get("done_date", milestone.done_date),
-    )
-    changes = apply_changes(ctx, milestone, values)
-    await save_changes(ctx, milestone, EventType.MILESTONE_UPDATED, changes)
-    return await _milestones(ctx).reload(milestone)
-
-
-async def archive_milestone(
-    ctx: ServiceContext, milestone_id: uuid.UUID, expected_version: int | None
-) -> Milestone:
-    milestone = await get_milestone(ctx, milestone_id)
-    await record_for_writing(ctx, "milestone", milestone, expected_version)
-    await archive_project_record(ctx, "milestone", milestone, EventType.MILESTONE_ARCHIVED)
-    return await _milestones(ctx).reload(milestone)
+    async def updating(
+        self, ctx: ServiceContext, record: Milestone, values: dict[str, Any]
+    ) -> None:
+        _settle_done_date(
+            ctx,
+            values,
+            values.get("status", record.status),
+            values.get("done_date", record.done_date),
+        )
 
 
 # -- deliverables ----------------------------------------------------------------------------
-
-
-async def get_deliverable(ctx: ServiceContext, deliverable_id: uuid.UUID) -> Deliverable:
-    return await DeliverableRepository(ctx.session).require(deliverable_id, ctx.principal)
-
-
-async def get_deliverables(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Deliverable]:
-    return await DeliverableRepository(ctx.session).get_many(ids, ctx.principal)
-
-
-async def list_deliverables(
-    ctx: ServiceContext, project_ref: ProjectRef, filters: DeliverableFilter, params: ListParams
-) -> Page[Deliverable]:
-    repository = DeliverableRepository(ctx.session)
-    return await list_project_records(
-        ctx, repository, project_ref, filters, params, default_sort=repository.default_sort
-    )
-
-
-async def deliverable_pages(
-    ctx: ServiceContext,
-    project_ids: Sequence[uuid.UUID],
-    filters: DeliverableFilter,
-    params: ListParams,
-) -> dict[uuid.UUID, Page[Deliverable]]:
-    repository = DeliverableRepository(ctx.session)
-    return await project_record_pages(
-        ctx,
-        repository,
-        project_ids,
-        params,
-        default_sort=repository.default_sort,
-        filters=filters,
-        narrow=lambda stmt: repository.filtered(stmt, filters),
-    )
 
 
 def _acceptance(ctx: ServiceContext, status: DeliverableStatus) -> dict[str, Any]:
@@ -246,78 +123,25 @@ def _acceptance(ctx: ServiceContext, status: DeliverableStatus) -> dict[str, Any
     return {"accepted_by": None, "accepted_by_person_id": None, "accepted_at": None}
 
 
-async def create_deliverable(
-    ctx: ServiceContext, project_ref: ProjectRef, data: DeliverableCreate
-) -> Deliverable:
-    project = await project_for_writing(ctx, project_ref)
-    values = {**data.model_dump(), **_acceptance(ctx, data.status)}
-    return await add_record(ctx, Deliverable, project, EventType.DELIVERABLE_CREATED, values)
+class DeliverableRules(RecordRules[Deliverable]):
+    """Acceptance is recorded by the service, never sent: a new status sets or clears it."""
 
+    async def creating(self, ctx: ServiceContext, project: Project, values: dict[str, Any]) -> None:
+        values.update(_acceptance(ctx, values["status"]))
 
-async def update_deliverable(
-    ctx: ServiceContext,
-    deliverable_id: uuid.UUID,
-    patch: DeliverableUpdate,
-    expected_version: int | None,
-) -> Deliverable:
-    deliverable = await get_deliverable(ctx, deliverable_id)
-    await record_for_writing(ctx, "deliverable", deliverable, expected_version)
-    refuse_archived("deliverable", deliverable)
-    values = patch.changes()
-    status = values.get("status", deliverable.status)
-    if status is not deliverable.status:
-        # Acceptance is recorded by the service, never sent: a new status sets or clears it.
-        values.update(_acceptance(ctx, status))
-    changes = apply_changes(ctx, deliverable, values)
-    await save_changes(ctx, deliverable, EventType.DELIVERABLE_UPDATED, changes)
-    return deliverable
-
-
-async def archive_deliverable(
-    ctx: ServiceContext, deliverable_id: uuid.UUID, expected_version: int | None
-) -> Deliverable:
-    deliverable = await get_deliverable(ctx, deliverable_id)
-    await record_for_writing(ctx, "deliverable", deliverable, expected_version)
-    await archive_project_record(ctx, "deliverable", deliverable, EventType.DELIVERABLE_ARCHIVED)
-    return deliverable
+    async def updating(
+        self, ctx: ServiceContext, record: Deliverable, values: dict[str, Any]
+    ) -> None:
+        status = values.get("status", record.status)
+        if status is not record.status:
+            values.update(_acceptance(ctx, status))
 
 
 # -- baselines -------------------------------------------------------------------------------
 
 
 async def get_baseline(ctx: ServiceContext, baseline_id: uuid.UUID) -> Baseline:
-    return await BaselineRepository(ctx.session).require(baseline_id, ctx.principal)
-
-
-async def get_baselines(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Baseline]:
-    return await BaselineRepository(ctx.session).get_many(ids, ctx.principal)
-
-
-async def list_baselines(
-    ctx: ServiceContext, project_ref: ProjectRef, filters: BaselineFilter, params: ListParams
-) -> Page[Baseline]:
-    repository = BaselineRepository(ctx.session)
-    return await list_project_records(
-        ctx, repository, project_ref, filters, params, default_sort=repository.default_sort
-    )
-
-
-async def baseline_pages(
-    ctx: ServiceContext,
-    project_ids: Sequence[uuid.UUID],
-    filters: BaselineFilter,
-    params: ListParams,
-) -> dict[uuid.UUID, Page[Baseline]]:
-    repository = BaselineRepository(ctx.session)
-    return await project_record_pages(
-        ctx,
-        repository,
-        project_ids,
-        params,
-        default_sort=repository.default_sort,
-        filters=filters,
-        narrow=lambda stmt: repository.filtered(stmt, filters),
-    )
+    return await repository.require_baseline(ctx.session, baseline_id)
 
 
 def _captured(milestones: Sequence[Milestone]) -> list[dict[str, Any]]:
@@ -329,28 +153,28 @@ def _captured(milestones: Sequence[Milestone]) -> list[dict[str, Any]]:
     ]
 
 
-async def capture_baseline(
-    ctx: ServiceContext, project_ref: ProjectRef, data: BaselineCreate
-) -> Baseline:
-    """Record the project's plan as it stands (dates, budget, milestones) and make it
-    the project's current baseline. A baseline never changes afterwards."""
-    # The row lock keeps the captured plan and the current baseline consistent with a
-    # concurrent capture or plan change.
-    project = await project_for_writing(ctx, project_ref, lock=True)
-    milestones = await _milestones(ctx).open_on_project(project.id)
-    values = {
-        **data.model_dump(),
-        "planned_start": project.planned_start,
-        "planned_end": project.planned_end,
-        "planned_budget": project.planned_budget,
-        "milestones": _captured(milestones),
-        "captured_by": ctx.principal.name,
-        "captured_by_person_id": ctx.principal.person_id,
-    }
-    baseline = await add_record(ctx, Baseline, project, EventType.BASELINE_CAPTURED, values)
-    changes = apply_changes(ctx, project, {"baseline_id": baseline.id})
-    await save_changes(ctx, project, EventType.PROJECT_UPDATED, changes)
-    return baseline
+class BaselineRules(RecordRules[Baseline]):
+    """A baseline records the project's plan as it stands (dates, budget, milestones)
+    and becomes the project's current baseline; it never changes afterwards. The row
+    lock keeps the captured plan and the current baseline consistent with a concurrent
+    capture or plan change."""
+
+    lock_project = True
+
+    async def creating(self, ctx: ServiceContext, project: Project, values: dict[str, Any]) -> None:
+        milestones = await repository.open_on_project(ctx.session, project.id, ctx.now.date())
+        values.update(
+            planned_start=project.planned_start,
+            planned_end=project.planned_end,
+            planned_budget=project.planned_budget,
+            milestones=_captured(milestones),
+            captured_by=ctx.principal.name,
+            captured_by_person_id=ctx.principal.person_id,
+        )
+
+    async def created(self, ctx: ServiceContext, project: Project, record: Baseline) -> None:
+        changes = apply_changes(ctx, project, {"baseline_id": record.id})
+        await save_changes(ctx, project, EventType.PROJECT_UPDATED, changes)
 
 
 @dataclass(frozen=True)
@@ -439,13 +263,12 @@ async def compare_baseline(
 ) -> BaselineComparison:
     """A baseline against the project's current plan, or against another baseline of
     the same project (``with_id``): what moved, what was added or removed."""
-    repository = BaselineRepository(ctx.session)
-    baseline = await repository.require(baseline_id, ctx.principal)
+    baseline = await repository.require_baseline(ctx.session, baseline_id)
     if with_id is None:
         project = await project_for_reading(ctx, baseline.project_id)
-        milestones = await _milestones(ctx).open_on_project(project.id)
+        milestones = await repository.open_on_project(ctx.session, project.id, ctx.now.date())
         return _compare(_baseline_plan(baseline), _current_plan(project, milestones))
-    other = await repository.get(with_id, ctx.principal)
+    other = await repository.find_baseline(ctx.session, with_id)
     if other is None:
         raise InvalidInput(
             code="baseline_not_found",

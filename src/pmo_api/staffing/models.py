@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pmo_api.db.base import Archivable, Base, Entity
-from pmo_api.projects.control import ProjectRecord
+from pmo_api.db.base import Base
+from pmo_api.records.models import ProjectRecord
 
 
 def week_of(day: date) -> date:
@@ -15,7 +15,7 @@ def week_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-class Assignment(Entity, Archivable, ProjectRecord, Base):
+class Assignment(ProjectRecord, Base):
     """A person working on a project for a share of their time, every day from
     ``start_date`` to ``end_date`` inclusive."""
 
@@ -34,5 +34,3 @@ class Assignment(Entity, Archivable, ProjectRecord, Base):
     allocation_percent: Mapped[int] = mapped_column(Integer, nullable=False)
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     end_date: Mapped[date] = mapped_column(Date, nullable=False)
-
-    __mapper_args__ = {"version_id_col": Entity.version}

@@ -1,3 +1,6 @@
+"""Staffing's queries beyond a record type's own reads (``records/repository.py``): the
+assignments that count in a person's load, and over-allocation in SQL."""
+
 from __future__ import annotations
 
 import uuid
@@ -6,15 +9,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from pmo_api.core.context import Principal
-from pmo_api.core.pagination import Page, PageRequest
-from pmo_api.db.records import common_filters
-from pmo_api.db.repository import Repository
 from pmo_api.projects.models import Project
 from pmo_api.staffing.models import Assignment
-from pmo_api.staffing.schemas import AssignmentFilter
 
 OVER_ALLOCATED_ABOVE = 100
 
@@ -45,48 +44,17 @@ def over_allocated(person_id: InstrumentedAttribute[uuid.UUID]) -> ColumnElement
     return exists().where(a1.person_id == person_id, counting(a1), load > OVER_ALLOCATED_ABOVE)
 
 
-class AssignmentRepository(Repository[Assignment]):
-    """Every role reads every project's assignments; writes follow the project's rules."""
-
-    entity = "assignment"
-    model = Assignment
-    sortable = {
-        "start_date": Assignment.start_date,
-        "end_date": Assignment.end_date,
-        "allocation_percent": Assignment.allocation_percent,
-        "created_at": Assignment.created_at,
-        "updated_at": Assignment.updated_at,
-    }
-
-    async def list(
-        self,
-        principal: Principal,
-        project_id: uuid.UUID,
-        filters: AssignmentFilter,
-        page: PageRequest,
-    ) -> Page[Assignment]:
-        stmt = common_filters(self.visible_to(principal), Assignment, filters)
-        stmt = stmt.where(Assignment.project_id == project_id)
-        if filters.person_id is not None:
-            stmt = stmt.where(Assignment.person_id == filters.person_id)
-        if filters.active_on is not None:
-            stmt = stmt.where(
-                Assignment.start_date <= filters.active_on,
-                Assignment.end_date >= filters.active_on,
-            )
-        return await self.page(stmt, page)
-
-    async def active_between(
-        self, person_ids: Sequence[uuid.UUID], first_day: date, last_day: date
-    ) -> Sequence[Assignment]:
-        """The people's assignments that count in their load and are active on some day
-        from ``first_day`` to ``last_day``, in one statement."""
-        stmt = (
-            select(Assignment)
-            .where(Assignment.person_id.in_(set(person_ids)))
-            .where(counting(Assignment))
-            .where(Assignment.start_date <= last_day)
-            .where(Assignment.end_date >= first_day)
-            .order_by(Assignment.person_id, Assignment.start_date, Assignment.id)
-        )
-        return (await self.session.scalars(stmt)).all()
+async def active_between(
+    session: AsyncSession, person_ids: Sequence[uuid.UUID], first_day: date, last_day: date
+) -> Sequence[Assignment]:
+    """The people's assignments that count in their load and are active on some day
+    from ``first_day`` to ``last_day``, in one statement."""
+    stmt = (
+        select(Assignment)
+        .where(Assignment.person_id.in_(set(person_ids)))
+        .where(counting(Assignment))
+        .where(Assignment.start_date <= last_day)
+        .where(Assignment.end_date >= first_day)
+        .order_by(Assignment.person_id, Assignment.start_date, Assignment.id)
+    )
+    return (await session.scalars(stmt)).all()

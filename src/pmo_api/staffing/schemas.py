@@ -1,12 +1,14 @@
+"""An assignment's field types and a person's load per week; the shapes of assignments
+come from their declaration (``declaration.py``)."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from pmo_api.core.schemas import TEXT_PATTERN, Day, Input, ListFilter, Patch, Read
+from pmo_api.core.schemas import TEXT_PATTERN, Day
 
 Role = Annotated[
     str,
@@ -16,55 +18,6 @@ Role = Annotated[
 Allocation = Annotated[
     int, Field(ge=1, le=100, description="Share of the person's time, 1 to 100 %.")
 ]
-
-
-class AssignmentCreate(Input):
-    person_id: uuid.UUID
-    role: Role
-    allocation_percent: Allocation
-    start_date: Day
-    end_date: Day = Field(description="On or after start_date (else 422 dates_out_of_order).")
-
-
-class AssignmentUpdate(Patch):
-    non_nullable: ClassVar[frozenset[str]] = frozenset(
-        {"person_id", "role", "allocation_percent", "start_date", "end_date"}
-    )
-
-    person_id: uuid.UUID | None = None
-    role: Role | None = None
-    allocation_percent: Allocation | None = None
-    start_date: Day | None = None
-    end_date: Day | None = None
-
-
-class AssignmentRead(Read):
-    id: uuid.UUID
-    project_id: uuid.UUID
-    person_id: uuid.UUID
-    role: str
-    allocation_percent: int
-    start_date: Day
-    end_date: Day
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
-
-
-class AssignmentFilter(ListFilter):
-    sort_fields: ClassVar[tuple[str, ...]] = (
-        "start_date",
-        "end_date",
-        "allocation_percent",
-        "created_at",
-        "updated_at",
-    )
-
-    person_id: uuid.UUID | None = None
-    active_on: Day | None = Field(
-        default=None, description="Only assignments whose dates include this day."
-    )
 
 
 class WeekAssignment(BaseModel):

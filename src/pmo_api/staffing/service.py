@@ -1,5 +1,7 @@
-"""Assignments: who works on which project, for what share of their time, and when;
-and each person's peak daily load per ISO week, where over-allocation shows."""
+"""Assignments' own behaviour: the person assigned must be active; and each person's
+peak daily load per ISO week, where over-allocation shows. Listing, reading, adding,
+changing and archiving assignments are the shared use cases (``records/service.py``),
+run with the declaration of ``declaration.py``."""
 
 from __future__ import annotations
 
@@ -8,38 +10,14 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.errors import ErrorDetail, InvalidInput
-from pmo_api.core.pagination import ListParams, Page
-from pmo_api.db.records import (
-    apply_changes,
-    refuse_archived,
-    require_reference,
-)
-from pmo_api.events.types import EventType
+from pmo_api.core.errors import DomainError, ErrorDetail, InvalidInput
 from pmo_api.people.models import Person
 from pmo_api.people.repository import PersonRepository
-from pmo_api.projects.control import (
-    add_record,
-    archive_project_record,
-    list_project_records,
-    project_for_writing,
-    project_record_pages,
-    record_for_writing,
-    save_changes,
-)
+from pmo_api.staffing import repository
 from pmo_api.staffing.models import Assignment, week_of
-from pmo_api.staffing.repository import OVER_ALLOCATED_ABOVE, AssignmentRepository
-from pmo_api.staffing.schemas import (
-    AllocationRead,
-    AssignmentCreate,
-    AssignmentFilter,
-    AssignmentUpdate,
-    WeekAssignment,
-    WeekLoad,
-)
+from pmo_api.staffing.repository import OVER_ALLOCATED_ABOVE
+from pmo_api.staffing.schemas import AllocationRead, WeekAssignment, WeekLoad
 
-ENTITY = "assignment"
-DEFAULT_SORT = "start_date"
 DEFAULT_WEEKS = 12
 MAX_WEEKS = 104
 DAY = timedelta(days=1)
@@ -48,101 +26,15 @@ LAST_MONDAY = week_of(date.max - 6 * DAY)
 """The last week wholly in the calendar starts here (its Sunday is 9999-12-26)."""
 
 
-async def get_assignment(ctx: ServiceContext, assignment_id: uuid.UUID) -> Assignment:
-    return await AssignmentRepository(ctx.session).require(assignment_id, ctx.principal)
-
-
-async def get_assignments(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Assignment]:
-    return await AssignmentRepository(ctx.session).get_many(ids, ctx.principal)
-
-
-async def list_assignments(
-    ctx: ServiceContext,
-    project_ref: uuid.UUID | str,
-    filters: AssignmentFilter,
-    params: ListParams,
-) -> Page[Assignment]:
-    return await list_project_records(
-        ctx,
-        AssignmentRepository(ctx.session),
-        project_ref,
-        filters,
-        params,
-        default_sort=DEFAULT_SORT,
+def inactive(person: Person) -> DomainError | None:
+    """Only an active person is assigned (else 422 ``person_inactive``)."""
+    if person.active:
+        return None
+    return InvalidInput(
+        code="person_inactive",
+        detail=f"person_id: {person.name} is not active and cannot be assigned.",
+        errors=[ErrorDetail(("body", "person_id"), "inactive person", "value_error")],
     )
-
-
-async def first_assignments_of_projects(
-    ctx: ServiceContext, project_ids: Sequence[uuid.UUID], params: ListParams
-) -> dict[uuid.UUID, Page[Assignment]]:
-    """The first page of each project's assignments, default order, one statement."""
-    return await project_record_pages(
-        ctx,
-        AssignmentRepository(ctx.session),
-        project_ids,
-        params,
-        default_sort=DEFAULT_SORT,
-        filters=AssignmentFilter(),
-    )
-
-
-async def _check_person(ctx: ServiceContext, person_id: uuid.UUID) -> None:
-    """The assigned person must exist, not be archived and be active (else 422)."""
-    person: Person = await require_reference(ctx.session, Person, person_id, "person_id", "person")
-    if not person.active:
-        raise InvalidInput(
-            code="person_inactive",
-            detail=f"person_id: {person.name} is not active and cannot be assigned.",
-            errors=[ErrorDetail(("body", "person_id"), "inactive person", "value_error")],
-        )
-
-
-def _check_dates(assignment: Assignment | AssignmentCreate) -> None:
-    """The same refusal for a new assignment and for a changed one."""
-    if assignment.end_date < assignment.start_date:
-        raise InvalidInput(
-            code="dates_out_of_order",
-            detail=f"end_date ({assignment.end_date}) is before start_date "
-            f"({assignment.start_date}).",
-            errors=[ErrorDetail(("body", "end_date"), "before the start", "value_error")],
-        )
-
-
-async def create_assignment(
-    ctx: ServiceContext, project_ref: uuid.UUID | str, data: AssignmentCreate
-) -> Assignment:
-    _check_dates(data)
-    project = await project_for_writing(ctx, project_ref)
-    values = data.model_dump()
-    await _check_person(ctx, data.person_id)
-    return await add_record(ctx, Assignment, project, EventType.ASSIGNMENT_CREATED, values)
-
-
-async def update_assignment(
-    ctx: ServiceContext,
-    assignment_id: uuid.UUID,
-    patch: AssignmentUpdate,
-    expected_version: int | None,
-) -> Assignment:
-    assignment = await get_assignment(ctx, assignment_id)
-    await record_for_writing(ctx, ENTITY, assignment, expected_version)
-    refuse_archived(ENTITY, assignment)
-    values = patch.changes()
-    if "person_id" in values and values["person_id"] != assignment.person_id:
-        await _check_person(ctx, values["person_id"])
-    changes = apply_changes(ctx, assignment, values)
-    _check_dates(assignment)
-    await save_changes(ctx, assignment, EventType.ASSIGNMENT_UPDATED, changes)
-    return assignment
-
-
-async def archive_assignment(
-    ctx: ServiceContext, assignment_id: uuid.UUID, expected_version: int | None
-) -> Assignment:
-    assignment = await get_assignment(ctx, assignment_id)
-    await record_for_writing(ctx, ENTITY, assignment, expected_version)
-    await archive_project_record(ctx, ENTITY, assignment, EventType.ASSIGNMENT_ARCHIVED)
-    return assignment
 
 
 def allocation_weeks(today: date, start: date | None, end: date | None) -> tuple[date, date]:
@@ -234,7 +126,7 @@ async def people_allocations(
     DataLoaders). Archived assignments and assignments on archived projects do not
     count."""
     first, last = allocation_weeks(ctx.now.date(), start, end)
-    rows = await AssignmentRepository(ctx.session).active_between(person_ids, first, last + 6 * DAY)
+    rows = await repository.active_between(ctx.session, person_ids, first, last + 6 * DAY)
     by_person: dict[uuid.UUID, list[Assignment]] = {person_id: [] for person_id in person_ids}
     for row in rows:
         by_person[row.person_id].append(row)

@@ -1,5 +1,6 @@
 """Per-request DataLoaders: every nested field is one batched call of a service batch
-function (``get_people``, ``get_portfolios``, ``get_projects``), so the visibility
+function (``get_people``, ``get_portfolios``, ``get_projects``, each project record
+type's ``records.service.get_many`` and ``pages``), so the visibility
 rules of the services apply to nested data, and a nested query costs one statement
 per level and type, whatever the page size."""
 
@@ -9,11 +10,11 @@ import uuid
 from typing import TYPE_CHECKING
 
 from pmo_api.api.graphql.audit_events import AuditEvent
-from pmo_api.api.graphql.finance import FinanceLoaders
 from pmo_api.api.graphql.people import Person
 from pmo_api.api.graphql.portfolios import Portfolio, PortfolioLoaders
 from pmo_api.api.graphql.projects import Project
 from pmo_api.api.graphql.raid import RaidLoaders
+from pmo_api.api.graphql.records import RecordLoaders
 from pmo_api.api.graphql.relay import LoaderSet, Node, from_global_id
 from pmo_api.api.graphql.reporting import ReportingLoaders
 from pmo_api.api.graphql.schedule import ScheduleLoaders
@@ -40,11 +41,11 @@ class Loaders(LoaderSet):
         self.audit_event = self.nodes(
             "AuditEvent", None, events.get_audit_events, AuditEvent.from_model
         )
+        self.records = self.include(RecordLoaders(context))
         self.portfolios = self.include(PortfolioLoaders(context))
         self.reporting = self.include(ReportingLoaders(context))
         self.raid = self.include(RaidLoaders(context))
         self.schedule = self.include(ScheduleLoaders(context))
-        self.finance = self.include(FinanceLoaders(context))
         self.staffing = self.include(StaffingLoaders(context))
 
     async def node(self, global_id: str) -> Node | None:

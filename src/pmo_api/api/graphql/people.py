@@ -112,7 +112,7 @@ class PersonFilterInput:
         description="Peak daily load over 100 % on some day (or not); archived assignments "
         "and assignments on archived projects do not count.",
     )
-    include_archived: bool | None = strawberry.UNSET
+    include_archived: bool = False
     updated_since: datetime | None = strawberry.UNSET
 
 

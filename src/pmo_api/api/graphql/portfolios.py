@@ -170,7 +170,7 @@ class PortfolioFilterInput:
         default=strawberry.UNSET, description="true: only top-level portfolios."
     )
     owner_id: strawberry.ID | None = strawberry.UNSET
-    include_archived: bool | None = strawberry.UNSET
+    include_archived: bool = False
     updated_since: datetime | None = strawberry.UNSET
 
 

@@ -23,7 +23,7 @@ from pmo_api.api.graphql.errors import (
 )
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.people import Person
-from pmo_api.api.graphql.raid import RiskStatus
+from pmo_api.api.graphql.records import with_project_connections
 from pmo_api.api.graphql.relay import (
     After,
     Connection,
@@ -34,7 +34,7 @@ from pmo_api.api.graphql.relay import (
     list_params,
     to_global_id,
 )
-from pmo_api.api.graphql.scalars import Money
+from pmo_api.api.graphql.scalars import Money, graphql_enum
 from pmo_api.core.pagination import DEFAULT_LIMIT
 from pmo_api.projects import models
 from pmo_api.projects import service as projects
@@ -42,26 +42,16 @@ from pmo_api.projects.models import Health, ProjectStatus
 from pmo_api.projects.schemas import ProjectCreate, ProjectFilter, ProjectUpdate
 
 if TYPE_CHECKING:
-    from pmo_api.api.graphql.finance import CostEntry
     from pmo_api.api.graphql.portfolios import Portfolio
-    from pmo_api.api.graphql.raid import ChangeRequest, ProjectIssue, Risk
-    from pmo_api.api.graphql.reporting import StatusReport
-    from pmo_api.api.graphql.schedule import Baseline, Deliverable, Milestone
-    from pmo_api.api.graphql.staffing import Assignment
+    from pmo_api.api.graphql.records import Baseline, Milestone, StatusReport
 
-strawberry.enum(ProjectStatus, description="Where a project stands in its life.")
-strawberry.enum(Health, description="Overall health, as the latest status report set it.")
+graphql_enum(ProjectStatus)
+graphql_enum(Health)
 
 LazyPortfolio = Annotated["Portfolio", strawberry.lazy("pmo_api.api.graphql.portfolios")]
-LazyCostEntry = Annotated["CostEntry", strawberry.lazy("pmo_api.api.graphql.finance")]
-LazyAssignment = Annotated["Assignment", strawberry.lazy("pmo_api.api.graphql.staffing")]
-LazyStatusReport = Annotated["StatusReport", strawberry.lazy("pmo_api.api.graphql.reporting")]
-LazyMilestone = Annotated["Milestone", strawberry.lazy("pmo_api.api.graphql.schedule")]
-LazyDeliverable = Annotated["Deliverable", strawberry.lazy("pmo_api.api.graphql.schedule")]
-LazyBaseline = Annotated["Baseline", strawberry.lazy("pmo_api.api.graphql.schedule")]
-LazyRisk = Annotated["Risk", strawberry.lazy("pmo_api.api.graphql.raid")]
-LazyProjectIssue = Annotated["ProjectIssue", strawberry.lazy("pmo_api.api.graphql.raid")]
-LazyChangeRequest = Annotated["ChangeRequest", strawberry.lazy("pmo_api.api.graphql.raid")]
+LazyStatusReport = Annotated["StatusReport", strawberry.lazy("pmo_api.api.graphql.records")]
+LazyMilestone = Annotated["Milestone", strawberry.lazy("pmo_api.api.graphql.records")]
+LazyBaseline = Annotated["Baseline", strawberry.lazy("pmo_api.api.graphql.records")]
 
 REFERENCES = {
     "portfolio_id": "Portfolio",
@@ -79,6 +69,7 @@ SORT_DESCRIPTION = (
 
 
 @strawberry.type(description="A project: what the PMO plans, tracks and holds to its standards.")
+@with_project_connections  # risks, milestones, statusReports...: from their declarations
 class Project(Node):
     uuid: UUID = strawberry.field(description="The REST id.")
     key: str
@@ -125,52 +116,12 @@ class Project(Node):
             return None
         return await info.context.loaders.person.load(self.sponsor_id)
 
-    @strawberry.field(description="The project's status reports, latest period first.")
-    async def status_reports(
-        self,
-        info: GqlInfo,
-        first: First = DEFAULT_LIMIT,
-        after: After = None,
-    ) -> Connection[LazyStatusReport]:
-        return await info.context.loaders.reporting.status_reports_of(self.uuid, first, after)
-
     @strawberry.field(
         description="The latest submitted status report (by period end): the one that set "
         "the project's health; null before the first is submitted."
     )
     async def latest_status_report(self, info: GqlInfo) -> LazyStatusReport | None:
         return await info.context.loaders.reporting.latest_status_report.load(self.uuid)
-
-    @strawberry.field(description="The project's milestones, by due date.")
-    async def milestones(
-        self,
-        info: GqlInfo,
-        first: First = DEFAULT_LIMIT,
-        after: After = None,
-        overdue: Annotated[
-            bool | None, strawberry.argument(description="Only overdue ones, or only others.")
-        ] = None,
-    ) -> Connection[LazyMilestone]:
-        schedule = info.context.loaders.schedule
-        return await schedule.milestones_of(self.uuid, first, after, overdue)
-
-    @strawberry.field(description="The project's deliverables, by due date.")
-    async def deliverables(
-        self,
-        info: GqlInfo,
-        first: First = DEFAULT_LIMIT,
-        after: After = None,
-    ) -> Connection[LazyDeliverable]:
-        return await info.context.loaders.schedule.deliverables_of(self.uuid, first, after)
-
-    @strawberry.field(description="The project's baselines, newest first.")
-    async def baselines(
-        self,
-        info: GqlInfo,
-        first: First = DEFAULT_LIMIT,
-        after: After = None,
-    ) -> Connection[LazyBaseline]:
-        return await info.context.loaders.schedule.baselines_of(self.uuid, first, after)
 
     @strawberry.field(description="The earliest-due milestone not done, cancelled or archived.")
     async def next_milestone(self, info: GqlInfo) -> LazyMilestone | None:
@@ -184,59 +135,14 @@ class Project(Node):
     async def baseline(self, info: GqlInfo) -> LazyBaseline | None:
         if self.baseline_id is None:
             return None
-        return await info.context.loaders.schedule.baseline.load(self.baseline_id)
-
-    @strawberry.field(description="The project's risks (not archived), highest score first.")
-    async def risks(
-        self,
-        info: GqlInfo,
-        first: First = DEFAULT_LIMIT,
-        after: After = None,
-        status: list[RiskStatus] | None = None,
-    ) -> Connection[LazyRisk]:
-        return await info.context.loaders.raid.risks_of(self.uuid, first, after, status)
-
-    @strawberry.field(description="The project's issues (not archived), newest first.")
-    async def issues(
-        self,
-        info: GqlInfo,
-        first: First = DEFAULT_LIMIT,
-        after: After = None,
-    ) -> Connection[LazyProjectIssue]:
-        return await info.context.loaders.raid.issues_of(self.uuid, first, after)
-
-    @strawberry.field(description="The project's change requests (not archived), newest first.")
-    async def changes(
-        self,
-        info: GqlInfo,
-        first: First = DEFAULT_LIMIT,
-        after: After = None,
-    ) -> Connection[LazyChangeRequest]:
-        return await info.context.loaders.raid.changes_of(self.uuid, first, after)
+        found: Any = await info.context.loaders.records.node["baseline"].load(self.baseline_id)
+        return found
 
     @strawberry.field(description="OPEN risks: status open or mitigating, not archived.")
     async def open_risk_count(self, info: GqlInfo) -> int:
         if self.loaded_open_risk_count is not None:
             return self.loaded_open_risk_count
         return await info.context.loaders.raid.open_risk_count.load(self.uuid)
-
-    @strawberry.field(description="The project's costs (not archived), by date incurred.")
-    async def costs(
-        self,
-        info: GqlInfo,
-        first: First = DEFAULT_LIMIT,
-        after: After = None,
-    ) -> Connection[LazyCostEntry]:
-        return await info.context.loaders.finance.costs_of(self.uuid, first, after)
-
-    @strawberry.field(description="The people assigned (not archived), by start date.")
-    async def assignments(
-        self,
-        info: GqlInfo,
-        first: First = DEFAULT_LIMIT,
-        after: After = None,
-    ) -> Connection[LazyAssignment]:
-        return await info.context.loaders.staffing.assignments_of(self.uuid, first, after)
 
     @classmethod
     def from_model(cls, project: models.Project) -> Project:
@@ -277,8 +183,8 @@ class ProjectFilterInput:
         default=strawberry.UNSET, description="Text search in key, name and description."
     )
     portfolio_id: strawberry.ID | None = strawberry.UNSET
-    include_sub_portfolios: bool | None = strawberry.field(
-        default=strawberry.UNSET, description="With portfolioId: nested portfolios' too."
+    include_sub_portfolios: bool = strawberry.field(
+        default=False, description="With portfolioId: nested portfolios' too."
     )
     manager_id: strawberry.ID | None = strawberry.UNSET
     sponsor_id: strawberry.ID | None = strawberry.UNSET
@@ -286,7 +192,7 @@ class ProjectFilterInput:
     health: list[Health] | None = strawberry.UNSET
     phase: str | None = strawberry.UNSET
     methodology: str | None = strawberry.UNSET
-    include_archived: bool | None = strawberry.UNSET
+    include_archived: bool = False
     updated_since: datetime | None = strawberry.UNSET
 
 

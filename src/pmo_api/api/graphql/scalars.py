@@ -1,8 +1,10 @@
 """Scalars with the contract's own wire formats: money as an exact number, timestamps in
-UTC with ``Z``, the same as the REST representations."""
+UTC with ``Z``, the same as the REST representations; enums as their docstrings
+describe them."""
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import NewType
@@ -56,3 +58,10 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         parse_value=_parse_datetime,
     ),
 }
+
+
+def graphql_enum(cls: type[enum.Enum]) -> None:
+    """Register an enum once, described by its docstring (the OpenAPI document shows the
+    same description)."""
+    if not hasattr(cls, "_enum_definition"):
+        strawberry.enum(cls, description=cls.__doc__)

@@ -35,16 +35,12 @@ from strawberry.types import ExecutionContext
 from pmo_api.api.graphql.audit_events import AuditEventsQuery
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import EXCEPTION_HANDLERS, ErrorTranslation
-from pmo_api.api.graphql.finance import FinanceMutation
 from pmo_api.api.graphql.people import PeopleMutation, PeopleQuery, Person
 from pmo_api.api.graphql.portfolios import PortfoliosMutation, PortfoliosQuery
 from pmo_api.api.graphql.projects import ProjectsMutation, ProjectsQuery
-from pmo_api.api.graphql.raid import RaidMutation, RaidQuery
+from pmo_api.api.graphql.records import RecordsMutation, RecordsQuery
 from pmo_api.api.graphql.relay import Node
-from pmo_api.api.graphql.reporting import StatusReportsMutation, StatusReportsQuery
 from pmo_api.api.graphql.scalars import SCALAR_MAP
-from pmo_api.api.graphql.schedule import ScheduleMutation, ScheduleQuery
-from pmo_api.api.graphql.staffing import StaffingMutation
 from pmo_api.core.context import Role
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.settings import Settings
@@ -113,9 +109,7 @@ Query = merge_types(
         PeopleQuery,
         PortfoliosQuery,
         ProjectsQuery,
-        RaidQuery,
-        ScheduleQuery,
-        StatusReportsQuery,
+        RecordsQuery,
         AuditEventsQuery,
     ),
 )
@@ -125,11 +119,7 @@ Mutation = merge_types(
         PeopleMutation,
         PortfoliosMutation,
         ProjectsMutation,
-        RaidMutation,
-        ScheduleMutation,
-        StatusReportsMutation,
-        FinanceMutation,
-        StaffingMutation,
+        RecordsMutation,
     ),
 )
 

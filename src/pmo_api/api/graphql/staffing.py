@@ -1,5 +1,5 @@
-"""Assignments over GraphQL: the Assignment type, its mutations, and a person's load
-per ISO week, the peak daily load (``Person.allocation``)."""
+"""Staffing over GraphQL beyond the assignments' own type (``records.py``): a person's
+load per ISO week, the peak daily load (``Person.allocation``)."""
 
 # strawberry.field(description=...) and strawberry.mutation(...) are typed as returning
 # Any; the resolvers they decorate are typed all the same.
@@ -14,60 +14,16 @@ from uuid import UUID
 import strawberry
 
 from pmo_api.api.graphql.context import GqlInfo
-from pmo_api.api.graphql.errors import (
-    ChangeErrors,
-    CreateErrors,
-    parse_model,
-)
-from pmo_api.api.graphql.inputs import provided
-from pmo_api.api.graphql.records import ProjectRecord, record_fields
-from pmo_api.api.graphql.relay import (
-    Connection,
-    LoaderSet,
-    keyed_ref,
-    list_params,
-    to_global_id,
-    uuid_ref,
-)
+from pmo_api.api.graphql.relay import LoaderSet, to_global_id
 from pmo_api.core.context import ServiceContext
-from pmo_api.staffing import models, schemas
+from pmo_api.staffing import schemas
 from pmo_api.staffing import service as staffing
-from pmo_api.staffing.schemas import AssignmentCreate, AssignmentUpdate
 
 if TYPE_CHECKING:
     from pmo_api.api.graphql.context import GraphQLContext
-    from pmo_api.api.graphql.people import Person
     from pmo_api.api.graphql.projects import Project
 
 LazyProject = Annotated["Project", strawberry.lazy("pmo_api.api.graphql.projects")]
-LazyPerson = Annotated["Person", strawberry.lazy("pmo_api.api.graphql.people")]
-
-REFERENCES = {"person_id": "Person"}
-
-
-@strawberry.type(description="A person working on a project for a share of their time.")
-class Assignment(ProjectRecord):
-    role: str
-    allocation_percent: int = strawberry.field(description="Share of the person's time, 1-100.")
-    start_date: date
-    end_date: date
-
-    person_id: strawberry.Private[UUID]
-
-    @strawberry.field(description="The person assigned.")
-    async def person(self, info: GqlInfo) -> LazyPerson | None:
-        return await info.context.loaders.person.load(self.person_id)
-
-    @classmethod
-    def from_model(cls, assignment: models.Assignment) -> Assignment:
-        return cls(
-            **record_fields("Assignment", assignment),
-            role=assignment.role,
-            allocation_percent=assignment.allocation_percent,
-            start_date=assignment.start_date,
-            end_date=assignment.end_date,
-            person_id=assignment.person_id,
-        )
 
 
 @strawberry.type(description="One assignment active on at least one day of the week.")
@@ -136,108 +92,13 @@ class Allocation:
         )
 
 
-@strawberry.input(description="A person assigned to a project. person_id: global id or UUID.")
-class CreateAssignmentInput:
-    person_id: strawberry.ID
-    role: str
-    allocation_percent: int
-    start_date: date
-    end_date: date
-
-
-@strawberry.input(description="Only the fields sent change.")
-class UpdateAssignmentInput:
-    person_id: strawberry.ID | None = strawberry.UNSET
-    role: str | None = strawberry.UNSET
-    allocation_percent: int | None = strawberry.UNSET
-    start_date: date | None = strawberry.UNSET
-    end_date: date | None = strawberry.UNSET
-
-
-@strawberry.type
-class AssignmentPayload:
-    assignment: Assignment
-
-    @classmethod
-    def of(cls, assignment: models.Assignment) -> AssignmentPayload:
-        return cls(assignment=Assignment.from_model(assignment))
-
-
-CreateAssignmentResult = Annotated[
-    AssignmentPayload | CreateErrors, strawberry.union("CreateAssignmentResult")
-]
-UpdateAssignmentResult = Annotated[
-    AssignmentPayload | ChangeErrors, strawberry.union("UpdateAssignmentResult")
-]
-ArchiveAssignmentResult = Annotated[
-    AssignmentPayload | ChangeErrors, strawberry.union("ArchiveAssignmentResult")
-]
-
-
-@strawberry.type
-class StaffingMutation:
-    @strawberry.mutation(description="Assign a person to a project (pmo, admin; a manager: own).")
-    async def create_assignment(
-        self,
-        info: GqlInfo,
-        project_id: Annotated[
-            strawberry.ID, strawberry.argument(description="The project's global id, UUID or key.")
-        ],
-        input: CreateAssignmentInput,
-    ) -> CreateAssignmentResult:
-        ref = keyed_ref(project_id, "Project", "projectId")
-        data = parse_model(AssignmentCreate, provided(input, REFERENCES))
-        return await info.context.change(
-            lambda ctx: staffing.create_assignment(ctx, ref, data), AssignmentPayload.of
-        )
-
-    @strawberry.mutation(description="Change the fields sent.")
-    async def update_assignment(
-        self,
-        info: GqlInfo,
-        id: strawberry.ID,
-        input: UpdateAssignmentInput,
-        expected_version: int | None = None,
-    ) -> UpdateAssignmentResult:
-        assignment_id = uuid_ref(id, "Assignment")
-        patch = parse_model(AssignmentUpdate, provided(input, REFERENCES))
-        return await info.context.change(
-            lambda ctx: staffing.update_assignment(ctx, assignment_id, patch, expected_version),
-            AssignmentPayload.of,
-        )
-
-    @strawberry.mutation(description="Archive an assignment: it no longer counts in loads.")
-    async def archive_assignment(
-        self, info: GqlInfo, id: strawberry.ID, expected_version: int | None = None
-    ) -> ArchiveAssignmentResult:
-        assignment_id = uuid_ref(id, "Assignment")
-        return await info.context.change(
-            lambda ctx: staffing.archive_assignment(ctx, assignment_id, expected_version),
-            AssignmentPayload.of,
-        )
-
-
 class StaffingLoaders(LoaderSet):
-    """The per-request loaders of assignments: by id, each project's first page, and
-    people's loads per week (one statement per distinct range for every person being
-    resolved)."""
+    """People's loads per week: one statement per distinct range for every person being
+    resolved."""
 
     def __init__(self, context: GraphQLContext) -> None:
         super().__init__(context)
-        self.assignment = self.nodes(
-            "Assignment", "assignment", staffing.get_assignments, Assignment.from_model
-        )
-        self.project_assignments = self.pages(
-            staffing.first_assignments_of_projects, Assignment.from_model
-        )
         self.allocation = self.grouped(_allocations, Allocation.of)
-
-    async def assignments_of(
-        self, project_id: UUID, first: int | None, after: str | None
-    ) -> Connection[Assignment]:
-        """``Project.assignments``: batched over the page of projects being resolved."""
-        params = list_params(first, after, None)
-        return await self.project_assignments.load((project_id, params))
 
     async def allocation_of(
         self, person_id: UUID, start: date | None, end: date | None

@@ -1,5 +1,5 @@
-"""The REST routes of assignments (listed and created under their project, read, changed
-and archived by their own id) and of a person's allocation per week. No
+"""The REST routes of staffing beyond the assignments' own (``records.py``): a person's
+allocation per week. No
 ``from __future__ import annotations`` here: FastAPI must see the real classes."""
 
 from typing import Annotated
@@ -8,36 +8,12 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
-from pmo_api.api.rest.children import ChildResource, child_routers
 from pmo_api.api.rest.deps import Ctx
 from pmo_api.api.rest.docs import problems
 from pmo_api.api.rest.lists import UuidRef, uuid_or_422
 from pmo_api.core.schemas import Day
 from pmo_api.staffing import service as staffing
-from pmo_api.staffing.schemas import (
-    AllocationRead,
-    AssignmentCreate,
-    AssignmentFilter,
-    AssignmentRead,
-    AssignmentUpdate,
-)
-
-nested, own = child_routers(
-    ChildResource(
-        path="/assignments",
-        noun="assignment",
-        read=AssignmentRead,
-        create=AssignmentCreate,
-        filter=AssignmentFilter,
-        list_=staffing.list_assignments,
-        get=staffing.get_assignment,
-        create_=staffing.create_assignment,
-        update=AssignmentUpdate,
-        update_=staffing.update_assignment,
-        archive=staffing.archive_assignment,
-    ),
-    "assignments",
-)
+from pmo_api.staffing.schemas import AllocationRead
 
 people = APIRouter(prefix="/people", tags=["assignments"])
 
@@ -75,4 +51,4 @@ async def get_person_allocation(
     return present.figures(request, allocation)
 
 
-routers = (nested, own, people)
+routers = (people,)

@@ -1,0 +1,211 @@
+"""A record type's fields, filters and sorts: the parts of a ``RecordType`` that say
+what a client writes, reads, filters and sorts by (``declaration.py`` puts them
+together)."""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import InstrumentedAttribute
+
+from pmo_api.core.errors import DomainError
+from pmo_api.people.models import Person
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+"""The default of a field that every new record must be sent."""
+
+
+# -- fields ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A field holding the id of another record: a sent id must name one that exists and
+    is not archived (else 422 ``<entity>_not_found``), and GraphQL shows the record
+    itself (``owner_id`` -> ``owner``)."""
+
+    model: type[Any]
+    entity: str
+    node: str
+    """The GraphQL type of the record referred to."""
+    accept: Callable[[Any], DomainError | None] | None = None
+    """A further rule on the record found; the refusal it returns, or None."""
+
+
+PERSON = Reference(Person, "person", "Person")
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column of the record as the API shows it.
+
+    ``type`` is the type a client writes, with its limits (``Name``, ``Text | None``,
+    ``Factor``); reads show it without its input limits (``shown_as``) unless
+    ``read_as`` says otherwise. A field with ``default=REQUIRED`` must be sent on
+    create; ``create``/``update`` say whether a client writes it at all (``owned``: the
+    server does, on neither).
+    """
+
+    name: str
+    type: Any
+    default: Any = REQUIRED
+    description: str | None = None
+    create: bool = True
+    update: bool = True
+    read_as: Any = None
+    refers_to: Reference | None = None
+    graphql: bool = True
+    """False: the GraphQL door shows this field its own way (``api/graphql/records.FIELDS``)."""
+
+    @property
+    def written(self) -> bool:
+        return self.create or self.update
+
+    @property
+    def read_type(self) -> Any:
+        return self.read_as if self.read_as is not None else shown_as(self.type)
+
+
+def owned(
+    name: str,
+    type: Any,
+    description: str | None = None,
+    *,
+    refers_to: Reference | None = None,
+    read_as: Any = None,
+    graphql: bool = True,
+) -> Field:
+    """A field only the server writes (a derived score, who accepted, when submitted)."""
+    return Field(
+        name,
+        type,
+        description=description,
+        create=False,
+        update=False,
+        refers_to=refers_to,
+        read_as=read_as,
+        graphql=graphql,
+    )
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A value computed in SQL when the record is read, never stored (a milestone's
+    ``overdue``); the model declares it as ``query_expression()``. ``clause`` gets the
+    day it is computed for: the representation changes with the date alone, so a GET
+    of the record never answers 304."""
+
+    name: str
+    type: Any
+    clause: Callable[[date], ColumnElement[Any]]
+    description: str | None = None
+
+
+def shown_as(annotation: Any) -> Any:
+    """The type a read shows a written value as: a string or a number without the
+    limits put on what is written (``Name`` -> ``str``); dates, money, enums, ids as
+    they are."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        shown = tuple(shown_as(arg) for arg in typing.get_args(annotation))
+        return typing.Union[shown]  # noqa: UP007  (built from a tuple of types)
+    if origin is typing.Annotated:
+        base = typing.get_args(annotation)[0]
+        if base in (str, int, bool):
+            return base
+    return annotation
+
+
+def allows_none(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    return origin in (typing.Union, types.UnionType) and type(None) in typing.get_args(annotation)
+
+
+# -- filters and sorts -----------------------------------------------------------------------
+
+Condition = Callable[[Any, date], ColumnElement[bool]]
+"""A filter's SQL condition for the value asked and the day the list is read."""
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A list filter: a query parameter (``annotation | None``, default None) and the
+    condition it adds when given."""
+
+    name: str
+    annotation: Any
+    where: Condition
+    description: str | None = None
+    limits: Mapping[str, Any] = field(default_factory=dict)
+    """Keyword limits of the parameter (``max_length`` of a list)."""
+
+    @classmethod
+    def one_of(cls, column: InstrumentedAttribute[Any], enum: type[Enum]) -> Filter:
+        """``status=open&status=mitigating``: any of the values sent."""
+        return cls(
+            column.key,
+            list[enum],  # type: ignore[valid-type]
+            lambda value, _today: column.in_(value),
+            limits={"max_length": len(enum)},
+        )
+
+    @classmethod
+    def equal(
+        cls,
+        column: InstrumentedAttribute[Any],
+        annotation: Any,
+        description: str | None = None,
+    ) -> Filter:
+        return cls(column.key, annotation, lambda value, _today: column == value, description)
+
+    @classmethod
+    def at_least(
+        cls,
+        name: str,
+        column: InstrumentedAttribute[Any],
+        annotation: Any,
+        description: str | None = None,
+    ) -> Filter:
+        return cls(name, annotation, lambda value, _today: column >= value, description)
+
+    @classmethod
+    def at_most(
+        cls,
+        name: str,
+        column: InstrumentedAttribute[Any],
+        annotation: Any,
+        description: str | None = None,
+    ) -> Filter:
+        return cls(name, annotation, lambda value, _today: column <= value, description)
+
+
+@dataclass(frozen=True)
+class Sort:
+    """A sort field whose column may be null (a date not yet set): a null sorts as
+    ``missing`` (after every date, ascending) instead of leaving the record out of the
+    list, as a plain nullable sort field does."""
+
+    name: str
+    missing: Any
+
+
+@dataclass(frozen=True)
+class Range:
+    """Two filters bounding one range (``due_from``, ``due_to``): the upper bound may
+    not be below the lower (422 ``dates_out_of_order``)."""
+
+    lower: Filter
+    upper: Filter

@@ -1,0 +1,248 @@
+"""The reads of every project record type: one repository class per declared type
+(``RiskRepository``), made from its declaration.
+
+Every role reads every project's records (the object rules restrict writes), so
+``visible_to`` hides nothing. A record type's derived values (``Derived``) are
+computed in the statement that reads it: as ``with_expression`` options on the ORM
+reads (GraphQL, writes) and as labelled columns on the row reads (REST GET and lists,
+``db/reads.py``), for the day of the request.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import ColumnElement, Date, Select, bindparam, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import with_expression
+from sqlalchemy.sql.base import ExecutableOption
+from sqlalchemy.types import TypeDecorator
+
+from pmo_api.core.context import Principal, RowReads
+from pmo_api.core.errors import not_found
+from pmo_api.core.pagination import Page, PageRequest
+from pmo_api.db.reads import Row, SessionReads
+from pmo_api.db.records import common_filters
+from pmo_api.db.repository import Repository
+from pmo_api.records.fields import Sort
+from pmo_api.records.models import ProjectRecord
+
+if TYPE_CHECKING:
+    from pmo_api.records.declaration import RecordType
+
+M = TypeVar("M", bound=ProjectRecord)
+
+
+class RecordRepository(Repository[M], Generic[M]):
+    """A record type's reads; ``today`` is the day derived values are computed for."""
+
+    kind: ClassVar[RecordType[Any]]
+
+    def __init__(self, session: AsyncSession | None, today: date | None = None) -> None:
+        super().__init__(session)
+        self.today = today or date.today()
+
+    # -- statements ---------------------------------------------------------------------
+
+    def _options(self) -> tuple[ExecutableOption, ...]:
+        return _derived_options_on(self.kind, _daily(self.kind, self.today))
+
+    def visible_to(self, principal: Principal) -> Select[M]:
+        return select(self.model).options(*self._options())
+
+    def row_columns(self) -> Sequence[ColumnElement[Any]]:
+        return _row_columns_on(self.kind, _daily(self.kind, self.today))
+
+    def row_select(self) -> Select[Any]:
+        return _row_select_on(self.kind, _daily(self.kind, self.today))
+
+    def filtered(self, stmt: Select[Any], filters: Any) -> Select[Any]:
+        """The list's conditions: archived records hidden unless asked, ``updated_since``,
+        and each declared filter that was given."""
+        stmt = common_filters(stmt, self.model, filters)
+        for spec in self.kind.filter_list:
+            value = getattr(filters, spec.name)
+            if value is not None and value != []:
+                stmt = stmt.where(spec.where(value, self.today))
+        return stmt
+
+    def ordered_by(self, stmt: Select[Any], request: PageRequest) -> Select[Any]:
+        """A sort key that may be null (a draft's submission time) lists only the records
+        that have one: a null has no place in a keyset order."""
+        if request.sort.field in _nullable(self.kind):
+            stmt = stmt.where(self.sortable[request.sort.field].is_not(None))
+        return stmt
+
+    def of_parent(self, stmt: Select[Any], parent_id: uuid.UUID) -> Select[Any]:
+        model: Any = self.model
+        return stmt.where(getattr(model, self.kind.parent.column) == parent_id)
+
+    # -- reads --------------------------------------------------------------------------
+
+    async def read(self, reads: RowReads | None, ref: uuid.UUID | str, principal: Principal) -> Row:
+        """The record as a row, by id (404 ``<entity>_not_found``)."""
+        stmt = _by_id_on(self.kind, _daily(self.kind, self.today))
+        row = await (reads or SessionReads(self.session)).first(stmt, {"ref": ref})
+        if row is None:
+            raise not_found(self.entity, ref)
+        return _decoded(self.kind, row)
+
+    async def read_children(
+        self,
+        reads: RowReads | None,
+        parent_id: uuid.UUID,
+        filters: Any,
+        request: PageRequest,
+    ) -> Page[Row]:
+        """A page of one parent's records, as rows (a REST list)."""
+        stmt = self.of_parent(self.filtered(self.row_select(), filters), parent_id)
+        page = await self.read_page(reads, self.ordered_by(stmt, request), request)
+        if _documents(self.kind):
+            rows = [_decoded(self.kind, row) for row in page.items]
+            page = Page(rows, page.next_cursor, page.cursors)
+        return page
+
+    async def children(
+        self, principal: Principal, parent_id: uuid.UUID, filters: Any, request: PageRequest
+    ) -> Page[M]:
+        """A page of one parent's records (GraphQL lists)."""
+        stmt = self.filtered(self.of_parent(self.visible_to(principal), parent_id), filters)
+        return await self.page(self.ordered_by(stmt, request), request)
+
+    def narrowed(self, filters: Any, request: PageRequest) -> Callable[[Select[Any]], Select[Any]]:
+        """The conditions of a list, for ``pages_per_project``."""
+        return lambda stmt: self.ordered_by(self.filtered(stmt, filters), request)
+
+
+class _MissingAs(TypeDecorator[Any]):
+    """The type of a ``Sort`` key (``COALESCE(column, stand-in)``): a cursor carries the
+    record's own value, null included, and is read back as the key it sorted by."""
+
+    impl = Date
+    cache_ok = True
+
+    def __init__(self, column_type: Any, missing: Any) -> None:
+        super().__init__()
+        self.impl = column_type
+        self.missing = missing
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return value
+
+    @property
+    def python_type(self) -> type[Any]:
+        missing: Any = self.missing
+        base: Any = self.impl.python_type
+
+        class Key:
+            """Reads a cursor's sort value back: null as the stand-in."""
+
+            def __new__(cls, raw: Any) -> Any:
+                if raw is None:
+                    return missing
+                return base.fromisoformat(raw) if hasattr(base, "fromisoformat") else base(raw)
+
+        return Key
+
+
+def sort_keys(kind: RecordType[Any]) -> Mapping[str, Any]:
+    """Each sort field's key in SQL: its column, or for a ``Sort`` with a stand-in for
+    null, ``COALESCE(column, stand-in)``."""
+    model: Any = kind.model
+    keys: dict[str, Any] = {}
+    for spec in kind.sorts:
+        if isinstance(spec, Sort):
+            column = getattr(model, spec.name)
+            key_type = _MissingAs(column.type, spec.missing)
+            keys[spec.name] = func.coalesce(
+                column, literal(spec.missing, column.type), type_=key_type
+            )
+        else:
+            keys[spec] = getattr(model, spec)
+    return keys
+
+
+def repository_for(kind: RecordType[Any]) -> type[RecordRepository[Any]]:
+    """The repository class of a declared record type: ``<Name>Repository``."""
+    name = f"{kind.pascal}Repository"
+    namespace = {
+        "__module__": __name__,
+        "__qualname__": name,
+        "__doc__": f"The reads of {kind.words}s (see ``RecordRepository``).",
+        "kind": kind,
+        "model": kind.model,
+        "entity": kind.name,
+        "sortable": kind.sortable,
+    }
+    return type(name, (RecordRepository,), namespace)
+
+
+@functools.cache
+def _documents(kind: RecordType[Any]) -> tuple[tuple[str, TypeAdapter[Any]], ...]:
+    """The fields held as JSON documents whose representation has typed values (a
+    baseline's milestones: ids and dates), with what turns them into those types."""
+    found = []
+    for f in kind.fields:
+        shown = f.read_type
+        parts = (shown, *typing.get_args(shown))
+        if any(isinstance(part, type) and issubclass(part, BaseModel) for part in parts):
+            found.append((f.name, TypeAdapter(shown)))
+    return tuple(found)
+
+
+def _decoded(kind: RecordType[Any], row: Row) -> Row:
+    """A row whose JSON documents hold the values their representation types say (a
+    document's ids and dates are JSON strings when read)."""
+    for name, adapter in _documents(kind):
+        if row.get(name) is not None:
+            row[name] = adapter.dump_python(adapter.validate_python(row[name]))
+    return row
+
+
+@functools.cache
+def _nullable(kind: RecordType[Any]) -> frozenset[str]:
+    table: Any = kind.model.__table__
+    plain = (name for name in kind.sorts if isinstance(name, str))
+    return frozenset(name for name in plain if table.c[name].nullable)
+
+
+# Statements built once per record type (and per day, for derived values): building
+# one copies its expressions; the same statement object then also finds its compiled
+# form at no cost (``db/reads.py``).
+
+
+def _daily(kind: RecordType[Any], today: date) -> date | None:
+    return today if kind.derived else None
+
+
+@functools.lru_cache(maxsize=64)
+def _derived_options_on(kind: RecordType[Any], day: date | None) -> tuple[ExecutableOption, ...]:
+    if day is None:
+        return ()
+    model: Any = kind.model
+    return tuple(with_expression(getattr(model, d.name), d.clause(day)) for d in kind.derived)
+
+
+@functools.lru_cache(maxsize=64)
+def _row_columns_on(kind: RecordType[Any], day: date | None) -> tuple[ColumnElement[Any], ...]:
+    table: Any = kind.model.__table__
+    if day is None:
+        return tuple(table.columns)
+    return (*table.columns, *(d.clause(day).label(d.name) for d in kind.derived))
+
+
+@functools.lru_cache(maxsize=64)
+def _row_select_on(kind: RecordType[Any], day: date | None) -> Select[Any]:
+    return select(*_row_columns_on(kind, day))
+
+
+@functools.lru_cache(maxsize=64)
+def _by_id_on(kind: RecordType[Any], day: date | None) -> Select[Any]:
+    model: Any = kind.model
+    return _row_select_on(kind, day).where(model.id == bindparam("ref"))

@@ -1,0 +1,152 @@
+"""The Pydantic shapes of a declared record type, derived from its ``RecordType``.
+
+``<Name>Create``: the fields a client writes on create, with their limits and
+defaults. ``<Name>Update``: the fields it writes on update, each optional ("not sent"
+is not null: ``Patch``), the ones that may not be null stated so. ``<Name>Read``: id,
+project, every field as reads show it, the derived values, version and timestamps.
+``<Name>Filter``: the declared filters, the sort fields, the ranges kept in order.
+
+They live here, importable by name (``from pmo_api.records.schemas import RiskRead``,
+once the record type is declared), and are what both doors and the contract use.
+"""
+
+from __future__ import annotations
+
+import types
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from pydantic import Field as Limits
+from pydantic import model_validator
+from pydantic.fields import FieldInfo
+
+from pmo_api.core.schemas import Input, ListFilter, Patch, Read, dates_out_of_order
+from pmo_api.records.fields import REQUIRED, allows_none
+
+if TYPE_CHECKING:
+    from pmo_api.records.declaration import RecordType
+
+_SHAPES: dict[str, type[Any]] = {}
+
+
+class RecordFilter(ListFilter):
+    """A record list's filter: ``sort_fields`` (stated in the contract) and the ranges
+    whose upper bound may not be below the lower."""
+
+    sort_fields: ClassVar[tuple[str, ...]] = ()
+    ranges: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    @model_validator(mode="after")
+    def _ranges_in_order(self) -> Self:
+        for lower, upper in self.ranges:
+            low, high = getattr(self, lower), getattr(self, upper)
+            if low is not None and high is not None and high < low:
+                raise dates_out_of_order(upper, lower)
+        return self
+
+
+def _model(
+    name: str,
+    base: type[Any],
+    fields: dict[str, tuple[Any, FieldInfo]],
+    namespace: dict[str, Any] | None = None,
+) -> type[Any]:
+    """A Pydantic model class made as a class statement would make it."""
+    body: dict[str, Any] = {
+        "__module__": __name__,
+        "__qualname__": name,
+        "__annotations__": {field: annotation for field, (annotation, _) in fields.items()},
+        **{field: info for field, (_, info) in fields.items()},
+    }
+    for key, value in (namespace or {}).items():
+        if key == "__annotations__":
+            body["__annotations__"].update(value)
+        else:
+            body[key] = value
+    model = types.new_class(name, (base,), {}, lambda ns: ns.update(body))
+    if name in _SHAPES:
+        raise ValueError(f"two record types derive a schema named {name}")
+    _SHAPES[name] = model
+    return model
+
+
+def _info(description: str | None, **kwargs: Any) -> FieldInfo:
+    """A field's info; no description keeps the one its type carries (``Factor``)."""
+    if description is not None:
+        kwargs["description"] = description
+    info: FieldInfo = Limits(**kwargs)
+    return info
+
+
+def shapes_of(kind: RecordType[Any]) -> tuple[type[Input], type[Patch], type[Read], type[Any]]:
+    prefix = kind.pascal
+    create_fields: dict[str, tuple[Any, FieldInfo]] = {}
+    for f in kind.fields:
+        if not f.create:
+            continue
+        if f.default is REQUIRED:
+            create_fields[f.name] = (f.type, _info(f.description))
+        else:
+            create_fields[f.name] = (f.type, _info(f.description, default=f.default))
+    extra: dict[str, Any] = {}
+    if kind.create_schema is not None:
+        extra["model_config"] = {"extra": "forbid", "json_schema_extra": dict(kind.create_schema)}
+    if kind.docs.create_body is not None:
+        extra["__doc__"] = kind.docs.create_body
+    create = _model(f"{prefix}Create", Input, create_fields, extra)
+
+    update_fields = {
+        f.name: (f.type | None, _info(f.description, default=None))
+        for f in kind.fields
+        if f.update and kind.updatable
+    }
+    non_nullable = frozenset(
+        f.name for f in kind.fields if f.update and kind.updatable and not allows_none(f.type)
+    )
+    update = _model(
+        f"{prefix}Update",
+        Patch,
+        update_fields,
+        {
+            "__annotations__": {"non_nullable": ClassVar[frozenset[str]]},
+            "non_nullable": non_nullable,
+            **({"__doc__": kind.docs.update_body} if kind.docs.update_body else {}),
+        },
+    )
+
+    read_fields: dict[str, tuple[Any, FieldInfo]] = {
+        "id": (uuid.UUID, _info(None)),
+        f"{kind.parent.name}_id": (uuid.UUID, _info(None)),
+    }
+    for f in kind.fields:
+        read_fields[f.name] = (f.read_type, _info(f.description))
+    for d in kind.derived:
+        read_fields[d.name] = (d.type, _info(d.description))
+    read_fields |= {
+        "version": (int, _info(None)),
+        "created_at": (datetime, _info(None)),
+        "updated_at": (datetime, _info(None)),
+        "archived_at": (datetime | None, _info(None)),
+    }
+    read = _model(f"{prefix}Read", Read, read_fields)
+
+    filter_fields = {
+        f.name: (f.annotation | None, _info(f.description, default=None, **f.limits))
+        for f in kind.filter_list
+    }
+    filter_ = _model(
+        f"{prefix}Filter",
+        RecordFilter,
+        filter_fields,
+        {"sort_fields": kind.sort_names, "ranges": kind.ranges},
+    )
+    return create, update, read, filter_
+
+
+def __getattr__(name: str) -> type[Any]:
+    """A derived shape by its name (``RiskRead``), once its record type is declared."""
+    try:
+        return _SHAPES[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
