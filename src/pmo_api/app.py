@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -59,7 +60,12 @@ async def start(state: AppState) -> None:
             await ensure_bootstrap_key(session, settings.bootstrap_admin_key.get_secret_value())
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def served_app() -> FastAPI:
+    """The app ``pmo-api serve`` runs: one per server process, which it outlives."""
+    return create_app(freeze_on_start=True)
+
+
+def create_app(settings: Settings | None = None, *, freeze_on_start: bool = False) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     engine = make_engine(settings)
@@ -76,6 +82,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await start(state)
+        if freeze_on_start:
+            # Everything made so far (the app, its schemas, the GraphQL schema, the
+            # ORM's mappers) lives as long as the process: out of the collector's
+            # reach, each full collection walks only what requests make (p99 latency).
+            gc.collect()
+            gc.freeze()
         log.info("pmo-api ready", extra={"database": engine.dialect.name})
         try:
             yield

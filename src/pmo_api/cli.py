@@ -30,7 +30,7 @@ from pmo_api.logs import configure_logging
 from pmo_api.settings import Settings, SettingsError, get_settings, load_settings
 
 T = TypeVar("T")
-APP_FACTORY = "pmo_api.app:create_app"
+APP_FACTORY = "pmo_api.app:served_app"
 EXIT_FAILURE, EXIT_USAGE = 1, 2
 MIGRATE_ACTIONS = ("upgrade", "downgrade", "current")
 

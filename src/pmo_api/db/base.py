@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    ColumnElement,
     DateTime,
     Dialect,
     Enum,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     Uuid,
+    literal_column,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -90,6 +93,19 @@ class Money(TypeDecorator[Decimal]):
 
 
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def sql_values(members: Sequence[enum.Enum]) -> list[ColumnElement[Any]]:
+    """Constant enum values as SQL literals (``'open'``), for a clause that must read the
+    same in every plan (a partial index's predicate); the values are the enum's own,
+    never a caller's."""
+    values: list[ColumnElement[Any]] = []
+    for member in members:
+        value = str(member.value)
+        if not value.replace("_", "").isalnum():
+            raise ValueError(f"not a plain enum value: {value!r}")
+        values.append(literal_column(f"'{value}'"))
+    return values
 
 
 def string_enum(cls: type[enum.Enum], name: str) -> Enum:

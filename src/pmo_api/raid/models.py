@@ -22,10 +22,11 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pmo_api.db.base import Base, string_enum
+from pmo_api.db.base import Base, sql_values, string_enum
 from pmo_api.records.models import ProjectRecord
 
 
@@ -40,6 +41,9 @@ class RiskStatus(enum.StrEnum):
 
 OPEN_RISK_STATUSES = (RiskStatus.OPEN, RiskStatus.MITIGATING)
 """OPEN = one of these statuses and not archived."""
+
+OPEN_RISK_PREDICATE = "status IN ('open', 'mitigating') AND archived_at IS NULL"
+"""OPEN as the partial index's predicate (``open_risk_clause`` implies it)."""
 
 
 class RiskResponse(enum.StrEnum):
@@ -91,6 +95,15 @@ class Risk(ProjectRecord, Base):
         Index("ix_risks_project_id_status", "project_id", "status"),
         # A project's list in its default order (highest score first).
         Index("ix_risks_project_id_score", "project_id", "score"),
+        # OPEN risks only, with their score: counting a project's open (and open high)
+        # risks reads this index alone (rollups, the project list's open risk count).
+        Index(
+            "ix_risks_open_project_id_score",
+            "project_id",
+            "score",
+            postgresql_where=text(OPEN_RISK_PREDICATE),
+            sqlite_where=text(OPEN_RISK_PREDICATE),
+        ),
     )
 
     title: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -172,5 +185,9 @@ class ChangeRequest(ProjectRecord, Base):
 
 
 def open_risk_clause() -> ColumnElement[bool]:
-    """OPEN, in SQL: open or being mitigated, not archived (counts and rollups use this)."""
-    return and_(Risk.status.in_(OPEN_RISK_STATUSES), Risk.archived_at.is_(None))
+    """OPEN, in SQL: open or being mitigated, not archived (counts and rollups use this).
+
+    The statuses are written into the SQL, not bound: the database then matches the
+    clause to the partial index of open risks in every plan, a prepared one included,
+    and no statement has a list parameter to expand per run."""
+    return and_(Risk.status.in_(sql_values(OPEN_RISK_STATUSES)), Risk.archived_at.is_(None))
