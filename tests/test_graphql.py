@@ -475,7 +475,7 @@ async def test_unexpected_errors_are_masked_and_logged(
     async def broken(*_args: Any) -> Any:
         raise RuntimeError("boom: SELECT secret_hash FROM api_keys")
 
-    monkeypatch.setattr("pmo_api.projects.service.list_projects", broken)
+    monkeypatch.setattr("pmo_api.listings.projects.list_projects", broken)
     response = await api.post(
         "/graphql", json={"query": "{ projects { nodes { key } } viewer { name } }"}
     )
@@ -502,7 +502,7 @@ async def test_database_lost_during_execution_is_503(
     async def gone(*_args: Any) -> Any:
         raise OperationalError("SELECT 1", None, ConnectionError("server closed the connection"))
 
-    monkeypatch.setattr("pmo_api.projects.service.list_projects", gone)
+    monkeypatch.setattr("pmo_api.listings.projects.list_projects", gone)
     response = await api.post("/graphql", json={"query": "{ projects { nodes { key } } }"})
     assert_problem(response, 503, "database_unavailable")
     assert response.headers["retry-after"] == "2"

@@ -8,7 +8,6 @@ from pmo_api.db.records import text_search
 from pmo_api.db.repository import Repository
 from pmo_api.people.models import Person
 from pmo_api.people.schemas import PersonFilter
-from pmo_api.staffing.repository import over_allocated
 
 
 class PersonRepository(Repository[Person]):
@@ -37,7 +36,5 @@ class PersonRepository(Repository[Person]):
             stmt = stmt.where(Person.email == filters.email)
         if filters.active is not None:
             stmt = stmt.where(Person.active.is_(filters.active))
-        if filters.over_allocated is not None:
-            loaded = over_allocated(Person.id)
-            stmt = stmt.where(loaded if filters.over_allocated else ~loaded)
+        # over_allocated is staffing's query: listings/people.py applies it.
         return stmt

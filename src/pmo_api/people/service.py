@@ -7,16 +7,15 @@ from collections.abc import Sequence
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Forbidden
-from pmo_api.core.pagination import ListParams, Page
 from pmo_api.db.reads import Row
 from pmo_api.db.records import apply_changes, archive_record, check_version
-from pmo_api.db.repository import build_page_request, flush_unique
+from pmo_api.db.repository import flush_unique
 from pmo_api.events.service import record
 from pmo_api.events.types import Event, EventType
 from pmo_api.people import access
 from pmo_api.people.models import Person
 from pmo_api.people.repository import PersonRepository
-from pmo_api.people.schemas import PersonCreate, PersonFilter, PersonUpdate
+from pmo_api.people.schemas import PersonCreate, PersonUpdate
 
 ENTITY = "person"
 
@@ -35,26 +34,9 @@ async def read_person(ctx: ServiceContext, ref: uuid.UUID) -> Row:
     return await PersonRepository.reading(ctx).read(ctx.reads, ref, ctx.principal)
 
 
-async def read_people(ctx: ServiceContext, filters: PersonFilter, params: ListParams) -> Page[Row]:
-    """``list_people`` as rows."""
-    page = build_page_request(
-        params, columns=PersonRepository.sortable, default_sort="name", filters=filters.model_dump()
-    )
-    return await PersonRepository.reading(ctx).read_list(ctx.reads, ctx.principal, filters, page)
-
-
 async def get_people(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Person]:
     """Batch read for DataLoaders: the same visibility as a single read."""
     return await PersonRepository(ctx.session).get_many(ids, ctx.principal)
-
-
-async def list_people(
-    ctx: ServiceContext, filters: PersonFilter, params: ListParams
-) -> Page[Person]:
-    page = build_page_request(
-        params, columns=PersonRepository.sortable, default_sort="name", filters=filters.model_dump()
-    )
-    return await PersonRepository(ctx.session).filtered_page(ctx.principal, filters, page)
 
 
 async def create_person(ctx: ServiceContext, data: PersonCreate) -> Person:

@@ -32,6 +32,7 @@ from pmo_api.api.graphql.relay import (
     uuid_ref,
 )
 from pmo_api.core.pagination import DEFAULT_LIMIT
+from pmo_api.listings import people as listed_people
 from pmo_api.people import models
 from pmo_api.people import service as people
 from pmo_api.people.schemas import PersonCreate, PersonFilter, PersonUpdate
@@ -179,7 +180,7 @@ class PeopleQuery:
         params = list_params(first, after, sort)
         filters = parse_model(PersonFilter, provided(filter), "filter")
         return await info.context.fetch(
-            lambda ctx: people.list_people(ctx, filters, params),
+            lambda ctx: listed_people.list_people(ctx, filters, params),
             lambda page: connection(page, Person.from_model),
         )
 

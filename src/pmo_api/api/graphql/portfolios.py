@@ -44,10 +44,10 @@ from pmo_api.api.graphql.relay import (
 from pmo_api.api.graphql.scalars import Money
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.pagination import DEFAULT_LIMIT, ListParams, Page
+from pmo_api.listings import projects as listed_projects
 from pmo_api.portfolios import models
 from pmo_api.portfolios import service as portfolios
 from pmo_api.portfolios.schemas import PortfolioCreate, PortfolioFilter, PortfolioUpdate
-from pmo_api.projects import service as projects
 from pmo_api.projects.models import Project as ProjectModel
 from pmo_api.projects.schemas import ProjectFilter
 
@@ -136,7 +136,9 @@ class ProjectPageArgs:
 async def _project_pages(
     ctx: ServiceContext, portfolio_ids: list[UUID], args: ProjectPageArgs
 ) -> dict[UUID, Page[ProjectModel]]:
-    return await projects.projects_of_portfolios(ctx, portfolio_ids, args.filters, args.params)
+    return await listed_projects.projects_of_portfolios(
+        ctx, portfolio_ids, args.filters, args.params
+    )
 
 
 class PortfolioLoaders(LoaderSet):

@@ -36,6 +36,7 @@ from pmo_api.api.graphql.relay import (
 )
 from pmo_api.api.graphql.scalars import Money, graphql_enum
 from pmo_api.core.pagination import DEFAULT_LIMIT
+from pmo_api.listings import projects as listed_projects
 from pmo_api.projects import models
 from pmo_api.projects import service as projects
 from pmo_api.projects.models import Health, ProjectStatus
@@ -279,7 +280,7 @@ async def list_projects(
 ) -> Connection[Project]:
     params = list_params(first, after, sort)
     return await info.context.fetch(
-        lambda ctx: projects.list_projects(ctx, filters, params),
+        lambda ctx: listed_projects.list_projects(ctx, filters, params),
         lambda page: connection(page, Project.from_model),
     )
 

@@ -13,6 +13,8 @@ from pmo_api.api.rest.crud import Resource, crud_router, list_query_model
 from pmo_api.api.rest.deps import Ctx
 from pmo_api.api.rest.docs import list_problems
 from pmo_api.api.rest.lists import KeyedRef, ref_or_422, split
+from pmo_api.listings import people as listed_people
+from pmo_api.listings import projects as listed_projects
 from pmo_api.people import service as people
 from pmo_api.people.schemas import PersonCreate, PersonFilter, PersonRead, PersonUpdate
 from pmo_api.portfolios import service as portfolios
@@ -38,7 +40,7 @@ people_router = crud_router(
         create=PersonCreate,
         update=PersonUpdate,
         filter=PersonFilter,
-        list_=people.read_people,
+        list_=listed_people.read_people,
         get=people.read_person,
         create_=people.create_person,
         update_=people.update_person,
@@ -71,7 +73,7 @@ projects_router = crud_router(
         create=ProjectCreate,
         update=ProjectUpdate,
         filter=ProjectFilter,
-        list_=projects.read_projects,
+        list_=listed_projects.read_projects,
         get=projects.read_project,
         create_=projects.create_project,
         update_=projects.update_project,
@@ -102,7 +104,7 @@ async def list_portfolio_projects(
     filters, params, fmt = split(query, ProjectFilter)
     filters = filters.model_copy(update={"portfolio_id": portfolio["id"]})
     return present.page(
-        request, ProjectListItem, await projects.read_projects(ctx, filters, params), fmt
+        request, ProjectListItem, await listed_projects.read_projects(ctx, filters, params), fmt
     )
 
 
