@@ -624,3 +624,41 @@ def test_sdl_is_deterministic_and_independent_of_limits() -> None:
         "scalar Money",
     ):
         assert line in sdl
+
+
+async def test_page_nested_objects_are_loaded_once_for_the_page(api: Api) -> None:
+    """A page's portfolios and managers are loaded for all its nodes at once when the
+    query asks for them (under edges, nodes or a fragment), and the answers are the
+    same as each node's own: a project without a manager has none."""
+    portfolio = await api.make_portfolio()
+    ada = await api.make_person(name="Ada")
+    managed = await api.make_project(portfolio["id"], key="PL-1", manager_id=ada["id"])
+    unmanaged = await api.make_project(portfolio["id"], key="PL-2")
+    variables = {"pf": portfolio["id"]}
+    expected = {
+        managed["key"]: {"portfolio": {"key": portfolio["key"]}, "manager": {"name": "Ada"}},
+        unmanaged["key"]: {"portfolio": {"key": portfolio["key"]}, "manager": None},
+    }
+    head = 'query($pf: ID) { projects(filter: {portfolioId: $pf}, sort: "key") { '
+    fields = "key portfolio { key } manager { name }"
+    for query in (
+        head + "edges { node { " + fields + " } } } }",
+        head + "nodes { " + fields + " } } }",
+        head + "nodes { ...P } } } fragment P on Project { " + fields + " }",
+    ):
+        body = await api.gql(query, variables)
+        assert "errors" not in body, (query, body)
+        listed = body["data"]["projects"]
+        nodes = [e["node"] for e in listed["edges"]] if "edges" in listed else listed["nodes"]
+        assert {n["key"]: {k: n[k] for k in ("portfolio", "manager")} for n in nodes} == (
+            expected
+        ), query
+    # Asking for neither loads neither: the key look-up and the page alone.
+    with api.count_statements(cold_auth=False) as counter:
+        body = await api.gql(
+            "query($pf: ID) { projects(filter: {portfolioId: $pf}) { nodes { key } } }",
+            variables,
+        )
+    assert "errors" not in body
+    reads = [s for s in counter.statements if s.split()[0] not in ("BEGIN", "COMMIT")]
+    assert len(reads) == 1, counter.statements

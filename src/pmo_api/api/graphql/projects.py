@@ -32,6 +32,7 @@ from pmo_api.api.graphql.relay import (
     connection,
     keyed_ref,
     list_params,
+    requested_node_fields,
     to_global_id,
 )
 from pmo_api.api.graphql.scalars import Money, graphql_enum
@@ -101,15 +102,26 @@ class Project(Node):
     loaded_open_risk_count: strawberry.Private[int | None] = None
     """Counted by the list statement that loaded the project (None: not loaded so)."""
 
+    preloaded: strawberry.Private[dict[str, Any] | None] = None
+    """Objects the page that listed the project loaded for all its nodes at once (see
+    ``list_projects``): the fields below then answer synchronously, without a coroutine
+    and a task per node."""
+
+    # These resolvers are synchronous: a preloaded object is returned as it is, else the
+    # loader's future (graphql-core awaits it; the loader still batches the page).
     @strawberry.field(description="The portfolio the project belongs to.")
-    async def portfolio(self, info: GqlInfo) -> LazyPortfolio | None:
-        return await info.context.loaders.portfolio.load(self.portfolio_id)
+    def portfolio(self, info: GqlInfo) -> LazyPortfolio | None:
+        if self.preloaded is not None and "portfolio" in self.preloaded:
+            return self.preloaded["portfolio"]  # type: ignore[no-any-return]
+        return info.context.loaders.portfolio.load(self.portfolio_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The project manager, if one is named.")
-    async def manager(self, info: GqlInfo) -> Person | None:
+    def manager(self, info: GqlInfo) -> Person | None:
         if self.manager_id is None:
             return None
-        return await info.context.loaders.person.load(self.manager_id)
+        if self.preloaded is not None and "manager" in self.preloaded:
+            return self.preloaded["manager"]  # type: ignore[no-any-return]
+        return info.context.loaders.person.load(self.manager_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The sponsor, if one is named.")
     async def sponsor(self, info: GqlInfo) -> Person | None:
@@ -140,10 +152,10 @@ class Project(Node):
         return found
 
     @strawberry.field(description="OPEN risks: status open or mitigating, not archived.")
-    async def open_risk_count(self, info: GqlInfo) -> int:
+    def open_risk_count(self, info: GqlInfo) -> int:
         if self.loaded_open_risk_count is not None:
             return self.loaded_open_risk_count
-        return await info.context.loaders.raid.open_risk_count.load(self.uuid)
+        return info.context.loaders.raid.open_risk_count.load(self.uuid)  # type: ignore[return-value]
 
     @classmethod
     def from_model(cls, project: models.Project) -> Project:
@@ -279,10 +291,34 @@ async def list_projects(
     sort: str | None,
 ) -> Connection[Project]:
     params = list_params(first, after, sort)
-    return await info.context.fetch(
+    result = await info.context.fetch(
         lambda ctx: listed_projects.list_projects(ctx, filters, params),
         lambda page: connection(page, Project.from_model),
     )
+    await _preload(info, [edge.node for edge in result.edges])
+    return result
+
+
+async def _preload(info: GqlInfo, nodes: list[Project]) -> None:
+    """The portfolio and manager of every node of a page, if the query asks for them:
+    one batched load each (the same loaders as the fields'), set on the nodes."""
+    wanted = requested_node_fields(info)
+    loaders = info.context.loaders
+    found: dict[str, dict[UUID, Any]] = {}
+    if "portfolio" in wanted:
+        ids = list({node.portfolio_id for node in nodes})
+        found["portfolio"] = dict(zip(ids, await loaders.portfolio.load_many(ids), strict=True))
+    if "manager" in wanted:
+        ids = list({node.manager_id for node in nodes if node.manager_id is not None})
+        found["manager"] = dict(zip(ids, await loaders.person.load_many(ids), strict=True))
+    if not found:
+        return
+    for node in nodes:
+        node.preloaded = {}
+        if "portfolio" in found:
+            node.preloaded["portfolio"] = found["portfolio"].get(node.portfolio_id)
+        if "manager" in found and node.manager_id is not None:
+            node.preloaded["manager"] = found["manager"].get(node.manager_id)
 
 
 @strawberry.type

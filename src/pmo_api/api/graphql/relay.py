@@ -12,11 +12,12 @@ import base64
 import binascii
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Protocol, TypeVar
 
 import strawberry
 from strawberry.dataloader import DataLoader
+from strawberry.types.nodes import FragmentSpread, InlineFragment
 
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, ListParams, Page
@@ -156,6 +157,30 @@ class Connection(Generic[NodeT]):
     @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
     def nodes(self) -> list[NodeT]:
         return [edge.node for edge in self.edges]
+
+
+def requested_node_fields(info: Any) -> set[str]:
+    """The fields a connection's query asks of its nodes (under ``edges { node }`` or
+    ``nodes``, fragments included), by their GraphQL names: what a page may load for all
+    its nodes at once."""
+    wanted: set[str] = set()
+    for connection_field in info.selected_fields:
+        for child in _fields(connection_field.selections):
+            if child.name == "nodes":
+                wanted.update(f.name for f in _fields(child.selections))
+            elif child.name == "edges":
+                for edge_field in _fields(child.selections):
+                    if edge_field.name == "node":
+                        wanted.update(f.name for f in _fields(edge_field.selections))
+    return wanted
+
+
+def _fields(selections: Sequence[Any]) -> Iterator[Any]:
+    for selection in selections:
+        if isinstance(selection, FragmentSpread | InlineFragment):
+            yield from _fields(selection.selections)
+        else:
+            yield selection
 
 
 def connection(page: Page[M], present: Callable[[M], NodeT]) -> Connection[NodeT]:
