@@ -137,7 +137,7 @@ class RouteIndex:
             await route.handle(scope, receive, send)
             return
         # A read served without FastAPI's dependency solving, under the same exception
-        # handlers (see api/rest/deps.direct).
+        # handlers (see api/rest/deps.serve_directly).
         request = Request(scope, receive)
 
         async def serve(scope: Scope, receive: Receive, send: Send) -> None:

@@ -23,6 +23,7 @@ doors answer 503 with Retry-After.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -42,21 +43,24 @@ MAX_COMPILED = 1000
 """Compiled statement shapes kept per process (a bound on memory, far above the need)."""
 
 
-class Reads:
+class Reads(abc.ABC):
     """Runs read-only statements; see the module's docstring."""
 
-    async def all(self, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> list[Row]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def all(
+        self, stmt: Select[Any], params: Mapping[str, Any] | None = None
+    ) -> list[Row]: ...
 
     async def first(self, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> Row | None:
         rows = await self.all(stmt, params)
         return rows[0] if rows else None
 
-    def listen(self, listener: StatementListener) -> None:
+    def listen(self, listener: StatementListener) -> None:  # noqa: B027 - a default
         """Call ``listener`` with the SQL of each statement run here and not through the
-        engine (statement counts in tests)."""
+        engine (statement counts in tests). By default none is: the engine's own events
+        see every statement."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - a default: most readers hold nothing
         """Release what the reader holds."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, Self, TypeVar
@@ -211,20 +211,23 @@ async def pages_of_projects(
 
 M = TypeVar("M")
 
-_BY_REF: dict[tuple[type[Any], str], Select[Any]] = {}
+_BY_REF: dict[tuple[type[Any], str, Hashable], Select[Any]] = {}
+MAX_BY_REF = 1000
+"""Single-read statements kept (a few per repository type, one more per day for the
+types whose rows change with the day)."""
 
 
 def _by_ref(repository: Repository[Any], by: str) -> Select[Any]:
-    """A repository's single read by ``id`` or ``key``, built once per type: the same
-    statement object each time, so its compiled form is found at no cost
-    (``db.reads``). ``row_select`` is the same for every caller and every day; a
-    repository whose rows are not overrides ``read``."""
-    stmt = _BY_REF.get((type(repository), by))
+    """A repository's single read by ``id`` or ``key``, built once per type (and per
+    ``statement_key``): the same statement object each time, so its compiled form is
+    found at no cost (``db.reads``)."""
+    key = (type(repository), by, repository.statement_key())
+    stmt = _BY_REF.get(key)
     if stmt is None:
+        if len(_BY_REF) >= MAX_BY_REF:
+            _BY_REF.clear()
         base = repository.row_select()
-        stmt = _BY_REF[(type(repository), by)] = base.where(
-            base.selected_columns[by] == bindparam("ref")
-        )
+        stmt = _BY_REF[key] = base.where(base.selected_columns[by] == bindparam("ref"))
     return stmt
 
 
@@ -277,6 +280,12 @@ class Repository(Generic[M]):
         values derived in SQL (counts, flags) its list or single read shows."""
         table: Any = self.model.__table__  # type: ignore[attr-defined]
         return tuple(table.columns)
+
+    def statement_key(self) -> Hashable:
+        """What ``row_select`` depends on beyond the repository's type: None when it is
+        the same for every caller and every day; a repository whose rows carry values
+        derived for the day returns the day."""
+        return None
 
     def row_select(self) -> Select[Any]:
         """What ``visible_to`` selects, for the reads that return rows (``read``,

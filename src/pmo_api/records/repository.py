@@ -18,16 +18,15 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import ColumnElement, Date, Select, bindparam, func, literal, select
+from sqlalchemy import ColumnElement, Date, Select, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_expression
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.types import TypeDecorator
 
 from pmo_api.core.context import Principal, RowReads
-from pmo_api.core.errors import not_found
 from pmo_api.core.pagination import Page, PageRequest
-from pmo_api.db.reads import Row, SessionReads
+from pmo_api.db.reads import Row
 from pmo_api.db.records import common_filters
 from pmo_api.db.repository import Repository
 from pmo_api.records.fields import Sort
@@ -85,13 +84,12 @@ class RecordRepository(Repository[M], Generic[M]):
 
     # -- reads --------------------------------------------------------------------------
 
+    def statement_key(self) -> date | None:
+        return _daily(self.kind, self.today)
+
     async def read(self, reads: RowReads | None, ref: uuid.UUID | str, principal: Principal) -> Row:
         """The record as a row, by id (404 ``<entity>_not_found``)."""
-        stmt = _by_id_on(self.kind, _daily(self.kind, self.today))
-        row = await (reads or SessionReads(self.session)).first(stmt, {"ref": ref})
-        if row is None:
-            raise not_found(self.entity, ref)
-        return _decoded(self.kind, row)
+        return _decoded(self.kind, await super().read(reads, ref, principal))
 
     async def read_children(
         self,
@@ -240,9 +238,3 @@ def _row_columns_on(kind: RecordType[Any], day: date | None) -> tuple[ColumnElem
 @functools.lru_cache(maxsize=64)
 def _row_select_on(kind: RecordType[Any], day: date | None) -> Select[Any]:
     return select(*_row_columns_on(kind, day))
-
-
-@functools.lru_cache(maxsize=64)
-def _by_id_on(kind: RecordType[Any], day: date | None) -> Select[Any]:
-    model: Any = kind.model
-    return _row_select_on(kind, day).where(model.id == bindparam("ref"))

@@ -19,12 +19,10 @@ from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.deps import (
     Caller,
     Ctx,
-    caller,
-    check_query,
-    direct,
-    path_param,
-    query_model,
+    path_parser,
+    query_parser,
     request_context,
+    serve_directly,
 )
 from pmo_api.api.rest.docs import list_problems, problems
 from pmo_api.api.rest.idempotency import IdempotencyKey, idempotent
@@ -88,12 +86,7 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
             found = await res.list_(ctx, filters, params)
         return present.page(request, Item, found, fmt)
 
-    async def list_directly(request: Request) -> Response:
-        check_query(request)
-        await caller(request)
-        return await listing(request, query_model(Query_, request))
-
-    direct(list_directly)(list_)
+    serve_directly(list_, listing, query_parser(Query_))
 
     @router.post(
         "",
@@ -130,14 +123,7 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
             found = await res.get(ctx, ref(id))
         return present.resource(request, Read, found)
 
-    id_adapter: TypeAdapter[str] = TypeAdapter(IdPath)
-
-    async def read_directly(request: Request) -> Response:
-        check_query(request)
-        await caller(request)
-        return await reading(request, path_param(id_adapter, request))
-
-    direct(read_directly)(read)
+    serve_directly(read, reading, path_parser(TypeAdapter(IdPath)))
 
     @router.patch(
         "/{id}",

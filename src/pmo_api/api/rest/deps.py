@@ -118,45 +118,70 @@ def check_query(request: Request) -> None:
         )
 
 
-def direct(
-    handler: Callable[[Request], Awaitable[Response]],
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Serve a route's GET and HEAD by ``handler`` itself, without FastAPI's dependency
-    solving (see ``api/routing.py``): the route's declaration stays for the contract and
-    for any other method. ``handler`` must check what the declared parameters would:
-    ``check_query``, then ``caller``, then its own path and query parameters
-    (``path_param``, ``query_model``), in that order, as FastAPI does."""
-
-    def mark(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-        endpoint.direct = handler  # type: ignore[attr-defined]
-        return endpoint
-
-    return mark
+Parser = Callable[[Request], Any]
+"""Reads one declared parameter off a request, validated as FastAPI would."""
 
 
-def path_param(adapter: TypeAdapter[Any], request: Request, name: str = "id") -> Any:
+def serve_directly(
+    endpoint: Callable[..., Any],
+    serve: Callable[..., Awaitable[Response]],
+    *parsers: Parser,
+    authenticated: bool = True,
+) -> None:
+    """Serve ``endpoint``'s GET and HEAD by ``serve(request, *parsed)`` without FastAPI's
+    dependency solving (see ``api/routing.py``); the route's declaration stays for the
+    contract and for any other method. The checks are the declared ones, in FastAPI's
+    order: unknown query parameters, the caller (unless the route needs none), then
+    every parameter, whose errors are refused together in one 422."""
+
+    async def handler(request: Request) -> Response:
+        check_query(request)
+        if authenticated:
+            await caller(request)
+        parsed: list[Any] = []
+        errors: list[Any] = []
+        for parse in parsers:
+            try:
+                parsed.append(parse(request))
+            except RequestValidationError as error:
+                errors.extend(error.errors())
+        if errors:
+            raise RequestValidationError(errors)
+        return await serve(request, *parsed)
+
+    endpoint.direct = handler  # type: ignore[attr-defined]
+
+
+def path_parser(adapter: TypeAdapter[Any], name: str = "id") -> Parser:
     """A path parameter validated as its declaration would be (422 ``path`` errors)."""
-    raw = request.path_params[name]
-    try:
-        return adapter.validate_python(raw)
-    except ValidationError as error:
-        raise RequestValidationError(_located(error, ("path", name))) from None
+
+    def parse(request: Request) -> Any:
+        try:
+            return adapter.validate_python(request.path_params[name])
+        except ValidationError as error:
+            raise RequestValidationError(_located(error, ("path", name))) from None
+
+    return parse
 
 
-def query_model(model: type[BaseModel], request: Request) -> Any:
+def query_parser(model: type[BaseModel]) -> Parser:
     """A list's query parameters validated into its query model, as FastAPI reads a
     query model: repeated parameters for list fields, the last value otherwise."""
-    params = request.query_params
-    values: dict[str, Any] = {}
-    for name, field in model.model_fields.items():
-        key = field.alias or name
-        if key not in params:
-            continue
-        values[key] = params.getlist(key) if _is_sequence(field.annotation) else params[key]
-    try:
-        return model.model_validate(values)
-    except ValidationError as error:
-        raise RequestValidationError(_located(error, ("query",))) from None
+
+    def parse(request: Request) -> Any:
+        params = request.query_params
+        values: dict[str, Any] = {}
+        for name, field in model.model_fields.items():
+            key = field.alias or name
+            if key in params:
+                sequence = _is_sequence(field.annotation)
+                values[key] = params.getlist(key) if sequence else params[key]
+        try:
+            return model.model_validate(values)
+        except ValidationError as error:
+            raise RequestValidationError(_located(error, ("query",))) from None
+
+    return parse
 
 
 def _located(error: ValidationError, where: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from pmo_api.api.problems import problem_body, problem_response
 from pmo_api.api.rest import responses as present
-from pmo_api.api.rest.deps import app_state, check_query, direct, request_id
+from pmo_api.api.rest.deps import app_state, request_id, serve_directly
 from pmo_api.api.rest.docs import problems
 from pmo_api.db.errors import RETRY_AFTER_SECONDS
 
@@ -33,12 +33,11 @@ async def healthz() -> Response:
     return Response(content=b'{"status":"ok"}', media_type=present.JSON)
 
 
-async def _healthz_directly(request: Request) -> Response:
-    check_query(request)
+async def _healthz(_request: Request) -> Response:
     return await healthz()
 
 
-direct(_healthz_directly)(healthz)  # served without dependency solving (deps.direct)
+serve_directly(healthz, _healthz, authenticated=False)  # no dependency solving (deps)
 
 
 @router.get(

@@ -16,12 +16,19 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.crud import ExpectedVersion, list_query_model
-from pmo_api.api.rest.deps import Ctx
+from pmo_api.api.rest.deps import (
+    Caller,
+    Ctx,
+    path_parser,
+    query_parser,
+    request_context,
+    serve_directly,
+)
 from pmo_api.api.rest.docs import list_problems, problems
 from pmo_api.api.rest.idempotency import IdempotencyKey, idempotent
 from pmo_api.api.rest.lists import KeyedRef, UuidRef, ref_or_422, split, uuid_or_422
@@ -29,6 +36,9 @@ from pmo_api.control import PROJECT_RECORDS
 from pmo_api.core.context import ServiceContext
 from pmo_api.records import service as records
 from pmo_api.records.declaration import Action, RecordType
+
+KEYED_REF: TypeAdapter[str] = TypeAdapter(KeyedRef)
+UUID_REF: TypeAdapter[str] = TypeAdapter(UuidRef)
 
 
 async def record_action(
@@ -70,13 +80,19 @@ def record_routers(kind: RecordType[Any]) -> tuple[APIRouter, APIRouter]:
     )
     async def list_(
         request: Request,
-        ctx: Ctx,
+        _: Caller,
         id: KeyedRef,
         query: Annotated[Query_, Query()],  # type: ignore[valid-type]
     ) -> Response:
+        return await listing(request, id, query)
+
+    async def listing(request: Request, id: str, query: Any) -> Response:
         filters, params, fmt = split(query, Filter)
-        page = await records.read_list(ctx, kind, ref_or_422(id), filters, params)
+        async with request_context(request) as ctx:
+            page = await records.read_list(ctx, kind, ref_or_422(id), filters, params)
         return present.page(request, Read, page, fmt)
+
+    serve_directly(list_, listing, path_parser(KEYED_REF), query_parser(Query_))
 
     @nested.post(
         "",
@@ -106,9 +122,15 @@ def record_routers(kind: RecordType[Any]) -> tuple[APIRouter, APIRouter]:
         summary=f"Get {kind.a_word}",
         name=f"get_{noun}",
     )
-    async def read(request: Request, ctx: Ctx, id: UuidRef) -> Response:
-        row = await records.read(ctx, kind, uuid_or_422(id))
+    async def read(request: Request, _: Caller, id: UuidRef) -> Response:
+        return await reading(request, id)
+
+    async def reading(request: Request, id: str) -> Response:
+        async with request_context(request) as ctx:
+            row = await records.read(ctx, kind, uuid_or_422(id))
         return present.resource(request, Read, row, conditional=not time_derived)
+
+    serve_directly(read, reading, path_parser(UUID_REF))
 
     if kind.updatable:
         Update = kind.update
