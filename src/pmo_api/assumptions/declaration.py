@@ -7,9 +7,11 @@ from datetime import date
 
 from pmo_api.assumptions import service
 from pmo_api.assumptions.models import Assumption, AssumptionStatus
-from pmo_api.core.schemas import Day, Name, Text
+from pmo_api.core.schemas import Day, Text
 from pmo_api.records.declaration import (
+    DESCRIPTION,
     PERSON,
+    TITLE,
     Docs,
     Events,
     Field,
@@ -22,8 +24,8 @@ ASSUMPTIONS = RecordType(
     name="assumption",
     model=Assumption,
     fields=(
-        Field("title", Name),
-        Field("description", Text | None, None),
+        TITLE,
+        DESCRIPTION,
         Field("status", AssumptionStatus, AssumptionStatus.OPEN),
         Field(
             "resolution",

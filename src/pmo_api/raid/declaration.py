@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from pmo_api.core.schemas import Day, Name, SignedMoney, Text
+from pmo_api.core.schemas import Day, SignedMoney, Text
 from pmo_api.raid import access, service
 from pmo_api.raid.models import (
     ChangeRequest,
@@ -20,7 +20,9 @@ from pmo_api.raid.models import (
 )
 from pmo_api.raid.schemas import ChangeDecision, Factor, ImpactDays, Score
 from pmo_api.records.declaration import (
+    DESCRIPTION,
     PERSON,
+    TITLE,
     Action,
     Docs,
     Events,
@@ -34,8 +36,8 @@ RISKS = RecordType(
     name="risk",
     model=Risk,
     fields=(
-        Field("title", Name),
-        Field("description", Text | None, None),
+        TITLE,
+        DESCRIPTION,
         Field("probability", Factor),
         Field("impact", Factor),
         owned("score", int, "probability x impact (1-25)."),
@@ -75,8 +77,8 @@ ISSUES = RecordType(
     model=ProjectIssue,
     type_name="ProjectIssue",
     fields=(
-        Field("title", Name),
-        Field("description", Text | None, None),
+        TITLE,
+        DESCRIPTION,
         Field("severity", IssueSeverity, IssueSeverity.MEDIUM),
         Field(
             "owner_id", uuid.UUID | None, None, "Who owns the issue, if anyone.", refers_to=PERSON
@@ -115,8 +117,8 @@ CHANGES = RecordType(
     type_name="ChangeRequest",
     create_verb="propose",
     fields=(
-        Field("title", Name),
-        Field("description", Text | None, None),
+        TITLE,
+        DESCRIPTION,
         Field(
             "budget_impact",
             SignedMoney,

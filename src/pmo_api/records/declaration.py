@@ -33,8 +33,11 @@ from pmo_api.events.types import RecordEvent
 from pmo_api.projects import access
 from pmo_api.projects.models import Project
 from pmo_api.records.fields import (
+    DESCRIPTION,
+    NAME,
     PERSON,
     REQUIRED,
+    TITLE,
     Condition,
     Derived,
     Field,
@@ -51,10 +54,13 @@ from pmo_api.records.repository import RecordRepository, repository_for, sort_ke
 from pmo_api.records.schemas import shapes_of
 
 __all__ = [
+    "DESCRIPTION",
+    "NAME",
     "PERSON",
     "PROJECT",
     "PROJECT_EDITORS",
     "REQUIRED",
+    "TITLE",
     "Access",
     "Action",
     "Condition",

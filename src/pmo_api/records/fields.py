@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
 from pmo_api.core.errors import DomainError
+from pmo_api.core.schemas import Name, Text
 from pmo_api.people.models import Person
 
 
@@ -99,6 +100,14 @@ def owned(
         read_as=read_as,
         graphql=graphql,
     )
+
+
+TITLE = Field("title", Name)
+"""A record's title (risks, issues, change requests, assumptions)."""
+NAME = Field("name", Name)
+"""A record's name (milestones, deliverables, baselines)."""
+DESCRIPTION = Field("description", Text | None, None)
+"""Its free text, optional."""
 
 
 @dataclass(frozen=True)

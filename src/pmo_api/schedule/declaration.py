@@ -7,8 +7,10 @@ from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, not_
 
-from pmo_api.core.schemas import Day, Label, Money, Name, Text
+from pmo_api.core.schemas import Day, Label, Money
 from pmo_api.records.declaration import (
+    DESCRIPTION,
+    NAME,
     PERSON,
     Derived,
     Docs,
@@ -40,8 +42,8 @@ MILESTONES = RecordType(
     name="milestone",
     model=Milestone,
     fields=(
-        Field("name", Name),
-        Field("description", Text | None, None),
+        NAME,
+        DESCRIPTION,
         Field("due_date", Day),
         Field(
             "done_date",
@@ -96,8 +98,8 @@ DELIVERABLES = RecordType(
     name="deliverable",
     model=Deliverable,
     fields=(
-        Field("name", Name),
-        Field("description", Text | None, None),
+        NAME,
+        DESCRIPTION,
         Field("phase", Label | None, None),
         Field("due_date", Day),
         Field("status", DeliverableStatus, DeliverableStatus.PLANNED),
@@ -130,8 +132,8 @@ BASELINES = RecordType(
     name="baseline",
     model=Baseline,
     fields=(
-        Field("name", Name),
-        Field("description", Text | None, None),
+        NAME,
+        DESCRIPTION,
         owned("planned_start", Day | None),
         owned("planned_end", Day | None),
         owned("planned_budget", Money),
