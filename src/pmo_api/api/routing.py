@@ -132,6 +132,9 @@ class RouteIndex:
         scope["route"] = route
         if head:
             scope, send = {**scope, "method": "GET"}, _without_body(send)
+        if method == "POST" and hasattr(route.endpoint, "direct_post"):
+            await self._post(route, scope, receive, send)
+            return
         handler = getattr(route.endpoint, "direct", None)
         if handler is None or scope["method"] != "GET":
             await route.handle(scope, receive, send)
@@ -145,6 +148,41 @@ class RouteIndex:
             await response(scope, receive, send)
 
         await wrap_app_handling_exceptions(serve, request)(scope, receive, send)
+
+    async def _post(self, route: APIRoute, scope: Scope, receive: Receive, send: Send) -> None:
+        """A POST its route serves directly when it can (``api/rest/crud.py``'s create in
+        one statement); when the direct handler answers None, the route serves it the
+        ordinary way, with the body it read handed over again."""
+        handler = route.endpoint.direct_post  # type: ignore[attr-defined]
+        request = Request(scope, receive)
+        fall_back = False
+
+        async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+            nonlocal fall_back
+            response = await handler(request)
+            if response is None:
+                fall_back = True
+                return
+            await response(scope, receive, send)
+
+        await wrap_app_handling_exceptions(serve, request)(scope, receive, send)
+        if fall_back:
+            body: bytes | None = getattr(request, "_body", None)
+            await route.handle(scope, receive if body is None else _replaying(body, receive), send)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """``receive`` with the request's body, already read, given first."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _without_body(send: Send) -> Send:

@@ -13,6 +13,8 @@ from typing import Any
 
 def jsonable(value: Any) -> Any:
     """A JSON-safe, exact rendering of a field value for the audit trail."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):
@@ -26,6 +28,9 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def snapshot(obj: object, fields: Iterable[str]) -> dict[str, Any]:

@@ -66,7 +66,15 @@ class ServiceContext:
     whose rows come from ``reads`` and whose caller is already known never opens one.
     """
 
-    __slots__ = ("_now", "_open_session", "_session", "principal", "reads", "request_id")
+    __slots__ = (
+        "_now",
+        "_open_session",
+        "_session",
+        "principal",
+        "reads",
+        "request_id",
+        "staged",
+    )
 
     def __init__(
         self,
@@ -76,6 +84,7 @@ class ServiceContext:
         reads: RowReads | None = None,
         *,
         open_session: Callable[[], AsyncSession] | None = None,
+        staged: list[Any] | None = None,
     ) -> None:
         if session is None and open_session is None:
             raise ValueError("a ServiceContext needs a session or a way to open one")
@@ -87,6 +96,9 @@ class ServiceContext:
         """Where a read-only request's rows come from (no session, no transaction);
         the ORM session serves when there is none."""
         self._now: datetime | None = None
+        self.staged = staged
+        """Rows a service added that the door writes when the work is done, all in one
+        statement (``db.writes``); None: rows are written through the session."""
 
     @property
     def session(self) -> AsyncSession:

@@ -30,7 +30,7 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import Enum, Select
+from sqlalchemy import JSON, Enum, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -113,7 +113,10 @@ class _Compiled:
         self.compiled = compiled
         self.dialect = dialect
         self.sql = compiled.string
-        processors = compiled._bind_processors
+        processors = dict(compiled._bind_processors)
+        for bind, name in compiled.bind_names.items():
+            if bind.type._type_affinity is JSON:  # encoded by the connection's codec
+                processors.pop(name, None)
         self.binds: list[tuple[str, Any]] = [
             (name, processors.get(name)) for name in compiled.positiontup or ()
         ]
@@ -136,6 +139,13 @@ class _Compiled:
     ) -> tuple[str, list[Any]]:
         """The SQL to run and its positional arguments. ``extracted``: the values of the
         statement at hand when it shares its compiled form with another (cache key)."""
+        if not self.expanding and params:
+            # Every parameter given by name (a statement built once with bindparams):
+            # no need for SQLAlchemy to assemble them.
+            try:
+                return self.sql, [_convert(p, params[name]) for name, p in self.binds]
+            except KeyError:
+                pass
         values = self.compiled.construct_params(
             dict(params), extracted_parameters=extracted, _check=False, _no_postcompile=True
         )
@@ -191,6 +201,7 @@ class PostgresReads(Reads):
         self._pool: asyncpg.Pool | None = None
         self._opening: asyncio.Lock | None = None
         self._by_key: dict[Any, _Compiled] = {}
+        self._by_identity: dict[int, tuple[Select[Any], _Compiled, Sequence[Any]]] = {}
         self._listeners: list[StatementListener] = []
 
     def listen(self, listener: StatementListener) -> None:
@@ -215,8 +226,16 @@ class PostgresReads(Reads):
 
     def _compile(self, stmt: Select[Any]) -> tuple[_Compiled, Sequence[Any] | None]:
         """The compiled form of ``stmt``, and the values it holds when it shares its
-        form with the statement that was compiled."""
-        key = stmt._generate_cache_key()  # kept on the statement: free for a kept one
+        form with the statement that was compiled.
+
+        A statement seen before is found by identity: hashing its cache key (a nested
+        tuple as large as the statement, whose hash Python does not keep) costs more
+        than the rest of a small read. The entry holds the statement, so its id is not
+        reused while it is there."""
+        seen = self._by_identity.get(id(stmt))
+        if seen is not None:
+            return seen[1], seen[2]
+        key = stmt._generate_cache_key()
         if key is None:  # a construct that cannot be cached: compiled each time
             return _Compiled(stmt, self.dialect), None
         compiled = self._by_key.get(key.key)
@@ -224,6 +243,9 @@ class PostgresReads(Reads):
             if len(self._by_key) >= MAX_COMPILED:
                 self._by_key.clear()
             compiled = self._by_key[key.key] = _Compiled(stmt, self.dialect, key)
+        if len(self._by_identity) >= MAX_COMPILED:
+            self._by_identity.clear()
+        self._by_identity[id(stmt)] = (stmt, compiled, key.bindparams)
         return compiled, key.bindparams
 
     async def all(self, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> list[Row]:
@@ -238,6 +260,8 @@ class PostgresReads(Reads):
                     prepared = await connection.prepare(sql)
                     compiled.learn_columns(prepared.get_attributes())
                 records = await connection.fetch(sql, *arguments)
+            except asyncpg.PostgresError:
+                raise  # the server refused the statement: the connection is idle again
             except BaseException:
                 # Released without a reset (see _Connection), a connection that failed
                 # mid-statement (its server process killed, the request cancelled) could

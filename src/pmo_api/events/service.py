@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, select
 
 from pmo_api.core.context import Principal, ServiceContext
 from pmo_api.core.pagination import ListParams, Page
+from pmo_api.db import writes
 from pmo_api.db.repository import build_page_request, keyset_page
 from pmo_api.events.models import AuditEvent
 from pmo_api.events.schemas import AuditEventFilter
@@ -16,20 +17,27 @@ from pmo_api.events.types import Event
 
 
 async def record(ctx: ServiceContext, event: Event) -> None:
-    """Append one event in the caller's transaction: rolled back with it, never alone."""
-    ctx.session.add(
-        AuditEvent(
-            occurred_at=ctx.now,
-            action=event.type.value,
-            entity_type=event.type.entity_type,
-            entity_id=event.entity_id,
-            actor_key_id=ctx.principal.key_id,
-            actor_name=ctx.principal.name,
-            actor_role=ctx.principal.role.value,
-            request_id=ctx.request_id,
-            changes=event.changes,
-        )
-    )
+    """Append one event in the caller's transaction: rolled back with it, never alone.
+    In a staged unit of work (``db.writes``) it is written in the same statement as the
+    change it describes."""
+    values = {
+        "occurred_at": ctx.now,
+        "action": event.type.value,
+        "entity_type": event.type.entity_type,
+        "entity_id": event.entity_id,
+        "actor_key_id": ctx.principal.key_id,
+        "actor_name": ctx.principal.name,
+        "actor_role": ctx.principal.role.value,
+        "request_id": ctx.request_id,
+        "changes": event.changes,
+    }
+    if ctx.staged is not None:
+        await writes.insert(ctx, writes.Insert(_TABLE, writes.new_row(_TABLE, values)))
+        return
+    ctx.session.add(AuditEvent(**values))
+
+
+_TABLE: Table = AuditEvent.__table__  # type: ignore[assignment]
 
 
 SORTABLE = {"occurred_at": AuditEvent.occurred_at}

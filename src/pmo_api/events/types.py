@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pmo_api.core.changes import changed_fields, jsonable
+from pmo_api.core.changes import jsonable
 
 
 class EventType(enum.StrEnum):
@@ -57,4 +57,9 @@ class Event:
     def created(
         cls, type_: EventType | RecordEvent, entity_id: uuid.UUID, after: Mapping[str, Any]
     ) -> Event:
-        return cls(type_, entity_id, changed_fields({}, {k: jsonable(v) for k, v in after.items()}))
+        # changed_fields({}, after): every field that is set, from nothing.
+        return cls(
+            type_,
+            entity_id,
+            {k: {"before": None, "after": jsonable(v)} for k, v in after.items() if v is not None},
+        )

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
+from pmo_api.db import writes
 from pmo_api.idempotency.models import IdempotencyRecord
 
 
@@ -142,3 +143,68 @@ async def complete(ctx: ServiceContext, claimed: Claim, response: StoredResponse
             response_body=response.body,
         )
     )
+
+
+_TAKEN_OVER = (
+    "request_fingerprint",
+    "status_code",
+    "response_headers",
+    "response_body",
+    "created_at",
+)
+
+
+def claim_with_response(
+    ctx: ServiceContext, key: str, fingerprint: str, ttl_hours: int, response: StoredResponse
+) -> writes.Claim:
+    """The claim of a write made in one statement (``db.writes``): the key and the
+    response to replay are stored together, with the write or not at all. When the key
+    is taken (and not expired) nothing is written: the caller replays with ``stored``."""
+    if ctx.principal.key_id is None:
+        raise InvalidInput(code="idempotency_unsupported", detail="No key to scope it to.")
+    table: Table = IdempotencyRecord.__table__  # type: ignore[assignment]
+    row = writes.new_row(
+        table,
+        {
+            "api_key_id": ctx.principal.key_id,
+            "idempotency_key": key,
+            "request_fingerprint": fingerprint,
+            "status_code": response.status_code,
+            "response_headers": response.headers,
+            "response_body": response.body,
+            "created_at": ctx.now,
+        },
+    )
+    return writes.Claim(
+        table,
+        row,
+        conflict=("api_key_id", "idempotency_key"),
+        takeover=_TAKEN_OVER,
+        expired_column="created_at",
+        expired_before=ctx.now - timedelta(hours=ttl_hours),
+    )
+
+
+_STORED = select(
+    IdempotencyRecord.request_fingerprint,
+    IdempotencyRecord.status_code,
+    IdempotencyRecord.response_headers,
+    IdempotencyRecord.response_body,
+).where(
+    IdempotencyRecord.api_key_id == bindparam("api_key_id"),
+    IdempotencyRecord.idempotency_key == bindparam("idempotency_key"),
+)
+
+
+async def stored(ctx: ServiceContext, key: str, fingerprint: str) -> StoredResponse:
+    """The response stored for a key that ``claim_with_response`` found taken."""
+    assert ctx.reads is not None
+    row = await ctx.reads.first(
+        _STORED, {"api_key_id": ctx.principal.key_id, "idempotency_key": key}
+    )
+    if row is None:  # its holder's statement failed after ours looked: try again shortly
+        raise Conflict(
+            code="idempotency_in_flight",
+            detail="A request with this Idempotency-Key is still being processed.",
+        )
+    return _replay(IdempotencyRecord(**row), fingerprint)

@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import ErrorDetail, Forbidden, InvalidInput
+from pmo_api.db import writes
 from pmo_api.db.reads import Row
 from pmo_api.db.records import (
     apply_changes,
@@ -83,19 +84,30 @@ def _check_dates(project: Project) -> None:
             )
 
 
-async def create_project(ctx: ServiceContext, data: ProjectCreate) -> Project:
+async def create_project(ctx: ServiceContext, data: ProjectCreate) -> Row:
+    """The new project as a row (its representation); written in one statement where
+    the unit of work allows (``db.writes``)."""
     if not access.can_create(ctx.principal, data.manager_id):
         raise Forbidden(
             code="project_forbidden",
             detail="Managers create only projects they manage (manager_id = their person id).",
         )
     values = data.model_dump()
-    await _check_references(ctx, values)
-    project = Project(**values, actual_cost=Decimal("0.00"), created_at=ctx.now, updated_at=ctx.now)
-    ctx.session.add(project)
-    await flush_unique(ctx.session, ENTITY, "key")
-    await record(ctx, Event.created(EventType.PROJECT_CREATED, project.id, values))
-    return project
+    row = writes.new_row(
+        _TABLE,
+        {**values, "actual_cost": Decimal("0.00"), "created_at": ctx.now, "updated_at": ctx.now},
+    )
+    await writes.insert(ctx, writes.Insert(_TABLE, row, _REFERENCES, ENTITY, unique="key"))
+    await record(ctx, Event.created(EventType.PROJECT_CREATED, row["id"], values))
+    return row
+
+
+_TABLE: Table = Project.__table__  # type: ignore[assignment]
+_REFERENCES = (
+    writes.Reference("portfolio_id", "portfolio"),
+    writes.Reference("manager_id", "person"),
+    writes.Reference("sponsor_id", "person"),
+)
 
 
 async def update_project(

@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Annotated, Any, cast
 from uuid import UUID
 
 import strawberry
@@ -158,6 +160,11 @@ class Project(Node):
         return info.context.loaders.raid.open_risk_count.load(self.uuid)  # type: ignore[return-value]
 
     @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Project:
+        """A project the service answers as a row (its create, ``db.writes``)."""
+        return cls.from_model(cast(models.Project, SimpleNamespace(open_risk_count=None, **row)))
+
+    @classmethod
     def from_model(cls, project: models.Project) -> Project:
         return cls(
             id=to_global_id("Project", project.id),
@@ -262,7 +269,9 @@ class ProjectPayload:
     project: Project
 
     @classmethod
-    def of(cls, project: models.Project) -> ProjectPayload:
+    def of(cls, project: models.Project | Mapping[str, Any]) -> ProjectPayload:
+        if isinstance(project, Mapping):
+            return cls(project=Project.from_row(project))
         return cls(project=Project.from_model(project))
 
 

@@ -11,24 +11,43 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.deps import (
     Caller,
     Ctx,
+    app_state,
+    caller,
+    check_query,
     path_parser,
     query_parser,
     request_context,
+    request_id,
     serve_directly,
 )
 from pmo_api.api.rest.docs import list_problems, problems
-from pmo_api.api.rest.idempotency import IdempotencyKey, idempotent
+from pmo_api.api.rest.idempotency import (
+    IdempotencyKey,
+    canonical,
+    idempotent,
+    replay,
+    replayed_headers,
+)
 from pmo_api.api.rest.lists import KeyedRef, ListQuery, UuidRef, ref_or_422, split
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.pagination import ListParams, Page
+from pmo_api.db import writes
+from pmo_api.db.writes import NeedsSession
+from pmo_api.idempotency.service import (
+    StoredResponse,
+    claim_with_response,
+    request_fingerprint,
+)
+from pmo_api.idempotency.service import stored as stored_response
 
 Ref = uuid.UUID | str
 ExpectedVersion = Annotated[int | None, Depends(present.expected_version)]
@@ -50,6 +69,67 @@ class Resource:
     """Whether paths accept a human key beside the UUID."""
     list_item: type[BaseModel] | None = None
     """How lists show a record, when it differs from ``read`` (e.g. summary counts)."""
+
+
+def _no_session() -> Any:
+    raise NeedsSession
+
+
+_JSON = "application/json"
+
+
+async def create_in_one_statement(
+    request: Request,
+    schema: type[BaseModel],
+    create: Callable[[ServiceContext, Any], Awaitable[Any]],
+    read: type[BaseModel],
+    path: str,
+) -> Response | None:
+    """A create served in one statement (``db.writes``): the references checked, the
+    row, its audit event and the Idempotency-Key's record with the response to replay
+    written together, in one round trip, without FastAPI's dependency solving.
+
+    It serves the plain case only and answers None for anything else, which the route
+    then serves the ordinary way (``api/routing.py``): a database that cannot stage
+    (SQLite), a body that is not plain JSON or is refused (FastAPI words the 422), a
+    header out of its limits, a service that needs a session. The checks come in the
+    ordinary route's order: unknown query parameters, the caller, the body."""
+    state = app_state(request)
+    if not writes.writes_in_one_statement(state.reads):
+        return None
+    if request.headers.get("content-type", "").partition(";")[0].strip() != _JSON:
+        return None
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 0 < len(key) <= 255:
+        return None
+    check_query(request)
+    principal = await caller(request)
+    raw = await request.body()
+    try:
+        body = schema.model_validate(orjson.loads(raw))
+    except (orjson.JSONDecodeError, ValidationError):
+        return None
+    ctx = ServiceContext(
+        None, principal, request_id(request), state.reads, open_session=_no_session, staged=[]
+    )
+    try:
+        row = await create(ctx, body)
+    except NeedsSession:
+        return None
+    response = present.created(request, read, row, f"/api/v1{path}/{row['id']}")
+    claim = None
+    if key is not None:
+        fingerprint = request_fingerprint(request.method, request.url.path, canonical(raw))
+        stored = StoredResponse(
+            response.status_code, replayed_headers(response), bytes(response.body)
+        )
+        ttl = state.settings.idempotency_ttl_hours
+        claim = claim_with_response(ctx, key, fingerprint, ttl, stored)
+    outcome = await writes.write_staged(state.reads, ctx.staged or [], claim)
+    if not outcome.claimed:
+        assert key is not None
+        return replay(await stored_response(ctx, key, fingerprint))
+    return response
 
 
 def list_query_model(filter_model: type[BaseModel]) -> type[BaseModel]:
@@ -104,9 +184,17 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
     ) -> Response:
         async def produce() -> Response:
             obj = await res.create_(ctx, body)
-            return present.created(request, Read, obj, f"/api/v1{res.path}/{obj.id}")
+            found = obj["id"] if isinstance(obj, dict) else obj.id
+            return present.created(request, Read, obj, f"/api/v1{res.path}/{found}")
 
         return await idempotent(ctx, request, key, produce)
+
+    async def creating(request: Request) -> Response | None:
+        return await create_in_one_statement(
+            request, Create, lambda ctx, body: res.create_(ctx, body), Read, res.path
+        )
+
+    create.direct_post = creating  # type: ignore[attr-defined]
 
     @router.get(
         "/{id}",

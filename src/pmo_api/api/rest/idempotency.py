@@ -26,7 +26,7 @@ IdempotencyKey = Annotated[
 _REPLAYED_HEADERS = ("location", "etag")
 
 
-def _canonical(body: bytes) -> bytes:
+def canonical(body: bytes) -> bytes:
     try:
         return orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
     except orjson.JSONDecodeError:
@@ -42,20 +42,30 @@ async def idempotent(
     if key is None:
         return await produce()
     fingerprint = request_fingerprint(
-        request.method, request.url.path, _canonical(await request.body())
+        request.method, request.url.path, canonical(await request.body())
     )
     ttl = app_state(request).settings.idempotency_ttl_hours
     claimed = await claim(ctx, key, fingerprint, ttl)
     if isinstance(claimed, StoredResponse):
-        return Response(
-            content=claimed.body,
-            status_code=claimed.status_code,
-            headers={**claimed.headers, "Idempotent-Replayed": "true"},
-            media_type="application/json",
-        )
+        return replay(claimed)
     response = await produce()
-    headers = {k: response.headers[k] for k in _REPLAYED_HEADERS if k in response.headers}
     await complete(
-        ctx, claimed, StoredResponse(response.status_code, headers, bytes(response.body))
+        ctx,
+        claimed,
+        StoredResponse(response.status_code, replayed_headers(response), bytes(response.body)),
     )
     return response
+
+
+def replay(stored: StoredResponse) -> Response:
+    return Response(
+        content=stored.body,
+        status_code=stored.status_code,
+        headers={**stored.headers, "Idempotent-Replayed": "true"},
+        media_type="application/json",
+    )
+
+
+def replayed_headers(response: Response) -> dict[str, str]:
+    """The headers a replay repeats."""
+    return {k: response.headers[k] for k in _REPLAYED_HEADERS if k in response.headers}
