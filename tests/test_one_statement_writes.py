@@ -148,3 +148,39 @@ async def test_bodies_the_direct_path_leaves_to_the_route_get_the_same_answers(
     )
     assert with_charset.status_code == 201, with_charset.text
     assert with_charset.headers["location"].endswith(with_charset.json()["id"])
+
+
+async def test_people_and_portfolios_are_created_the_same_way(api: Api) -> None:
+    owner = await api.make_person()
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    with api.count_statements(cold_auth=False) as counter:
+        person = await api.post("/api/v1/people", json={"name": "Once", "email": email})
+        parent = await api.post(
+            "/api/v1/portfolios",
+            json={"key": new_key("PF"), "name": "Parent", "owner_id": owner["id"]},
+        )
+    assert person.status_code == parent.status_code == 201, (person.text, parent.text)
+    if api.backend == "postgresql":
+        assert [s.split()[0] for s in counter.statements] == ["WITH", "WITH"], counter.statements
+    child = await api.post(
+        "/api/v1/portfolios",
+        json={"key": new_key("PF"), "name": "Child", "parent_id": parent.json()["id"]},
+    )
+    assert child.status_code == 201 and child.json()["parent_id"] == parent.json()["id"]
+    assert (await api.get(f"/api/v1/people/{person.json()['id']}")).json() == person.json()
+    before = await api.table_counts()
+    again = await api.post("/api/v1/people", json={"name": "Twice", "email": email})
+    assert assert_problem(again, 409, "duplicate_key")["field"] == "email"
+    orphan = await api.post(
+        "/api/v1/portfolios",
+        json={"key": new_key("PF"), "name": "Orphan", "parent_id": str(uuid.uuid4())},
+    )
+    assert_problem(orphan, 422, "portfolio_not_found")
+    assert (await api.delete(f"/api/v1/people/{owner['id']}")).status_code == 200
+    before = await api.table_counts()
+    unowned = await api.post(
+        "/api/v1/portfolios",
+        json={"key": new_key("PF"), "name": "Unowned", "owner_id": owner["id"]},
+    )
+    assert_problem(unowned, 422, "person_not_found")
+    assert await api.table_counts() == before

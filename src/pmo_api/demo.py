@@ -279,17 +279,18 @@ async def _seed_people(ctx: ServiceContext, result: SeedResult) -> None:
                 skills=skills,
                 weekly_capacity_hours=person.capacity,
             )
-            found = await create_person(ctx, data)
+            made = await create_person(ctx, data)
             result.created["people"] += 1
+            result.people[person.name] = made["id"]
         else:
             result.present["people"] += 1
-        result.people[person.name] = found.id
+            result.people[person.name] = found.id
 
 
 async def _seed_portfolios(ctx: ServiceContext, result: SeedResult) -> None:
     for portfolio in PORTFOLIOS:  # parents come before their programs
         try:
-            found = await get_portfolio(ctx, portfolio.key)
+            result.portfolios[portfolio.key] = (await get_portfolio(ctx, portfolio.key)).id
             result.present["portfolios"] += 1
         except NotFound:
             data = PortfolioCreate(
@@ -300,9 +301,9 @@ async def _seed_portfolios(ctx: ServiceContext, result: SeedResult) -> None:
                 parent_id=result.portfolios[portfolio.parent] if portfolio.parent else None,
                 budget_cap=Decimal(portfolio.budget_cap),
             )
-            found = await create_portfolio(ctx, data)
+            made = await create_portfolio(ctx, data)
             result.created["portfolios"] += 1
-        result.portfolios[portfolio.key] = found.id
+            result.portfolios[portfolio.key] = made["id"]
 
 
 async def _seed_projects(ctx: ServiceContext, result: SeedResult) -> None:

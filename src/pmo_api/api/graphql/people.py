@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -26,6 +27,7 @@ from pmo_api.api.graphql.relay import (
     Connection,
     First,
     Node,
+    as_record,
     connection,
     list_params,
     to_global_id,
@@ -142,8 +144,8 @@ class PersonPayload:
     person: Person
 
     @classmethod
-    def of(cls, person: models.Person) -> PersonPayload:
-        return cls(person=Person.from_model(person))
+    def of(cls, person: models.Person | Mapping[str, Any]) -> PersonPayload:
+        return cls(person=Person.from_model(as_record(person)))
 
 
 CreatePersonResult = Annotated[

@@ -7,9 +7,10 @@ mutations."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -36,6 +37,7 @@ from pmo_api.api.graphql.relay import (
     First,
     LoaderSet,
     Node,
+    as_record,
     connection,
     keyed_ref,
     list_params,
@@ -201,8 +203,8 @@ class PortfolioPayload:
     portfolio: Portfolio
 
     @classmethod
-    def of(cls, portfolio: models.Portfolio) -> PortfolioPayload:
-        return cls(portfolio=Portfolio.from_model(portfolio))
+    def of(cls, portfolio: models.Portfolio | Mapping[str, Any]) -> PortfolioPayload:
+        return cls(portfolio=Portfolio.from_model(as_record(portfolio)))
 
 
 CreatePortfolioResult = Annotated[

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
@@ -31,6 +30,7 @@ from pmo_api.api.graphql.relay import (
     Connection,
     First,
     Node,
+    as_record,
     connection,
     keyed_ref,
     list_params,
@@ -160,11 +160,6 @@ class Project(Node):
         return info.context.loaders.raid.open_risk_count.load(self.uuid)  # type: ignore[return-value]
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Project:
-        """A project the service answers as a row (its create, ``db.writes``)."""
-        return cls.from_model(cast(models.Project, SimpleNamespace(open_risk_count=None, **row)))
-
-    @classmethod
     def from_model(cls, project: models.Project) -> Project:
         return cls(
             id=to_global_id("Project", project.id),
@@ -270,9 +265,7 @@ class ProjectPayload:
 
     @classmethod
     def of(cls, project: models.Project | Mapping[str, Any]) -> ProjectPayload:
-        if isinstance(project, Mapping):
-            return cls(project=Project.from_row(project))
-        return cls(project=Project.from_model(project))
+        return cls(project=Project.from_model(as_record(project, open_risk_count=None)))
 
 
 CreateProjectResult = Annotated[

@@ -13,6 +13,7 @@ import binascii
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Protocol, TypeVar
 
 import strawberry
@@ -408,3 +409,12 @@ class LoaderSet:
 
 
 LoaderSetT = TypeVar("LoaderSetT", bound=LoaderSet)
+
+
+def as_record(found: Any, **missing: Any) -> Any:
+    """A record a service answered as a row (a create written by ``db.writes``) with
+    attribute access, as a type's ``from_model`` reads a model object; ``missing``: the
+    values a row does not carry (a count only lists compute)."""
+    if isinstance(found, Mapping):
+        return SimpleNamespace(**missing, **found)
+    return found
