@@ -202,3 +202,46 @@ async def test_create_with_idempotency_key_costs_a_fixed_number_of_statements(ap
     assert read.headers["etag"] == created.headers["etag"]
     trail = await api.get(f"/api/v1/audit-events?entity_id={created.json()['id']}")
     assert [e["action"] for e in trail.json()["items"]] == ["project.created"]
+
+
+async def test_lists_of_one_shape_answer_each_request_with_its_own_values(api: Api) -> None:
+    """A list's statement is built once per shape and its values bound per request
+    (``Repository.list_template``): the same filters with other values, other numbers of
+    values, and pages after other positions each get their own rows."""
+    first, second = await api.make_portfolio(), await api.make_portfolio()
+    made: dict[str, list[str]] = {first["id"]: [], second["id"]: []}
+    for portfolio in (first, second):
+        for status in ("active", "active", "proposed", "on_hold"):
+            project = await api.make_project(portfolio["id"], status=status)
+            made[portfolio["id"]].append(project["key"])
+
+    async def keys(**params: object) -> list[str]:
+        response = await api.get("/api/v1/projects", params=params)
+        assert response.status_code == 200, response.text
+        return [p["key"] for p in response.json()["items"]]
+
+    for portfolio in (first, second):
+        own = made[portfolio["id"]]
+        assert await keys(portfolio_id=portfolio["id"]) == sorted(own)
+        assert await keys(portfolio_id=portfolio["id"], status="active") == sorted(own[:2])
+        assert await keys(portfolio_id=portfolio["id"], status=["active", "on_hold"]) == sorted(
+            own[:2] + own[3:]
+        )
+        assert await keys(portfolio_id=portfolio["id"], status="on_hold") == own[3:]
+        # Page by page, each page after its own position.
+        walked: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, object] = {"portfolio_id": portfolio["id"], "limit": 1}
+            if cursor:
+                params["cursor"] = cursor
+            page = (await api.get("/api/v1/projects", params=params)).json()
+            walked += [p["key"] for p in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert walked == sorted(own)
+    people = [await api.make_person(name=f"Same shape {i}") for i in range(2)]
+    for person in people:
+        found = await api.get("/api/v1/people", params={"email": person["email"]})
+        assert [p["id"] for p in found.json()["items"]] == [person["id"]]

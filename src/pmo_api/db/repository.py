@@ -10,11 +10,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, Self, TypeVar
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.base import ExecutableOption
+from sqlalchemy.sql.elements import BindParameter
 
 from pmo_api.core.context import Principal, RowReads, ServiceContext
 from pmo_api.core.errors import Conflict, not_found
@@ -231,6 +232,22 @@ def _by_ref(repository: Repository[Any], by: str) -> Select[Any]:
     return stmt
 
 
+class Slot(BindParameter[Any]):
+    """A filter's value in a list's template statement (``Repository.list_template``):
+    a named bind parameter that reads as "set" where ``filtered`` tests the value."""
+
+    inherit_cache = True
+
+    def __init__(self, name: str, *, expanding: bool = False) -> None:
+        super().__init__(name, expanding=expanding)
+
+    def __bool__(self) -> bool:
+        return True
+
+
+_LIST_TEMPLATES: dict[Hashable, Select[Any]] = {}
+
+
 class Repository(Generic[M]):
     """Reads of one record type, each starting from ``visible_to(principal)``.
 
@@ -338,9 +355,89 @@ class Repository(Generic[M]):
         page: PageRequest,
         extra: Sequence[ColumnElement[Any]] = (),
     ) -> Page[Row]:
-        """``list`` as rows, with ``extra`` columns (e.g. counts) beside the table's."""
-        stmt = self.filtered(self.row_select().add_columns(*extra), filters)
-        return await self.read_page(reads, stmt, page)
+        """``list`` as rows, with ``extra`` columns (e.g. counts) beside the table's.
+
+        The statement is built once per shape of the request (see ``list_template``)
+        when every filter sent is one of ``bound_filters``; otherwise for the request."""
+        found = self.list_template(filters, page, extra)
+        if found is None:
+            stmt = self.filtered(self.row_select().add_columns(*extra), filters)
+            return await self.read_page(reads, stmt, page)
+        stmt, params = found
+        rows = await (reads or SessionReads(self.session)).all(stmt, params)
+        return page_of(rows, page.limit, PageCursors(page.sort.field, page.fingerprint))
+
+    bound_filters: frozenset[str] = frozenset({"updated_since"})
+    """The filters whose values ``filtered`` only compares columns with (never reads,
+    tests or computes with in Python): a list sending only these (and flags) runs a
+    statement built once per shape, its values bound per request."""
+
+    def list_template(
+        self, filters: Any, page: PageRequest, extra: Sequence[ColumnElement[Any]] = ()
+    ) -> tuple[Select[Any], dict[str, Any]] | None:
+        """The list's statement built once per shape, and this request's values for it;
+        None when a filter sent is not one of ``bound_filters``.
+
+        The shape is what changes the SQL: which filters are sent, the flags (true or
+        false filters), the sort and its direction, whether the page
+        starts after a position, the page size, and the key of ``row_select``. The
+        statement is built by ``filtered`` itself, given a filter whose values are named
+        bind parameters (``Slot``), so a repository's conditions are written once, as
+        plain comparisons, and serve both ways."""
+        slots: dict[str, Any] = {}
+        params: dict[str, Any] = {}
+        flags: list[tuple[str, Any]] = []
+        for name in type(filters).model_fields:
+            value = getattr(filters, name)
+            if isinstance(value, bool):  # a flag: part of the shape, as it is
+                flags.append((name, value))
+            elif value is None or (isinstance(value, list | tuple) and not value):
+                continue
+            elif name not in self.bound_filters:
+                return None
+            elif isinstance(value, list | tuple):
+                slots[name] = Slot(name, expanding=True)
+                params[name] = list(value)
+            else:
+                slots[name] = Slot(name)
+                params[name] = value
+        after = page.after
+        shape = (
+            type(self),
+            self.statement_key(),
+            tuple(sorted(slots)),
+            tuple(flags),
+            page.sort.field,
+            page.sort.descending,
+            after is not None,
+            page.limit,
+            tuple(id(column) for column in extra),
+        )
+        stmt = _LIST_TEMPLATES.get(shape)
+        if stmt is None:
+            template = type(filters).model_construct(**{**dict(filters), **slots})
+            stmt = self.filtered(self.row_select().add_columns(*extra), template)
+            model: Any = self.model
+            sort_col, id_col = self.sortable[page.sort.field], model.id
+            if after is not None:
+                position = tuple_(sort_col, id_col)
+                start = tuple_(
+                    bindparam("after_value", type_=sort_col.type),
+                    bindparam("after_id", type_=id_col.type),
+                )
+                stmt = stmt.where(position < start if page.sort.descending else position > start)
+            descending = page.sort.descending
+            order = (
+                (sort_col.desc(), id_col.desc()) if descending else (sort_col.asc(), id_col.asc())
+            )
+            stmt = stmt.order_by(*order).limit(bindparam("page_rows", type_=Integer))
+            if len(_LIST_TEMPLATES) >= MAX_BY_REF:
+                _LIST_TEMPLATES.clear()
+            _LIST_TEMPLATES[shape] = stmt
+        params["page_rows"] = page.limit + 1
+        if after is not None:
+            params["after_value"], params["after_id"] = after.value, after.id
+        return stmt, params
 
     async def get_many(self, ids: Sequence[uuid.UUID], principal: Principal) -> list[M]:
         """Batch read (for DataLoaders): one statement, the same visibility as ``get``."""

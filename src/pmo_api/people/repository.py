@@ -28,6 +28,8 @@ class PersonRepository(Repository[Person]):
         )
         return found
 
+    bound_filters = frozenset({"updated_since", "email"})
+
     def filtered(self, stmt: Select[Any], filters: PersonFilter) -> Select[Any]:
         stmt = super().filtered(stmt, filters)
         if filters.q:

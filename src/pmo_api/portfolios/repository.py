@@ -52,6 +52,8 @@ class PortfolioRepository(Repository[Portfolio]):
             select(tree.c.root_id, Portfolio.id).join(tree, Portfolio.parent_id == tree.c.id)
         )
 
+    bound_filters = frozenset({"updated_since", "parent_id", "owner_id"})
+
     def filtered(self, stmt: Select[Any], filters: PortfolioFilter) -> Select[Any]:
         stmt = super().filtered(stmt, filters)
         if filters.q:

@@ -35,6 +35,18 @@ class ProjectRepository(Repository[Project]):
         "status": Project.status,
         "health": Project.health,
     }
+    bound_filters = frozenset(
+        {
+            "updated_since",
+            "portfolio_id",
+            "manager_id",
+            "sponsor_id",
+            "status",
+            "health",
+            "phase",
+            "methodology",
+        }
+    )
 
     async def require_locked(self, ref: uuid.UUID | str, principal: Principal) -> Project:
         """The project, read again under its row lock (``FOR UPDATE`` on PostgreSQL;
