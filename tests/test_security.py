@@ -739,7 +739,7 @@ class TestAPI4ResourceConsumption:
     async def test_deep_graphql_is_refused_unexecuted(
         self, api: Api, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        calls = _spy(monkeypatch, "pmo_api.listings.projects.list_projects")
+        calls = _spy(monkeypatch, "pmo_api.listings.projects.read_projects")
         max_depth = api.app.state.pmo.settings.graphql_max_depth
 
         def deep(parents: int) -> str:
@@ -772,7 +772,7 @@ class TestAPI4ResourceConsumption:
     async def test_wide_graphql_is_refused_unexecuted(
         self, api: Api, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        calls = _spy(monkeypatch, "pmo_api.listings.projects.list_projects")
+        calls = _spy(monkeypatch, "pmo_api.listings.projects.read_projects")
         max_aliases = api.app.state.pmo.settings.graphql_max_aliases
         wide = " ".join(
             f"a{i}: projects(first: 200) {{ nodes {{ key }} }}" for i in range(max_aliases + 1)
@@ -793,7 +793,7 @@ class TestAPI4ResourceConsumption:
     async def test_huge_graphql_is_refused_unexecuted(
         self, api: Api, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        calls = _spy(monkeypatch, "pmo_api.listings.projects.list_projects")
+        calls = _spy(monkeypatch, "pmo_api.listings.projects.read_projects")
         max_tokens = api.app.state.pmo.settings.graphql_max_tokens
         fields = " ".join("key" for _ in range(max_tokens))
         refused = await api.gql(f"{{ projects(first: 1) {{ nodes {{ {fields} }} }} }}")

@@ -228,7 +228,12 @@ def _by_ref(repository: Repository[Any], by: str) -> Select[Any]:
         if len(_BY_REF) >= MAX_BY_REF:
             _BY_REF.clear()
         base = repository.row_select()
-        stmt = _BY_REF[key] = base.where(base.selected_columns[by] == bindparam("ref"))
+        condition: ColumnElement[bool]
+        if by == "ids":
+            condition = base.selected_columns["id"].in_(bindparam("ids", expanding=True))
+        else:
+            condition = base.selected_columns[by] == bindparam("ref")
+        stmt = _BY_REF[key] = base.where(condition)
     return stmt
 
 
@@ -308,6 +313,15 @@ class Repository(Generic[M]):
         """What ``visible_to`` selects, for the reads that return rows (``read``,
         ``read_list``): every role reads every row of the types that have these."""
         return select(*self.row_columns())
+
+    async def read_many(
+        self, reads: RowReads | None, ids: Sequence[uuid.UUID], principal: Principal
+    ) -> list[Row]:
+        """``get_many`` as rows (DataLoaders): one statement, built once per type."""
+        if not ids:
+            return []
+        stmt = _by_ref(self, "ids")
+        return await (reads or SessionReads(self.session)).all(stmt, {"ids": list(set(ids))})
 
     async def read(self, reads: RowReads | None, ref: uuid.UUID | str, principal: Principal) -> Row:
         """``require`` as a row: by id, or by human key for keyed records; NotFound."""

@@ -37,9 +37,9 @@ async def read_person(ctx: ServiceContext, ref: uuid.UUID) -> Row:
     return await PersonRepository.reading(ctx).read(ctx.reads, ref, ctx.principal)
 
 
-async def get_people(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Person]:
-    """Batch read for DataLoaders: the same visibility as a single read."""
-    return await PersonRepository(ctx.session).get_many(ids, ctx.principal)
+async def get_people(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Row]:
+    """Batch read for DataLoaders, as rows: the same visibility as a single read."""
+    return await PersonRepository.reading(ctx).read_many(ctx.reads, ids, ctx.principal)
 
 
 async def create_person(ctx: ServiceContext, data: PersonCreate) -> Row:

@@ -58,8 +58,9 @@ async def read_portfolios(
     return await PortfolioRepository.reading(ctx).read_list(ctx.reads, ctx.principal, filters, page)
 
 
-async def get_portfolios(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Portfolio]:
-    return await PortfolioRepository(ctx.session).get_many(ids, ctx.principal)
+async def get_portfolios(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Row]:
+    """Batch read for DataLoaders, as rows: the same visibility as a single read."""
+    return await PortfolioRepository.reading(ctx).read_many(ctx.reads, ids, ctx.principal)
 
 
 async def list_portfolios(

@@ -32,9 +32,9 @@ if TYPE_CHECKING:
 class Loaders(LoaderSet):
     def __init__(self, context: GraphQLContext) -> None:
         super().__init__(context)
-        self.person = self.nodes("Person", "person", people.get_people, Person.from_model)
+        self.person = self.nodes("Person", "person", people.get_people, Person.from_row)
         self.portfolio = self.nodes(
-            "Portfolio", "portfolio", portfolios.get_portfolios, Portfolio.from_model
+            "Portfolio", "portfolio", portfolios.get_portfolios, Portfolio.from_row
         )
         self.project = self.nodes("Project", "project", projects.get_projects, Project.from_model)
         # The trail names no event: events are nodes, never an event's entity.

@@ -82,6 +82,11 @@ class Person(Node):
         return await info.context.loaders.staffing.allocation_of(self.uuid, from_, to)
 
     @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Person:
+        """A person read as a row (``db.reads``)."""
+        return cls.from_model(as_record(row))
+
+    @classmethod
     def from_model(cls, person: models.Person) -> Person:
         return cls(
             id=to_global_id("Person", person.id),

@@ -104,6 +104,11 @@ class Portfolio(Node):
         return await loaders.projects_of(self.uuid, first, after, filters, sort)
 
     @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Portfolio:
+        """A portfolio read as a row (``db.reads``)."""
+        return cls.from_model(as_record(row))
+
+    @classmethod
     def from_model(cls, portfolio: models.Portfolio) -> Portfolio:
         return cls(
             id=to_global_id("Portfolio", portfolio.id),

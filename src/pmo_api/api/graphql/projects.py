@@ -160,6 +160,11 @@ class Project(Node):
         return info.context.loaders.raid.open_risk_count.load(self.uuid)  # type: ignore[return-value]
 
     @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Project:
+        """A project read as a row (``db.reads``), with its open risk count if listed."""
+        return cls.from_model(as_record(row, open_risk_count=None))
+
+    @classmethod
     def from_model(cls, project: models.Project) -> Project:
         return cls(
             id=to_global_id("Project", project.id),
@@ -294,8 +299,8 @@ async def list_projects(
 ) -> Connection[Project]:
     params = list_params(first, after, sort)
     result = await info.context.fetch(
-        lambda ctx: listed_projects.list_projects(ctx, filters, params),
-        lambda page: connection(page, Project.from_model),
+        lambda ctx: listed_projects.read_projects(ctx, filters, params),
+        lambda page: connection(page, Project.from_row),
     )
     await _preload(info, [edge.node for edge in result.edges])
     return result

@@ -245,7 +245,8 @@ class _Row(Protocol):
     def id(self) -> uuid.UUID: ...
 
 
-IdRowT = TypeVar("IdRowT", bound=_Row)
+IdRowT = TypeVar("IdRowT", bound=_Row | Mapping[str, Any])
+"""A record with an id: a model object, or a row read as a dict (``db.reads``)."""
 
 
 class _Clearable(Protocol):
@@ -283,7 +284,8 @@ def node_loader(
     """Records by id over a service batch read; None for what the caller cannot see."""
 
     async def by_id(ctx: ServiceContext, ids: list[uuid.UUID]) -> dict[uuid.UUID, IdRowT]:
-        return {row.id: row for row in await batch(ctx, ids)}
+        rows = await batch(ctx, ids)
+        return {row["id"] if isinstance(row, Mapping) else row.id: row for row in rows}
 
     return keyed_loader(context, by_id, present, None)
 
@@ -416,5 +418,5 @@ def as_record(found: Any, **missing: Any) -> Any:
     attribute access, as a type's ``from_model`` reads a model object; ``missing``: the
     values a row does not carry (a count only lists compute)."""
     if isinstance(found, Mapping):
-        return SimpleNamespace(**missing, **found)
+        return SimpleNamespace(**{**missing, **found})
     return found

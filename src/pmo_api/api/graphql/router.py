@@ -3,8 +3,9 @@
 * The caller is authenticated before anything executes; a missing or invalid key is
   the same 401 problem+json as REST's (the app's DomainError handler renders it).
 * The unit of work commits once when the operation has run and before the response is
-  sent (``scope="function"``), so a mutation reported as done is durable. Queries run
-  on the read sessions, mutations on the write sessions.
+  sent (``scope="function"``), so a mutation reported as done is durable. Queries read
+  as REST's GETs do (rows from ``db/reads.py``, a read session only if a service asks
+  for one); mutations run on the write sessions.
 * A database that is unreachable, before or during execution, is a 503 problem+json
   with Retry-After; strawberry's own refusals (bad JSON, mutation over GET...) are
   problem+json too.
@@ -30,10 +31,10 @@ from pmo_api.api.graphql.context import GraphQLContext
 from pmo_api.api.graphql.loaders import Loaders
 from pmo_api.api.graphql.schema import build_schema
 from pmo_api.api.problems import problem_body, problem_response
-from pmo_api.api.requests import app_state, authenticate_request, request_id
+from pmo_api.api.requests import app_state, authenticate_request, caller, request_id
 from pmo_api.core.context import ServiceContext
 from pmo_api.db.errors import unavailable
-from pmo_api.db.transaction import unit_of_work
+from pmo_api.db.transaction import unit_of_work, unit_of_work_on_demand
 from pmo_api.settings import Settings
 
 _REFUSALS = {
@@ -79,11 +80,24 @@ async def operation_context(
         yield GraphQLContext(None, Loaders)
         return
     state = app_state(request)
-    writes = await _asks_for_mutation(request, state.settings.graphql_max_tokens)
-    async with unit_of_work(state.sessions if writes else state.read_sessions) as session:
-        principal = await authenticate_request(session, request)
+    if await _asks_for_mutation(request, state.settings.graphql_max_tokens):
+        async with unit_of_work(state.sessions) as session:
+            principal = await authenticate_request(session, request)
+            yield GraphQLContext(
+                ServiceContext(
+                    session=session, principal=principal, request_id=request_id(request)
+                ),
+                Loaders,
+            )
+        return
+    # A query reads as REST's GETs do: rows from the reads (no transaction), the caller
+    # from the key cache; a session only if a service asks for one.
+    principal = await caller(request)
+    async with unit_of_work_on_demand(state.read_sessions) as unit:
         yield GraphQLContext(
-            ServiceContext(session=session, principal=principal, request_id=request_id(request)),
+            ServiceContext(
+                None, principal, request_id(request), state.reads, open_session=unit.open
+            ),
             Loaders,
         )
 
