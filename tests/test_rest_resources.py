@@ -245,3 +245,29 @@ async def test_lists_of_one_shape_answer_each_request_with_its_own_values(api: A
     for person in people:
         found = await api.get("/api/v1/people", params={"email": person["email"]})
         assert [p["id"] for p in found.json()["items"]] == [person["id"]]
+
+
+async def test_a_list_item_prints_its_fields_as_the_single_read_does(api: Api) -> None:
+    """Pages of rows are printed by orjson where every field is plain
+    (``responses._plain_fields``): the same values, in the same form, as the single
+    read printed by pydantic (money as a number, UTC instants with ``Z``, dates, JSON)."""
+    portfolio = await api.make_portfolio()
+    project = await api.make_project(
+        portfolio["id"],
+        planned_budget="1250.50",
+        planned_start="2026-01-05",
+        attributes={"cost_center": "CC-1", "gated": True, "weight": 0.25, "seats": 12},
+    )
+    single = (await api.get(f"/api/v1/projects/{project['id']}")).json()
+    listed = await api.get("/api/v1/projects", params={"portfolio_id": portfolio["id"]})
+    (item,) = listed.json()["items"]
+    assert item.pop("open_risk_count") == 0
+    assert item == single
+    assert item["planned_budget"] == 1250.5 and item["actual_cost"] == 0
+    assert item["created_at"].endswith("Z") and item["planned_start"] == "2026-01-05"
+    assert item["attributes"] == {
+        "cost_center": "CC-1",
+        "gated": True,
+        "weight": 0.25,
+        "seats": 12,
+    }

@@ -9,13 +9,16 @@ import hashlib
 import io
 import types
 import typing
+import uuid
 from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from fastapi import Header, Request
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, PlainSerializer, TypeAdapter
 from starlette.responses import Response
 from typing_extensions import TypedDict
 
@@ -229,8 +232,16 @@ def page(
         body = to_csv(list(schema.model_fields), rows)
         media_type = CSV + "; charset=utf-8"
     else:
-        adapter = _page_adapter(schema) if _all_rows(result.items) else None
-        if adapter is not None:  # rows: serialised in one pass, see _row_type
+        of_rows = _all_rows(result.items)
+        names = _plain_fields(schema) if of_rows else None
+        adapter = _page_adapter(schema) if of_rows and names is None else None
+        if names is not None:  # rows of plain values: orjson, see _plain_fields
+            body = orjson.dumps(
+                {"items": _shown(result.items, names), "next_cursor": result.next_cursor},
+                default=_plain_value,
+                option=orjson.OPT_UTC_Z,
+            )
+        elif adapter is not None:  # rows: serialised in one pass, see _row_type
             body = adapter.dump_json({"items": result.items, "next_cursor": result.next_cursor})
         else:  # model objects: validated into the schema, then serialised
             listing = ListOf[schema].model_validate(  # type: ignore[valid-type]
@@ -243,6 +254,56 @@ def page(
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(content=body, media_type=media_type, headers=headers)
+
+
+_MONEY_AS_FLOAT = PlainSerializer(float, return_type=float, when_used="json")
+
+
+def _plain(annotation: Any, metadata: Sequence[Any]) -> bool:
+    """Whether a field's values print the same through orjson as through pydantic:
+    strings, numbers, booleans, UUIDs, dates, UTC datetimes, enums read as their values,
+    JSON documents, and money printed as a float (``Money``)."""
+    if any(isinstance(m, PlainSerializer) for m in metadata):
+        return any(m == _MONEY_AS_FLOAT for m in metadata)
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return all(_plain(arg, ()) for arg in typing.get_args(annotation))
+    if origin is typing.Annotated:
+        return _plain(typing.get_args(annotation)[0], annotation.__metadata__)
+    if origin in (dict, list):
+        return True  # JSON documents, held as the database returns them
+    return annotation in (str, int, bool, type(None), uuid.UUID, datetime, date, Decimal) or (
+        isinstance(annotation, type) and issubclass(annotation, enum.Enum)
+    )
+
+
+def _shown(rows: Sequence[dict[str, Any]], names: frozenset[str]) -> Sequence[dict[str, Any]]:
+    """The rows with only the schema's fields (most rows hold nothing else)."""
+    if all(row.keys() <= names for row in rows):
+        return rows
+    return [{k: v for k, v in row.items() if k in names} for row in rows]
+
+
+@functools.cache
+def _plain_fields(schema: type[BaseModel]) -> frozenset[str] | None:
+    """The field names of a schema whose every field is plain (``_plain``): its rows are
+    then printed by orjson, a third of the time pydantic-core takes for a page."""
+    if not _printable_from_rows(schema):
+        return None
+    for field in schema.model_fields.values():
+        if not _plain(field.annotation, field.metadata):
+            return None
+    return frozenset(schema.model_fields)
+
+
+def _plain_value(value: Any) -> Any:
+    """What orjson does not print itself: money (a float, as ``Money`` prints it), a
+    driver's own UUID type."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"not a plain value: {type(value).__name__}")
 
 
 def _all_rows(items: Sequence[Any]) -> bool:
