@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -19,7 +20,7 @@ class AppState:
     reads: Reads
     """Where GET and HEAD requests read their rows (db/reads.py)."""
 
-    @property
+    @functools.cached_property
     def scope(self) -> str:
         """The database this app serves, as the key cache names it."""
         return str(self.engine.url)

@@ -133,6 +133,11 @@ def _page_adapter(schema: type[BaseModel]) -> TypeAdapter[Any] | None:
 def dump_row(schema: type[BaseModel], row: Any) -> bytes:
     """A record as JSON bytes: a row straight through pydantic-core, a model object
     validated into ``schema`` first."""
+    if isinstance(row, dict):
+        names = _plain_fields(schema)
+        if names is not None:  # see _plain_fields
+            (shown,) = _shown((row,), names)
+            return orjson.dumps(shown, default=_plain_value, option=orjson.OPT_UTC_Z)
     adapter = _row_adapter(schema) if isinstance(row, dict) else None
     if adapter is not None:
         return adapter.dump_json(row)
