@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import collections
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -173,6 +175,47 @@ class _Compiled:
         return out
 
 
+class FairGate:
+    """At most ``size`` holders at once, served strictly in the order they came.
+
+    asyncpg's pool hands its connections out through an ``asyncio.Queue``, whose waiters
+    can be overtaken: a connection given back wakes the first waiter, but a request
+    arriving before that waiter runs takes the connection, and the waiter queues again
+    at the back. Under load (more requests than connections) a few requests are
+    overtaken again and again: in the benchmark, 1.6 % of the list's requests waited
+    200 to 600 ms while the median waited 18. In front of the pool, this gate hands a
+    freed place straight to the longest waiter, so a connection is free for whoever
+    holds a place, and nobody is overtaken."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed a place, then cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the place goes to it, never back to the pool
+                return
+        self._free += 1
+
+
 class _Connection(asyncpg.Connection):  # type: ignore[misc]
     """Nothing read here changes the session's state, so there is nothing to reset."""
 
@@ -203,6 +246,7 @@ class PostgresReads(Reads):
         self._by_key: dict[Any, _Compiled] = {}
         self._by_identity: dict[int, tuple[Select[Any], _Compiled, Sequence[Any]]] = {}
         self._listeners: list[StatementListener] = []
+        self._gate = FairGate(pool_size)
 
     def listen(self, listener: StatementListener) -> None:
         self._listeners.append(listener)
@@ -254,21 +298,26 @@ class PostgresReads(Reads):
         for listener in self._listeners:
             listener(sql)
         pool = self._pool or await self._open()
-        async with pool.acquire(timeout=self.timeout) as connection:
-            try:
-                if compiled.columns is None:
-                    prepared = await connection.prepare(sql)
-                    compiled.learn_columns(prepared.get_attributes())
-                records = await connection.fetch(sql, *arguments)
-            except asyncpg.PostgresError:
-                raise  # the server refused the statement: the connection is idle again
-            except BaseException:
-                # Released without a reset (see _Connection), a connection that failed
-                # mid-statement (its server process killed, the request cancelled) could
-                # go back to the pool with its protocol still busy: close it instead;
-                # the pool opens a fresh one when needed.
-                connection.terminate()
-                raise
+        async with asyncio.timeout(self.timeout):
+            await self._gate.acquire()
+        try:
+            async with pool.acquire(timeout=self.timeout) as connection:
+                try:
+                    if compiled.columns is None:
+                        prepared = await connection.prepare(sql)
+                        compiled.learn_columns(prepared.get_attributes())
+                    records = await connection.fetch(sql, *arguments)
+                except asyncpg.PostgresError:
+                    raise  # the server refused the statement: the connection is idle again
+                except BaseException:
+                    # Released without a reset (see _Connection), a connection that
+                    # failed mid-statement (its server process killed, the request
+                    # cancelled) could go back to the pool with its protocol still busy:
+                    # close it instead; the pool opens a fresh one when needed.
+                    connection.terminate()
+                    raise
+        finally:
+            self._gate.release()
         return compiled.rows(records)
 
     async def close(self) -> None:

@@ -1,0 +1,59 @@
+"""The gate in front of the PostgreSQL reads' pool (``db.reads.FairGate``): places are
+handed out strictly in arrival order, a newcomer never overtakes a waiter, and a waiter
+cancelled after it was handed a place passes the place on."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from pmo_api.db.reads import FairGate
+
+
+async def test_a_freed_place_goes_to_the_longest_waiter_not_to_a_newcomer() -> None:
+    gate = FairGate(1)
+    await gate.acquire()
+    order: list[str] = []
+
+    async def hold(name: str) -> None:
+        await gate.acquire()
+        order.append(name)
+        await asyncio.sleep(0)
+        gate.release()
+
+    first = asyncio.create_task(hold("first"))
+    second = asyncio.create_task(hold("second"))
+    await asyncio.sleep(0)  # both wait
+    gate.release()  # the place goes to "first", even before it runs...
+    barging = gate.acquire()  # ...so a newcomer asking right now has to wait:
+    assert isinstance(barging.send(None), asyncio.Future)  # it suspends, not returns
+    barging.close()  # and leaves the queue
+    newcomer = asyncio.create_task(hold("newcomer"))
+    await asyncio.gather(first, second, newcomer)
+    assert order == ["first", "second", "newcomer"]
+    # Every place came back: two holders at once fit a gate of two.
+    wide = FairGate(2)
+    await asyncio.wait_for(asyncio.gather(wide.acquire(), wide.acquire()), 1)
+
+
+async def test_a_cancelled_waiter_gives_up_its_turn_or_passes_its_place_on() -> None:
+    gate = FairGate(1)
+    await gate.acquire()
+    waiting = asyncio.create_task(gate.acquire())
+    behind = asyncio.create_task(gate.acquire())
+    await asyncio.sleep(0)
+    waiting.cancel()  # cancelled while waiting: leaves the queue
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    gate.release()
+    await asyncio.wait_for(behind, 1)  # the place went to the next in line
+    # Handed a place, then cancelled before it ran: the place is passed on.
+    handed = asyncio.create_task(gate.acquire())
+    after = asyncio.create_task(gate.acquire())
+    await asyncio.sleep(0)
+    gate.release()  # to "handed"
+    handed.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await handed
+    await asyncio.wait_for(after, 1)
