@@ -191,9 +191,15 @@ class FairGate:
         self._free = size
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
 
-    async def acquire(self) -> None:
+    def try_acquire(self) -> bool:
+        """A place at once if one is free and nobody waits (no timer, no future)."""
         if self._free > 0 and not self._waiters:
             self._free -= 1
+            return True
+        return False
+
+    async def acquire(self) -> None:
+        if self.try_acquire():
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
@@ -298,10 +304,13 @@ class PostgresReads(Reads):
         for listener in self._listeners:
             listener(sql)
         pool = self._pool or await self._open()
-        async with asyncio.timeout(self.timeout):
-            await self._gate.acquire()
+        if not self._gate.try_acquire():
+            async with asyncio.timeout(self.timeout):
+                await self._gate.acquire()
         try:
-            async with pool.acquire(timeout=self.timeout) as connection:
+            # A place in the gate is a free connection (the gate is as wide as the
+            # pool): no timer needed here; opening one has the pool's own timeout.
+            async with pool.acquire() as connection:
                 try:
                     if compiled.columns is None:
                         prepared = await connection.prepare(sql)
