@@ -407,7 +407,9 @@ class Repository(Generic[M]):
                 flags.append((name, value))
             elif value is None or (isinstance(value, list | tuple) and not value):
                 continue
-            elif name not in self.bound_filters:
+            elif name not in self.bound_filters or not value:
+                # Unknown to the template, or a value that reads as unset where
+                # filtered() tests it (0, ""): built for the request, as it reads it.
                 return None
             elif isinstance(value, list | tuple):
                 slots[name] = Slot(name, expanding=True)

@@ -32,7 +32,7 @@ from pmo_api.api.rest.deps import (
 from pmo_api.api.rest.docs import list_problems, problems
 from pmo_api.api.rest.idempotency import (
     IdempotencyKey,
-    canonical,
+    canonical_of,
     idempotent,
     replay,
     replayed_headers,
@@ -106,7 +106,8 @@ async def create_in_one_statement(
     principal = await caller(request)
     raw = await request.body()
     try:
-        body = schema.model_validate(orjson.loads(raw))
+        parsed = orjson.loads(raw)
+        body = schema.model_validate(parsed)
     except (orjson.JSONDecodeError, ValidationError):
         return None
     ctx = ServiceContext(
@@ -119,7 +120,7 @@ async def create_in_one_statement(
     response = present.created(request, read, row, f"/api/v1{path}/{row['id']}")
     claim = None
     if key is not None:
-        fingerprint = request_fingerprint(request.method, request.url.path, canonical(raw))
+        fingerprint = request_fingerprint(request.method, request.url.path, canonical_of(parsed))
         stored = StoredResponse(
             response.status_code, replayed_headers(response), bytes(response.body)
         )

@@ -28,9 +28,14 @@ _REPLAYED_HEADERS = ("location", "etag")
 
 def canonical(body: bytes) -> bytes:
     try:
-        return orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+        return canonical_of(orjson.loads(body))
     except orjson.JSONDecodeError:
         return body
+
+
+def canonical_of(parsed: object) -> bytes:
+    """``canonical`` of a body already parsed."""
+    return orjson.dumps(parsed, option=orjson.OPT_SORT_KEYS)
 
 
 async def idempotent(
