@@ -184,3 +184,26 @@ async def test_people_and_portfolios_are_created_the_same_way(api: Api) -> None:
     )
     assert_problem(unowned, 422, "person_not_found")
     assert await api.table_counts() == before
+
+
+async def test_an_update_checks_the_references_it_changes_as_a_create_does(api: Api) -> None:
+    portfolio = await api.make_portfolio()
+    project = await api.make_project(portfolio["id"])
+    archived = await api.make_person()
+    assert (await api.delete(f"/api/v1/people/{archived['id']}")).status_code == 200
+    before = await api.table_counts()
+    cases = [
+        ("projects", project["id"], {"manager_id": str(uuid.uuid4())}, "person_not_found"),
+        ("projects", project["id"], {"sponsor_id": archived["id"]}, "person_not_found"),
+        ("projects", project["id"], {"portfolio_id": str(uuid.uuid4())}, "portfolio_not_found"),
+        ("portfolios", portfolio["id"], {"owner_id": archived["id"]}, "person_not_found"),
+        ("portfolios", portfolio["id"], {"parent_id": str(uuid.uuid4())}, "portfolio_not_found"),
+    ]
+    for path, ref, body, code in cases:
+        refused = await api.patch(f"/api/v1/{path}/{ref}", json=body)
+        problem = assert_problem(refused, 422, code)
+        assert [e["loc"] for e in problem["errors"]] == [["body", *body]], problem
+    assert await api.table_counts() == before
+    manager = await api.make_person()
+    moved = await api.patch(f"/api/v1/projects/{project['id']}", json={"manager_id": manager["id"]})
+    assert moved.status_code == 200 and moved.json()["manager_id"] == manager["id"]

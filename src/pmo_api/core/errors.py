@@ -71,6 +71,15 @@ def not_found(entity: str, ref: object) -> NotFound:
     return NotFound(code=f"{entity}_not_found", detail=f"No {entity} {ref} exists or is visible.")
 
 
+def duplicate_key(entity: str, field: str) -> Conflict:
+    """Another record already holds this unique value (409 ``duplicate_key``)."""
+    return Conflict(
+        code="duplicate_key",
+        detail=f"Another {entity} already has this {field}.",
+        extra={"field": field},
+    )
+
+
 def version_mismatch(entity: str, expected: int, actual: int) -> PreconditionFailed:
     return PreconditionFailed(
         code="version_mismatch",

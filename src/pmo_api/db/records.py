@@ -83,12 +83,17 @@ async def require_reference(
         return None
     obj = await session.get(model, ref_id)
     if obj is None or getattr(obj, "archived_at", None) is not None:
-        raise InvalidInput(
-            code=f"{entity}_not_found",
-            detail=f"{field}: no active {entity} {ref_id} exists.",
-            errors=[ErrorDetail(("body", field), f"unknown or archived {entity}", "value_error")],
-        )
+        raise reference_not_found(field, entity, ref_id)
     return obj
+
+
+def reference_not_found(field: str, entity: str, value: object) -> InvalidInput:
+    """A write body names a record that does not exist or is archived (422)."""
+    return InvalidInput(
+        code=f"{entity}_not_found",
+        detail=f"{field}: no active {entity} {value} exists.",
+        errors=[ErrorDetail(("body", field), f"unknown or archived {entity}", "value_error")],
+    )
 
 
 def referenced_table(column: InstrumentedAttribute[Any]) -> Table:

@@ -18,7 +18,7 @@ from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import BindParameter
 
 from pmo_api.core.context import Principal, RowReads, ServiceContext
-from pmo_api.core.errors import Conflict, not_found
+from pmo_api.core.errors import duplicate_key, not_found
 from pmo_api.core.pagination import (
     ListParams,
     Page,
@@ -102,11 +102,7 @@ async def flush_unique(session: AsyncSession, entity: str, field: str) -> None:
         await session.flush()
     except IntegrityError as error:
         if _is_unique_violation(error):
-            raise Conflict(
-                code="duplicate_key",
-                detail=f"Another {entity} already has this {field}.",
-                extra={"field": field},
-            ) from None
+            raise duplicate_key(entity, field) from None
         raise
 
 

@@ -36,8 +36,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
+from pmo_api.core.errors import Conflict, InvalidInput, duplicate_key
 from pmo_api.db.reads import PostgresReads, Reads
+from pmo_api.db.records import reference_not_found
 
 
 class NeedsSession(Exception):
@@ -51,6 +52,25 @@ class Reference:
 
     column: str
     entity: str
+
+
+@dataclass(frozen=True)
+class Creates:
+    """How a resource's records are created, declared once beside its service: the
+    table, the references a record's columns make, the entity's name and the unique
+    column a 409 ``duplicate_key`` names. Its references also check an update's values
+    (``check_references``)."""
+
+    table: Table
+    references: tuple[Reference, ...] = ()
+    entity: str = ""
+    unique: str | None = None
+
+    def insert(self, values: Mapping[str, Any]) -> Insert:
+        """A new record with these values (``new_row``)."""
+        return Insert(
+            self.table, new_row(self.table, values), self.references, self.entity, self.unique
+        )
 
 
 @dataclass(frozen=True)
@@ -127,14 +147,10 @@ def _row_plan(table: Table) -> list[tuple[str, Any, Callable[[Any], Any] | None]
     return plan
 
 
-def staged(ctx: ServiceContext) -> list[Insert] | None:
-    return ctx.staged
-
-
 async def insert(ctx: ServiceContext, planned: Insert) -> dict[str, Any]:
     """Add ``planned``'s row in the request's unit of work (see the module's docstring);
     returns the row, as the record's representation reads it."""
-    pending = staged(ctx)
+    pending: list[Insert] | None = ctx.staged
     if pending is not None:
         pending.append(planned)
     else:
@@ -166,22 +182,11 @@ def _references(planned: Sequence[Insert]) -> list[tuple[Insert, Reference, Any]
 
 
 def missing_reference(item: Insert, ref: Reference) -> InvalidInput:
-    value = item.row[ref.column]
-    return InvalidInput(
-        code=f"{ref.entity}_not_found",
-        detail=f"{ref.column}: no active {ref.entity} {value} exists.",
-        errors=[
-            ErrorDetail(("body", ref.column), f"unknown or archived {ref.entity}", "value_error")
-        ],
-    )
+    return reference_not_found(ref.column, ref.entity, item.row[ref.column])
 
 
 def duplicate(item: Insert) -> Conflict:
-    return Conflict(
-        code="duplicate_key",
-        detail=f"Another {item.entity} already has this {item.unique}.",
-        extra={"field": item.unique},
-    )
+    return duplicate_key(item.entity, item.unique or "")
 
 
 def _unique_failure(text: str) -> bool:
@@ -189,24 +194,33 @@ def _unique_failure(text: str) -> bool:
     return "unique" in text or "duplicate key" in text
 
 
+async def check_references(
+    session: AsyncSession, table: Table, references: Sequence[Reference], values: Mapping[str, Any]
+) -> None:
+    """The references among ``values`` (a new row, or an update's changes) exist and are
+    live, checked in one select; else the first missing one's 422."""
+    present = [(ref, values[ref.column]) for ref in references if values.get(ref.column)]
+    if not present:
+        return
+    held = (
+        await session.execute(
+            select(
+                *(
+                    _live(_target(table, ref.column), f"r{i}").label(f"r{i}")
+                    for i, (ref, _) in enumerate(present)
+                )
+            ),
+            {f"r{i}": value for i, (_, value) in enumerate(present)},
+        )
+    ).one()
+    for found, (ref, value) in zip(held, present, strict=True):
+        if not found:
+            raise reference_not_found(ref.column, ref.entity, value)
+
+
 async def insert_in_session(session: AsyncSession, planned: Insert) -> None:
     """The session's way: references in one select, then the insert."""
-    checks = _references([planned])
-    if checks:
-        found = (
-            await session.execute(
-                select(
-                    *(
-                        _live(_target(item.table, ref.column), f"r{i}").label(f"r{i}")
-                        for i, (item, ref, _) in enumerate(checks)
-                    )
-                ),
-                {f"r{i}": value for i, (_, _, value) in enumerate(checks)},
-            )
-        ).one()
-        for held, (item, ref, _) in zip(found, checks, strict=True):
-            if not held:
-                raise missing_reference(item, ref)
+    await check_references(session, planned.table, planned.references, planned.row)
     try:
         await session.execute(sa.insert(planned.table), planned.row)
     except IntegrityError as error:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Select, Table, select
 
 from pmo_api.core.context import Principal, ServiceContext
 from pmo_api.core.pagination import ListParams, Page
 from pmo_api.db import writes
+from pmo_api.db.reads import Row
 from pmo_api.db.repository import build_page_request, keyset_page
 from pmo_api.events.models import AuditEvent
 from pmo_api.events.schemas import AuditEventFilter
-from pmo_api.events.types import Event
+from pmo_api.events.types import Event, EventType
 
 
 async def record(ctx: ServiceContext, event: Event) -> None:
@@ -38,6 +40,25 @@ async def record(ctx: ServiceContext, event: Event) -> None:
 
 
 _TABLE: Table = AuditEvent.__table__  # type: ignore[assignment]
+
+
+async def create_recorded(
+    ctx: ServiceContext,
+    creates: writes.Creates,
+    values: Mapping[str, Any],
+    event: EventType,
+    **server_owned: Any,
+) -> Row:
+    """A new record from its validated ``values`` (and the values the server owns
+    beside them), stamped with the unit of work's time, with its ``<entity>.created``
+    event: both written in one statement where the unit of work stages its writes
+    (``db.writes``). Returns the record as a row, its representation."""
+    row = await writes.insert(
+        ctx,
+        creates.insert({**values, **server_owned, "created_at": ctx.now, "updated_at": ctx.now}),
+    )
+    await record(ctx, Event.created(event, row["id"], values))
+    return row
 
 
 SORTABLE = {"occurred_at": AuditEvent.occurred_at}

@@ -5,15 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Table
-
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Forbidden
 from pmo_api.db import writes
 from pmo_api.db.reads import Row
 from pmo_api.db.records import apply_changes, archive_record, check_version
 from pmo_api.db.repository import flush_unique
-from pmo_api.events.service import record
+from pmo_api.events.service import create_recorded, record
 from pmo_api.events.types import Event, EventType
 from pmo_api.people import access
 from pmo_api.people.models import Person
@@ -21,6 +19,7 @@ from pmo_api.people.repository import PersonRepository
 from pmo_api.people.schemas import PersonCreate, PersonUpdate
 
 ENTITY = "person"
+CREATES = writes.Creates(Person.__table__, entity=ENTITY, unique="email")  # type: ignore[arg-type]
 
 
 def _refuse_unless_editor(ctx: ServiceContext) -> None:
@@ -46,14 +45,7 @@ async def create_person(ctx: ServiceContext, data: PersonCreate) -> Row:
     """The new person as a row; written in one statement where the unit of work
     allows (``db.writes``)."""
     _refuse_unless_editor(ctx)
-    values = data.model_dump()
-    row = writes.new_row(_TABLE, {**values, "created_at": ctx.now, "updated_at": ctx.now})
-    await writes.insert(ctx, writes.Insert(_TABLE, row, entity=ENTITY, unique="email"))
-    await record(ctx, Event.created(EventType.PERSON_CREATED, row["id"], values))
-    return row
-
-
-_TABLE: Table = Person.__table__  # type: ignore[assignment]
+    return await create_recorded(ctx, CREATES, data.model_dump(), EventType.PERSON_CREATED)
 
 
 async def update_person(

@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Table
-
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, Forbidden, InvalidInput
 from pmo_api.core.pagination import ListParams, Page
@@ -17,18 +15,25 @@ from pmo_api.db.records import (
     archive_record,
     check_version,
     has_live_dependents,
-    require_reference,
 )
 from pmo_api.db.repository import build_page_request, flush_unique
-from pmo_api.events.service import record
+from pmo_api.events.service import create_recorded, record
 from pmo_api.events.types import Event, EventType
-from pmo_api.people.models import Person
 from pmo_api.portfolios import access
 from pmo_api.portfolios.models import Portfolio
 from pmo_api.portfolios.repository import PortfolioRepository
 from pmo_api.portfolios.schemas import PortfolioCreate, PortfolioFilter, PortfolioUpdate
 
 ENTITY = "portfolio"
+CREATES = writes.Creates(
+    Portfolio.__table__,  # type: ignore[arg-type]
+    references=(
+        writes.Reference("owner_id", "person"),
+        writes.Reference("parent_id", "portfolio"),
+    ),
+    entity=ENTITY,
+    unique="key",
+)
 
 
 def _refuse_unless_editor(ctx: ServiceContext) -> None:
@@ -75,29 +80,11 @@ async def list_portfolios(
     return await PortfolioRepository(ctx.session).filtered_page(ctx.principal, filters, page)
 
 
-async def _check_references(
-    ctx: ServiceContext, owner_id: uuid.UUID | None, parent_id: uuid.UUID | None
-) -> None:
-    await require_reference(ctx.session, Person, owner_id, "owner_id", "person")
-    await require_reference(ctx.session, Portfolio, parent_id, "parent_id", "portfolio")
-
-
 async def create_portfolio(ctx: ServiceContext, data: PortfolioCreate) -> Row:
     """The new portfolio as a row; written in one statement where the unit of work
     allows (``db.writes``). A new portfolio has no children, so no cycle to refuse."""
     _refuse_unless_editor(ctx)
-    values = data.model_dump()
-    row = writes.new_row(_TABLE, {**values, "created_at": ctx.now, "updated_at": ctx.now})
-    await writes.insert(ctx, writes.Insert(_TABLE, row, _REFERENCES, ENTITY, unique="key"))
-    await record(ctx, Event.created(EventType.PORTFOLIO_CREATED, row["id"], values))
-    return row
-
-
-_TABLE: Table = Portfolio.__table__  # type: ignore[assignment]
-_REFERENCES = (
-    writes.Reference("owner_id", "person"),
-    writes.Reference("parent_id", "portfolio"),
-)
+    return await create_recorded(ctx, CREATES, data.model_dump(), EventType.PORTFOLIO_CREATED)
 
 
 async def update_portfolio(
@@ -110,7 +97,7 @@ async def update_portfolio(
     _refuse_unless_editor(ctx)
     check_version(ENTITY, portfolio, expected_version)
     values = patch.changes()
-    await _check_references(ctx, values.get("owner_id"), values.get("parent_id"))
+    await writes.check_references(ctx.session, CREATES.table, CREATES.references, values)
     new_parent = values.get("parent_id")
     if new_parent is not None:
         ancestors = await PortfolioRepository(ctx.session).ancestor_ids(new_parent)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import ErrorDetail, Forbidden, InvalidInput
@@ -17,19 +17,26 @@ from pmo_api.db.records import (
     archive_record,
     check_version,
     referenced_table,
-    require_reference,
 )
 from pmo_api.db.repository import flush_unique
-from pmo_api.events.service import record
+from pmo_api.events.service import create_recorded, record
 from pmo_api.events.types import Event, EventType
-from pmo_api.people.models import Person
-from pmo_api.portfolios.models import Portfolio
 from pmo_api.projects import access
 from pmo_api.projects.models import Project
 from pmo_api.projects.repository import ProjectRepository
 from pmo_api.projects.schemas import ProjectCreate, ProjectUpdate
 
 ENTITY = "project"
+CREATES = writes.Creates(
+    Project.__table__,  # type: ignore[arg-type]
+    references=(
+        writes.Reference("portfolio_id", "portfolio"),
+        writes.Reference("manager_id", "person"),
+        writes.Reference("sponsor_id", "person"),
+    ),
+    entity=ENTITY,
+    unique="key",
+)
 
 
 async def get_project(ctx: ServiceContext, ref: uuid.UUID | str) -> Project:
@@ -43,17 +50,6 @@ async def read_project(ctx: ServiceContext, ref: uuid.UUID | str) -> Row:
 
 async def get_projects(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Project]:
     return await ProjectRepository(ctx.session).get_many(ids, ctx.principal)
-
-
-async def _check_references(ctx: ServiceContext, values: dict[str, object]) -> None:
-    refs = (
-        ("portfolio_id", Portfolio, "portfolio"),
-        ("manager_id", Person, "person"),
-        ("sponsor_id", Person, "person"),
-    )
-    for field, model, entity in refs:
-        if values.get(field) is not None:
-            await require_reference(ctx.session, model, values[field], field, entity)  # type: ignore[arg-type]
 
 
 async def _check_baseline(ctx: ServiceContext, project: Project, baseline_id: uuid.UUID) -> None:
@@ -92,22 +88,13 @@ async def create_project(ctx: ServiceContext, data: ProjectCreate) -> Row:
             code="project_forbidden",
             detail="Managers create only projects they manage (manager_id = their person id).",
         )
-    values = data.model_dump()
-    row = writes.new_row(
-        _TABLE,
-        {**values, "actual_cost": Decimal("0.00"), "created_at": ctx.now, "updated_at": ctx.now},
+    return await create_recorded(
+        ctx,
+        CREATES,
+        data.model_dump(),
+        EventType.PROJECT_CREATED,
+        actual_cost=Decimal("0.00"),
     )
-    await writes.insert(ctx, writes.Insert(_TABLE, row, _REFERENCES, ENTITY, unique="key"))
-    await record(ctx, Event.created(EventType.PROJECT_CREATED, row["id"], values))
-    return row
-
-
-_TABLE: Table = Project.__table__  # type: ignore[assignment]
-_REFERENCES = (
-    writes.Reference("portfolio_id", "portfolio"),
-    writes.Reference("manager_id", "person"),
-    writes.Reference("sponsor_id", "person"),
-)
 
 
 async def update_project(
@@ -127,7 +114,7 @@ async def update_project(
             code="manager_reassign_forbidden",
             detail="Only pmo and admin keys hand a project to another manager.",
         )
-    await _check_references(ctx, values)
+    await writes.check_references(ctx.session, CREATES.table, CREATES.references, values)
     if values.get("baseline_id") is not None:
         await _check_baseline(ctx, project, values["baseline_id"])
     changes = apply_changes(ctx, project, values)
