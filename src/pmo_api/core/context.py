@@ -50,6 +50,8 @@ def latest_local_today(now: datetime) -> date:
 class RowReads(Protocol):
     """Read-only statements whose rows come back as dicts (``db.reads.Reads``)."""
 
+    dialect_name: str
+
     async def all(
         self, stmt: Any, params: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]: ...

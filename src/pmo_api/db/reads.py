@@ -48,6 +48,10 @@ MAX_COMPILED = 1000
 class Reads(abc.ABC):
     """Runs read-only statements; see the module's docstring."""
 
+    dialect_name: str
+    """The database's dialect (``postgresql``, ``sqlite``): for the few statements that
+    are written differently where one database has a construct the other lacks."""
+
     @abc.abstractmethod
     async def all(
         self, stmt: Select[Any], params: Mapping[str, Any] | None = None
@@ -72,6 +76,7 @@ class SessionReads(Reads):
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.dialect_name = session.get_bind().dialect.name
 
     async def all(self, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> list[Row]:
         result = await self.session.execute(stmt, dict(params or {}))
@@ -82,6 +87,7 @@ class EngineReads(Reads):
     """Through SQLAlchemy's engine (SQLite): its own statement cache and conversions."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        self.dialect_name = engine.dialect.name
         self.engine = engine.execution_options(
             **READ_OPTIONS.get(engine.dialect.name, {}), pmo_single_read=True
         )
@@ -245,6 +251,7 @@ class PostgresReads(Reads):
     def __init__(self, dsn: str, dialect: Dialect, *, pool_size: int, timeout: float) -> None:
         self.dsn = dsn
         self.dialect = dialect
+        self.dialect_name = dialect.name
         self.pool_size = pool_size
         self.timeout = timeout
         self._pool: asyncpg.Pool | None = None

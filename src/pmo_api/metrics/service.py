@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from datetime import date
 from decimal import Decimal
 
@@ -20,7 +19,6 @@ from pmo_api.metrics.schemas import (
     RiskCounts,
     StatusReportAge,
 )
-from pmo_api.portfolios import service as portfolios
 from pmo_api.projects import service as projects
 from pmo_api.projects.models import Health, Project, ProjectStatus
 from pmo_api.schedule import service as schedule
@@ -32,42 +30,38 @@ CENT = Decimal("0.01")
 async def portfolio_metrics(
     ctx: ServiceContext, ref: uuid.UUID | str, *, include_sub_portfolios: bool = True
 ) -> PortfolioMetrics:
-    portfolio = await portfolios.read_portfolio(ctx, ref)
+    # Every role reads the portfolio structure: no visibility rule to apply here.
     today = ctx.now.date()
-    groups = await MetricsRepository(None if ctx.reads else ctx.session).portfolio_groups(
-        ctx.reads, portfolio["id"], nested=include_sub_portfolios, today=today
+    repository = MetricsRepository(None if ctx.reads else ctx.session)
+    portfolio, figures = await repository.portfolio_figures(
+        ctx.reads, ref, nested=include_sub_portfolios, today=today
     )
-    by_status = Counter({status.value: 0 for status in ProjectStatus})
-    by_health = Counter({health.value: 0 for health in Health})
-    by_phase: Counter[str | None] = Counter()
-    planned = actual = Decimal("0")
-    for group in groups:
-        by_status[group.status] += group.count
-        by_health[group.health] += group.count
-        by_phase[group.phase] += group.count
-        planned += group.planned
-        actual += group.actual
+    by_status = {status.value: 0 for status in ProjectStatus} | figures.by_status
+    by_health = {health.value: 0 for health in Health} | figures.by_health
+    planned, actual = figures.planned, figures.actual
     return PortfolioMetrics(
         portfolio_id=portfolio["id"],
         key=portfolio["key"],
         name=portfolio["name"],
         include_sub_portfolios=include_sub_portfolios,
         as_of=today,
-        project_count=sum(group.count for group in groups),
-        by_status=dict(by_status),
-        by_health=dict(by_health),
+        project_count=figures.count,
+        by_status=by_status,
+        by_health=by_health,
         by_phase=[
             PhaseCount(phase=phase, count=count)
-            for phase, count in sorted(by_phase.items(), key=lambda kv: (-kv[1], kv[0] or ""))
+            for phase, count in sorted(
+                figures.by_phase.items(), key=lambda kv: (-kv[1], kv[0] or "")
+            )
         ],
         budget=BudgetFigures(
             planned=planned.quantize(CENT),
             actual=actual.quantize(CENT),
             variance=(planned - actual).quantize(CENT),
         ),
-        open_risks=sum(group.open_risks for group in groups),
-        open_high_risks=sum(group.open_high_risks for group in groups),
-        overdue_milestones=sum(group.overdue_milestones for group in groups),
+        open_risks=figures.open_risks,
+        open_high_risks=figures.open_high_risks,
+        overdue_milestones=figures.overdue_milestones,
     )
 
 

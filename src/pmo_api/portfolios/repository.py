@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import CTE, Select, select
+from sqlalchemy import CTE, Boolean, Select, bindparam, literal, select
 
 from pmo_api.db.records import text_search
 from pmo_api.db.repository import Repository
@@ -42,6 +42,22 @@ class PortfolioRepository(Repository[Portfolio]):
         tree = select(Portfolio.id).where(Portfolio.id == portfolio_id).cte("tree", recursive=True)
         tree = tree.union_all(select(Portfolio.id).join(tree, Portfolio.parent_id == tree.c.id))
         return select(tree.c.id)
+
+    def tree_by_ref(self, by: str) -> Select[Any]:
+        """The portfolio found by ``id`` or ``key`` (the bound ``ref``) first, as (id,
+        key, name, depth 0), then, when the bound ``nested`` is true, every portfolio
+        nested below it (their depth counted from it): the portfolio and its tree in
+        one statement."""
+        column = Portfolio.id if by == "id" else Portfolio.key
+        root = select(Portfolio.id, Portfolio.key, Portfolio.name, literal(0).label("depth"))
+        tree = root.where(column == bindparam("ref")).cte("tree", recursive=True)
+        below = (
+            select(Portfolio.id, Portfolio.key, Portfolio.name, tree.c.depth + 1)
+            .join(tree, Portfolio.parent_id == tree.c.id)
+            .where(bindparam("nested", type_=Boolean))
+        )
+        tree = tree.union_all(below)
+        return select(tree.c.id, tree.c.key, tree.c.name, tree.c.depth)
 
     def trees(self, portfolio_ids: Sequence[uuid.UUID]) -> CTE:
         """Each portfolio and every portfolio nested below it, as ``(root_id, id)``

@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
-from pmo_api.api.rest.deps import Ctx
+from pmo_api.api.rest.deps import (
+    Caller,
+    path_parser,
+    query_parser,
+    request_context,
+    serve_directly,
+)
 from pmo_api.api.rest.docs import CSV_FIGURES, problems
 from pmo_api.api.rest.lists import KeyedRef, ref_or_422
 from pmo_api.metrics import service as metrics
@@ -30,6 +36,22 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix.rstrip("."): value}
 
 
+class FiguresQuery(BaseModel):
+    """The query of a project's figures."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: present.Format | None = Field(default=None, description="json or csv.")
+
+
+class RollupQuery(FiguresQuery):
+    """The query of a portfolio's rollup."""
+
+    include_sub_portfolios: bool = Field(
+        default=True, description="Roll up the portfolios nested below it too (default)."
+    )
+
+
 @router.get(
     "/projects/{id}",
     response_model=ProjectMetrics,
@@ -38,16 +60,18 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     name="project_metrics",
 )
 async def project_metrics(
-    request: Request,
-    ctx: Ctx,
-    id: KeyedRef,
-    format: Annotated[present.Format | None, Query(description="json or csv.")] = None,
+    request: Request, _: Caller, id: KeyedRef, query: Annotated[FiguresQuery, Query()]
 ) -> Response:
     """Budget variance, variance and earned value (PV, EV, SPI, CPI, EAC, ETC, VAC)
     against the current baseline, open risks by severity band, overdue milestones and
     the age of the latest status report: computed in SQL, fresh each time."""
-    figures = await metrics.project_metrics(ctx, ref_or_422(id))
-    return _answer(request, figures, format)
+    return await _project_figures(request, id, query)
+
+
+async def _project_figures(request: Request, id: str, query: FiguresQuery) -> Response:
+    async with request_context(request) as ctx:
+        figures = await metrics.project_metrics(ctx, ref_or_422(id))
+    return _answer(request, figures, query.format)
 
 
 def _answer(request: Request, figures: BaseModel, format: present.Format | None) -> Response:
@@ -66,17 +90,25 @@ def _answer(request: Request, figures: BaseModel, format: present.Format | None)
     name="portfolio_metrics",
 )
 async def portfolio_metrics(
-    request: Request,
-    ctx: Ctx,
-    id: KeyedRef,
-    include_sub_portfolios: Annotated[
-        bool, Query(description="Roll up the portfolios nested below it too (default).")
-    ] = True,
-    format: Annotated[present.Format | None, Query(description="json or csv.")] = None,
+    request: Request, _: Caller, id: KeyedRef, query: Annotated[RollupQuery, Query()]
 ) -> Response:
     """Counts of the live projects by status, health and phase, budget planned / actual /
     variance, open and high risks, overdue milestones: computed in SQL, fresh each time."""
-    figures = await metrics.portfolio_metrics(
-        ctx, ref_or_422(id), include_sub_portfolios=include_sub_portfolios
-    )
-    return _answer(request, figures, format)
+    return await _rollup(request, id, query)
+
+
+async def _rollup(request: Request, id: str, query: RollupQuery) -> Response:
+    async with request_context(request) as ctx:
+        figures = await metrics.portfolio_metrics(
+            ctx, ref_or_422(id), include_sub_portfolios=query.include_sub_portfolios
+        )
+    return _answer(request, figures, query.format)
+
+
+# Served without FastAPI's dependency solving (api/routing.py); the declarations above
+# stay the contract, and the checks are theirs.
+_KEYED_REF: TypeAdapter[str] = TypeAdapter(KeyedRef)
+serve_directly(
+    project_metrics, _project_figures, path_parser(_KEYED_REF), query_parser(FiguresQuery)
+)
+serve_directly(portfolio_metrics, _rollup, path_parser(_KEYED_REF), query_parser(RollupQuery))
