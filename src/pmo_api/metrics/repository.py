@@ -22,7 +22,9 @@ from sqlalchemy import (
     true,
     tuple_,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import Uuid
 
 from pmo_api.core.context import RowReads
 from pmo_api.core.errors import not_found
@@ -197,7 +199,7 @@ def _portfolio_groups(dialect_name: str) -> Select[Any]:
     added up in Python; its rows are few and cheap to read in the process."""
     # The day as a bound parameter where the clause takes a date: it compares with it.
     today: Any = bindparam("today", type_=Date)
-    in_scope = (
+    in_scope: tuple[ColumnElement[bool], ...] = (
         Project.portfolio_id.in_(bindparam("portfolio_ids", expanding=True)),
         Project.archived_at.is_(None),
     )
@@ -207,6 +209,10 @@ def _portfolio_groups(dialect_name: str) -> Select[Any]:
         func.coalesce(func.sum(Project.actual_cost), 0).label("actual"),
     ]
     if dialect_name == "postgresql":
+        # The tree's ids as one array (= ANY): one SQL text whatever the tree's size,
+        # and nothing to expand per request.
+        ids: Any = bindparam("portfolio_ids", type_=postgresql.ARRAY(Uuid()))
+        in_scope = (Project.portfolio_id == func.any(ids), Project.archived_at.is_(None))
         risks = (
             select(
                 func.count().label("open"),

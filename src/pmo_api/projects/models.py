@@ -6,10 +6,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from pmo_api.db.base import Archivable, Base, Entity, JSONDocument, string_enum
+
+LIVE_PREDICATE = "archived_at IS NULL"
+"""A project not archived, as an index's condition."""
 
 
 class ProjectStatus(enum.StrEnum):
@@ -37,6 +40,22 @@ class Project(Entity, Archivable, Base):
         CheckConstraint("priority_score BETWEEN 0 AND 100", name="priority_score_range"),
         # The portfolio list's filter and default sort, served by one index scan.
         Index("ix_projects_portfolio_id_key", "portfolio_id", "key"),
+        # A portfolio's live projects with every column its rollup sums and groups by:
+        # on PostgreSQL the rollup reads this index alone (an index-only scan).
+        Index(
+            "ix_projects_live_portfolio_id",
+            "portfolio_id",
+            postgresql_include=[
+                "id",
+                "status",
+                "health",
+                "phase",
+                "planned_budget",
+                "actual_cost",
+            ],
+            postgresql_where=text(LIVE_PREDICATE),
+            sqlite_where=text(LIVE_PREDICATE),
+        ),
     )
 
     key: Mapped[str] = mapped_column(String(20), nullable=False, unique=True)
