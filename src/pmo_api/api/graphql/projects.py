@@ -22,6 +22,7 @@ from pmo_api.api.graphql.errors import (
     ValidationError,
     parse_model,
 )
+from pmo_api.api.graphql.execution import plain
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.people import Person
 from pmo_api.api.graphql.records import with_project_connections
@@ -112,12 +113,14 @@ class Project(Node):
     # These resolvers are synchronous: a preloaded object is returned as it is, else the
     # loader's future (graphql-core awaits it; the loader still batches the page).
     @strawberry.field(description="The portfolio the project belongs to.")
+    @plain
     def portfolio(self, info: GqlInfo) -> LazyPortfolio | None:
         if self.preloaded is not None and "portfolio" in self.preloaded:
             return self.preloaded["portfolio"]  # type: ignore[no-any-return]
         return info.context.loaders.portfolio.load(self.portfolio_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The project manager, if one is named.")
+    @plain
     def manager(self, info: GqlInfo) -> Person | None:
         if self.manager_id is None:
             return None
@@ -154,6 +157,7 @@ class Project(Node):
         return found
 
     @strawberry.field(description="OPEN risks: status open or mitigating, not archived.")
+    @plain
     def open_risk_count(self, info: GqlInfo) -> int:
         if self.loaded_open_risk_count is not None:
             return self.loaded_open_risk_count

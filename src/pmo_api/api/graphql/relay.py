@@ -20,6 +20,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types.nodes import FragmentSpread, InlineFragment
 
+from pmo_api.api.graphql.execution import plain
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, ListParams, Page
 from pmo_api.core.schemas import is_key
@@ -119,12 +120,14 @@ class PageInfo:
         "endCursor` (when `hasNextPage` is false, the next page is empty until rows are "
         "added). Null when the page is empty."
     )
+    @plain
     def end_cursor(self) -> str | None:
         if self.page.next_cursor is not None:
             return self.page.next_cursor
         return _cursor_after(self.page, self.page.items[-1]) if self.page.items else None
 
     @strawberry.field(description="The first edge's cursor; null when the page is empty.")
+    @plain
     def start_cursor(self) -> str | None:
         return _cursor_after(self.page, self.page.items[0]) if self.page.items else None
 
@@ -146,6 +149,7 @@ class Edge(Generic[NodeT]):
         description="Where the node stands in the list: `after: cursor` continues with "
         "the nodes that follow it."
     )
+    @plain
     def cursor(self) -> str:
         return _cursor_after(self.page, self.row)
 
@@ -156,6 +160,7 @@ class Connection(Generic[NodeT]):
     page_info: PageInfo
 
     @strawberry.field(description="The nodes of `edges`, for clients that need no cursors.")
+    @plain
     def nodes(self) -> list[NodeT]:
         return [edge.node for edge in self.edges]
 

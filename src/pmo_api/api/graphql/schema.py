@@ -35,6 +35,7 @@ from strawberry.types import ExecutionContext
 from pmo_api.api.graphql.audit_events import AuditEventsQuery
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import EXCEPTION_HANDLERS, ErrorTranslation
+from pmo_api.api.graphql.execution import PlainDataExecutionContext
 from pmo_api.api.graphql.people import PeopleMutation, PeopleQuery, Person
 from pmo_api.api.graphql.portfolios import PortfoliosMutation, PortfoliosQuery
 from pmo_api.api.graphql.projects import ProjectsMutation, ProjectsQuery
@@ -178,6 +179,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         extensions=_extensions(settings),
         exception_handlers=EXCEPTION_HANDLERS,
+        execution_context_class=PlainDataExecutionContext,
         config=StrawberryConfig(
             scalar_map=SCALAR_MAP,
             # Suggestions ("did you mean ...?") would describe a schema kept private.
