@@ -11,11 +11,13 @@ from decimal import Decimal
 from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, literal, select, tuple_
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.base import ExecutableOption
 from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.types import Uuid
 
 from pmo_api.core.context import Principal, RowReads, ServiceContext
 from pmo_api.core.errors import duplicate_key, not_found
@@ -227,6 +229,9 @@ def _by_ref(repository: Repository[Any], by: str) -> Select[Any]:
         condition: ColumnElement[bool]
         if by == "ids":
             condition = base.selected_columns["id"].in_(bindparam("ids", expanding=True))
+        elif by == "id_array":
+            ids = bindparam("ids", type_=postgresql.ARRAY(Uuid()))
+            condition = base.selected_columns["id"] == func.any(ids)
         else:
             condition = base.selected_columns[by] == bindparam("ref")
         stmt = _BY_REF[key] = base.where(condition)
@@ -316,8 +321,11 @@ class Repository(Generic[M]):
         """``get_many`` as rows (DataLoaders): one statement, built once per type."""
         if not ids:
             return []
-        stmt = _by_ref(self, "ids")
-        return await (reads or SessionReads(self.session)).all(stmt, {"ids": list(set(ids))})
+        rows = reads or SessionReads(self.session)
+        # On PostgreSQL the ids are one array (= ANY): one SQL text whatever their number,
+        # and nothing for SQLAlchemy to expand per call.
+        stmt = _by_ref(self, "id_array" if rows.dialect_name == "postgresql" else "ids")
+        return await rows.all(stmt, {"ids": list(set(ids))})
 
     async def read(self, reads: RowReads | None, ref: uuid.UUID | str, principal: Principal) -> Row:
         """``require`` as a row: by id, or by human key for keyed records; NotFound."""

@@ -10,8 +10,9 @@ service call and the presenting of its result, never while a loader is awaited.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeAlias, TypeVar
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from strawberry import Info
 from strawberry.fastapi import BaseContext
@@ -31,14 +32,27 @@ class GraphQLContext(BaseContext):
     def __init__(
         self,
         service: ServiceContext | None,
-        make_loaders: Callable[[GraphQLContext], Loaders],
+        make_loaders: type[Loaders],
     ) -> None:
         super().__init__()
         self._service = service
         self._lock = asyncio.Lock()
-        self.loaders = make_loaders(self)
+        self._make_loaders = make_loaders
+        self._loaders: Loaders | None = None
         self.unavailable = False
         """Set when a field failed because the database is unreachable: the door answers 503."""
+
+    @property
+    def loaders(self) -> Loaders:
+        """The request's DataLoaders, made when a field first needs one (a page whose
+        nodes' objects were preloaded never does)."""
+        if self._loaders is None:
+            self._loaders = self._make_loaders(self)
+        return self._loaders
+
+    async def read_nodes(self, type_name: str, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        """``Loaders.read_nodes``: nodes by id, read at once, without making the loaders."""
+        return await self._make_loaders.read_nodes(self, type_name, ids)
 
     @property
     def service(self) -> ServiceContext:
@@ -66,7 +80,8 @@ class GraphQLContext(BaseContext):
                     return present(await write(self.service))
         finally:
             # Loaded objects may have changed: later fields read them afresh.
-            self.loaders.clear_all()
+            if self._loaders is not None:
+                self._loaders.clear_all()
 
 
 GqlInfo: TypeAlias = Info[GraphQLContext, None]

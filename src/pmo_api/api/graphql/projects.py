@@ -312,16 +312,16 @@ async def list_projects(
 
 async def _preload(info: GqlInfo, nodes: list[Project]) -> None:
     """The portfolio and manager of every node of a page, if the query asks for them:
-    one batched load each (the same loaders as the fields'), set on the nodes."""
+    one read each (the statement of the fields' loaders), set on the nodes."""
     wanted = requested_node_fields(info)
-    loaders = info.context.loaders
+    context = info.context
     found: dict[str, dict[UUID, Any]] = {}
     if "portfolio" in wanted:
         ids = list({node.portfolio_id for node in nodes})
-        found["portfolio"] = dict(zip(ids, await loaders.portfolio.load_many(ids), strict=True))
+        found["portfolio"] = await context.read_nodes("Portfolio", ids) if ids else {}
     if "manager" in wanted:
         ids = list({node.manager_id for node in nodes if node.manager_id is not None})
-        found["manager"] = dict(zip(ids, await loaders.person.load_many(ids), strict=True))
+        found["manager"] = await context.read_nodes("Person", ids) if ids else {}
     if not found:
         return
     for node in nodes:
