@@ -105,6 +105,12 @@ def _without_info(function: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
     return call
 
 
+_Step = tuple[str, str | None, Callable[[Any, Any], Any] | None, Callable[[Any], Any]]
+"""One field of a plain selection: its response name, the attribute it reads or the
+plain resolver it calls (neither: ``__typename``, answered by the completion), and the
+completion of its value."""
+
+
 class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context, answering plain selections directly."""
 
@@ -114,9 +120,10 @@ class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # Mutations run their fields one after another, subscriptions per event: only
         # queries are answered here.
         self._plain_operation = self.operation.operation is OperationType.QUERY
-        # Selections (grouped field sets, which graphql-core builds once per request
-        # and shape) found not to be plain: not tried again in this request.
-        self._not_plain: set[int] = set()
+        # The plan of each selection (a grouped field set, which graphql-core builds
+        # once per request and shape, for every object of that shape), or None when it
+        # is not plain data: made once per request, used for every object.
+        self._plans: dict[int, list[_Step] | None] = {}
 
     def execute_fields(
         self,
@@ -126,71 +133,118 @@ class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
-        if self._plain_operation and id(grouped_field_set) not in self._not_plain:
-            try:
-                return self._fields(parent_type, source_value, grouped_field_set)
-            except _NotPlain:
-                self._not_plain.add(id(grouped_field_set))
-            except Exception:
-                self._not_plain.add(id(grouped_field_set))
+        if self._plain_operation:
+            plan = self._plan(parent_type, grouped_field_set)
+            if plan is not None:
+                try:
+                    return self._run(plan, source_value)
+                except Exception:
+                    self._plans[id(grouped_field_set)] = None
         return super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
         )
 
-    def _fields(
-        self, parent_type: GraphQLObjectType, source: Any, grouped_field_set: Any
-    ) -> dict[str, Any]:
+    def _run(self, plan: list[_Step], source: Any) -> dict[str, Any]:
         results: dict[str, Any] = {}
-        for response_name, details in grouped_field_set.items():
-            node = details[0].node
-            name = node.name.value
-            if name == "__typename":
-                results[response_name] = parent_type.name
-                continue
-            if node.arguments or node.directives:
-                raise _NotPlain
-            reader = _reader(parent_type, name)
-            if reader is None:
-                raise _NotPlain
-            attribute, function = reader
+        info = self._plain_info
+        for response_name, attribute, function, complete in plan:
             if attribute is not None:
                 value = getattr(source, attribute)
+            elif function is not None:
+                value = function(source, info)
             else:
-                value = function(source, self._plain_info)  # type: ignore[misc]
-                if self.is_awaitable(value):
-                    raise _NotPlain
-            field_type = parent_type.fields[name].type
-            results[response_name] = self._complete(field_type, details, value)
+                value = None
+            results[response_name] = complete(value)
         return results
 
-    def _complete(self, return_type: GraphQLOutputType, details: Any, value: Any) -> Any:
+    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Step] | None:
+        key = id(grouped_field_set)
+        if key in self._plans:
+            return self._plans[key]
+        plan: list[_Step] | None = []
+        try:
+            for response_name, details in grouped_field_set.items():
+                plan.append(self._step(parent_type, response_name, details))  # type: ignore[union-attr]
+        except _NotPlain:
+            plan = None
+        self._plans[key] = plan
+        return plan
+
+    def _step(self, parent_type: GraphQLObjectType, response_name: str, details: Any) -> _Step:
+        node = details[0].node
+        name = node.name.value
+        if name == "__typename":
+            type_name = parent_type.name
+            return (response_name, None, None, lambda _: type_name)
+        if node.arguments or node.directives:
+            raise _NotPlain
+        reader = _reader(parent_type, name)
+        if reader is None:
+            raise _NotPlain
+        attribute, function = reader
+        return (
+            response_name,
+            attribute,
+            function,
+            self._completion(parent_type.fields[name].type, details),
+        )
+
+    def _completion(self, return_type: GraphQLOutputType, details: Any) -> Callable[[Any], Any]:
+        """How a value of ``return_type`` is completed, as graphql-core would; raises
+        _NotPlain where the ordinary execution must take over."""
+        required = isinstance(return_type, GraphQLNonNull)
         if isinstance(return_type, GraphQLNonNull):
-            if value is None:
-                raise _NotPlain
             return_type = return_type.of_type
-        if value is None:
-            return None
+        inner: Callable[[Any], Any]
         if isinstance(return_type, GraphQLScalarType | GraphQLEnumType):
-            coerced = return_type.coerce_output_value(value)
-            if coerced is None or coerced is Undefined:
+            coerce = return_type.coerce_output_value
+
+            def inner(value: Any) -> Any:
+                coerced = coerce(value)
+                if coerced is None or coerced is Undefined:
+                    raise _NotPlain
+                return coerced
+
+        elif isinstance(return_type, GraphQLList):
+            item = self._completion(return_type.of_type, details)
+
+            def inner(value: Any) -> Any:
+                if not isinstance(value, list | tuple):
+                    raise _NotPlain  # iterables of other kinds: the ordinary way
+                return [item(one) for one in value]
+
+        elif isinstance(return_type, GraphQLObjectType):
+            inner = self._object_completion(return_type, details)
+        else:
+            raise _NotPlain  # an interface or a union: resolved the ordinary way
+        is_awaitable = self.is_awaitable
+
+        def complete(value: Any) -> Any:
+            if value is None:
+                if required:
+                    raise _NotPlain
+                return None
+            if is_awaitable(value):
+                raise _NotPlain  # a loader's future: not loaded yet
+            return inner(value)
+
+        return complete
+
+    def _object_completion(
+        self, object_type: GraphQLObjectType, details: Any
+    ) -> Callable[[Any], Any]:
+        is_type_of = object_type.is_type_of
+        plan: list[_Step] | None = None
+
+        def complete(value: Any) -> Any:
+            nonlocal plan
+            if is_type_of is not None and not is_type_of(value, _NO_INFO):
                 raise _NotPlain
-            return coerced
-        if isinstance(return_type, GraphQLList):
-            if not isinstance(value, list | tuple):
-                raise _NotPlain  # iterables of other kinds: the ordinary way
-            item_type = return_type.of_type
-            return [self._complete(item_type, details, item) for item in value]
-        if isinstance(return_type, GraphQLObjectType):
-            if return_type.is_type_of is not None and not return_type.is_type_of(value, _NO_INFO):
-                raise _NotPlain
-            if self.is_awaitable(value):
-                raise _NotPlain
-            grouped, deferred, _ = self.collect_subfields(return_type, details)
-            if deferred or id(grouped) in self._not_plain:
-                raise _NotPlain
-            try:
-                return self._fields(return_type, value, grouped)
-            except _NotPlain:
-                self._not_plain.add(id(grouped))
-                raise
-        raise _NotPlain  # an interface or a union: resolved the ordinary way
+            if plan is None:
+                grouped, deferred, _ = self.collect_subfields(object_type, details)
+                plan = None if deferred else self._plan(object_type, grouped)
+                if plan is None:
+                    raise _NotPlain
+            return self._run(plan, value)
+
+        return complete
