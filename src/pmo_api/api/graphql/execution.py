@@ -123,7 +123,8 @@ class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # The plan of each selection (a grouped field set, which graphql-core builds
         # once per request and shape, for every object of that shape), or None when it
         # is not plain data: made once per request, used for every object.
-        self._plans: dict[int, list[_Step] | None] = {}
+        # Each entry holds its field set too, so that its id is not reused meanwhile.
+        self._plans: dict[int, tuple[Any, list[_Step] | None]] = {}
 
     def execute_fields(
         self,
@@ -138,8 +139,8 @@ class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if plan is not None:
                 try:
                     return self._run(plan, source_value)
-                except Exception:
-                    self._plans[id(grouped_field_set)] = None
+                except Exception:  # _NotPlain, or for the ordinary execution to report
+                    self._plans[id(grouped_field_set)] = (grouped_field_set, None)
         return super().execute_fields(
             parent_type, source_value, path, grouped_field_set, position_context
         )
@@ -159,15 +160,16 @@ class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Step] | None:
         key = id(grouped_field_set)
-        if key in self._plans:
-            return self._plans[key]
+        known = self._plans.get(key)
+        if known is not None:
+            return known[1]
         plan: list[_Step] | None = []
         try:
             for response_name, details in grouped_field_set.items():
                 plan.append(self._step(parent_type, response_name, details))  # type: ignore[union-attr]
         except _NotPlain:
             plan = None
-        self._plans[key] = plan
+        self._plans[key] = (grouped_field_set, plan)
         return plan
 
     def _step(self, parent_type: GraphQLObjectType, response_name: str, details: Any) -> _Step:
@@ -234,11 +236,19 @@ class PlainDataExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self, object_type: GraphQLObjectType, details: Any
     ) -> Callable[[Any], Any]:
         is_type_of = object_type.is_type_of
+        definition = object_type.extensions.get("strawberry-definition")
+        # The type's own class: an object of exactly that class is of the type, as
+        # Strawberry's is_type_of would answer, without asking it.
+        origin = getattr(definition, "origin", None)
         plan: list[_Step] | None = None
 
         def complete(value: Any) -> Any:
             nonlocal plan
-            if is_type_of is not None and not is_type_of(value, _NO_INFO):
+            if (
+                is_type_of is not None
+                and type(value) is not origin
+                and not is_type_of(value, _NO_INFO)
+            ):
                 raise _NotPlain
             if plan is None:
                 grouped, deferred, _ = self.collect_subfields(object_type, details)
