@@ -666,3 +666,16 @@ async def test_page_nested_objects_are_loaded_once_for_the_page(api: Api) -> Non
     assert "errors" not in body
     reads = [s for s in counter.statements if s.split()[0] not in ("BEGIN", "COMMIT")]
     assert len(reads) == 1, counter.statements
+
+
+async def test_posts_refuse_unknown_query_parameters_and_keys_in_the_url(api: Api) -> None:
+    body = {"query": "{ viewer { role } }"}
+    unknown = await api.post("/graphql?debug=1", json=body)
+    assert_problem(unknown, 422, "unknown_parameter")
+    in_url = await api.http.post("/graphql?api_key=pmo_x", json=body)
+    assert_problem(in_url, 401, "credentials_in_query")
+    declared = await api.post("/graphql?operationName=A", json=body)
+    assert declared.status_code == 200, declared.text
+    assert declared.json() == {"data": {"viewer": {"role": "ADMIN"}}}
+    # the answer's own length is declared (an HTTP client reads exactly that much)
+    assert declared.headers["content-length"] == str(len(declared.content))

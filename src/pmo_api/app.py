@@ -126,7 +126,10 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
     ):
         routing.mount(app, router, "/api/v1")
     routing.mount(app, operations.router)
-    app.include_router(graphql_router(settings), prefix="/graphql", include_in_schema=False)
+    graphql = graphql_router(settings)
+    for route in graphql.routes:  # GraphQL states its contract in its own SDL
+        route.include_in_schema = False  # type: ignore[attr-defined]
+    routing.mount(app, graphql, "/graphql")
     routing.install(app)
     app.add_middleware(RequestMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # added last: the outermost layer

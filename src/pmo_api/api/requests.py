@@ -5,13 +5,16 @@ refused the same way at either door."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from pmo_api.api.state import AppState
 from pmo_api.auth.service import authenticate, authenticate_with
 from pmo_api.core.context import Principal
-from pmo_api.core.errors import Unauthenticated
+from pmo_api.core.errors import ErrorDetail, InvalidInput, Unauthenticated
 
 
 def app_state(request: Request) -> AppState:
@@ -63,3 +66,55 @@ async def caller(request: Request) -> Principal:
         found = await authenticate_with(state.reads, bearer_secret(request), state.scope)
         principal = request.scope["pmo.caller"] = known_caller(found)
     return principal
+
+
+_allowed_query_cache: dict[int, frozenset[str]] = {}
+_CREDENTIAL_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token", "secret"})
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names: set[str] = set()
+    for field in dependant.query_params:
+        annotation = field.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names.update(f.alias or n for n, f in annotation.model_fields.items())
+        else:
+            names.add(field.alias)
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _allowed_query(route: object) -> frozenset[str]:
+    key = id(route)
+    if key not in _allowed_query_cache:
+        dependant = getattr(route, "dependant", None)
+        names = _query_names(dependant) if dependant is not None else set()
+        _allowed_query_cache[key] = frozenset(names)
+    return _allowed_query_cache[key]
+
+
+def check_query(request: Request) -> None:
+    """Unknown query parameters are refused on every route of both doors, not silently
+    ignored (REST's ``reject_unknown_query``, and the routes served without FastAPI's
+    dependency solving); an API key in the URL is refused outright."""
+    route = request.scope.get("route")
+    if route is None or not request.query_params:
+        return
+    if _CREDENTIAL_PARAMS & set(request.query_params):
+        raise Unauthenticated(
+            code="credentials_in_query",
+            detail="API keys are never accepted in the URL; send 'Authorization: Bearer <key>'.",
+        )
+    if "authorization" not in request.headers:
+        return  # authentication answers first (401), then the parameters (422)
+    unknown = sorted(set(request.query_params) - _allowed_query(route))
+    if unknown:
+        raise InvalidInput(
+            code="unknown_parameter",
+            detail=f"Unknown query parameter(s): {', '.join(unknown)}.",
+            errors=[
+                ErrorDetail(("query", name), "unknown parameter", "extra_forbidden")
+                for name in unknown
+            ],
+        )

@@ -13,6 +13,7 @@
 No ``from __future__ import annotations``: FastAPI reads these dependencies' signatures.
 """
 
+import contextlib
 import functools
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -20,7 +21,7 @@ from typing import Annotated, Any
 import orjson
 from cross_web import HTTPException
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.routing import APIWebSocketRoute
+from fastapi.routing import APIRoute, APIWebSocketRoute
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.responses import Response
 from strawberry.fastapi import GraphQLRouter
@@ -32,7 +33,13 @@ from pmo_api.api.graphql.context import GraphQLContext
 from pmo_api.api.graphql.loaders import Loaders
 from pmo_api.api.graphql.schema import DOCUMENT_CACHE_SIZE, build_schema
 from pmo_api.api.problems import problem_body, problem_response
-from pmo_api.api.requests import app_state, authenticate_request, caller, request_id
+from pmo_api.api.requests import (
+    app_state,
+    authenticate_request,
+    caller,
+    check_query,
+    request_id,
+)
 from pmo_api.core.context import ServiceContext
 from pmo_api.db.errors import unavailable
 from pmo_api.db.transaction import unit_of_work, unit_of_work_on_demand
@@ -138,6 +145,17 @@ class GraphQLDoor(GraphQLRouter[GraphQLContext, None]):
         noticeable share of a page's CPU)."""
         return orjson.dumps(data)
 
+    async def get_sub_response(self, request: Request) -> Response:
+        """A response of its own for each request. (Strawberry's endpoint keeps the one
+        FastAPI made on the router, where a concurrent request can replace it before it
+        is read; no resolver here sets headers or a status through it.) Made as
+        FastAPI makes the one it gives an endpoint: no status and no Content-Length of
+        its own, so the answer's are the ones sent."""
+        response = Response()
+        del response.headers["content-length"]
+        response.status_code = None  # type: ignore[assignment]
+        return response
+
     async def run(  # type: ignore[override]
         self, request: Request, context: GraphQLContext = UNSET, root_value: None = UNSET
     ) -> Response:
@@ -173,4 +191,25 @@ def graphql_router(settings: Settings) -> APIRouter:
     )
     # No subscriptions yet: no WebSocket route to answer them.
     router.routes[:] = [r for r in router.routes if not isinstance(r, APIWebSocketRoute)]
+    _serve_posts_directly(router)
     return router
+
+
+_operation = contextlib.asynccontextmanager(operation_context)
+
+
+def _serve_posts_directly(router: GraphQLDoor) -> None:
+    """POST /graphql served without FastAPI's dependency solving (see api/routing.py):
+    the same checks (unknown query parameters, then the caller), the same unit of work
+    (committed, for a mutation, before the answer is sent), the same execution. The
+    route's declaration stays for the contract and for GET."""
+    route = next(
+        r for r in router.routes if isinstance(r, APIRoute) and "POST" in (r.methods or ())
+    )
+
+    async def direct_post(request: Request) -> Response:
+        check_query(request)
+        async with _operation(request) as context:
+            return await router.run(request, context=context, root_value=None)
+
+    route.endpoint.direct_post = direct_post  # type: ignore[attr-defined]

@@ -16,9 +16,9 @@ from starlette.responses import Response
 
 from pmo_api.api.requests import app_state as app_state
 from pmo_api.api.requests import caller as caller
+from pmo_api.api.requests import check_query as check_query
 from pmo_api.api.requests import request_id as request_id
 from pmo_api.core.context import Principal, ServiceContext
-from pmo_api.core.errors import ErrorDetail, InvalidInput, Unauthenticated
 from pmo_api.db.transaction import unit_of_work, unit_of_work_on_demand
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -62,60 +62,9 @@ Caller = Annotated[Principal, Depends(caller)]
 Ctx = Annotated[ServiceContext, Depends(service_context, scope="function")]
 
 
-_allowed_query_cache: dict[int, frozenset[str]] = {}
-_CREDENTIAL_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token", "secret"})
-
-
-def _query_names(dependant: Any) -> set[str]:
-    names: set[str] = set()
-    for field in dependant.query_params:
-        annotation = field.field_info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            names.update(f.alias or n for n, f in annotation.model_fields.items())
-        else:
-            names.add(field.alias)
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return names
-
-
-def _allowed_query(route: object) -> frozenset[str]:
-    key = id(route)
-    if key not in _allowed_query_cache:
-        dependant = getattr(route, "dependant", None)
-        names = _query_names(dependant) if dependant is not None else set()
-        _allowed_query_cache[key] = frozenset(names)
-    return _allowed_query_cache[key]
-
-
 async def reject_unknown_query(request: Request) -> None:
     """Unknown query parameters are refused on every route, not silently ignored."""
     check_query(request)
-
-
-def check_query(request: Request) -> None:
-    """``reject_unknown_query``'s check, for the routes served without FastAPI's
-    dependency solving (``direct``)."""
-    route = request.scope.get("route")
-    if route is None or not request.query_params:
-        return
-    if _CREDENTIAL_PARAMS & set(request.query_params):
-        raise Unauthenticated(
-            code="credentials_in_query",
-            detail="API keys are never accepted in the URL; send 'Authorization: Bearer <key>'.",
-        )
-    if "authorization" not in request.headers:
-        return  # authentication answers first (401), then the parameters (422)
-    unknown = sorted(set(request.query_params) - _allowed_query(route))
-    if unknown:
-        raise InvalidInput(
-            code="unknown_parameter",
-            detail=f"Unknown query parameter(s): {', '.join(unknown)}.",
-            errors=[
-                ErrorDetail(("query", name), "unknown parameter", "extra_forbidden")
-                for name in unknown
-            ],
-        )
 
 
 Parser = Callable[[Request], Any]
