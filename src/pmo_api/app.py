@@ -65,6 +65,11 @@ def served_app() -> FastAPI:
     return create_app(freeze_on_start=True)
 
 
+YOUNG_COLLECTION_THRESHOLD = 20_000
+"""Allocations between two collections of the youngest generation (Python's default:
+700), set by ``pmo-api serve`` once the app is frozen (see ``lifespan``)."""
+
+
 def create_app(settings: Settings | None = None, *, freeze_on_start: bool = False) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -88,6 +93,13 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
             # reach, each full collection walks only what requests make (p99 latency).
             gc.collect()
             gc.freeze()
+            # A GraphQL page makes some ten thousand objects, nearly all freed by
+            # reference counting when it is answered; at the default threshold (700)
+            # the collector ran a dozen young collections per page, each walking the
+            # objects of every request in flight. Measured with make bench: a page's
+            # CPU 3.6 -> 3.1 ms, no change on REST, resident memory +6 MB.
+            _, older, oldest = gc.get_threshold()
+            gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, older, oldest)
         log.info("pmo-api ready", extra={"database": engine.dialect.name})
         try:
             yield

@@ -32,7 +32,7 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import JSON, Enum, Select
+from sqlalchemy import ARRAY, JSON, Enum, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -106,6 +106,10 @@ back a ``Decimal`` with two places), and string enums (their ``str`` value, whic
 call per value and changes nothing."""
 
 
+def _item_processor(array: ARRAY[Any], dialect: Dialect) -> Any:
+    return array.item_type.dialect_impl(dialect).bind_processor(dialect)
+
+
 def _convert(processor: Callable[[Any], Any] | None, value: Any) -> Any:
     return value if processor is None or value is None else processor(value)
 
@@ -124,6 +128,10 @@ class _Compiled:
         processors = dict(compiled._bind_processors)
         for bind, name in compiled.bind_names.items():
             if bind.type._type_affinity is JSON:  # encoded by the connection's codec
+                processors.pop(name, None)
+            elif isinstance(bind.type, ARRAY) and not _item_processor(bind.type, dialect):
+                # An array of values asyncpg takes as they are (UUIDs): SQLAlchemy's
+                # processor would only walk the list to hand back the same items.
                 processors.pop(name, None)
         self.binds: list[tuple[str, Any]] = [
             (name, processors.get(name)) for name in compiled.positiontup or ()

@@ -21,6 +21,7 @@ from pmo_api.api.graphql.errors import (
     ValidationError,
     parse_model,
 )
+from pmo_api.api.graphql.execution import plain
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.relay import (
     After,
@@ -57,13 +58,20 @@ class Person(Node):
     name: str
     email: str
     title: str | None
-    skills: list[Skill]
     weekly_capacity_hours: float
     active: bool
     version: int = strawberry.field(description="Pass as `expectedVersion` to update safely.")
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
+
+    stored_skills: strawberry.Private[list[dict[str, Any]]]
+    """The skills as stored: made into Skill objects only when a query asks for them."""
+
+    @strawberry.field
+    @plain
+    def skills(self) -> list[Skill]:
+        return [Skill(skill=s["skill"], level=s["level"]) for s in self.stored_skills]
 
     @strawberry.field(
         description="The person's peak daily load per ISO week (default: the 12 weeks from the "
@@ -94,7 +102,7 @@ class Person(Node):
             name=person.name,
             email=person.email,
             title=person.title,
-            skills=[Skill(skill=s["skill"], level=s["level"]) for s in person.skills],
+            stored_skills=person.skills,
             weekly_capacity_hours=person.weekly_capacity_hours,
             active=person.active,
             version=person.version,
