@@ -57,3 +57,20 @@ async def test_a_cancelled_waiter_gives_up_its_turn_or_passes_its_place_on() -> 
     with pytest.raises(asyncio.CancelledError):
         await handed
     await asyncio.wait_for(after, 1)
+
+
+async def test_a_waiter_that_times_out_holds_no_place_and_leaves_the_queue() -> None:
+    gate = FairGate(1)
+    await gate.acquire()
+    with pytest.raises(TimeoutError):
+        await gate.acquire(0.01)
+    behind = asyncio.create_task(gate.acquire(5))
+    await asyncio.sleep(0)
+    gate.release()  # to the waiter behind, not to the one that timed out
+    await asyncio.wait_for(behind, 1)
+    gate.release()
+    # Every place came back, and no timer is left to fire on a waiter served in time.
+    await asyncio.wait_for(gate.acquire(0.01), 1)
+    await asyncio.sleep(0.02)
+    gate.release()
+    await asyncio.wait_for(gate.acquire(), 1)

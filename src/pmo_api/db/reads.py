@@ -212,20 +212,28 @@ class FairGate:
             return True
         return False
 
-    async def acquire(self) -> None:
+    async def acquire(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - measured
+        """A place, waiting in turn; TimeoutError after ``timeout`` seconds. (The timer
+        is the loop's own, on the waiter: ``asyncio.timeout`` around the wait cost a
+        twentieth of a single read's CPU under load.)"""
         if self.try_acquire():
             return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
         self._waiters.append(waiter)
+        timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
         try:
             await waiter
         except BaseException:
-            if waiter.done() and not waiter.cancelled():
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 self.release()  # handed a place, then cancelled: pass it on
             else:
                 with contextlib.suppress(ValueError):
                     self._waiters.remove(waiter)
             raise
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def release(self) -> None:
         while self._waiters:
@@ -234,6 +242,11 @@ class FairGate:
                 waiter.set_result(None)  # the place goes to it, never back to the pool
                 return
         self._free += 1
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
 
 
 class _Connection(asyncpg.Connection):  # type: ignore[misc]
@@ -320,8 +333,7 @@ class PostgresReads(Reads):
             listener(sql)
         pool = self._pool or await self._open()
         if not self._gate.try_acquire():
-            async with asyncio.timeout(self.timeout):
-                await self._gate.acquire()
+            await self._gate.acquire(self.timeout)
         try:
             # A place in the gate is a free connection (the gate is as wide as the
             # pool): no timer needed here; opening one has the pool's own timeout.
