@@ -91,3 +91,30 @@ async def test_connection_closed_while_opening_is_503(
     response = await api.get("/api/v1/projects/ABC-1")
     assert_problem(response, 503, "database_unavailable")
     assert response.headers["retry-after"]
+
+
+async def test_a_served_app_is_frozen_and_collects_its_young_objects_less_often(
+    tmp_path: Path,
+) -> None:
+    import gc
+
+    from pmo_api.app import YOUNG_COLLECTION_THRESHOLD, create_app
+    from pmo_api.settings import Settings
+
+    before = gc.get_threshold()
+    app = create_app(
+        Settings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path}/pmo.db",
+            bootstrap_admin_key="pmo_" + "f" * 40,
+            log_level="ERROR",
+        ),
+        freeze_on_start=True,
+    )
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_threshold() == (YOUNG_COLLECTION_THRESHOLD, *before[1:])
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
+        await app.state.pmo.engine.dispose()
