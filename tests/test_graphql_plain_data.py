@@ -188,3 +188,34 @@ async def test_nothing_of_a_request_is_kept_after_it(api: Api) -> None:
         obj for obj in gc.get_objects() if isinstance(obj, execution.PlainDataExecutionContext)
     ]
     assert alive == []
+
+
+WIDER = """
+query Wider($id: ID!, $pf: ID!) {
+  node(id: $id) { __typename id ... on Project { key manager { name } } }
+  portfolios(first: 5, filter: {parentId: null}) {
+    edges { cursor node { key projects(first: 2) { edges { node { key status } } } } }
+  }
+  projects(first: 3, filter: {portfolioId: $pf}) {
+    nodes { key risks(first: 1) { nodes { title score } } portfolio { owner { name } } }
+  }
+}
+"""
+
+
+async def test_nested_connections_nodes_and_interfaces_answer_as_the_ordinary_execution(
+    api: Api, ordinary: Any
+) -> None:
+    portfolio = await _portfolio_with_projects(api)
+    listed = (await api.get(f"/api/v1/projects?portfolio_id={portfolio['id']}")).json()
+    project = listed["items"][0]
+    found = await api.gql(
+        "query($k: String!) { project(idOrKey: $k) { id } }", {"k": project["key"]}
+    )
+    variables = {"id": found["data"]["project"]["id"], "pf": portfolio["id"]}
+    fast = await api.gql(WIDER, variables)
+    assert "errors" not in fast, fast
+    assert fast["data"]["node"]["key"] == project["key"]
+    assert len(fast["data"]["projects"]["nodes"]) == 3
+    ordinary(True)
+    assert fast == await api.gql(WIDER, variables)
