@@ -99,13 +99,20 @@ async def _portfolio_with_projects(api: Api) -> dict[str, Any]:
     return portfolio
 
 
+async def _asked(api: Api, query: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A portfolio with projects, and ``query``'s answer for it (no errors)."""
+    portfolio = await _portfolio_with_projects(api)
+    variables = {"pf": portfolio["id"]}
+    answer = await api.gql(query, variables)
+    assert "errors" not in answer, answer
+    return portfolio, answer
+
+
 async def test_a_page_of_plain_data_answers_as_the_ordinary_execution(
     api: Api, ordinary: Any, answered_plainly: list[str]
 ) -> None:
-    portfolio = await _portfolio_with_projects(api)
+    portfolio, fast = await _asked(api, PAGE)
     variables = {"pf": portfolio["id"]}
-    fast = await api.gql(PAGE, variables)
-    assert "errors" not in fast, fast
     # the whole connection in one go: edges, nodes, managers and portfolios within it
     assert answered_plainly.count("Connection") == 1
     assert answered_plainly.count("Project") == 3
@@ -130,10 +137,8 @@ async def test_a_page_of_plain_data_answers_as_the_ordinary_execution(
 async def test_what_is_not_plain_data_is_executed_the_ordinary_way(
     api: Api, ordinary: Any, answered_plainly: list[str]
 ) -> None:
-    portfolio = await _portfolio_with_projects(api)
+    portfolio, fast = await _asked(api, NESTED)
     variables = {"pf": portfolio["id"]}
-    fast = await api.gql(NESTED, variables)
-    assert "errors" not in fast, fast
     # a field with arguments (risks) and an asynchronous resolver (sponsor): the
     # projects go the ordinary way; what they hold that is plain is answered here
     assert "Project" not in answered_plainly

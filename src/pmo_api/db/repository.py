@@ -216,6 +216,12 @@ MAX_BY_REF = 1000
 types whose rows change with the day)."""
 
 
+def among_ids(column: Any, name: str) -> ColumnElement[bool]:
+    """``column = ANY(:name)``, the ids bound as one PostgreSQL array: one SQL text
+    whatever their number, and nothing for SQLAlchemy to expand per call."""
+    return column == func.any(bindparam(name, type_=postgresql.ARRAY(Uuid())))  # type: ignore[no-any-return]
+
+
 def _by_ref(repository: Repository[Any], by: str) -> Select[Any]:
     """A repository's single read by ``id`` or ``key``, built once per type (and per
     ``statement_key``): the same statement object each time, so its compiled form is
@@ -230,8 +236,7 @@ def _by_ref(repository: Repository[Any], by: str) -> Select[Any]:
         if by == "ids":
             condition = base.selected_columns["id"].in_(bindparam("ids", expanding=True))
         elif by == "id_array":
-            ids = bindparam("ids", type_=postgresql.ARRAY(Uuid()))
-            condition = base.selected_columns["id"] == func.any(ids)
+            condition = among_ids(base.selected_columns["id"], "ids")
         else:
             condition = base.selected_columns[by] == bindparam("ref")
         stmt = _BY_REF[key] = base.where(condition)
@@ -322,8 +327,6 @@ class Repository(Generic[M]):
         if not ids:
             return []
         rows = reads or SessionReads(self.session)
-        # On PostgreSQL the ids are one array (= ANY): one SQL text whatever their number,
-        # and nothing for SQLAlchemy to expand per call.
         stmt = _by_ref(self, "id_array" if rows.dialect_name == "postgresql" else "ids")
         return await rows.all(stmt, {"ids": list(set(ids))})
 

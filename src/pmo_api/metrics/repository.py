@@ -22,13 +22,12 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import Uuid
 
 from pmo_api.core.context import RowReads
 from pmo_api.core.errors import not_found
 from pmo_api.db.reads import Row, SessionReads
+from pmo_api.db.repository import among_ids
 from pmo_api.portfolios.repository import PortfolioRepository
 from pmo_api.projects.models import Project
 from pmo_api.raid.models import Risk, open_risk_clause
@@ -199,8 +198,11 @@ def _portfolio_groups(dialect_name: str) -> Select[Any]:
     added up in Python; its rows are few and cheap to read in the process."""
     # The day as a bound parameter where the clause takes a date: it compares with it.
     today: Any = bindparam("today", type_=Date)
-    in_scope: tuple[ColumnElement[bool], ...] = (
-        Project.portfolio_id.in_(bindparam("portfolio_ids", expanding=True)),
+    postgres = dialect_name == "postgresql"
+    in_scope = (
+        among_ids(Project.portfolio_id, "portfolio_ids")
+        if postgres
+        else Project.portfolio_id.in_(bindparam("portfolio_ids", expanding=True)),
         Project.archived_at.is_(None),
     )
     overdue = _count_for_project(Milestone, overdue_clause(today)).scalar_subquery()
@@ -208,11 +210,7 @@ def _portfolio_groups(dialect_name: str) -> Select[Any]:
         func.coalesce(func.sum(Project.planned_budget), 0).label("planned"),
         func.coalesce(func.sum(Project.actual_cost), 0).label("actual"),
     ]
-    if dialect_name == "postgresql":
-        # The tree's ids as one array (= ANY): one SQL text whatever the tree's size,
-        # and nothing to expand per request.
-        ids: Any = bindparam("portfolio_ids", type_=postgresql.ARRAY(Uuid()))
-        in_scope = (Project.portfolio_id == func.any(ids), Project.archived_at.is_(None))
+    if postgres:
         risks = (
             select(
                 func.count().label("open"),

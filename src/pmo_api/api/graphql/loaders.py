@@ -30,9 +30,11 @@ if TYPE_CHECKING:
     from pmo_api.api.graphql.context import GraphQLContext
 
 
+PERSON_READ = (people.get_people, Person.from_row)
+PORTFOLIO_READ = (portfolios.get_portfolios, Portfolio.from_row)
 _NODE_READS: dict[str, tuple[Callable[..., Awaitable[Sequence[Any]]], Callable[[Any], Node]]] = {
-    "Person": (people.get_people, Person.from_row),
-    "Portfolio": (portfolios.get_portfolios, Portfolio.from_row),
+    "Person": PERSON_READ,
+    "Portfolio": PORTFOLIO_READ,
 }
 """The node types a page may preload for all its nodes at once (``read_nodes``): the
 batch reads and presenters of their loaders below."""
@@ -41,10 +43,8 @@ batch reads and presenters of their loaders below."""
 class Loaders(LoaderSet):
     def __init__(self, context: GraphQLContext) -> None:
         super().__init__(context)
-        self.person = self.nodes("Person", "person", people.get_people, Person.from_row)
-        self.portfolio = self.nodes(
-            "Portfolio", "portfolio", portfolios.get_portfolios, Portfolio.from_row
-        )
+        self.person = self.nodes("Person", "person", *PERSON_READ)
+        self.portfolio = self.nodes("Portfolio", "portfolio", *PORTFOLIO_READ)
         self.project = self.nodes("Project", "project", projects.get_projects, Project.from_model)
         # The trail names no event: events are nodes, never an event's entity.
         self.audit_event = self.nodes(
