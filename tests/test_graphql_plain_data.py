@@ -116,7 +116,7 @@ async def test_a_page_of_plain_data_answers_as_the_ordinary_execution(
     # the whole connection in one go: edges, nodes, managers and portfolios within it
     assert answered_plainly.count("Connection") == 1
     assert answered_plainly.count("Project") == 3
-    assert answered_plainly.count("Person") == 4  # manager and boss, on two projects
+    assert answered_plainly.count("PersonRow") == 4  # manager and boss, on two projects (rows)
     ordinary(True)
     answered_plainly.clear()
     slow = await api.gql(PAGE, variables)

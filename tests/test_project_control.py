@@ -18,7 +18,7 @@ from pmo_api.control import PROJECT_RECORDS
 from pmo_api.events.types import EventType
 from pmo_api.migrations.metadata import metadata
 from pmo_api.records.declaration import DECLARED, REQUIRED, RecordType
-from pmo_api.records.schemas import RecordFilter
+from pmo_api.resources.schemas import DeclaredFilter
 from tests.test_security import OPENAPI, served_operations
 
 KINDS = [pytest.param(kind, id=kind.name) for kind in PROJECT_RECORDS]
@@ -58,7 +58,7 @@ def test_its_shapes_come_from_its_fields(kind: RecordType[Any]) -> None:
     assert shown[:2] == ["id", "project_id"]
     assert shown[-4:] == ["version", "created_at", "updated_at", "archived_at"]
     assert shown[2:-4] == [f.name for f in kind.fields] + [d.name for d in kind.derived]
-    assert issubclass(kind.filter, RecordFilter)
+    assert issubclass(kind.filter, DeclaredFilter)
     assert set(kind.filter.sort_fields) == set(kind.repository.sortable) == set(kind.sort_names)
     assert kind.default_sort.lstrip("-") in kind.sort_names
     assert kind.repository.__name__ == f"{kind.pascal}Repository"

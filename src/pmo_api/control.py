@@ -1,9 +1,14 @@
-"""Project control: every record type a project keeps, one line each.
+"""Every declared type, one line each: the top-level resources (``RESOURCES``) and
+the record types a project keeps (``PROJECT_RECORDS``).
 
 Each is declared once in its package (``<package>/declaration.py``, see
-``records/declaration.py``); registering it here gives it its REST routes, its
-GraphQL type, mutations and ``Project`` connection, and its table in the migrations'
-metadata. The order is the contract's: the GraphQL mutations follow it.
+``resources/declaration.py`` and ``records/declaration.py``); registering it here
+gives it its REST routes, its GraphQL type, queries and mutations (a project record
+also its ``Project`` connection), and its table in the migrations' metadata. The order
+is the contract's: the GraphQL fields follow it.
+
+A filter a resource declares but another domain computes (``Filter.elsewhere``) is
+bound here, where both are known.
 """
 
 from __future__ import annotations
@@ -12,11 +17,17 @@ from typing import Any
 
 from pmo_api.assumptions.declaration import ASSUMPTIONS
 from pmo_api.finance.declaration import COSTS
+from pmo_api.people.declaration import PEOPLE
+from pmo_api.people.models import Person
 from pmo_api.raid.declaration import CHANGES, ISSUES, RISKS
 from pmo_api.records.declaration import RecordType
 from pmo_api.reporting.declaration import STATUS_REPORTS
+from pmo_api.resources.declaration import ResourceType
 from pmo_api.schedule.declaration import BASELINES, DELIVERABLES, MILESTONES
 from pmo_api.staffing.declaration import ASSIGNMENTS
+from pmo_api.staffing.repository import over_allocated
+
+RESOURCES: tuple[ResourceType[Any], ...] = (PEOPLE,)
 
 PROJECT_RECORDS: tuple[RecordType[Any], ...] = (
     RISKS,
@@ -29,4 +40,9 @@ PROJECT_RECORDS: tuple[RecordType[Any], ...] = (
     COSTS,
     ASSIGNMENTS,
     ASSUMPTIONS,
+)
+
+PEOPLE.bind_filter(
+    "over_allocated",
+    lambda value, _today: over_allocated(Person.id) if value else ~over_allocated(Person.id),
 )

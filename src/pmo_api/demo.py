@@ -17,19 +17,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from pmo_api.core.context import SYSTEM, ServiceContext
 from pmo_api.core.errors import NotFound
 from pmo_api.db.transaction import unit_of_work
-from pmo_api.people.repository import PersonRepository
-from pmo_api.people.schemas import PersonCreate, Skill
-from pmo_api.people.service import create_person
+from pmo_api.people import declaration as people
+from pmo_api.people.models import Person
 from pmo_api.portfolios.schemas import PortfolioCreate
 from pmo_api.portfolios.service import create_portfolio, get_portfolio
 from pmo_api.projects.models import Health, ProjectStatus
 from pmo_api.projects.schemas import ProjectCreate
 from pmo_api.projects.service import create_project, get_project
+from pmo_api.resources import service as resources
 
 SEED = 20261125
 EMAIL_DOMAIN = "northwind.example"
@@ -267,19 +268,20 @@ class SeedResult:
 
 
 async def _seed_people(ctx: ServiceContext, result: SeedResult) -> None:
-    repository = PersonRepository(ctx.session)
     for person in PEOPLE:
-        found = await repository.by_email(person.email)
+        found = await ctx.session.scalar(select(Person).where(Person.email == person.email))
         if found is None:
-            skills = [Skill(skill=skill, level=level) for skill, level in person.skills]
-            data = PersonCreate(
-                name=person.name,
-                email=person.email,
-                title=person.title,
-                skills=skills,
-                weekly_capacity_hours=person.capacity,
+            skills = [people.Skill(skill=skill, level=level) for skill, level in person.skills]
+            data = people.PEOPLE.create.model_validate(
+                {
+                    "name": person.name,
+                    "email": person.email,
+                    "title": person.title,
+                    "skills": skills,
+                    "weekly_capacity_hours": person.capacity,
+                }
             )
-            made = await create_person(ctx, data)
+            made = await resources.create(ctx, people.PEOPLE, data)
             result.created["people"] += 1
             result.people[person.name] = made["id"]
         else:

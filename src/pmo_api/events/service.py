@@ -15,7 +15,7 @@ from pmo_api.db.reads import Row
 from pmo_api.db.repository import build_page_request, keyset_page
 from pmo_api.events.models import AuditEvent
 from pmo_api.events.schemas import AuditEventFilter
-from pmo_api.events.types import Event, EventType
+from pmo_api.events.types import Event, EventType, RecordEvent
 
 
 async def record(ctx: ServiceContext, event: Event) -> None:
@@ -46,7 +46,7 @@ async def create_recorded(
     ctx: ServiceContext,
     creates: writes.Creates,
     values: Mapping[str, Any],
-    event: EventType,
+    event: EventType | RecordEvent,
     **server_owned: Any,
 ) -> Row:
     """A new record from its validated ``values`` (and the values the server owns

@@ -12,14 +12,11 @@ from pmo_api.core.changes import jsonable
 
 
 class EventType(enum.StrEnum):
-    """The events of the resources declared by hand. A project record type's events
-    come from its declaration (``RecordEvent``: ``risk.raised``, ``cost.recorded``)."""
+    """The events of the resources declared by hand. A declared type's events come
+    from its declaration (``RecordEvent``: ``person.created``, ``risk.raised``)."""
 
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
-    PERSON_CREATED = "person.created"
-    PERSON_UPDATED = "person.updated"
-    PERSON_ARCHIVED = "person.archived"
     PORTFOLIO_CREATED = "portfolio.created"
     PORTFOLIO_UPDATED = "portfolio.updated"
     PORTFOLIO_ARCHIVED = "portfolio.archived"
@@ -34,7 +31,7 @@ class EventType(enum.StrEnum):
 
 @dataclass(frozen=True)
 class RecordEvent:
-    """An event of a declared record type (``records/declaration.py``): ``<entity>.<verb>``."""
+    """An event of a declared type (``resources/declaration.py``): ``<entity>.<verb>``."""
 
     entity_type: str
     verb: str

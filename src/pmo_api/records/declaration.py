@@ -22,20 +22,22 @@ declaration in one tuple.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pmo_api.core.context import Principal, ServiceContext
-from pmo_api.core.schemas import Input, ListFilter, Patch, Read
+from pmo_api.core.schemas import Input
 from pmo_api.events.types import RecordEvent
+from pmo_api.people.declaration import PERSON
 from pmo_api.projects import access
 from pmo_api.projects.models import Project
-from pmo_api.records.fields import (
+from pmo_api.records.models import ProjectRecord
+from pmo_api.records.repository import RecordRepository, repository_for
+from pmo_api.resources.declaration import Declared, Docs, Events
+from pmo_api.resources.fields import (
     DESCRIPTION,
     NAME,
-    PERSON,
     REQUIRED,
     TITLE,
     Condition,
@@ -49,9 +51,6 @@ from pmo_api.records.fields import (
     owned,
     shown_as,
 )
-from pmo_api.records.models import ProjectRecord
-from pmo_api.records.repository import RecordRepository, repository_for, sort_keys
-from pmo_api.records.schemas import shapes_of
 
 __all__ = [
     "DESCRIPTION",
@@ -150,15 +149,6 @@ class Action(Generic[M]):
 
 
 @dataclass(frozen=True)
-class Events:
-    """The verbs of a record type's events: ``<entity>.<verb>``."""
-
-    created: str = "created"
-    updated: str = "updated"
-    archived: str = "archived"
-
-
-@dataclass(frozen=True)
 class Parent:
     """What a record type belongs to. Every record type today belongs to a project: it
     is listed and added under ``/projects/{id}``, and written by the project's rules."""
@@ -191,35 +181,15 @@ PROJECT_EDITORS = Access(
 )
 
 
-@dataclass(frozen=True)
-class Docs:
-    """What the doors say about a record type (the contract's descriptions)."""
-
-    summary: str
-    """What the record is (the GraphQL type's description)."""
-    listed: str
-    """Its order in a project's list, e.g. "highest score first"."""
-    create: str | None = None
-    update: str | None = None
-    archive: str | None = None
-    """The mutations' descriptions (defaults say what they do and who may)."""
-    create_body: str | None = None
-    update_body: str | None = None
-    """The write bodies' descriptions (defaults: "A new risk.", "Only the fields sent
-    change; null clears where allowed.")."""
-
-
 # -- the declaration -------------------------------------------------------------------------
 
 DECLARED: list[RecordType[Any]] = []
 """Every record type declared in this process, in order (``control.py`` registers
 them; a test proves none is left out)."""
 
-_SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
-
 
 @dataclass(frozen=True, eq=False)
-class RecordType(Generic[M]):
+class RecordType(Declared, Generic[M]):
     """A project record type, declared once (see the module's docstring)."""
 
     name: str
@@ -235,7 +205,7 @@ class RecordType(Generic[M]):
     derived: tuple[Derived, ...] = ()
     rules: RecordRules[M] = field(default_factory=RecordRules)
     actions: tuple[Action[M], ...] = ()
-    events: Events = Events()
+    events: Events = field(default_factory=Events)
     updatable: bool = True
     archivable: bool = True
     in_order: tuple[tuple[str, str], ...] = ()
@@ -263,109 +233,12 @@ class RecordType(Generic[M]):
     """GraphQL also has a top-level ``<path>(project:, filter:, sort:)``."""
 
     # derived from the above when declared
-    create: type[Input] = field(init=False, repr=False)
-    """The create body (``RiskCreate``)."""
-    update: type[Patch] = field(init=False, repr=False)
-    """The PATCH body (``RiskUpdate``)."""
-    read: type[Read] = field(init=False, repr=False)
-    """The representation (``RiskRead``)."""
-    filter: type[ListFilter] = field(init=False, repr=False)
-    """The list's filter (``RiskFilter``), with its sort fields."""
     repository: type[RecordRepository[Any]] = field(init=False, repr=False)
     """Its reads (``RiskRepository``)."""
-    sortable: Mapping[str, Any] = field(init=False, repr=False)
-    """Each sort field's key in SQL (a column, or a ``Sort``'s stand-in for null)."""
 
     def __post_init__(self) -> None:
-        if not _SNAKE.match(self.name):
-            raise ValueError(f"a record type's name is snake_case, not {self.name!r}")
-        if any(kind.name == self.name for kind in DECLARED):
-            raise ValueError(f"record type {self.name!r} is declared twice")
-        named = [s.name if isinstance(s, Sort) else s for s in self.sorts]
-        unknown = [s for s in (*named, self.default_sort.lstrip("-")) if not self._column(s)]
-        if unknown:
-            raise ValueError(f"{self.name}: no column to sort by {', '.join(unknown)}")
-        object.__setattr__(self, "sortable", sort_keys(self))
-        create, update, read, filter_ = shapes_of(self)
-        object.__setattr__(self, "create", create)
-        object.__setattr__(self, "update", update)
-        object.__setattr__(self, "read", read)
-        object.__setattr__(self, "filter", filter_)
+        self._declare(DECLARED)
         object.__setattr__(self, "repository", repository_for(self))
-        DECLARED.append(self)
 
-    def _column(self, name: str) -> bool:
-        return name in self.model.__table__.columns  # type: ignore[attr-defined]
-
-    # -- names --------------------------------------------------------------------------
-
-    @property
-    def pascal(self) -> str:
-        """``status_report`` -> ``StatusReport``: the prefix of its schemas' names."""
-        return "".join(part.title() for part in self.name.split("_"))
-
-    @property
-    def words(self) -> str:
-        return self.noun or self.name.replace("_", " ")
-
-    @property
-    def a_word(self) -> str:
-        """The noun with its article: "a risk", "an issue"."""
-        return ("an " if self.words[0] in "aeiou" else "a ") + self.words
-
-    @property
-    def plural(self) -> str:
-        """The REST collection's segment (``status-reports``)."""
-        return self.path or self.name.replace("_", "-") + "s"
-
-    @property
-    def graphql_type(self) -> str:
-        return self.type_name or self.pascal
-
-    # -- what it declares ---------------------------------------------------------------
-
-    @property
-    def sort_names(self) -> tuple[str, ...]:
-        return tuple(s.name if isinstance(s, Sort) else s for s in self.sorts)
-
-    @property
-    def filter_list(self) -> tuple[Filter, ...]:
-        """The filters, ranges opened up, in order."""
-        out: list[Filter] = []
-        for item in self.filters:
-            out.extend((item.lower, item.upper) if isinstance(item, Range) else (item,))
-        return tuple(out)
-
-    @property
-    def ranges(self) -> tuple[tuple[str, str], ...]:
-        return tuple((r.lower.name, r.upper.name) for r in self.filters if isinstance(r, Range))
-
-    def event(self, verb: str) -> RecordEvent:
-        return RecordEvent(self.name, verb)
-
-    @property
-    def created_event(self) -> RecordEvent:
-        return self.event(self.events.created)
-
-    @property
-    def updated_event(self) -> RecordEvent:
-        return self.event(self.events.updated)
-
-    @property
-    def archived_event(self) -> RecordEvent:
-        return self.event(self.events.archived)
-
-    @property
-    def all_events(self) -> tuple[RecordEvent, ...]:
-        """Every event a record of this type may record."""
-        verbs = [self.events.created]
-        if self.updatable:
-            verbs.append(self.events.updated)
-        verbs += [action.event for action in self.actions]
-        if self.archivable:
-            verbs.append(self.events.archived)
-        return tuple(self.event(verb) for verb in verbs)
-
-    @property
-    def references(self) -> Sequence[Field]:
-        return [f for f in self.fields if f.refers_to is not None]
+    def action_verbs(self) -> Sequence[str]:
+        return [action.event for action in self.actions]

@@ -11,26 +11,23 @@ reads (GraphQL, writes) and as labelled columns on the row reads (REST GET and l
 from __future__ import annotations
 
 import functools
-import typing
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import ColumnElement, Date, Select, func, literal, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import with_expression
 from sqlalchemy.sql.base import ExecutableOption
-from sqlalchemy.types import TypeDecorator
 
 from pmo_api.core.context import Principal, RowReads
 from pmo_api.core.pagination import Page, PageRequest
 from pmo_api.db.reads import Row
 from pmo_api.db.records import common_filters
 from pmo_api.db.repository import Repository
-from pmo_api.records.fields import Sort
 from pmo_api.records.models import ProjectRecord
+from pmo_api.resources.repository import decoded, documents
 
 if TYPE_CHECKING:
     from pmo_api.records.declaration import RecordType
@@ -68,7 +65,7 @@ class RecordRepository(Repository[M], Generic[M]):
         for spec in self.kind.filter_list:
             value = getattr(filters, spec.name)
             if value is not None and value != []:
-                stmt = stmt.where(spec.where(value, self.today))
+                stmt = stmt.where(self.kind.condition(spec)(value, self.today))
         return stmt
 
     def ordered_by(self, stmt: Select[Any], request: PageRequest) -> Select[Any]:
@@ -89,7 +86,7 @@ class RecordRepository(Repository[M], Generic[M]):
 
     async def read(self, reads: RowReads | None, ref: uuid.UUID | str, principal: Principal) -> Row:
         """The record as a row, by id (404 ``<entity>_not_found``)."""
-        return _decoded(self.kind, await super().read(reads, ref, principal))
+        return decoded(self.kind, await super().read(reads, ref, principal))
 
     async def read_children(
         self,
@@ -101,8 +98,8 @@ class RecordRepository(Repository[M], Generic[M]):
         """A page of one parent's records, as rows (a REST list)."""
         stmt = self.of_parent(self.filtered(self.row_select(), filters), parent_id)
         page = await self.read_page(reads, self.ordered_by(stmt, request), request)
-        if _documents(self.kind):
-            rows = [_decoded(self.kind, row) for row in page.items]
+        if documents(self.kind):
+            rows = [decoded(self.kind, row) for row in page.items]
             page = Page(rows, page.next_cursor, page.cursors)
         return page
 
@@ -118,54 +115,6 @@ class RecordRepository(Repository[M], Generic[M]):
         return lambda stmt: self.ordered_by(self.filtered(stmt, filters), request)
 
 
-class _MissingAs(TypeDecorator[Any]):
-    """The type of a ``Sort`` key (``COALESCE(column, stand-in)``): a cursor carries the
-    record's own value, null included, and is read back as the key it sorted by."""
-
-    impl = Date
-    cache_ok = True
-
-    def __init__(self, column_type: Any, missing: Any) -> None:
-        super().__init__()
-        self.impl = column_type
-        self.missing = missing
-
-    def process_bind_param(self, value: Any, dialect: Any) -> Any:
-        return value
-
-    @property
-    def python_type(self) -> type[Any]:
-        missing: Any = self.missing
-        base: Any = self.impl.python_type
-
-        class Key:
-            """Reads a cursor's sort value back: null as the stand-in."""
-
-            def __new__(cls, raw: Any) -> Any:
-                if raw is None:
-                    return missing
-                return base.fromisoformat(raw) if hasattr(base, "fromisoformat") else base(raw)
-
-        return Key
-
-
-def sort_keys(kind: RecordType[Any]) -> Mapping[str, Any]:
-    """Each sort field's key in SQL: its column, or for a ``Sort`` with a stand-in for
-    null, ``COALESCE(column, stand-in)``."""
-    model: Any = kind.model
-    keys: dict[str, Any] = {}
-    for spec in kind.sorts:
-        if isinstance(spec, Sort):
-            column = getattr(model, spec.name)
-            key_type = _MissingAs(column.type, spec.missing)
-            keys[spec.name] = func.coalesce(
-                column, literal(spec.missing, column.type), type_=key_type
-            )
-        else:
-            keys[spec] = getattr(model, spec)
-    return keys
-
-
 def repository_for(kind: RecordType[Any]) -> type[RecordRepository[Any]]:
     """The repository class of a declared record type: ``<Name>Repository``."""
     name = f"{kind.pascal}Repository"
@@ -179,28 +128,6 @@ def repository_for(kind: RecordType[Any]) -> type[RecordRepository[Any]]:
         "sortable": kind.sortable,
     }
     return type(name, (RecordRepository,), namespace)
-
-
-@functools.cache
-def _documents(kind: RecordType[Any]) -> tuple[tuple[str, TypeAdapter[Any]], ...]:
-    """The fields held as JSON documents whose representation has typed values (a
-    baseline's milestones: ids and dates), with what turns them into those types."""
-    found = []
-    for f in kind.fields:
-        shown = f.read_type
-        parts = (shown, *typing.get_args(shown))
-        if any(isinstance(part, type) and issubclass(part, BaseModel) for part in parts):
-            found.append((f.name, TypeAdapter(shown)))
-    return tuple(found)
-
-
-def _decoded(kind: RecordType[Any], row: Row) -> Row:
-    """A row whose JSON documents hold the values their representation types say (a
-    document's ids and dates are JSON strings when read)."""
-    for name, adapter in _documents(kind):
-        if row.get(name) is not None:
-            row[name] = adapter.dump_python(adapter.validate_python(row[name]))
-    return row
 
 
 @functools.cache

@@ -11,18 +11,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pmo_api.api.graphql.audit_events import AuditEvent
-from pmo_api.api.graphql.people import Person
 from pmo_api.api.graphql.portfolios import Portfolio, PortfolioLoaders
 from pmo_api.api.graphql.projects import Project
 from pmo_api.api.graphql.raid import RaidLoaders
 from pmo_api.api.graphql.records import RecordLoaders
 from pmo_api.api.graphql.relay import LoaderSet, Node, from_global_id
 from pmo_api.api.graphql.reporting import ReportingLoaders
+from pmo_api.api.graphql.resources import NODE_READS, ResourceLoaders
 from pmo_api.api.graphql.schedule import ScheduleLoaders
 from pmo_api.api.graphql.staffing import StaffingLoaders
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.events import service as events
-from pmo_api.people import service as people
 from pmo_api.portfolios import service as portfolios
 from pmo_api.projects import service as projects
 
@@ -30,10 +29,9 @@ if TYPE_CHECKING:
     from pmo_api.api.graphql.context import GraphQLContext
 
 
-PERSON_READ = (people.get_people, Person.from_row)
 PORTFOLIO_READ = (portfolios.get_portfolios, Portfolio.from_row)
 _NODE_READS: dict[str, tuple[Callable[..., Awaitable[Sequence[Any]]], Callable[[Any], Node]]] = {
-    "Person": PERSON_READ,
+    **NODE_READS,
     "Portfolio": PORTFOLIO_READ,
 }
 """The node types a page may preload for all its nodes at once (``read_nodes``): the
@@ -43,7 +41,8 @@ batch reads and presenters of their loaders below."""
 class Loaders(LoaderSet):
     def __init__(self, context: GraphQLContext) -> None:
         super().__init__(context)
-        self.person = self.nodes("Person", "person", *PERSON_READ)
+        self.resources = self.include(ResourceLoaders(context))
+        self.person = self.resources.node["person"]
         self.portfolio = self.nodes("Portfolio", "portfolio", *PORTFOLIO_READ)
         self.project = self.nodes("Project", "project", projects.get_projects, Project.from_model)
         # The trail names no event: events are nodes, never an event's entity.

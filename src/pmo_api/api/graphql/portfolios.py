@@ -24,7 +24,6 @@ from pmo_api.api.graphql.errors import (
     parse_model,
 )
 from pmo_api.api.graphql.inputs import provided
-from pmo_api.api.graphql.people import Person
 from pmo_api.api.graphql.projects import (
     SORT_DESCRIPTION,
     Project,
@@ -43,6 +42,7 @@ from pmo_api.api.graphql.relay import (
     list_params,
     to_global_id,
 )
+from pmo_api.api.graphql.resources import Person
 from pmo_api.api.graphql.scalars import Money
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.pagination import DEFAULT_LIMIT, ListParams, Page

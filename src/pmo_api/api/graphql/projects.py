@@ -24,7 +24,6 @@ from pmo_api.api.graphql.errors import (
 )
 from pmo_api.api.graphql.execution import plain
 from pmo_api.api.graphql.inputs import provided
-from pmo_api.api.graphql.people import Person
 from pmo_api.api.graphql.records import with_project_connections
 from pmo_api.api.graphql.relay import (
     After,
@@ -38,6 +37,7 @@ from pmo_api.api.graphql.relay import (
     requested_node_fields,
     to_global_id,
 )
+from pmo_api.api.graphql.resources import Person
 from pmo_api.api.graphql.scalars import Money, graphql_enum
 from pmo_api.core.pagination import DEFAULT_LIMIT
 from pmo_api.listings import projects as listed_projects
@@ -125,8 +125,8 @@ class Project(Node):
         if self.manager_id is None:
             return None
         if self.preloaded is not None and "manager" in self.preloaded:
-            return self.preloaded["manager"]  # type: ignore[no-any-return]
-        return info.context.loaders.person.load(self.manager_id)  # type: ignore[return-value]
+            return self.preloaded["manager"]
+        return info.context.loaders.person.load(self.manager_id)
 
     @strawberry.field(description="The sponsor, if one is named.")
     async def sponsor(self, info: GqlInfo) -> Person | None:

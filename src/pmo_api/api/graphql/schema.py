@@ -36,11 +36,11 @@ from pmo_api.api.graphql.audit_events import AuditEventsQuery
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import EXCEPTION_HANDLERS, ErrorTranslation
 from pmo_api.api.graphql.execution import PlainDataExecutionContext
-from pmo_api.api.graphql.people import PeopleMutation, PeopleQuery, Person
 from pmo_api.api.graphql.portfolios import PortfoliosMutation, PortfoliosQuery
 from pmo_api.api.graphql.projects import ProjectsMutation, ProjectsQuery
 from pmo_api.api.graphql.records import RecordsMutation, RecordsQuery
 from pmo_api.api.graphql.relay import Node
+from pmo_api.api.graphql.resources import Person, ResourcesMutation, ResourcesQuery
 from pmo_api.api.graphql.scalars import SCALAR_MAP
 from pmo_api.core.context import Role
 from pmo_api.core.errors import ErrorDetail, InvalidInput
@@ -107,7 +107,7 @@ Query = merge_types(
     "Query",
     (
         NodeQuery,
-        PeopleQuery,
+        ResourcesQuery,
         PortfoliosQuery,
         ProjectsQuery,
         RecordsQuery,
@@ -117,7 +117,7 @@ Query = merge_types(
 Mutation = merge_types(
     "Mutation",
     (
-        PeopleMutation,
+        ResourcesMutation,
         PortfoliosMutation,
         ProjectsMutation,
         RecordsMutation,

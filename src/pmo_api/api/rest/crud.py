@@ -56,6 +56,7 @@ ExpectedVersion = Annotated[int | None, Depends(present.expected_version)]
 @dataclass(frozen=True)
 class Resource:
     path: str
+    noun: str
     read: type[BaseModel]
     create: type[BaseModel]
     update: type[BaseModel]
@@ -144,7 +145,7 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
     Read, Create, Update = res.read, res.create, res.update
     Item = res.list_item or res.read
     Query_ = list_query_model(res.filter)
-    noun = tag.rstrip("s") if not tag.endswith("people") else "person"
+    noun = res.noun
 
     IdPath = KeyedRef if res.keyed else UuidRef
 
@@ -175,7 +176,7 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
         response_model=Read,
         responses=problems(409),
         summary=f"Create a {noun}",
-        name=f"create_{noun}",
+        name=f"create_{noun.replace(' ', '_')}",
     )
     async def create(
         request: Request,
@@ -202,7 +203,7 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
         response_model=Read,
         responses=problems(304, 404),
         summary=f"Get a {noun}",
-        name=f"get_{noun}",
+        name=f"get_{noun.replace(' ', '_')}",
     )
     async def read(request: Request, _: Caller, id: IdPath) -> Response:  # type: ignore[valid-type]
         return await reading(request, id)
@@ -219,7 +220,7 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
         response_model=Read,
         responses=problems(404, 409, 412),
         summary=f"Update a {noun}",
-        name=f"update_{noun}",
+        name=f"update_{noun.replace(' ', '_')}",
     )
     async def update(
         request: Request,
@@ -235,7 +236,7 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
         response_model=Read,
         responses=problems(404, 409, 412),
         summary=f"Archive a {noun}",
-        name=f"archive_{noun}",
+        name=f"archive_{noun.replace(' ', '_')}",
     )
     async def archive(request: Request, ctx: Ctx, id: IdPath, version: ExpectedVersion) -> Response:  # type: ignore[valid-type]
         """Archives the record: it stays readable by id, lists hide it by default."""

@@ -1,11 +1,12 @@
-"""The REST routes of people, portfolios and projects (the crud shape), and the
-routes that are their own: a portfolio's projects."""
+"""The REST routes of the top-level resources: each declared type's (``RESOURCES``:
+the crud shape, from its declaration), portfolios' and projects' (the same shape,
+from their services), and the routes that are their own: a portfolio's projects."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
@@ -13,10 +14,8 @@ from pmo_api.api.rest.crud import Resource, crud_router, list_query_model
 from pmo_api.api.rest.deps import Ctx
 from pmo_api.api.rest.docs import list_problems
 from pmo_api.api.rest.lists import KeyedRef, ref_or_422, split
-from pmo_api.listings import people as listed_people
+from pmo_api.control import RESOURCES
 from pmo_api.listings import projects as listed_projects
-from pmo_api.people import service as people
-from pmo_api.people.schemas import PersonCreate, PersonFilter, PersonRead, PersonUpdate
 from pmo_api.portfolios import service as portfolios
 from pmo_api.portfolios.schemas import (
     PortfolioCreate,
@@ -32,27 +31,35 @@ from pmo_api.projects.schemas import (
     ProjectRead,
     ProjectUpdate,
 )
+from pmo_api.resources import service as resources
+from pmo_api.resources.declaration import ResourceType
 
-people_router = crud_router(
-    Resource(
-        path="/people",
-        read=PersonRead,
-        create=PersonCreate,
-        update=PersonUpdate,
-        filter=PersonFilter,
-        list_=listed_people.read_people,
-        get=people.read_person,
-        create_=people.create_person,
-        update_=people.update_person,
-        archive=people.archive_person,
-        keyed=False,
-    ),
-    "people",
-)
+
+def declared_router(kind: ResourceType[Any]) -> APIRouter:
+    """A declared resource type's five routes, its use cases the shared ones."""
+    return crud_router(
+        Resource(
+            path=f"/{kind.plural}",
+            noun=kind.words,
+            read=kind.read,
+            create=kind.create,
+            update=kind.update,
+            filter=kind.filter,
+            list_=lambda ctx, filters, params: resources.read_list(ctx, kind, filters, params),
+            get=lambda ctx, ref: resources.read(ctx, kind, ref),
+            create_=lambda ctx, body: resources.create(ctx, kind, body),
+            update_=lambda ctx, ref, body, version: resources.update(ctx, kind, ref, body, version),
+            archive=lambda ctx, ref, version: resources.archive(ctx, kind, ref, version),
+            keyed=kind.keyed,
+        ),
+        kind.plural,
+    )
+
 
 portfolios_router = crud_router(
     Resource(
         path="/portfolios",
+        noun="portfolio",
         read=PortfolioRead,
         create=PortfolioCreate,
         update=PortfolioUpdate,
@@ -69,6 +76,7 @@ portfolios_router = crud_router(
 projects_router = crud_router(
     Resource(
         path="/projects",
+        noun="project",
         read=ProjectRead,
         create=ProjectCreate,
         update=ProjectUpdate,
@@ -108,4 +116,4 @@ async def list_portfolio_projects(
     )
 
 
-routers = (people_router, portfolios_router, projects_router)
+routers = (*(declared_router(kind) for kind in RESOURCES), portfolios_router, projects_router)

@@ -1,6 +1,6 @@
-"""A record type's fields, filters and sorts: the parts of a ``RecordType`` that say
-what a client writes, reads, filters and sorts by (``declaration.py`` puts them
-together)."""
+"""A declared resource's fields, filters and sorts: the parts of a ``ResourceType``
+(or a project's ``RecordType``) that say what a client writes, reads, filters and sorts
+by (``declaration.py`` puts them together)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
 from pmo_api.core.errors import DomainError
-from pmo_api.core.schemas import Name, Text
-from pmo_api.people.models import Person
+from pmo_api.core.schemas import Name, Search, Text
+from pmo_api.db.records import text_search
 
 
 class _Required:
@@ -44,9 +44,6 @@ class Reference:
     """The GraphQL type of the record referred to."""
     accept: Callable[[Any], DomainError | None] | None = None
     """A further rule on the record found; the refusal it returns, or None."""
-
-
-PERSON = Reference(Person, "person", "Person")
 
 
 @dataclass(frozen=True)
@@ -156,10 +153,23 @@ class Filter:
 
     name: str
     annotation: Any
-    where: Condition
+    where: Condition | None
+    """None: the condition is another domain's, above this one, bound by
+    ``control.py`` (``ResourceType.bind_filter``): a person's over-allocation is
+    staffing's query."""
     description: str | None = None
     limits: Mapping[str, Any] = field(default_factory=dict)
     """Keyword limits of the parameter (``max_length`` of a list)."""
+
+    @classmethod
+    def search(cls, columns: tuple[InstrumentedAttribute[Any], ...], description: str) -> Filter:
+        """``q=``: the text found in any of ``columns`` (case-insensitive)."""
+        return cls("q", Search, lambda value, _today: text_search(value, columns), description)
+
+    @classmethod
+    def elsewhere(cls, name: str, annotation: Any, description: str | None = None) -> Filter:
+        """A filter whose condition another domain owns (see ``where``)."""
+        return cls(name, annotation, None, description)
 
     @classmethod
     def one_of(cls, column: InstrumentedAttribute[Any], enum: type[Enum]) -> Filter:

@@ -1,13 +1,15 @@
-"""The Pydantic shapes of a declared record type, derived from its ``RecordType``.
+"""The Pydantic shapes of a declared resource, derived from its declaration (a
+``ResourceType``, or a project's ``RecordType``).
 
 ``<Name>Create``: the fields a client writes on create, with their limits and
 defaults. ``<Name>Update``: the fields it writes on update, each optional ("not sent"
 is not null: ``Patch``), the ones that may not be null stated so. ``<Name>Read``: id,
-project, every field as reads show it, the derived values, version and timestamps.
-``<Name>Filter``: the declared filters, the sort fields, the ranges kept in order.
+the parent's id (a project record's ``project_id``), every field as reads show it, the
+derived values, version and timestamps. ``<Name>Filter``: the declared filters, the
+sort fields, the ranges kept in order.
 
-They live here, importable by name (``from pmo_api.records.schemas import RiskRead``,
-once the record type is declared), and are what both doors and the contract use.
+They live here, importable by name (``from pmo_api.resources.schemas import RiskRead``,
+once the type is declared), and are what both doors and the contract use.
 """
 
 from __future__ import annotations
@@ -22,16 +24,16 @@ from pydantic import model_validator
 from pydantic.fields import FieldInfo
 
 from pmo_api.core.schemas import Input, ListFilter, Patch, Read, dates_out_of_order
-from pmo_api.records.fields import REQUIRED, allows_none
+from pmo_api.resources.fields import REQUIRED, allows_none
 
 if TYPE_CHECKING:
-    from pmo_api.records.declaration import RecordType
+    from pmo_api.resources.declaration import Declared
 
 _SHAPES: dict[str, type[Any]] = {}
 
 
-class RecordFilter(ListFilter):
-    """A record list's filter: ``sort_fields`` (stated in the contract) and the ranges
+class DeclaredFilter(ListFilter):
+    """A declared list's filter: ``sort_fields`` (stated in the contract) and the ranges
     whose upper bound may not be below the lower."""
 
     sort_fields: ClassVar[tuple[str, ...]] = ()
@@ -66,7 +68,7 @@ def _model(
             body[key] = value
     model = types.new_class(name, (base,), {}, lambda ns: ns.update(body))
     if name in _SHAPES:
-        raise ValueError(f"two record types derive a schema named {name}")
+        raise ValueError(f"two declarations derive a schema named {name}")
     _SHAPES[name] = model
     return model
 
@@ -79,7 +81,7 @@ def _info(description: str | None, **kwargs: Any) -> FieldInfo:
     return info
 
 
-def shapes_of(kind: RecordType[Any]) -> tuple[type[Input], type[Patch], type[Read], type[Any]]:
+def shapes_of(kind: Declared) -> tuple[type[Input], type[Patch], type[Read], type[Any]]:
     prefix = kind.pascal
     create_fields: dict[str, tuple[Any, FieldInfo]] = {}
     for f in kind.fields:
@@ -115,10 +117,9 @@ def shapes_of(kind: RecordType[Any]) -> tuple[type[Input], type[Patch], type[Rea
         },
     )
 
-    read_fields: dict[str, tuple[Any, FieldInfo]] = {
-        "id": (uuid.UUID, _info(None)),
-        f"{kind.parent.name}_id": (uuid.UUID, _info(None)),
-    }
+    read_fields: dict[str, tuple[Any, FieldInfo]] = {"id": (uuid.UUID, _info(None))}
+    if kind.parent is not None:
+        read_fields[kind.parent.column] = (uuid.UUID, _info(None))
     for f in kind.fields:
         read_fields[f.name] = (f.read_type, _info(f.description))
     for d in kind.derived:
@@ -137,7 +138,7 @@ def shapes_of(kind: RecordType[Any]) -> tuple[type[Input], type[Patch], type[Rea
     }
     filter_ = _model(
         f"{prefix}Filter",
-        RecordFilter,
+        DeclaredFilter,
         filter_fields,
         {"sort_fields": kind.sort_names, "ranges": kind.ranges},
     )
@@ -145,7 +146,7 @@ def shapes_of(kind: RecordType[Any]) -> tuple[type[Input], type[Patch], type[Rea
 
 
 def __getattr__(name: str) -> type[Any]:
-    """A derived shape by its name (``RiskRead``), once its record type is declared."""
+    """A derived shape by its name (``RiskRead``), once its type is declared."""
     try:
         return _SHAPES[name]
     except KeyError:

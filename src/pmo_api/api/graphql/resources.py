@@ -1,0 +1,307 @@
+"""Every top-level resource type over GraphQL (people, portfolios...), made from its
+declaration (``resources/declaration.py``): its type and connection, its inputs,
+payload and result unions, its lookup and its list, its mutations (create, update,
+archive), and its node loader.
+
+The types read the attributes of what the loaders return (rows, shown as this
+module's row objects, or the ORM records a mutation changed): nothing is copied per
+field. ``id`` is the global id and ``uuid`` the REST id; a reference (``owner_id``)
+shows as the record it names (``owner``). What the door shows of a type its own way (a
+person's allocation) is a class of strawberry fields in the module named after its
+domain, listed in ``FIELDS``.
+
+Each type is also a name of this module (``resources.Person``), where
+``strawberry.lazy`` finds it for the modules that refer to it.
+"""
+
+# strawberry.field(description=...) and strawberry.mutation(...) are typed as returning
+# Any; the resolvers they decorate are typed all the same.
+# mypy: disable-error-code="untyped-decorator"
+
+from __future__ import annotations
+
+import inspect
+import typing
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+
+import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.types.field import StrawberryField
+
+from pmo_api.api.graphql import people
+from pmo_api.api.graphql.context import GqlInfo
+from pmo_api.api.graphql.declared import (
+    INFO,
+    AfterArgument,
+    FirstArgument,
+    Stored,
+    create_input,
+    field,
+    filter_input,
+    lower,
+    made,
+    mutation,
+    node_type,
+    payload_type,
+    reference_field,
+    result,
+    signed,
+    update_input,
+)
+from pmo_api.api.graphql.errors import ChangeErrors, CreateErrors, parse_model
+from pmo_api.api.graphql.inputs import provided
+from pmo_api.api.graphql.relay import (
+    Connection,
+    LoaderSet,
+    camel_case,
+    connection,
+    keyed_ref,
+    list_params,
+    uuid_ref,
+)
+from pmo_api.control import RESOURCES
+from pmo_api.core.context import ServiceContext
+from pmo_api.core.pagination import DEFAULT_LIMIT
+from pmo_api.db.reads import Row
+from pmo_api.resources import service as resources
+from pmo_api.resources.declaration import ResourceType
+
+if TYPE_CHECKING:
+    from pmo_api.api.graphql.context import GraphQLContext
+
+    # The types other modules name; the real ones are made below.
+    Person: TypeAlias = Any
+
+FIELDS: Mapping[str, type] = {"person": people.PersonFields}
+"""Types the door shows with fields of its own: entity name -> a class whose strawberry
+fields join the type's (after the declared ones)."""
+
+
+# -- the types of one resource type ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceTypes:
+    """What the door makes of one resource type."""
+
+    kind: ResourceType[Any]
+    node: type
+    row: type
+    """What a row read for this type is shown as (its attributes, the node's type)."""
+    connection: Any
+    create_input: type
+    update_input: type
+    filter_input: type
+    payload: type
+
+    def present(self, found: Any) -> Any:
+        """A row (a read, a create) or an ORM record (an update), as the node reads it."""
+        return self.row(**found) if isinstance(found, Mapping) else found
+
+    def of(self, found: Any) -> Any:
+        """The payload of a mutation's record (``PersonPayload(person=...)``)."""
+        return self.payload(**{lower(self.kind.pascal): self.present(found)})
+
+    @property
+    def references(self) -> dict[str, str | None]:
+        """The inputs' reference fields and the type each names (for ``provided``)."""
+        return {f.name: f.refers_to.node for f in self.kind.fields if f.refers_to and f.written}
+
+
+def _types(kind: ResourceType[Any]) -> ResourceTypes:
+    model = kind.model
+    row = type(f"{kind.pascal}Row", (SimpleNamespace,), {"__module__": __name__})
+    node = node_type(
+        kind,
+        base=Stored,
+        is_type_of=lambda obj: isinstance(obj, (row, model)),
+        reference=reference_field,
+        own=FIELDS.get(kind.name),
+        module=__name__,
+    )
+    return ResourceTypes(
+        kind=kind,
+        node=node,
+        row=row,
+        connection=Connection[node],  # type: ignore[valid-type]
+        create_input=create_input(kind),
+        update_input=update_input(kind),
+        filter_input=filter_input(kind),
+        payload=payload_type(kind, node, __name__),
+    )
+
+
+TYPES: dict[str, ResourceTypes] = {kind.name: _types(kind) for kind in RESOURCES}
+"""Every resource type's GraphQL types, by entity name."""
+
+globals().update({found.kind.graphql_type: found.node for found in TYPES.values()})
+
+
+# -- per-request loaders ---------------------------------------------------------------------
+
+
+def _batch(kind: ResourceType[Any]) -> Callable[[ServiceContext, Sequence[uuid.UUID]], Any]:
+    return lambda ctx, ids: resources.read_many(ctx, kind, ids)
+
+
+NODE_READS: dict[str, tuple[Callable[..., Any], Callable[[Row], Any]]] = {
+    found.kind.graphql_type: (_batch(found.kind), found.present) for found in TYPES.values()
+}
+"""Each type's batch read and presenter (type name -> both), for its loader and for a
+page that reads all its nodes at once (``Loaders.read_nodes``)."""
+
+
+class ResourceLoaders(LoaderSet):
+    """Each resource type's node loader, by entity name (``node(id:)``, the audit
+    trail's entities, references): one statement per batch."""
+
+    def __init__(self, context: GraphQLContext) -> None:
+        super().__init__(context)
+        self.node: dict[str, DataLoader[uuid.UUID, Any]] = {}
+        for name, found in TYPES.items():
+            kind = found.kind
+            batch, present = NODE_READS[kind.graphql_type]
+            self.node[name] = self.nodes(kind.graphql_type, kind.name, batch, present)
+
+
+# -- lookups and lists -----------------------------------------------------------------------
+
+
+def _ref(kind: ResourceType[Any], value: str) -> uuid.UUID | str:
+    if kind.keyed:
+        return keyed_ref(value, kind.graphql_type)
+    return uuid_ref(value, kind.graphql_type)
+
+
+def _lookup(found: ResourceTypes) -> StrawberryField:
+    """``person(id:)``, ``portfolio(idOrKey:)``."""
+    kind = found.kind
+
+    async def resolve(info: GqlInfo, **given: str) -> Any:
+        ref = _ref(kind, next(iter(given.values())))
+        return await info.context.fetch(lambda ctx: resources.read(ctx, kind, ref), found.present)
+
+    argument: tuple[str, Any, Any]
+    if kind.keyed:
+        argument = ("id_or_key", str, inspect.Parameter.empty)
+        description = f"One {kind.words} by global id, UUID or key."
+    else:
+        argument = ("id", strawberry.ID, inspect.Parameter.empty)
+        description = f"One {kind.words} by global id or UUID."
+    return field(signed(resolve, [INFO, argument], found.node | None), description)
+
+
+def _list(found: ResourceTypes) -> StrawberryField:
+    """``people(first, after, filter, sort)``: the REST list's filters, sorts and cursors."""
+    kind = found.kind
+
+    async def resolve(
+        info: GqlInfo, first: int | None, after: str | None, filter: Any, sort: str | None
+    ) -> Any:
+        params = list_params(first, after, sort)
+        filters = parse_model(kind.filter, provided(filter, found.references), "filter")
+        return await info.context.fetch(
+            lambda ctx: resources.read_list(ctx, kind, filters, params),
+            lambda page: connection(page, found.present),
+        )
+
+    parameters = [
+        INFO,
+        ("first", FirstArgument, DEFAULT_LIMIT),
+        ("after", AfterArgument, None),
+        ("filter", typing.Optional[found.filter_input], None),  # noqa: UP045  (made at run time)
+        ("sort", str | None, None),
+    ]
+    sorts = [camel_case(name) for name in kind.sort_names]
+    default = kind.default_sort
+    default = ("-" if default.startswith("-") else "") + camel_case(default.lstrip("-"))
+    description = (
+        f"{kind.docs.listed}, sorted by `sort` ({', '.join(sorts)}; `-` for descending; "
+        f"default {default})."
+    )
+    return field(signed(resolve, parameters, found.connection), description)
+
+
+# -- mutations -------------------------------------------------------------------------------
+
+IdArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id or UUID.")]
+KeyedArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id, UUID or key.")]
+
+
+def _create(found: ResourceTypes) -> StrawberryField:
+    kind = found.kind
+
+    async def resolve(info: GqlInfo, input: Any) -> Any:
+        data = parse_model(kind.create, provided(input, found.references))
+        return await info.context.change(lambda ctx: resources.create(ctx, kind, data), found.of)
+
+    parameters = [INFO, ("input", found.create_input, inspect.Parameter.empty)]
+    union = result(f"{kind.create_verb.title()}{kind.pascal}Result", found.payload, CreateErrors)
+    description = kind.docs.create or f"Create {kind.a_word}."
+    return mutation(signed(resolve, parameters, union), description)
+
+
+def _update(found: ResourceTypes) -> StrawberryField:
+    kind = found.kind
+
+    async def resolve(info: GqlInfo, id: str, input: Any, expected_version: int | None) -> Any:
+        ref = _ref(kind, id)
+        patch = parse_model(kind.update, provided(input, found.references))
+        return await info.context.change(
+            lambda ctx: resources.update(ctx, kind, ref, patch, expected_version), found.of
+        )
+
+    parameters = [
+        INFO,
+        ("id", KeyedArgument if kind.keyed else IdArgument, inspect.Parameter.empty),
+        ("input", found.update_input, inspect.Parameter.empty),
+        ("expected_version", int | None, None),
+    ]
+    union = result(f"Update{kind.pascal}Result", found.payload, ChangeErrors)
+    description = kind.docs.update or f"Change the fields sent of {kind.a_word}."
+    return mutation(signed(resolve, parameters, union), description)
+
+
+def _archive(found: ResourceTypes) -> StrawberryField:
+    kind = found.kind
+
+    async def resolve(info: GqlInfo, id: str, expected_version: int | None) -> Any:
+        ref = _ref(kind, id)
+        return await info.context.change(
+            lambda ctx: resources.archive(ctx, kind, ref, expected_version), found.of
+        )
+
+    parameters = [
+        INFO,
+        ("id", KeyedArgument if kind.keyed else IdArgument, inspect.Parameter.empty),
+        ("expected_version", int | None, None),
+    ]
+    union = result(f"Archive{kind.pascal}Result", found.payload, ChangeErrors)
+    description = kind.docs.archive or f"Archive {kind.a_word}: readable by id, no longer listed."
+    return mutation(signed(resolve, parameters, union), description)
+
+
+def _operations() -> tuple[type, type]:
+    """The Query and Mutation fields of every resource type, in ``RESOURCES`` order."""
+    queries: dict[str, StrawberryField] = {}
+    mutations: dict[str, StrawberryField] = {}
+    for kind in RESOURCES:
+        found = TYPES[kind.name]
+        queries[kind.name] = _lookup(found)
+        queries[kind.plural.replace("-", "_")] = _list(found)
+        mutations[f"{kind.create_verb}_{kind.name}"] = _create(found)
+        if kind.updatable:
+            mutations[f"update_{kind.name}"] = _update(found)
+        if kind.archivable:
+            mutations[f"archive_{kind.name}"] = _archive(found)
+    return (
+        strawberry.type(made("ResourcesQuery", dict(queries), module=__name__)),
+        strawberry.type(made("ResourcesMutation", dict(mutations), module=__name__)),
+    )
+
+
+ResourcesQuery, ResourcesMutation = _operations()

@@ -1,0 +1,342 @@
+"""One declaration per resource type: the top-level resources (people, portfolios...)
+as ``ResourceType``, and what they share with a project's record types
+(``records/declaration.py``'s ``RecordType``) as ``Declared``.
+
+A ``ResourceType`` states, once, everything about a resource that is not its own
+behaviour: its entity name, its table, its fields (types with their limits, who writes
+each), its filters and sorts, who may change it, its events, its unique column, and
+the names the doors show it by. From it come:
+
+* its write bodies, its representation and its list filter (``resources/schemas.py``:
+  ``PersonCreate``, ``PersonUpdate``, ``PersonRead``, ``PersonFilter``);
+* its repository (``resources/repository.py``: ``PersonRepository``), how it is
+  created (``db.writes.Creates``: in one statement where the unit of work allows) and
+  every use case (``resources/service.py``: list, read, create, update, archive), each
+  recording the declared event (``person.created``...) and its reference to it
+  (``PEOPLE.reference``, for the fields of other types that name a person);
+* in the doors, its REST routes (``api/rest/resources.py``) and its GraphQL type,
+  inputs, payload, result unions, lookup, list, mutations and loader
+  (``api/graphql/resources.py``).
+
+What is the resource's own (a portfolio refusing a cycle, a project's key) is plain
+code in its package, handed to the declaration as ``ResourceRules`` hooks.
+``pmo_api/control.py`` registers every declaration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pmo_api.core.context import Principal, ServiceContext
+from pmo_api.core.schemas import Input, ListFilter, Patch, Read
+from pmo_api.db import writes
+from pmo_api.events.types import RecordEvent
+from pmo_api.resources.fields import (
+    Condition,
+    Derived,
+    Field,
+    Filter,
+    Range,
+    Reference,
+    Sort,
+)
+from pmo_api.resources.schemas import shapes_of
+
+M = TypeVar("M")
+
+_SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Events:
+    """The verbs of a type's events: ``<entity>.<verb>``."""
+
+    created: str = "created"
+    updated: str = "updated"
+    archived: str = "archived"
+
+
+@dataclass(frozen=True)
+class Docs:
+    """What the doors say about a type (the contract's descriptions)."""
+
+    summary: str
+    """What the resource is (the GraphQL type's description)."""
+    listed: str
+    """A project record: its order in a project's list ("highest score first"). A
+    resource: what its list is ("The directory"), before the sorts the door states."""
+    create: str | None = None
+    update: str | None = None
+    archive: str | None = None
+    """The mutations' descriptions (defaults say what they do and who may)."""
+    create_body: str | None = None
+    update_body: str | None = None
+    """The write bodies' descriptions (defaults: "A new risk.", "Only the fields sent
+    change; null clears where allowed.")."""
+
+
+class Declared:
+    """What every declaration has and derives the same way, whether a top-level
+    resource or a project's record: names, fields, filters, sorts, events."""
+
+    name: str
+    model: type[Any]
+    fields: tuple[Field, ...]
+    sorts: tuple[str | Sort, ...]
+    default_sort: str
+    docs: Docs
+    filters: tuple[Filter | Range, ...]
+    derived: tuple[Derived, ...]
+    events: Events
+    updatable: bool
+    archivable: bool
+    create_schema: Mapping[str, Any] | None
+    noun: str | None
+    path: str | None
+    type_name: str | None
+    create_verb: str
+    payload: str | None
+    parent: Any
+    """What a record belongs to (``records.declaration.Parent``); None for a resource."""
+
+    # derived when declared
+    create: type[Input]
+    """The create body (``PersonCreate``)."""
+    update: type[Patch]
+    """The PATCH body (``PersonUpdate``)."""
+    read: type[Read]
+    """The representation (``PersonRead``)."""
+    filter: type[ListFilter]
+    """The list's filter (``PersonFilter``), with its sort fields."""
+    sortable: Mapping[str, Any]
+    """Each sort field's key in SQL (a column, or a ``Sort``'s stand-in for null)."""
+
+    def _declare(self, registry: list[Any]) -> None:
+        """Checks the declaration and derives its schemas (``__post_init__``)."""
+        from pmo_api.resources.repository import sort_keys
+
+        if not _SNAKE.match(self.name):
+            raise ValueError(f"a declared type's name is snake_case, not {self.name!r}")
+        if any(kind.name == self.name for kind in registry):
+            raise ValueError(f"type {self.name!r} is declared twice")
+        named = [s.name if isinstance(s, Sort) else s for s in self.sorts]
+        unknown = [s for s in (*named, self.default_sort.lstrip("-")) if not self._column(s)]
+        if unknown:
+            raise ValueError(f"{self.name}: no column to sort by {', '.join(unknown)}")
+        object.__setattr__(self, "sortable", sort_keys(self))
+        create, update, read, filter_ = shapes_of(self)
+        object.__setattr__(self, "create", create)
+        object.__setattr__(self, "update", update)
+        object.__setattr__(self, "read", read)
+        object.__setattr__(self, "filter", filter_)
+        registry.append(self)
+
+    def _column(self, name: str) -> bool:
+        return name in self.model.__table__.columns
+
+    # -- names --------------------------------------------------------------------------
+
+    @property
+    def pascal(self) -> str:
+        """``status_report`` -> ``StatusReport``: the prefix of its schemas' names."""
+        return "".join(part.title() for part in self.name.split("_"))
+
+    @property
+    def words(self) -> str:
+        return self.noun or self.name.replace("_", " ")
+
+    @property
+    def a_word(self) -> str:
+        """The noun with its article: "a risk", "an issue"."""
+        return ("an " if self.words[0] in "aeiou" else "a ") + self.words
+
+    @property
+    def plural(self) -> str:
+        """The REST collection's segment (``status-reports``)."""
+        return self.path or self.name.replace("_", "-") + "s"
+
+    @property
+    def graphql_type(self) -> str:
+        return self.type_name or self.pascal
+
+    # -- what it declares ---------------------------------------------------------------
+
+    @property
+    def sort_names(self) -> tuple[str, ...]:
+        return tuple(s.name if isinstance(s, Sort) else s for s in self.sorts)
+
+    @property
+    def filter_list(self) -> tuple[Filter, ...]:
+        """The filters, ranges opened up, in order."""
+        out: list[Filter] = []
+        for item in self.filters:
+            out.extend((item.lower, item.upper) if isinstance(item, Range) else (item,))
+        return tuple(out)
+
+    @property
+    def ranges(self) -> tuple[tuple[str, str], ...]:
+        return tuple((r.lower.name, r.upper.name) for r in self.filters if isinstance(r, Range))
+
+    def event(self, verb: str) -> RecordEvent:
+        return RecordEvent(self.name, verb)
+
+    @property
+    def created_event(self) -> RecordEvent:
+        return self.event(self.events.created)
+
+    @property
+    def updated_event(self) -> RecordEvent:
+        return self.event(self.events.updated)
+
+    @property
+    def archived_event(self) -> RecordEvent:
+        return self.event(self.events.archived)
+
+    def action_verbs(self) -> Sequence[str]:
+        """The verbs of the state changes beyond update and archive."""
+        return ()
+
+    @property
+    def all_events(self) -> tuple[RecordEvent, ...]:
+        """Every event a record of this type may record."""
+        verbs = [self.events.created]
+        if self.updatable:
+            verbs.append(self.events.updated)
+        verbs += self.action_verbs()
+        if self.archivable:
+            verbs.append(self.events.archived)
+        return tuple(self.event(verb) for verb in verbs)
+
+    @property
+    def references(self) -> Sequence[Field]:
+        return [f for f in self.fields if f.refers_to is not None]
+
+    def condition(self, spec: Filter) -> Condition:
+        """A filter's condition."""
+        if spec.where is None:
+            raise RuntimeError(f"{self.name}: the filter {spec.name!r} is not bound")
+        return spec.where
+
+
+# -- top-level resources ---------------------------------------------------------------------
+
+
+class ResourceRules(Generic[M]):
+    """The behaviour that is a resource type's own, called by the shared use cases
+    (``resources/service.py``) at fixed points. ``values`` are the fields being
+    written (from the body, after the declared checks); a hook may refuse (raise a
+    ``DomainError``); ``creating`` answers the fields the server owns on a new one.
+    The default does nothing.
+
+    A hook that reads the database makes a create run in the session (``db.writes``):
+    ``creating`` is given the unit of work's context, and asking it for a session is
+    what does that."""
+
+    async def creating(self, ctx: ServiceContext, values: dict[str, Any]) -> Mapping[str, Any]:
+        """Before a new resource is added (the caller allowed to): the values the server
+        owns beside ``values``."""
+        return {}
+
+    async def updating(self, ctx: ServiceContext, obj: M, values: dict[str, Any]) -> None:
+        """Before the sent fields are applied (the caller allowed, the version checked,
+        the references sent checked)."""
+
+    async def archiving(self, ctx: ServiceContext, obj: M) -> None:
+        """Before the resource is archived."""
+
+
+@dataclass(frozen=True)
+class Writers:
+    """Who may change a resource (every role reads: viewers are executives and
+    scripts); anyone else is refused with 403 ``refusal`` (code, detail)."""
+
+    may_write: Callable[[Principal], bool]
+    refusal: tuple[str, str]
+
+
+DECLARED: list[ResourceType[Any]] = []
+"""Every resource type declared in this process, in order (``control.py`` registers
+them; a test proves none is left out)."""
+
+
+@dataclass(frozen=True, eq=False)
+class ResourceType(Declared, Generic[M]):
+    """A top-level resource type, declared once (see the module's docstring)."""
+
+    name: str
+    """The entity: ``person`` names events (``person.created``), the trail's entity
+    type, error codes (``person_not_found``), the repository and the loader."""
+    model: type[M]
+    fields: tuple[Field, ...]
+    sorts: tuple[str | Sort, ...]
+    default_sort: str
+    """``field`` or ``-field``: the order of a list when none is asked for."""
+    docs: Docs
+    writers: Writers
+    filters: tuple[Filter | Range, ...] = ()
+    derived: tuple[Derived, ...] = ()
+    rules: ResourceRules[M] = field(default_factory=ResourceRules)
+    events: Events = field(default_factory=Events)
+    unique: str | None = None
+    """The column a 409 ``duplicate_key`` names (``email``, ``key``)."""
+    keyed: bool = False
+    """Paths and references take its human ``key`` beside its id (``/portfolios/PF-1``)."""
+    updatable: bool = True
+    archivable: bool = True
+    create_schema: Mapping[str, Any] | None = None
+    # names in the doors
+    noun: str | None = None
+    path: str | None = None
+    """The REST collection (``people``); default: the name in the plural."""
+    type_name: str | None = None
+    create_verb: str = "create"
+    payload: str | None = None
+
+    parent: ClassVar[None] = None  # type: ignore[misc]  # a resource has none; a record's is a field
+
+    # derived from the above when declared
+    creates: writes.Creates = field(init=False, repr=False)
+    """How a new one is written (``db.writes``): its table, references, unique column."""
+    reference: Reference = field(init=False, repr=False)
+    """What a field of another type that names one of these refers to."""
+    repository: type[Any] = field(init=False, repr=False)
+    """Its reads (``PersonRepository``)."""
+    conditions: dict[str, Condition] = field(init=False, repr=False)
+    """The conditions of the filters another domain owns, once bound."""
+
+    def __post_init__(self) -> None:
+        from pmo_api.resources.repository import repository_for
+
+        self._declare(DECLARED)
+        table: Any = self.model.__table__  # type: ignore[attr-defined]
+        creates = writes.Creates(
+            table,
+            references=tuple(
+                writes.Reference(f.name, f.refers_to.entity)
+                for f in self.fields
+                if f.refers_to is not None
+            ),
+            entity=self.name,
+            unique=self.unique,
+        )
+        object.__setattr__(self, "creates", creates)
+        object.__setattr__(self, "reference", Reference(self.model, self.name, self.graphql_type))
+        object.__setattr__(self, "conditions", {})
+        object.__setattr__(self, "repository", repository_for(self))
+
+    def bind_filter(self, name: str, where: Condition) -> None:
+        """The condition of a filter declared ``Filter.elsewhere``, from the domain that
+        owns it (``control.py``)."""
+        if name not in {f.name for f in self.filter_list if f.where is None}:
+            raise ValueError(f"{self.name} declares no filter {name!r} owned elsewhere")
+        self.conditions[name] = where
+
+    def condition(self, spec: Filter) -> Condition:
+        """A filter's condition, its own or the one bound to it."""
+        where = spec.where or self.conditions.get(spec.name)
+        if where is None:
+            raise RuntimeError(f"{self.name}: the filter {spec.name!r} is not bound")
+        return where

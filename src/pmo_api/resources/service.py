@@ -1,0 +1,129 @@
+"""The use cases every top-level resource type shares, each for the ``ResourceType``
+it is given: read one (by id, or by key when keyed), read many (loaders), list,
+create, update, archive. Both doors call these.
+
+Object rules (API.md roles): every role reads; changes follow the declaration's
+``writers`` (403 ``refusal`` otherwise). Every change records the declared event in
+the caller's transaction; a write that changes nothing records nothing. Versions are
+checked (If-Match, ``expectedVersion``: 412 / ``version_mismatch``), references sent
+must name live records (422 ``<entity>_not_found``), the unique column answers 409
+``duplicate_key``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from pmo_api.core.context import ServiceContext
+from pmo_api.core.errors import Forbidden
+from pmo_api.core.pagination import ListParams, Page
+from pmo_api.core.schemas import Patch
+from pmo_api.db import writes
+from pmo_api.db.reads import Row
+from pmo_api.db.records import apply_changes, archive_record, check_version
+from pmo_api.db.repository import build_page_request, flush_unique
+from pmo_api.events.service import create_recorded, record
+from pmo_api.events.types import Event
+from pmo_api.resources.declaration import ResourceType
+
+M = TypeVar("M")
+Ref = uuid.UUID | str
+
+
+def refuse_unless_writer(ctx: ServiceContext, kind: ResourceType[Any]) -> None:
+    if not kind.writers.may_write(ctx.principal):
+        code, detail = kind.writers.refusal
+        raise Forbidden(code=code, detail=detail)
+
+
+# -- reads -----------------------------------------------------------------------------------
+
+
+async def get(ctx: ServiceContext, kind: ResourceType[M], ref: Ref) -> M:
+    """The record, for a write (404 ``<entity>_not_found``)."""
+    found: M = await kind.repository(ctx.session).require(ref, ctx.principal)
+    return found
+
+
+async def read(ctx: ServiceContext, kind: ResourceType[Any], ref: Ref) -> Row:
+    """The record as a row, for a read-only request (``db/reads.py``): one statement."""
+    found: Row = await kind.repository.reading(ctx).read(ctx.reads, ref, ctx.principal)
+    return found
+
+
+async def read_many(
+    ctx: ServiceContext, kind: ResourceType[Any], ids: Sequence[uuid.UUID]
+) -> list[Row]:
+    """Records by id as rows, one statement (DataLoaders); what is not there is left out."""
+    found: list[Row] = await kind.repository.reading(ctx).read_many(ctx.reads, ids, ctx.principal)
+    return found
+
+
+async def read_list(
+    ctx: ServiceContext, kind: ResourceType[Any], filters: BaseModel, params: ListParams
+) -> Page[Row]:
+    """A page of the list as rows, with the declared filters and sorts."""
+    page = build_page_request(
+        params, columns=kind.sortable, default_sort=kind.default_sort, filters=filters.model_dump()
+    )
+    found: Page[Row] = await kind.repository.reading(ctx).read_list(
+        ctx.reads, ctx.principal, filters, page
+    )
+    return found
+
+
+# -- writes ----------------------------------------------------------------------------------
+
+
+async def create(ctx: ServiceContext, kind: ResourceType[Any], data: BaseModel) -> Row:
+    """The new record as a row, with its creation event: written in one statement where
+    the unit of work allows (``db.writes``)."""
+    refuse_unless_writer(ctx, kind)
+    values = data.model_dump()
+    owned = await kind.rules.creating(ctx, values)
+    return await create_recorded(ctx, kind.creates, values, kind.created_event, **owned)
+
+
+async def update(
+    ctx: ServiceContext,
+    kind: ResourceType[M],
+    ref: Ref,
+    patch: Patch,
+    expected_version: int | None,
+) -> M:
+    """The sent fields applied; an event of what really changed (none: nothing)."""
+    obj: Any = await get(ctx, kind, ref)
+    refuse_unless_writer(ctx, kind)
+    check_version(kind.name, obj, expected_version)
+    values = patch.changes()
+    creates = kind.creates
+    await writes.check_references(ctx.session, creates.table, creates.references, values)
+    await kind.rules.updating(ctx, obj, values)
+    changes = apply_changes(ctx, obj, values)
+    if changes:
+        if kind.unique is not None:
+            await flush_unique(ctx.session, kind.name, kind.unique)
+        else:
+            await ctx.session.flush()
+        await record(ctx, Event(kind.updated_event, obj.id, changes))
+    found: M = obj
+    return found
+
+
+async def archive(
+    ctx: ServiceContext, kind: ResourceType[M], ref: Ref, expected_version: int | None
+) -> M:
+    """The record archived: readable by id, no longer listed."""
+    obj: Any = await get(ctx, kind, ref)
+    refuse_unless_writer(ctx, kind)
+    check_version(kind.name, obj, expected_version)
+    await kind.rules.archiving(ctx, obj)
+    changes = archive_record(ctx, kind.name, obj)
+    await ctx.session.flush()
+    await record(ctx, Event(kind.archived_event, obj.id, changes))
+    found: M = obj
+    return found
