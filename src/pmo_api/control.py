@@ -19,6 +19,7 @@ from pmo_api.assumptions.declaration import ASSUMPTIONS
 from pmo_api.finance.declaration import COSTS
 from pmo_api.people.declaration import PEOPLE
 from pmo_api.people.models import Person
+from pmo_api.portfolios.declaration import PORTFOLIOS
 from pmo_api.raid.declaration import CHANGES, ISSUES, RISKS
 from pmo_api.records.declaration import RecordType
 from pmo_api.reporting.declaration import STATUS_REPORTS
@@ -27,7 +28,7 @@ from pmo_api.schedule.declaration import BASELINES, DELIVERABLES, MILESTONES
 from pmo_api.staffing.declaration import ASSIGNMENTS
 from pmo_api.staffing.repository import over_allocated
 
-RESOURCES: tuple[ResourceType[Any], ...] = (PEOPLE,)
+RESOURCES: tuple[ResourceType[Any], ...] = (PEOPLE, PORTFOLIOS)
 
 PROJECT_RECORDS: tuple[RecordType[Any], ...] = (
     RISKS,

@@ -25,8 +25,7 @@ from pmo_api.core.errors import NotFound
 from pmo_api.db.transaction import unit_of_work
 from pmo_api.people import declaration as people
 from pmo_api.people.models import Person
-from pmo_api.portfolios.schemas import PortfolioCreate
-from pmo_api.portfolios.service import create_portfolio, get_portfolio
+from pmo_api.portfolios import declaration as portfolios
 from pmo_api.projects.models import Health, ProjectStatus
 from pmo_api.projects.schemas import ProjectCreate
 from pmo_api.projects.service import create_project, get_project
@@ -292,18 +291,21 @@ async def _seed_people(ctx: ServiceContext, result: SeedResult) -> None:
 async def _seed_portfolios(ctx: ServiceContext, result: SeedResult) -> None:
     for portfolio in PORTFOLIOS:  # parents come before their programs
         try:
-            result.portfolios[portfolio.key] = (await get_portfolio(ctx, portfolio.key)).id
+            found = await resources.get(ctx, portfolios.PORTFOLIOS, portfolio.key)
+            result.portfolios[portfolio.key] = found.id
             result.present["portfolios"] += 1
         except NotFound:
-            data = PortfolioCreate(
-                key=portfolio.key,
-                name=portfolio.name,
-                description=portfolio.description,
-                owner_id=result.people[portfolio.owner],
-                parent_id=result.portfolios[portfolio.parent] if portfolio.parent else None,
-                budget_cap=Decimal(portfolio.budget_cap),
+            data = portfolios.PORTFOLIOS.create.model_validate(
+                {
+                    "key": portfolio.key,
+                    "name": portfolio.name,
+                    "description": portfolio.description,
+                    "owner_id": result.people[portfolio.owner],
+                    "parent_id": result.portfolios[portfolio.parent] if portfolio.parent else None,
+                    "budget_cap": Decimal(portfolio.budget_cap),
+                }
             )
-            made = await create_portfolio(ctx, data)
+            made = await resources.create(ctx, portfolios.PORTFOLIOS, data)
             result.created["portfolios"] += 1
             result.portfolios[portfolio.key] = made["id"]
 

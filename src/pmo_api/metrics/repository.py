@@ -28,7 +28,7 @@ from pmo_api.core.context import RowReads
 from pmo_api.core.errors import not_found
 from pmo_api.db.reads import Row, SessionReads
 from pmo_api.db.repository import among_ids
-from pmo_api.portfolios.repository import PortfolioRepository
+from pmo_api.portfolios.repository import PortfolioReads
 from pmo_api.projects.models import Project
 from pmo_api.raid.models import Risk, open_risk_clause
 from pmo_api.reporting.models import ReportState, StatusReport
@@ -182,8 +182,8 @@ def _add(figures: PortfolioFigures, row: dict[str, Any]) -> None:
 
 @functools.cache
 def _tree(by: str) -> Select[Any]:
-    """``PortfolioRepository.tree_by_ref``, built once for each way of finding it."""
-    return PortfolioRepository(None).tree_by_ref(by)
+    """``PortfolioReads.tree_by_ref``, built once for each way of finding it."""
+    return PortfolioReads().tree_by_ref(by)
 
 
 @functools.cache

@@ -1,3 +1,5 @@
+"""The portfolio tree's reads: ancestors, descendants, a tree found by id or key."""
+
 from __future__ import annotations
 
 import uuid
@@ -5,25 +7,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import CTE, Boolean, Select, bindparam, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from pmo_api.db.records import text_search
-from pmo_api.db.repository import Repository
 from pmo_api.portfolios.models import Portfolio
-from pmo_api.portfolios.schemas import PortfolioFilter
 
 
-class PortfolioRepository(Repository[Portfolio]):
-    """Every role reads the portfolio structure; writes are checked in access.py."""
+class PortfolioReads:
+    """The reads of the portfolio tree, beside the ones every resource has (the
+    declaration's ``reads``: ``PortfolioRepository`` has both)."""
 
-    entity = "portfolio"
-    model = Portfolio
-    keyed = True
-    sortable = {
-        "key": Portfolio.key,
-        "name": Portfolio.name,
-        "created_at": Portfolio.created_at,
-        "updated_at": Portfolio.updated_at,
-    }
+    session: AsyncSession
+    """The repository's (``db.repository.Repository.session``)."""
 
     async def ancestor_ids(self, portfolio_id: uuid.UUID) -> set[uuid.UUID]:
         """The portfolio and every portfolio above it, in one recursive query."""
@@ -67,21 +61,3 @@ class PortfolioRepository(Repository[Portfolio]):
         return tree.union_all(
             select(tree.c.root_id, Portfolio.id).join(tree, Portfolio.parent_id == tree.c.id)
         )
-
-    bound_filters = frozenset({"updated_since", "parent_id", "owner_id"})
-
-    def filtered(self, stmt: Select[Any], filters: PortfolioFilter) -> Select[Any]:
-        stmt = super().filtered(stmt, filters)
-        if filters.q:
-            stmt = stmt.where(
-                text_search(filters.q, (Portfolio.key, Portfolio.name, Portfolio.description))
-            )
-        if filters.parent_id:
-            stmt = stmt.where(Portfolio.parent_id == filters.parent_id)
-        if filters.root is not None:
-            stmt = stmt.where(
-                Portfolio.parent_id.is_(None) if filters.root else Portfolio.parent_id.is_not(None)
-            )
-        if filters.owner_id:
-            stmt = stmt.where(Portfolio.owner_id == filters.owner_id)
-        return stmt

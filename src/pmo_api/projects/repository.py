@@ -12,7 +12,7 @@ from pmo_api.core.errors import not_found
 from pmo_api.core.pagination import PageRequest
 from pmo_api.db.records import text_search
 from pmo_api.db.repository import Repository
-from pmo_api.portfolios.repository import PortfolioRepository
+from pmo_api.portfolios.declaration import PortfolioRepository
 from pmo_api.projects.models import Project
 from pmo_api.projects.schemas import ProjectFilter
 

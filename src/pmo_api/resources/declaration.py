@@ -284,6 +284,9 @@ class ResourceType(Declared, Generic[M]):
     """The column a 409 ``duplicate_key`` names (``email``, ``key``)."""
     keyed: bool = False
     """Paths and references take its human ``key`` beside its id (``/portfolios/PF-1``)."""
+    reads: type | None = None
+    """A class of the type's own reads (a portfolio's tree), which its repository gets
+    beside the ones every resource has."""
     updatable: bool = True
     archivable: bool = True
     create_schema: Mapping[str, Any] | None = None

@@ -160,6 +160,9 @@ class Filter:
     description: str | None = None
     limits: Mapping[str, Any] = field(default_factory=dict)
     """Keyword limits of the parameter (``max_length`` of a list)."""
+    bound: bool = False
+    """A plain comparison with the value, so a list's statement is built once for
+    every value (``db.repository.Repository.list_template``)."""
 
     @classmethod
     def search(cls, columns: tuple[InstrumentedAttribute[Any], ...], description: str) -> Filter:
@@ -188,7 +191,9 @@ class Filter:
         annotation: Any,
         description: str | None = None,
     ) -> Filter:
-        return cls(column.key, annotation, lambda value, _today: column == value, description)
+        return cls(
+            column.key, annotation, lambda value, _today: column == value, description, bound=True
+        )
 
     @classmethod
     def at_least(

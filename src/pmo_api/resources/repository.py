@@ -45,7 +45,8 @@ class ResourceRepository(Repository[M], Generic[M]):
         stmt = common_filters(stmt, self.model, filters)
         for spec in self.kind.filter_list:
             value = getattr(filters, spec.name)
-            if value is not None and value != []:
+            # A bound value may be a Slot (``list_template``): no comparison with it here.
+            if value is not None and not (isinstance(value, list) and not value):
                 stmt = stmt.where(self.kind.condition(spec)(value, date.today()))
         return stmt
 
@@ -83,8 +84,10 @@ def repository_for(kind: ResourceType[Any]) -> type[ResourceRepository[Any]]:
         "entity": kind.name,
         "sortable": kind.sortable,
         "keyed": kind.keyed,
+        "bound_filters": Repository.bound_filters | {f.name for f in kind.filter_list if f.bound},
     }
-    return type(name, (ResourceRepository,), namespace)
+    bases = (ResourceRepository,) if kind.reads is None else (kind.reads, ResourceRepository)
+    return type(name, bases, namespace)
 
 
 class _MissingAs(TypeDecorator[Any]):

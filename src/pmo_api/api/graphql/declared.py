@@ -180,10 +180,11 @@ def update_input(kind: Declared) -> type:
     return input_type(f"Update{kind.pascal}Input", description, fields)
 
 
-def filter_input(kind: Declared) -> type:
-    """The filter of a type's top-level list: its declared filters."""
+def filter_input(kind: Declared, *, ids: bool = False) -> type:
+    """The filter of a type's top-level list: its declared filters; with ``ids``, a
+    filter by id takes a global id or a UUID (``ID``)."""
     fields = {
-        spec.name: optional(graphql_type(spec.annotation), spec.description)
+        spec.name: optional(graphql_type(spec.annotation, reference=ids), spec.description)
         for spec in kind.filter_list
     }
     # Non-null with its default: the filter takes no null here (as REST takes none).

@@ -1,17 +1,18 @@
 """Per-request DataLoaders: every nested field is one batched call of a service batch
-function (``get_people``, ``get_portfolios``, ``get_projects``, each project record
-type's ``records.service.get_many`` and ``pages``), so the visibility
+function (each declared resource type's ``resources.service.read_many``,
+``get_projects``, each project record type's ``records.service.get_many`` and
+``pages``), so the visibility
 rules of the services apply to nested data, and a nested query costs one statement
 per level and type, whatever the page size."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pmo_api.api.graphql.audit_events import AuditEvent
-from pmo_api.api.graphql.portfolios import Portfolio, PortfolioLoaders
+from pmo_api.api.graphql.portfolios import PortfolioLoaders
 from pmo_api.api.graphql.projects import Project
 from pmo_api.api.graphql.raid import RaidLoaders
 from pmo_api.api.graphql.records import RecordLoaders
@@ -22,20 +23,10 @@ from pmo_api.api.graphql.schedule import ScheduleLoaders
 from pmo_api.api.graphql.staffing import StaffingLoaders
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.events import service as events
-from pmo_api.portfolios import service as portfolios
 from pmo_api.projects import service as projects
 
 if TYPE_CHECKING:
     from pmo_api.api.graphql.context import GraphQLContext
-
-
-PORTFOLIO_READ = (portfolios.get_portfolios, Portfolio.from_row)
-_NODE_READS: dict[str, tuple[Callable[..., Awaitable[Sequence[Any]]], Callable[[Any], Node]]] = {
-    **NODE_READS,
-    "Portfolio": PORTFOLIO_READ,
-}
-"""The node types a page may preload for all its nodes at once (``read_nodes``): the
-batch reads and presenters of their loaders below."""
 
 
 class Loaders(LoaderSet):
@@ -43,7 +34,7 @@ class Loaders(LoaderSet):
         super().__init__(context)
         self.resources = self.include(ResourceLoaders(context))
         self.person = self.resources.node["person"]
-        self.portfolio = self.nodes("Portfolio", "portfolio", *PORTFOLIO_READ)
+        self.portfolio = self.resources.node["portfolio"]
         self.project = self.nodes("Project", "project", projects.get_projects, Project.from_model)
         # The trail names no event: events are nodes, never an event's entity.
         self.audit_event = self.nodes(
@@ -63,7 +54,7 @@ class Loaders(LoaderSet):
         """The nodes of one type with these ids that the caller sees, read at once (one
         statement, the loader's own): for a page that holds all the ids it needs, with
         no loader made and no loader's scheduling."""
-        batch, present = _NODE_READS[type_name]
+        batch, present = NODE_READS[type_name]
         return await context.fetch(
             lambda ctx: batch(ctx, ids), lambda rows: {row["id"]: present(row) for row in rows}
         )

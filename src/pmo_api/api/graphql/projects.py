@@ -37,7 +37,6 @@ from pmo_api.api.graphql.relay import (
     requested_node_fields,
     to_global_id,
 )
-from pmo_api.api.graphql.resources import Person
 from pmo_api.api.graphql.scalars import Money, graphql_enum
 from pmo_api.core.pagination import DEFAULT_LIMIT
 from pmo_api.listings import projects as listed_projects
@@ -47,13 +46,14 @@ from pmo_api.projects.models import Health, ProjectStatus
 from pmo_api.projects.schemas import ProjectCreate, ProjectFilter, ProjectUpdate
 
 if TYPE_CHECKING:
-    from pmo_api.api.graphql.portfolios import Portfolio
     from pmo_api.api.graphql.records import Baseline, Milestone, StatusReport
+    from pmo_api.api.graphql.resources import Person, Portfolio
 
 graphql_enum(ProjectStatus)
 graphql_enum(Health)
 
-LazyPortfolio = Annotated["Portfolio", strawberry.lazy("pmo_api.api.graphql.portfolios")]
+LazyPortfolio = Annotated["Portfolio", strawberry.lazy("pmo_api.api.graphql.resources")]
+LazyPerson = Annotated["Person", strawberry.lazy("pmo_api.api.graphql.resources")]
 LazyStatusReport = Annotated["StatusReport", strawberry.lazy("pmo_api.api.graphql.records")]
 LazyMilestone = Annotated["Milestone", strawberry.lazy("pmo_api.api.graphql.records")]
 LazyBaseline = Annotated["Baseline", strawberry.lazy("pmo_api.api.graphql.records")]
@@ -116,12 +116,12 @@ class Project(Node):
     @plain
     def portfolio(self, info: GqlInfo) -> LazyPortfolio | None:
         if self.preloaded is not None and "portfolio" in self.preloaded:
-            return self.preloaded["portfolio"]  # type: ignore[no-any-return]
-        return info.context.loaders.portfolio.load(self.portfolio_id)  # type: ignore[return-value]
+            return self.preloaded["portfolio"]
+        return info.context.loaders.portfolio.load(self.portfolio_id)
 
     @strawberry.field(description="The project manager, if one is named.")
     @plain
-    def manager(self, info: GqlInfo) -> Person | None:
+    def manager(self, info: GqlInfo) -> LazyPerson | None:
         if self.manager_id is None:
             return None
         if self.preloaded is not None and "manager" in self.preloaded:
@@ -129,7 +129,7 @@ class Project(Node):
         return info.context.loaders.person.load(self.manager_id)
 
     @strawberry.field(description="The sponsor, if one is named.")
-    async def sponsor(self, info: GqlInfo) -> Person | None:
+    async def sponsor(self, info: GqlInfo) -> LazyPerson | None:
         if self.sponsor_id is None:
             return None
         return await info.context.loaders.person.load(self.sponsor_id)

@@ -32,7 +32,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types.field import StrawberryField
 
-from pmo_api.api.graphql import people
+from pmo_api.api.graphql import people, portfolios
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.declared import (
     INFO,
@@ -75,8 +75,12 @@ if TYPE_CHECKING:
 
     # The types other modules name; the real ones are made below.
     Person: TypeAlias = Any
+    Portfolio: TypeAlias = Any
 
-FIELDS: Mapping[str, type] = {"person": people.PersonFields}
+FIELDS: Mapping[str, type] = {
+    "person": people.PersonFields,
+    "portfolio": portfolios.PortfolioFields,
+}
 """Types the door shows with fields of its own: entity name -> a class whose strawberry
 fields join the type's (after the declared ones)."""
 
@@ -130,7 +134,7 @@ def _types(kind: ResourceType[Any]) -> ResourceTypes:
         connection=Connection[node],  # type: ignore[valid-type]
         create_input=create_input(kind),
         update_input=update_input(kind),
-        filter_input=filter_input(kind),
+        filter_input=filter_input(kind, ids=True),
         payload=payload_type(kind, node, __name__),
     )
 
@@ -171,10 +175,10 @@ class ResourceLoaders(LoaderSet):
 # -- lookups and lists -----------------------------------------------------------------------
 
 
-def _ref(kind: ResourceType[Any], value: str) -> uuid.UUID | str:
+def _ref(kind: ResourceType[Any], value: str, argument: str) -> uuid.UUID | str:
     if kind.keyed:
-        return keyed_ref(value, kind.graphql_type)
-    return uuid_ref(value, kind.graphql_type)
+        return keyed_ref(value, kind.graphql_type, argument)
+    return uuid_ref(value, kind.graphql_type, argument)
 
 
 def _lookup(found: ResourceTypes) -> StrawberryField:
@@ -182,7 +186,8 @@ def _lookup(found: ResourceTypes) -> StrawberryField:
     kind = found.kind
 
     async def resolve(info: GqlInfo, **given: str) -> Any:
-        ref = _ref(kind, next(iter(given.values())))
+        ((argument, value),) = given.items()
+        ref = _ref(kind, value, camel_case(argument))
         return await info.context.fetch(lambda ctx: resources.read(ctx, kind, ref), found.present)
 
     argument: tuple[str, Any, Any]
@@ -249,7 +254,7 @@ def _update(found: ResourceTypes) -> StrawberryField:
     kind = found.kind
 
     async def resolve(info: GqlInfo, id: str, input: Any, expected_version: int | None) -> Any:
-        ref = _ref(kind, id)
+        ref = _ref(kind, id, "id")
         patch = parse_model(kind.update, provided(input, found.references))
         return await info.context.change(
             lambda ctx: resources.update(ctx, kind, ref, patch, expected_version), found.of
@@ -270,7 +275,7 @@ def _archive(found: ResourceTypes) -> StrawberryField:
     kind = found.kind
 
     async def resolve(info: GqlInfo, id: str, expected_version: int | None) -> Any:
-        ref = _ref(kind, id)
+        ref = _ref(kind, id, "id")
         return await info.context.change(
             lambda ctx: resources.archive(ctx, kind, ref, expected_version), found.of
         )

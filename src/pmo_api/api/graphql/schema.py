@@ -36,7 +36,6 @@ from pmo_api.api.graphql.audit_events import AuditEventsQuery
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import EXCEPTION_HANDLERS, ErrorTranslation
 from pmo_api.api.graphql.execution import PlainDataExecutionContext
-from pmo_api.api.graphql.portfolios import PortfoliosMutation, PortfoliosQuery
 from pmo_api.api.graphql.projects import ProjectsMutation, ProjectsQuery
 from pmo_api.api.graphql.records import RecordsMutation, RecordsQuery
 from pmo_api.api.graphql.relay import Node
@@ -108,7 +107,6 @@ Query = merge_types(
     (
         NodeQuery,
         ResourcesQuery,
-        PortfoliosQuery,
         ProjectsQuery,
         RecordsQuery,
         AuditEventsQuery,
@@ -118,7 +116,6 @@ Mutation = merge_types(
     "Mutation",
     (
         ResourcesMutation,
-        PortfoliosMutation,
         ProjectsMutation,
         RecordsMutation,
     ),

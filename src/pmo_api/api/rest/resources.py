@@ -1,6 +1,6 @@
 """The REST routes of the top-level resources: each declared type's (``RESOURCES``:
-the crud shape, from its declaration), portfolios' and projects' (the same shape,
-from their services), and the routes that are their own: a portfolio's projects."""
+the crud shape, from its declaration), projects' (the same shape, from their
+service), and the routes that are their own: a portfolio's projects."""
 
 from __future__ import annotations
 
@@ -16,13 +16,7 @@ from pmo_api.api.rest.docs import list_problems
 from pmo_api.api.rest.lists import KeyedRef, ref_or_422, split
 from pmo_api.control import RESOURCES
 from pmo_api.listings import projects as listed_projects
-from pmo_api.portfolios import service as portfolios
-from pmo_api.portfolios.schemas import (
-    PortfolioCreate,
-    PortfolioFilter,
-    PortfolioRead,
-    PortfolioUpdate,
-)
+from pmo_api.portfolios.declaration import PORTFOLIOS
 from pmo_api.projects import service as projects
 from pmo_api.projects.schemas import (
     ProjectCreate,
@@ -56,22 +50,10 @@ def declared_router(kind: ResourceType[Any]) -> APIRouter:
     )
 
 
-portfolios_router = crud_router(
-    Resource(
-        path="/portfolios",
-        noun="portfolio",
-        read=PortfolioRead,
-        create=PortfolioCreate,
-        update=PortfolioUpdate,
-        filter=PortfolioFilter,
-        list_=portfolios.read_portfolios,
-        get=portfolios.read_portfolio,
-        create_=portfolios.create_portfolio,
-        update_=portfolios.update_portfolio,
-        archive=portfolios.archive_portfolio,
-    ),
-    "portfolios",
-)
+DECLARED = {kind.name: declared_router(kind) for kind in RESOURCES}
+"""Each declared type's router, by entity name."""
+
+portfolios_router = DECLARED["portfolio"]
 
 projects_router = crud_router(
     Resource(
@@ -108,7 +90,7 @@ async def list_portfolio_projects(
     id: KeyedRef,
     query: Annotated[PortfolioProjectsQuery, Query()],  # type: ignore[valid-type]
 ) -> Response:
-    portfolio = await portfolios.read_portfolio(ctx, ref_or_422(id))
+    portfolio = await resources.read(ctx, PORTFOLIOS, ref_or_422(id))
     filters, params, fmt = split(query, ProjectFilter)
     filters = filters.model_copy(update={"portfolio_id": portfolio["id"]})
     return present.page(
@@ -116,4 +98,4 @@ async def list_portfolio_projects(
     )
 
 
-routers = (*(declared_router(kind) for kind in RESOURCES), portfolios_router, projects_router)
+routers = (*DECLARED.values(), projects_router)
