@@ -459,6 +459,9 @@ async def test_queries_read_and_mutations_write(api: Api, monkeypatch: pytest.Mo
     assert used == []
     missing = await api.gql('query Read { project(idOrKey: "NOPE-1") { key } }')
     assert missing["data"] == {"project": None}
+    assert used == []  # a resource is read as a row, as a REST GET reads it
+    nobody = await api.gql(f'query Read {{ risk(id: "{uuid.uuid4()}") {{ title }} }}')
+    assert nobody["data"] == {"risk": None}
     assert used == ["read"]
     used.clear()
     response = await api.post(
@@ -479,7 +482,7 @@ async def test_unexpected_errors_are_masked_and_logged(
     async def broken(*_args: Any) -> Any:
         raise RuntimeError("boom: SELECT secret_hash FROM api_keys")
 
-    monkeypatch.setattr("pmo_api.listings.projects.read_projects", broken)
+    monkeypatch.setattr("pmo_api.resources.service.read_list", broken)
     response = await api.post(
         "/graphql", json={"query": "{ projects { nodes { key } } viewer { name } }"}
     )
@@ -506,7 +509,7 @@ async def test_database_lost_during_execution_is_503(
     async def gone(*_args: Any) -> Any:
         raise OperationalError("SELECT 1", None, ConnectionError("server closed the connection"))
 
-    monkeypatch.setattr("pmo_api.listings.projects.read_projects", gone)
+    monkeypatch.setattr("pmo_api.resources.service.read_list", gone)
     response = await api.post("/graphql", json={"query": "{ projects { nodes { key } } }"})
     assert_problem(response, 503, "database_unavailable")
     assert response.headers["retry-after"] == "2"

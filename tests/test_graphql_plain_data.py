@@ -115,8 +115,8 @@ async def test_a_page_of_plain_data_answers_as_the_ordinary_execution(
     variables = {"pf": portfolio["id"]}
     # the whole connection in one go: edges, nodes, managers and portfolios within it
     assert answered_plainly.count("Connection") == 1
-    assert answered_plainly.count("Project") == 3
-    assert answered_plainly.count("PersonRow") == 4  # manager and boss, on two projects (rows)
+    assert answered_plainly.count("ProjectRow") == 3  # the rows the page read
+    assert answered_plainly.count("PersonRow") == 4  # manager and boss, on two projects
     ordinary(True)
     answered_plainly.clear()
     slow = await api.gql(PAGE, variables)
@@ -141,7 +141,7 @@ async def test_what_is_not_plain_data_is_executed_the_ordinary_way(
     variables = {"pf": portfolio["id"]}
     # a field with arguments (risks) and an asynchronous resolver (sponsor): the
     # projects go the ordinary way; what they hold that is plain is answered here
-    assert "Project" not in answered_plainly
+    assert "ProjectRow" not in answered_plainly
     assert "Risk" in answered_plainly
     ordinary(True)
     assert fast == await api.gql(NESTED, variables)
@@ -152,7 +152,7 @@ async def test_what_is_not_plain_data_is_executed_the_ordinary_way(
     answered_plainly.clear()
     single = await api.gql(SINGLE, {"key": key})
     assert "errors" not in single, single
-    assert "Project" not in answered_plainly
+    assert "ProjectRow" not in answered_plainly
     ordinary(True)
     assert single == await api.gql(SINGLE, {"key": key})
     assert single["data"]["project"]["portfolio"] == {"key": portfolio["key"]}
@@ -162,19 +162,19 @@ async def test_an_error_inside_a_page_is_the_ordinary_executions(
     api: Api, ordinary: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     portfolio = await _portfolio_with_projects(api)
-    from pmo_api.api.graphql.projects import Project
+    from pmo_api.api.graphql.resources import ResourceTypes
 
     # a non-null field that comes back null: the ordinary execution's error, and the
     # null goes up to the nearest nullable place
-    read = Project.from_row
+    present = ResourceTypes.present
 
-    def nameless(row: Any) -> Project:
-        project = read(row)
-        if row["manager_id"] is None:
-            project.name = None  # type: ignore[assignment]
-        return project
+    def nameless(self: ResourceTypes, found: Any) -> Any:
+        node = present(self, found)
+        if self.kind.name == "project" and found["manager_id"] is None:
+            node.name = None
+        return node
 
-    monkeypatch.setattr(Project, "from_row", nameless)
+    monkeypatch.setattr(ResourceTypes, "present", nameless)
     query = """query($pf: ID!) {
       projects(filter: {portfolioId: $pf}) { edges { node { key name manager { name } } } }
     }"""

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from pmo_api.projects.repository import ProjectRepository
+from pmo_api.projects.declaration import ProjectRepository
 from tests.conftest import POSTGRES_URL, Api, start_api
 from tests.tcp_proxy import TcpProxy
 from tests.test_rest_conventions import assert_problem

@@ -36,7 +36,7 @@ from pmo_api.api.graphql.schema import schema as graphql_schema
 from pmo_api.app import create_app
 from pmo_api.auth.service import hash_secret
 from pmo_api.contracts import contract_settings
-from pmo_api.projects.repository import ProjectRepository
+from pmo_api.projects.declaration import ProjectRepository
 from pmo_api.settings import Settings, SettingsError, load_settings
 from tests.conftest import ADMIN_KEY, Api, new_key, start_api
 from tests.test_rest_conventions import assert_problem
@@ -739,7 +739,7 @@ class TestAPI4ResourceConsumption:
     async def test_deep_graphql_is_refused_unexecuted(
         self, api: Api, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        calls = _spy(monkeypatch, "pmo_api.listings.projects.read_projects")
+        calls = _spy(monkeypatch, "pmo_api.resources.service.read_list")
         max_depth = api.app.state.pmo.settings.graphql_max_depth
 
         def deep(parents: int) -> str:
@@ -772,7 +772,7 @@ class TestAPI4ResourceConsumption:
     async def test_wide_graphql_is_refused_unexecuted(
         self, api: Api, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        calls = _spy(monkeypatch, "pmo_api.listings.projects.read_projects")
+        calls = _spy(monkeypatch, "pmo_api.resources.service.read_list")
         max_aliases = api.app.state.pmo.settings.graphql_max_aliases
         wide = " ".join(
             f"a{i}: projects(first: 200) {{ nodes {{ key }} }}" for i in range(max_aliases + 1)
@@ -793,7 +793,7 @@ class TestAPI4ResourceConsumption:
     async def test_huge_graphql_is_refused_unexecuted(
         self, api: Api, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        calls = _spy(monkeypatch, "pmo_api.listings.projects.read_projects")
+        calls = _spy(monkeypatch, "pmo_api.resources.service.read_list")
         max_tokens = api.app.state.pmo.settings.graphql_max_tokens
         fields = " ".join("key" for _ in range(max_tokens))
         refused = await api.gql(f"{{ projects(first: 1) {{ nodes {{ {fields} }} }} }}")

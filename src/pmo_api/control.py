@@ -17,9 +17,11 @@ from typing import Any
 
 from pmo_api.assumptions.declaration import ASSUMPTIONS
 from pmo_api.finance.declaration import COSTS
+from pmo_api.listings.projects import open_risk_count
 from pmo_api.people.declaration import PEOPLE
 from pmo_api.people.models import Person
 from pmo_api.portfolios.declaration import PORTFOLIOS
+from pmo_api.projects.declaration import PROJECTS
 from pmo_api.raid.declaration import CHANGES, ISSUES, RISKS
 from pmo_api.records.declaration import RecordType
 from pmo_api.reporting.declaration import STATUS_REPORTS
@@ -28,7 +30,7 @@ from pmo_api.schedule.declaration import BASELINES, DELIVERABLES, MILESTONES
 from pmo_api.staffing.declaration import ASSIGNMENTS
 from pmo_api.staffing.repository import over_allocated
 
-RESOURCES: tuple[ResourceType[Any], ...] = (PEOPLE, PORTFOLIOS)
+RESOURCES: tuple[ResourceType[Any], ...] = (PEOPLE, PORTFOLIOS, PROJECTS)
 
 PROJECT_RECORDS: tuple[RecordType[Any], ...] = (
     RISKS,
@@ -47,3 +49,4 @@ PEOPLE.bind_filter(
     "over_allocated",
     lambda value, _today: over_allocated(Person.id) if value else ~over_allocated(Person.id),
 )
+PROJECTS.bind_listed("open_risk_count", open_risk_count())

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,9 +27,8 @@ from pmo_api.db.transaction import unit_of_work
 from pmo_api.people import declaration as people
 from pmo_api.people.models import Person
 from pmo_api.portfolios import declaration as portfolios
+from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Health, ProjectStatus
-from pmo_api.projects.schemas import ProjectCreate
-from pmo_api.projects.service import create_project, get_project
 from pmo_api.resources import service as resources
 
 SEED = 20261125
@@ -216,7 +216,7 @@ def _health(rng: random.Random, status: ProjectStatus) -> Health:
 
 def demo_projects(
     today: date, people: dict[str, uuid.UUID], portfolios: dict[str, uuid.UUID]
-) -> list[ProjectCreate]:
+) -> list[Any]:
     """The demo's projects: the same for the same month, whatever already exists."""
     rng = random.Random(SEED)
     statuses, weights = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
@@ -230,29 +230,31 @@ def demo_projects(
         phase = phases[min(len(phases) - 1, percent * len(phases) // 100)]
         department = rng.choice(DEPARTMENTS)
         projects.append(
-            ProjectCreate(
-                key=key,
-                name=name,
-                description=f"{name}, delivered by the {department} team.",
-                portfolio_id=portfolios[portfolio_key],
-                manager_id=people[rng.choice(MANAGERS)],
-                sponsor_id=people[rng.choice(SPONSORS)],
-                methodology=methodology,
-                phase=phase,
-                status=status,
-                health=_health(rng, status),
-                priority_score=rng.randrange(20, 96),
-                planned_budget=Decimal(rng.randrange(16, 500) * 5000),
-                planned_start=start,
-                planned_end=end,
-                actual_start=actual_start,
-                actual_end=actual_end,
-                percent_complete=percent,
-                attributes={
-                    "department": department,
-                    "capex": rng.random() < 0.6,
-                    "cost_centre": f"CC-{rng.randrange(1000, 10000)}",
-                },
+            PROJECTS.create.model_validate(
+                dict(
+                    key=key,
+                    name=name,
+                    description=f"{name}, delivered by the {department} team.",
+                    portfolio_id=portfolios[portfolio_key],
+                    manager_id=people[rng.choice(MANAGERS)],
+                    sponsor_id=people[rng.choice(SPONSORS)],
+                    methodology=methodology,
+                    phase=phase,
+                    status=status,
+                    health=_health(rng, status),
+                    priority_score=rng.randrange(20, 96),
+                    planned_budget=Decimal(rng.randrange(16, 500) * 5000),
+                    planned_start=start,
+                    planned_end=end,
+                    actual_start=actual_start,
+                    actual_end=actual_end,
+                    percent_complete=percent,
+                    attributes={
+                        "department": department,
+                        "capex": rng.random() < 0.6,
+                        "cost_centre": f"CC-{rng.randrange(1000, 10000)}",
+                    },
+                )
             )
         )
     return projects
@@ -313,10 +315,10 @@ async def _seed_portfolios(ctx: ServiceContext, result: SeedResult) -> None:
 async def _seed_projects(ctx: ServiceContext, result: SeedResult) -> None:
     for data in demo_projects(date.today().replace(day=1), result.people, result.portfolios):
         try:
-            await get_project(ctx, data.key)
+            await resources.get(ctx, PROJECTS, data.key)
             result.present["projects"] += 1
         except NotFound:
-            await create_project(ctx, data)
+            await resources.create(ctx, PROJECTS, data)
             result.created["projects"] += 1
 
 

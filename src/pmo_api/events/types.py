@@ -17,9 +17,6 @@ class EventType(enum.StrEnum):
 
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
-    PROJECT_CREATED = "project.created"
-    PROJECT_UPDATED = "project.updated"
-    PROJECT_ARCHIVED = "project.archived"
 
     @property
     def entity_type(self) -> str:

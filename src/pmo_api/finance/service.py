@@ -13,9 +13,9 @@ from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
 from pmo_api.core.schemas import MAX_MONEY
 from pmo_api.db.records import apply_changes
-from pmo_api.events.types import EventType
 from pmo_api.finance import repository
 from pmo_api.finance.models import CostEntry
+from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Project
 from pmo_api.records.declaration import RecordRules
 from pmo_api.records.service import save_changes
@@ -34,7 +34,7 @@ async def _settle_actual_cost(
         code, limit = "actual_cost_too_large", f"it may not exceed {MAX_MONEY}"
     else:
         changes = apply_changes(ctx, project, {"actual_cost": total})
-        await save_changes(ctx, project, EventType.PROJECT_UPDATED, changes)
+        await save_changes(ctx, project, PROJECTS.updated_event, changes)
         return
     if archiving:
         raise Conflict(

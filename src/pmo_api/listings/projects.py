@@ -1,10 +1,13 @@
-"""Project lists with each project's open risk count, counted in the list's statement."""
+"""Project lists with each project's open risk count, counted in the list's statement:
+the REST list's column (bound to the declaration's ``listed`` value in ``control.py``)
+and GraphQL's nested pages of many portfolios' projects."""
 
 from __future__ import annotations
 
 import functools
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import with_expression
@@ -12,19 +15,18 @@ from sqlalchemy.sql.base import ExecutableOption
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.pagination import ListParams, Page, PageCursors, SortSpec, fingerprint
-from pmo_api.db.reads import Row
 from pmo_api.db.repository import build_page_request, page_of
+from pmo_api.projects.declaration import PROJECTS, ProjectRepository
 from pmo_api.projects.models import Project
-from pmo_api.projects.repository import ProjectRepository
-from pmo_api.projects.schemas import ProjectFilter
 from pmo_api.raid.models import Risk, open_risk_clause
 
 
-async def list_projects(
-    ctx: ServiceContext, filters: ProjectFilter, params: ListParams
-) -> Page[Project]:
+async def list_projects(ctx: ServiceContext, filters: Any, params: ListParams) -> Page[Project]:
     page = build_page_request(
-        params, columns=ProjectRepository.sortable, default_sort="key", filters=filters.model_dump()
+        params,
+        columns=PROJECTS.sortable,
+        default_sort=PROJECTS.default_sort,
+        filters=filters.model_dump(),
     )
     return await ProjectRepository(ctx.session).filtered_page(
         ctx.principal,
@@ -37,7 +39,7 @@ async def list_projects(
 async def projects_of_portfolios(
     ctx: ServiceContext,
     portfolio_ids: Sequence[uuid.UUID],
-    filters: ProjectFilter,
+    filters: Any,
     params: ListParams,
 ) -> dict[uuid.UUID, Page[Project]]:
     """Each portfolio's page of ``list_projects`` (``filters`` with the portfolio set to
@@ -45,13 +47,16 @@ async def projects_of_portfolios(
     portfolios, with each portfolio's own cursors. A cursor belongs to one portfolio's
     list: with one, each page is its list's (and a cursor of another list is refused)."""
 
-    def own(portfolio_id: uuid.UUID) -> ProjectFilter:
+    def own(portfolio_id: uuid.UUID) -> Any:
         return filters.model_copy(update={"portfolio_id": portfolio_id})
 
     if params.cursor:
         return {pid: await list_projects(ctx, own(pid), params) for pid in portfolio_ids}
     page = build_page_request(
-        params, columns=ProjectRepository.sortable, default_sort="key", filters=filters.model_dump()
+        params,
+        columns=PROJECTS.sortable,
+        default_sort=PROJECTS.default_sort,
+        filters=filters.model_dump(),
     )
     rows = await ProjectRepository(ctx.session).first_rows_per_portfolio(
         ctx.principal, portfolio_ids, filters, page, options=(_with_open_risks(),)
@@ -63,24 +68,12 @@ async def projects_of_portfolios(
     return pages
 
 
-def _list_fingerprint(filters: ProjectFilter, sort: SortSpec) -> str:
+def _list_fingerprint(filters: Any, sort: SortSpec) -> str:
     return fingerprint(filters.model_dump(), sort)
 
 
-async def read_projects(
-    ctx: ServiceContext, filters: ProjectFilter, params: ListParams
-) -> Page[Row]:
-    """``list_projects`` as rows, with each project's open risk count."""
-    page = build_page_request(
-        params, columns=ProjectRepository.sortable, default_sort="key", filters=filters.model_dump()
-    )
-    return await ProjectRepository.reading(ctx).read_list(
-        ctx.reads, ctx.principal, filters, page, extra=(_open_risk_count(),)
-    )
-
-
 @functools.cache
-def _open_risk_count() -> ColumnElement[int]:
+def open_risk_count() -> ColumnElement[int]:
     """A project's open risks, counted in its list's statement (index on risks
     (project_id, status)). Built once: building copies the whole expression."""
     return (

@@ -19,8 +19,9 @@ from pmo_api.metrics.schemas import (
     RiskCounts,
     StatusReportAge,
 )
-from pmo_api.projects import service as projects
+from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Health, Project, ProjectStatus
+from pmo_api.resources import service as resources
 from pmo_api.schedule import service as schedule
 from pmo_api.schedule.models import Baseline
 
@@ -71,7 +72,7 @@ THOUSANDTH = Decimal("0.001")
 async def project_metrics(ctx: ServiceContext, ref: uuid.UUID | str) -> ProjectMetrics:
     """The project's figures now: variance and earned value against its current baseline,
     open risks by band, overdue milestones, the age of its latest status report."""
-    project = await projects.get_project(ctx, ref)
+    project = await resources.get(ctx, PROJECTS, ref)
     today = ctx.now.date()
     baseline = (
         await schedule.get_baseline(ctx, project.baseline_id)

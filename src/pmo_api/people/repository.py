@@ -3,8 +3,16 @@ declaration: ``resources/repository.py``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pmo_api.people.declaration import PEOPLE
 
-PersonRepository: Any = PEOPLE.repository
+if TYPE_CHECKING:
+    from pmo_api.people.models import Person
+    from pmo_api.resources.repository import ResourceRepository
+
+    class PersonRepository(ResourceRepository[Person]):
+        """The people directory's reads."""
+
+else:
+    PersonRepository = PEOPLE.repository

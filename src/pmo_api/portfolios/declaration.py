@@ -4,7 +4,7 @@ belong to."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
@@ -16,6 +16,7 @@ from pmo_api.portfolios.models import Portfolio
 from pmo_api.portfolios.repository import PortfolioReads
 from pmo_api.resources.declaration import Docs, ResourceRules, ResourceType, Writers
 from pmo_api.resources.fields import Field, Filter, Reference
+from pmo_api.resources.repository import ResourceRepository
 
 PORTFOLIO = Reference(Portfolio, "portfolio", "Portfolio")
 """A field naming a portfolio (its parent, a project's portfolio)."""
@@ -102,5 +103,10 @@ PORTFOLIOS = ResourceType(
     ),
 )
 
-PortfolioRepository: Any = PORTFOLIOS.repository
-"""The portfolio reads: every resource's, and the tree's (``PortfolioReads``)."""
+if TYPE_CHECKING:
+
+    class PortfolioRepository(PortfolioReads, ResourceRepository[Portfolio]):
+        """The portfolio reads: every resource's, and the tree's."""
+
+else:
+    PortfolioRepository = PORTFOLIOS.repository

@@ -1,52 +1,37 @@
+"""The reads of projects that are their own: under the row lock, and many
+portfolios' first pages at once."""
+
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import ExecutableOption
 
 from pmo_api.core.context import Principal
 from pmo_api.core.errors import not_found
 from pmo_api.core.pagination import PageRequest
-from pmo_api.db.records import text_search
-from pmo_api.db.repository import Repository
-from pmo_api.portfolios.declaration import PortfolioRepository
+from pmo_api.portfolios.repository import PortfolioReads
 from pmo_api.projects.models import Project
-from pmo_api.projects.schemas import ProjectFilter
 
 
-class ProjectRepository(Repository[Project]):
-    """Every role reads every project (executives and the PMO watch the whole
-    portfolio); object rules restrict writes, see access.py."""
+class ProjectReads:
+    """The reads of projects beside the ones every resource has (the declaration's
+    ``reads``: ``ProjectRepository`` has both): under the row lock, and the first page
+    of many portfolios' lists at once."""
 
-    entity = "project"
-    model = Project
-    keyed = True
-    sortable = {
-        "key": Project.key,
-        "name": Project.name,
-        "created_at": Project.created_at,
-        "updated_at": Project.updated_at,
-        "priority_score": Project.priority_score,
-        "percent_complete": Project.percent_complete,
-        "planned_budget": Project.planned_budget,
-        "status": Project.status,
-        "health": Project.health,
-    }
-    bound_filters = frozenset(
-        {
-            "updated_since",
-            "portfolio_id",
-            "manager_id",
-            "sponsor_id",
-            "status",
-            "health",
-            "phase",
-            "methodology",
-        }
-    )
+    entity: str
+    session: AsyncSession
+    sortable: Mapping[str, Any]
+
+    if TYPE_CHECKING:  # the repository's own (``ResourceRepository``)
+
+        def visible_to(self, principal: Principal) -> Select[Project]: ...
+
+        def filtered(self, stmt: Select[Any], filters: Any) -> Select[Any]: ...
 
     async def require_locked(self, ref: uuid.UUID | str, principal: Principal) -> Project:
         """The project, read again under its row lock (``FOR UPDATE`` on PostgreSQL;
@@ -63,43 +48,17 @@ class ProjectRepository(Repository[Project]):
             raise not_found(self.entity, ref)
         return found
 
-    def matching(self, principal: Principal, filters: ProjectFilter) -> Select[Project]:
+    def matching(self, principal: Principal, filters: Any) -> Select[Project]:
         """The visible projects that pass the filters, whatever their portfolio."""
         return self.filtered(
             self.visible_to(principal), filters.model_copy(update={"portfolio_id": None})
         )
 
-    def filtered(self, stmt: Select[Any], filters: ProjectFilter) -> Select[Any]:
-        stmt = super().filtered(stmt, filters)
-        if filters.q:
-            stmt = stmt.where(
-                text_search(filters.q, (Project.key, Project.name, Project.description))
-            )
-        if filters.portfolio_id:
-            if filters.include_sub_portfolios:
-                tree = PortfolioRepository(self._session).descendant_ids(filters.portfolio_id)
-                stmt = stmt.where(Project.portfolio_id.in_(tree))
-            else:
-                stmt = stmt.where(Project.portfolio_id == filters.portfolio_id)
-        if filters.manager_id:
-            stmt = stmt.where(Project.manager_id == filters.manager_id)
-        if filters.sponsor_id:
-            stmt = stmt.where(Project.sponsor_id == filters.sponsor_id)
-        if filters.status:
-            stmt = stmt.where(Project.status.in_(filters.status))
-        if filters.health:
-            stmt = stmt.where(Project.health.in_(filters.health))
-        if filters.phase:
-            stmt = stmt.where(Project.phase == filters.phase)
-        if filters.methodology:
-            stmt = stmt.where(Project.methodology == filters.methodology)
-        return stmt
-
     async def first_rows_per_portfolio(
         self,
         principal: Principal,
         portfolio_ids: Sequence[uuid.UUID],
-        filters: ProjectFilter,
+        filters: Any,
         page: PageRequest,
         options: Sequence[ExecutableOption] = (),
     ) -> Mapping[uuid.UUID, Sequence[Project]]:
@@ -116,7 +75,7 @@ class ProjectRepository(Repository[Project]):
         ranked = self.matching(principal, filters)
         owner: ColumnElement[uuid.UUID]
         if filters.include_sub_portfolios:
-            tree = PortfolioRepository(self.session).trees(portfolio_ids)
+            tree = PortfolioReads().trees(portfolio_ids)
             ranked = ranked.join(tree, Project.portfolio_id == tree.c.id)
             owner = tree.c.root_id
         else:

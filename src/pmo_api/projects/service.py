@@ -1,60 +1,65 @@
-"""Projects: the records every PMO capability reads and enforces standards on."""
+"""What is a project's own behaviour (its use cases are every resource's:
+``resources/service.py``): who may create, change and archive which project, the
+manager handed over only by the PMO, the current baseline one of its own."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import ErrorDetail, Forbidden, InvalidInput
-from pmo_api.db import writes
-from pmo_api.db.reads import Row
-from pmo_api.db.records import (
-    apply_changes,
-    archive_record,
-    check_version,
-    referenced_table,
-)
-from pmo_api.db.repository import flush_unique
-from pmo_api.events.service import create_recorded, record
-from pmo_api.events.types import Event, EventType
+from pmo_api.db.records import referenced_table
 from pmo_api.projects import access
 from pmo_api.projects.models import Project
-from pmo_api.projects.repository import ProjectRepository
-from pmo_api.projects.schemas import ProjectCreate, ProjectUpdate
-
-ENTITY = "project"
-CREATES = writes.Creates(
-    Project.__table__,  # type: ignore[arg-type]
-    references=(
-        writes.Reference("portfolio_id", "portfolio"),
-        writes.Reference("manager_id", "person"),
-        writes.Reference("sponsor_id", "person"),
-    ),
-    entity=ENTITY,
-    unique="key",
-)
+from pmo_api.resources.declaration import ResourceRules
 
 
-async def get_project(ctx: ServiceContext, ref: uuid.UUID | str) -> Project:
-    return await ProjectRepository(ctx.session).require(ref, ctx.principal)
+class ProjectRules(ResourceRules[Project]):
+    """Object rules (API.md roles): pmo and admin change every project; a manager
+    creates and changes only the projects they manage, and never hands one to another
+    manager; only pmo and admin archive."""
+
+    async def creating(self, ctx: ServiceContext, values: dict[str, Any]) -> Mapping[str, Any]:
+        if not access.can_create(ctx.principal, values.get("manager_id")):
+            raise Forbidden(
+                code="project_forbidden",
+                detail="Managers create only projects they manage (manager_id = their person id).",
+            )
+        return {"actual_cost": Decimal("0.00")}
+
+    def may_change(self, ctx: ServiceContext, obj: Project) -> None:
+        if not access.can_edit(ctx.principal, obj):
+            raise Forbidden(
+                code="project_forbidden", detail="Managers change only their own projects."
+            )
+
+    def may_archive(self, ctx: ServiceContext, obj: Project) -> None:
+        if not access.can_archive(ctx.principal, obj):
+            raise Forbidden(
+                code="project_forbidden", detail="Only pmo and admin keys archive projects."
+            )
+
+    async def updating(self, ctx: ServiceContext, obj: Project, values: dict[str, Any]) -> None:
+        if (
+            "manager_id" in values
+            and values["manager_id"] != obj.manager_id
+            and not access.can_reassign_manager(ctx.principal)
+        ):
+            raise Forbidden(
+                code="manager_reassign_forbidden",
+                detail="Only pmo and admin keys hand a project to another manager.",
+            )
+        if values.get("baseline_id") is not None:
+            await _check_baseline(ctx, obj, values["baseline_id"])
 
 
-async def read_project(ctx: ServiceContext, ref: uuid.UUID | str) -> Row:
-    """``get_project`` as a row, for a read-only request (see ``db.reads``)."""
-    return await ProjectRepository.reading(ctx).read(ctx.reads, ref, ctx.principal)
-
-
-async def get_projects(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[Project]:
-    return await ProjectRepository(ctx.session).get_many(ids, ctx.principal)
-
-
-async def _check_baseline(ctx: ServiceContext, project: Project, baseline_id: uuid.UUID) -> None:
+async def _check_baseline(ctx: ServiceContext, project: Project, baseline_id: Any) -> None:
     # The table the project's baseline_id points at; a baseline names its project like
-    # every control record (control.ProjectRecord).
+    # every control record (records.models.ProjectRecord).
     baselines = referenced_table(Project.baseline_id)
     own = select(baselines.c.id).where(
         baselines.c.id == baseline_id, baselines.c.project_id == project.id
@@ -67,74 +72,3 @@ async def _check_baseline(ctx: ServiceContext, project: Project, baseline_id: uu
                 ErrorDetail(("body", "baseline_id"), "not a baseline of the project", "value_error")
             ],
         )
-
-
-def _check_dates(project: Project) -> None:
-    for what in ("planned", "actual"):
-        start, end = getattr(project, f"{what}_start"), getattr(project, f"{what}_end")
-        if start is not None and end is not None and end < start:
-            raise InvalidInput(
-                code="dates_out_of_order",
-                detail=f"{what}_end ({end}) is before {what}_start ({start}).",
-                errors=[ErrorDetail(("body", f"{what}_end"), "before the start", "value_error")],
-            )
-
-
-async def create_project(ctx: ServiceContext, data: ProjectCreate) -> Row:
-    """The new project as a row (its representation); written in one statement where
-    the unit of work allows (``db.writes``)."""
-    if not access.can_create(ctx.principal, data.manager_id):
-        raise Forbidden(
-            code="project_forbidden",
-            detail="Managers create only projects they manage (manager_id = their person id).",
-        )
-    return await create_recorded(
-        ctx,
-        CREATES,
-        data.model_dump(),
-        EventType.PROJECT_CREATED,
-        actual_cost=Decimal("0.00"),
-    )
-
-
-async def update_project(
-    ctx: ServiceContext, ref: uuid.UUID | str, patch: ProjectUpdate, expected_version: int | None
-) -> Project:
-    project = await get_project(ctx, ref)
-    if not access.can_edit(ctx.principal, project):
-        raise Forbidden(code="project_forbidden", detail="Managers change only their own projects.")
-    check_version(ENTITY, project, expected_version)
-    values = patch.changes()
-    if (
-        "manager_id" in values
-        and values["manager_id"] != project.manager_id
-        and not access.can_reassign_manager(ctx.principal)
-    ):
-        raise Forbidden(
-            code="manager_reassign_forbidden",
-            detail="Only pmo and admin keys hand a project to another manager.",
-        )
-    await writes.check_references(ctx.session, CREATES.table, CREATES.references, values)
-    if values.get("baseline_id") is not None:
-        await _check_baseline(ctx, project, values["baseline_id"])
-    changes = apply_changes(ctx, project, values)
-    _check_dates(project)
-    if changes:
-        await flush_unique(ctx.session, ENTITY, "key")
-        await record(ctx, Event(EventType.PROJECT_UPDATED, project.id, changes))
-    return project
-
-
-async def archive_project(
-    ctx: ServiceContext, ref: uuid.UUID | str, expected_version: int | None
-) -> Project:
-    project = await get_project(ctx, ref)
-    if not access.can_archive(ctx.principal, project):
-        raise Forbidden(
-            code="project_forbidden", detail="Only pmo and admin keys archive projects."
-        )
-    check_version(ENTITY, project, expected_version)
-    changes = archive_record(ctx, ENTITY, project)
-    await ctx.session.flush()
-    await record(ctx, Event(EventType.PROJECT_ARCHIVED, project.id, changes))
-    return project

@@ -22,7 +22,8 @@ from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
 from pmo_api.core.schemas import MAX_MONEY
 from pmo_api.db.records import apply_changes, refuse_archived
 from pmo_api.events.service import record
-from pmo_api.events.types import Event, EventType, RecordEvent
+from pmo_api.events.types import Event, RecordEvent
+from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Project
 from pmo_api.raid import repository
 from pmo_api.raid.models import (
@@ -163,7 +164,7 @@ async def approve(
     await record(ctx, Event(event, change.id, changes))
     if project_changes:
         project_changes["change_request_id"] = {"before": None, "after": str(change.id)}
-        await record(ctx, Event(EventType.PROJECT_UPDATED, project.id, project_changes))
+        await record(ctx, Event(PROJECTS.updated_event, project.id, project_changes))
 
 
 async def reject(

@@ -65,7 +65,9 @@ class RecordRepository(Repository[M], Generic[M]):
         for spec in self.kind.filter_list:
             value = getattr(filters, spec.name)
             if value is not None and value != []:
-                stmt = stmt.where(self.kind.condition(spec)(value, self.today))
+                condition = self.kind.condition(spec)(value, self.today)
+                if condition is not None:
+                    stmt = stmt.where(condition)
         return stmt
 
     def ordered_by(self, stmt: Select[Any], request: PageRequest) -> Select[Any]:

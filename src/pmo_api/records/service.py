@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.errors import Conflict, ErrorDetail, Forbidden, InvalidInput
+from pmo_api.core.errors import Conflict, Forbidden
 from pmo_api.core.pagination import ListParams, Page
 from pmo_api.core.schemas import Patch
 from pmo_api.db.reads import Row
@@ -33,10 +33,11 @@ from pmo_api.db.records import (
 from pmo_api.db.repository import pages_of_projects, project_page_request
 from pmo_api.events.service import record
 from pmo_api.events.types import Event, RecordEvent
+from pmo_api.projects.declaration import ProjectRepository
 from pmo_api.projects.models import Project
-from pmo_api.projects.repository import ProjectRepository
 from pmo_api.records.declaration import Action, RecordModel, RecordType
 from pmo_api.records.repository import RecordRepository
+from pmo_api.resources.service import check_in_order
 
 M = TypeVar("M", bound=RecordModel)
 ProjectRef = uuid.UUID | str
@@ -185,22 +186,6 @@ async def pages(
 # -- checks every write shares ---------------------------------------------------------------
 
 
-def check_in_order(kind: RecordType[Any], values: Mapping[str, Any] | Any) -> None:
-    """The declared (start, end) pairs of a body or a record: the end not before the
-    start (422 ``dates_out_of_order``)."""
-    for start, end in kind.in_order:
-        if isinstance(values, Mapping):
-            first, last = values.get(start), values.get(end)
-        else:
-            first, last = getattr(values, start), getattr(values, end)
-        if first is not None and last is not None and last < first:
-            raise InvalidInput(
-                code="dates_out_of_order",
-                detail=f"{end} ({last}) is before {start} ({first}).",
-                errors=[ErrorDetail(("body", end), "before the start", "value_error")],
-            )
-
-
 async def check_references(
     ctx: ServiceContext,
     kind: RecordType[Any],
@@ -215,7 +200,7 @@ async def check_references(
         value = values.get(spec.name)
         if value is None or (current is not None and getattr(current, spec.name) == value):
             continue
-        assert spec.refers_to is not None
+        assert spec.refers_to is not None and spec.refers_to.model is not None
         target = spec.refers_to
         found = await require_reference(ctx.session, target.model, value, spec.name, target.entity)
         refusal = target.accept(found) if target.accept is not None else None

@@ -30,9 +30,9 @@ from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, not_found
 from pmo_api.db.records import apply_changes
 from pmo_api.events.service import record
-from pmo_api.events.types import Event, EventType, RecordEvent
+from pmo_api.events.types import Event, RecordEvent
+from pmo_api.projects.declaration import PROJECTS, ProjectRepository
 from pmo_api.projects.models import Health, Project
-from pmo_api.projects.repository import ProjectRepository
 from pmo_api.raid.service import open_risk_counts
 from pmo_api.records.declaration import RecordRules
 from pmo_api.records.service import save_changes
@@ -153,7 +153,7 @@ async def submit(
     await record(ctx, Event(event, report.id, changes))
     if not await repository.submitted_after(ctx.session, report):
         project_changes = apply_changes(ctx, project, {"health": report.overall_health})
-        await save_changes(ctx, project, EventType.PROJECT_UPDATED, project_changes)
+        await save_changes(ctx, project, PROJECTS.updated_event, project_changes)
 
 
 # -- the diff --------------------------------------------------------------------------------

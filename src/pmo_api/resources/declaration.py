@@ -39,11 +39,12 @@ from pmo_api.resources.fields import (
     Derived,
     Field,
     Filter,
+    Listed,
     Range,
     Reference,
     Sort,
 )
-from pmo_api.resources.schemas import shapes_of
+from pmo_api.resources.schemas import list_item_of, shapes_of
 
 M = TypeVar("M")
 
@@ -101,6 +102,9 @@ class Declared:
     payload: str | None
     parent: Any
     """What a record belongs to (``records.declaration.Parent``); None for a resource."""
+    in_order: tuple[tuple[str, str], ...]
+    """(start, end) fields of a body and a record: the end may not be before the start
+    (422 ``dates_out_of_order``)."""
 
     # derived when declared
     create: type[Input]
@@ -247,6 +251,14 @@ class ResourceRules(Generic[M]):
     async def archiving(self, ctx: ServiceContext, obj: M) -> None:
         """Before the resource is archived."""
 
+    def may_change(self, ctx: ServiceContext, obj: M) -> None:
+        """The object rule of an update (after ``Writers``, before the version check):
+        raise ``Forbidden`` to refuse. By default every writer may."""
+
+    def may_archive(self, ctx: ServiceContext, obj: M) -> None:
+        """The object rule of archiving; by default the update's."""
+        self.may_change(ctx, obj)
+
 
 @dataclass(frozen=True)
 class Writers:
@@ -290,6 +302,11 @@ class ResourceType(Declared, Generic[M]):
     updatable: bool = True
     archivable: bool = True
     create_schema: Mapping[str, Any] | None = None
+    in_order: tuple[tuple[str, str], ...] = ()
+    """(start, end) fields: the end not before the start, in a create's body (its
+    validation) and on the record an update leaves."""
+    listed: tuple[Listed, ...] = ()
+    """What lists show beside each record (``<Name>ListItem``)."""
     # names in the doors
     noun: str | None = None
     path: str | None = None
@@ -309,6 +326,10 @@ class ResourceType(Declared, Generic[M]):
     """Its reads (``PersonRepository``)."""
     conditions: dict[str, Condition] = field(init=False, repr=False)
     """The conditions of the filters another domain owns, once bound."""
+    list_item: type[Read] = field(init=False, repr=False)
+    """How lists show one (``ProjectListItem``): the representation and ``listed``."""
+    list_columns: dict[str, Any] = field(init=False, repr=False)
+    """The SQL of each ``listed`` value, once bound."""
 
     def __post_init__(self) -> None:
         from pmo_api.resources.repository import repository_for
@@ -328,6 +349,8 @@ class ResourceType(Declared, Generic[M]):
         object.__setattr__(self, "creates", creates)
         object.__setattr__(self, "reference", Reference(self.model, self.name, self.graphql_type))
         object.__setattr__(self, "conditions", {})
+        object.__setattr__(self, "list_columns", {})
+        object.__setattr__(self, "list_item", list_item_of(self))
         object.__setattr__(self, "repository", repository_for(self))
 
     def bind_filter(self, name: str, where: Condition) -> None:
@@ -336,6 +359,20 @@ class ResourceType(Declared, Generic[M]):
         if name not in {f.name for f in self.filter_list if f.where is None}:
             raise ValueError(f"{self.name} declares no filter {name!r} owned elsewhere")
         self.conditions[name] = where
+
+    def bind_listed(self, name: str, column: Any) -> None:
+        """The SQL of a ``listed`` value, from the domain that owns it (``control.py``):
+        a labelled scalar subquery correlated with the type's table."""
+        if name not in {item.name for item in self.listed}:
+            raise ValueError(f"{self.name} lists no value {name!r}")
+        self.list_columns[name] = column
+
+    def listed_columns(self) -> tuple[Any, ...]:
+        """The bound SQL of every ``listed`` value, in order."""
+        try:
+            return tuple(self.list_columns[item.name] for item in self.listed)
+        except KeyError as missing:
+            raise RuntimeError(f"{self.name}: the listed value {missing} is not bound") from None
 
     def condition(self, spec: Filter) -> Condition:
         """A filter's condition, its own or the one bound to it."""

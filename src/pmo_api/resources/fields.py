@@ -38,7 +38,10 @@ class Reference:
     is not archived (else 422 ``<entity>_not_found``), and GraphQL shows the record
     itself (``owner_id`` -> ``owner``)."""
 
-    model: type[Any]
+    model: type[Any] | None
+    """The table's model; None when only the door and the database know it (a project's
+    current baseline: a record type declared above projects, checked by the foreign
+    key and the project's own rule)."""
     entity: str
     node: str
     """The GraphQL type of the record referred to."""
@@ -142,8 +145,9 @@ def allows_none(annotation: Any) -> bool:
 
 # -- filters and sorts -----------------------------------------------------------------------
 
-Condition = Callable[[Any, date], ColumnElement[bool]]
-"""A filter's SQL condition for the value asked and the day the list is read."""
+Condition = Callable[[Any, date], ColumnElement[bool] | None]
+"""A filter's SQL condition for the value asked (a joint filter: the whole filter) and
+the day the list is read; None adds none."""
 
 
 @dataclass(frozen=True)
@@ -163,11 +167,24 @@ class Filter:
     bound: bool = False
     """A plain comparison with the value, so a list's statement is built once for
     every value (``db.repository.Repository.list_template``)."""
+    joint: bool = False
+    """``where`` is given the whole filter, not the value alone (a portfolio's projects,
+    with or without its sub-portfolios'); it answers None for no condition."""
+    default: Any = None
+    """The value when none is sent; with one, the parameter takes no null."""
 
     @classmethod
     def search(cls, columns: tuple[InstrumentedAttribute[Any], ...], description: str) -> Filter:
         """``q=``: the text found in any of ``columns`` (case-insensitive)."""
         return cls("q", Search, lambda value, _today: text_search(value, columns), description)
+
+    @classmethod
+    def modifier(
+        cls, name: str, annotation: Any, default: Any, description: str | None = None
+    ) -> Filter:
+        """A parameter with no condition of its own: another filter's joint condition
+        reads it (``include_sub_portfolios``)."""
+        return cls(name, annotation, lambda _value, _today: None, description, default=default)
 
     @classmethod
     def elsewhere(cls, name: str, annotation: Any, description: str | None = None) -> Filter:
@@ -182,6 +199,7 @@ class Filter:
             list[enum],  # type: ignore[valid-type]
             lambda value, _today: column.in_(value),
             limits={"max_length": len(enum)},
+            bound=True,
         )
 
     @classmethod
@@ -214,6 +232,18 @@ class Filter:
         description: str | None = None,
     ) -> Filter:
         return cls(name, annotation, lambda value, _today: column <= value, description)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A value lists show beside each record, computed in the list's own statement (a
+    project's open risk count): in the list item's shape (``ProjectListItem``), not in
+    the representation a GET answers (its ETag covers the record's version alone). Its
+    SQL is another domain's, bound by ``control.py`` (``ResourceType.bind_listed``)."""
+
+    name: str
+    type: Any
+    description: str | None = None
 
 
 @dataclass(frozen=True)

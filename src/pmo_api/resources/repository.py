@@ -43,11 +43,15 @@ class ResourceRepository(Repository[M], Generic[M]):
         """The list's conditions: archived ones hidden unless asked, ``updated_since``,
         and each declared filter that was given."""
         stmt = common_filters(stmt, self.model, filters)
+        today = date.today()
         for spec in self.kind.filter_list:
             value = getattr(filters, spec.name)
             # A bound value may be a Slot (``list_template``): no comparison with it here.
-            if value is not None and not (isinstance(value, list) and not value):
-                stmt = stmt.where(self.kind.condition(spec)(value, date.today()))
+            if value is None or (isinstance(value, list) and not value):
+                continue
+            condition = self.kind.condition(spec)(filters if spec.joint else value, today)
+            if condition is not None:
+                stmt = stmt.where(condition)
         return stmt
 
     async def read(self, reads: RowReads | None, ref: Any, principal: Principal) -> Row:

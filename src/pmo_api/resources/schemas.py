@@ -48,6 +48,20 @@ class DeclaredFilter(ListFilter):
         return self
 
 
+class _InOrder(Input):
+    """A create body whose (start, end) pairs may not end before they start."""
+
+    in_order: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        for start, end in self.in_order:
+            first, last = getattr(self, start), getattr(self, end)
+            if first is not None and last is not None and last < first:
+                raise dates_out_of_order(end, start)
+        return self
+
+
 def _model(
     name: str,
     base: type[Any],
@@ -96,7 +110,13 @@ def shapes_of(kind: Declared) -> tuple[type[Input], type[Patch], type[Read], typ
         extra["model_config"] = {"extra": "forbid", "json_schema_extra": dict(kind.create_schema)}
     if kind.docs.create_body is not None:
         extra["__doc__"] = kind.docs.create_body
-    create = _model(f"{prefix}Create", Input, create_fields, extra)
+    # A resource's body keeps its dates in order as it is validated (a project record
+    # type's use cases check its own: records/service.check_in_order).
+    base = _InOrder if kind.parent is None and kind.in_order else Input
+    if base is _InOrder:
+        extra["__annotations__"] = {"in_order": ClassVar[tuple[tuple[str, str], ...]]}
+        extra["in_order"] = kind.in_order
+    create = _model(f"{prefix}Create", base, create_fields, extra)
 
     update_fields = {
         f.name: (f.type | None, _info(f.description, default=None))
@@ -133,7 +153,11 @@ def shapes_of(kind: Declared) -> tuple[type[Input], type[Patch], type[Read], typ
     read = _model(f"{prefix}Read", Read, read_fields)
 
     filter_fields = {
-        f.name: (f.annotation | None, _info(f.description, default=None, **f.limits))
+        f.name: (
+            (f.annotation | None, _info(f.description, default=None, **f.limits))
+            if f.default is None
+            else (f.annotation, _info(f.description, default=f.default, **f.limits))
+        )
         for f in kind.filter_list
     }
     filter_ = _model(
@@ -143,6 +167,21 @@ def shapes_of(kind: Declared) -> tuple[type[Input], type[Patch], type[Read], typ
         {"sort_fields": kind.sort_names, "ranges": kind.ranges},
     )
     return create, update, read, filter_
+
+
+def list_item_of(kind: Any) -> type[Read]:
+    """How a list shows a resource (``ProjectListItem``): its representation, and the
+    values its list computes beside it (``listed``); the representation itself when
+    there are none."""
+    if not kind.listed:
+        return kind.read  # type: ignore[no-any-return]
+    fields = {item.name: (item.type, _info(item.description)) for item in kind.listed}
+    doc = (
+        f"{kind.a_word.capitalize()} as lists show it: its representation plus values "
+        "computed in the list's own statement (a GET answers the representation alone, "
+        "which its ETag covers)."
+    )
+    return _model(f"{kind.pascal}ListItem", kind.read, fields, {"__doc__": doc})
 
 
 def __getattr__(name: str) -> type[Any]:

@@ -13,13 +13,13 @@ must name live records (422 ``<entity>_not_found``), the unique column answers 4
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.errors import Forbidden
+from pmo_api.core.errors import ErrorDetail, Forbidden, InvalidInput
 from pmo_api.core.pagination import ListParams, Page
 from pmo_api.core.schemas import Patch
 from pmo_api.db import writes
@@ -28,7 +28,7 @@ from pmo_api.db.records import apply_changes, archive_record, check_version
 from pmo_api.db.repository import build_page_request, flush_unique
 from pmo_api.events.service import create_recorded, record
 from pmo_api.events.types import Event
-from pmo_api.resources.declaration import ResourceType
+from pmo_api.resources.declaration import Declared, ResourceType
 
 M = TypeVar("M")
 Ref = uuid.UUID | str
@@ -71,12 +71,28 @@ async def read_list(
         params, columns=kind.sortable, default_sort=kind.default_sort, filters=filters.model_dump()
     )
     found: Page[Row] = await kind.repository.reading(ctx).read_list(
-        ctx.reads, ctx.principal, filters, page
+        ctx.reads, ctx.principal, filters, page, kind.listed_columns()
     )
     return found
 
 
 # -- writes ----------------------------------------------------------------------------------
+
+
+def check_in_order(kind: Declared, values: Mapping[str, Any] | Any) -> None:
+    """The declared (start, end) pairs of a body or a record: the end not before the
+    start (422 ``dates_out_of_order``)."""
+    for start, end in kind.in_order:
+        if isinstance(values, Mapping):
+            first, last = values.get(start), values.get(end)
+        else:
+            first, last = getattr(values, start), getattr(values, end)
+        if first is not None and last is not None and last < first:
+            raise InvalidInput(
+                code="dates_out_of_order",
+                detail=f"{end} ({last}) is before {start} ({first}).",
+                errors=[ErrorDetail(("body", end), "before the start", "value_error")],
+            )
 
 
 async def create(ctx: ServiceContext, kind: ResourceType[Any], data: BaseModel) -> Row:
@@ -98,12 +114,14 @@ async def update(
     """The sent fields applied; an event of what really changed (none: nothing)."""
     obj: Any = await get(ctx, kind, ref)
     refuse_unless_writer(ctx, kind)
+    kind.rules.may_change(ctx, obj)
     check_version(kind.name, obj, expected_version)
     values = patch.changes()
+    await kind.rules.updating(ctx, obj, values)
     creates = kind.creates
     await writes.check_references(ctx.session, creates.table, creates.references, values)
-    await kind.rules.updating(ctx, obj, values)
     changes = apply_changes(ctx, obj, values)
+    check_in_order(kind, obj)
     if changes:
         if kind.unique is not None:
             await flush_unique(ctx.session, kind.name, kind.unique)
@@ -120,6 +138,7 @@ async def archive(
     """The record archived: readable by id, no longer listed."""
     obj: Any = await get(ctx, kind, ref)
     refuse_unless_writer(ctx, kind)
+    kind.rules.may_archive(ctx, obj)
     check_version(kind.name, obj, expected_version)
     await kind.rules.archiving(ctx, obj)
     changes = archive_record(ctx, kind.name, obj)

@@ -17,7 +17,7 @@ from typing import Any
 from pmo_api.core.context import ServiceContext, latest_local_today
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.db.records import apply_changes
-from pmo_api.events.types import EventType
+from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Project
 from pmo_api.records.declaration import RecordRules
 from pmo_api.records.service import project_for_reading, save_changes
@@ -174,7 +174,7 @@ class BaselineRules(RecordRules[Baseline]):
 
     async def created(self, ctx: ServiceContext, project: Project, record: Baseline) -> None:
         changes = apply_changes(ctx, project, {"baseline_id": record.id})
-        await save_changes(ctx, project, EventType.PROJECT_UPDATED, changes)
+        await save_changes(ctx, project, PROJECTS.updated_event, changes)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from uuid import UUID
 
 import strawberry
 from pydantic import BaseModel
+from strawberry.scalars import JSON
 from strawberry.types.field import StrawberryField
 
 from pmo_api.api.graphql.context import GqlInfo
@@ -64,6 +65,8 @@ def graphql_type(annotation: Any, *, reference: bool = False, written: bool = Fa
     if origin is list:
         (item,) = typing.get_args(annotation)
         return list[graphql_type(item, written=written)]  # type: ignore[misc]
+    if origin is dict or annotation is dict:
+        return JSON
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return document_type(annotation, written=written)
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
@@ -184,7 +187,14 @@ def filter_input(kind: Declared, *, ids: bool = False) -> type:
     """The filter of a type's top-level list: its declared filters; with ``ids``, a
     filter by id takes a global id or a UUID (``ID``)."""
     fields = {
-        spec.name: optional(graphql_type(spec.annotation, reference=ids), spec.description)
+        spec.name: (
+            optional(graphql_type(spec.annotation, reference=ids), spec.description)
+            if spec.default is None
+            else (
+                graphql_type(spec.annotation),
+                strawberry.field(default=spec.default, description=spec.description),
+            )
+        )
         for spec in kind.filter_list
     }
     # Non-null with its default: the filter takes no null here (as REST takes none).

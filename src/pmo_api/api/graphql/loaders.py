@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from pmo_api.api.graphql.audit_events import AuditEvent
 from pmo_api.api.graphql.portfolios import PortfolioLoaders
-from pmo_api.api.graphql.projects import Project
 from pmo_api.api.graphql.raid import RaidLoaders
 from pmo_api.api.graphql.records import RecordLoaders
 from pmo_api.api.graphql.relay import LoaderSet, Node, from_global_id
@@ -23,7 +22,6 @@ from pmo_api.api.graphql.schedule import ScheduleLoaders
 from pmo_api.api.graphql.staffing import StaffingLoaders
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.events import service as events
-from pmo_api.projects import service as projects
 
 if TYPE_CHECKING:
     from pmo_api.api.graphql.context import GraphQLContext
@@ -35,7 +33,7 @@ class Loaders(LoaderSet):
         self.resources = self.include(ResourceLoaders(context))
         self.person = self.resources.node["person"]
         self.portfolio = self.resources.node["portfolio"]
-        self.project = self.nodes("Project", "project", projects.get_projects, Project.from_model)
+        self.project = self.resources.node["project"]
         # The trail names no event: events are nodes, never an event's entity.
         self.audit_event = self.nodes(
             "AuditEvent", None, events.get_audit_events, AuditEvent.from_model

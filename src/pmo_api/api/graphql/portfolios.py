@@ -5,27 +5,25 @@ declaration: ``resources.py``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import strawberry
 
 from pmo_api.api.graphql.context import GqlInfo
-from pmo_api.api.graphql.projects import (
-    SORT_DESCRIPTION,
-    Project,
-    ProjectFilterInput,
-    project_filter,
-)
+from pmo_api.api.graphql.projects import SORT_DESCRIPTION, project_filter
 from pmo_api.api.graphql.relay import After, Connection, First, LoaderSet, list_params
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.pagination import DEFAULT_LIMIT, ListParams, Page
 from pmo_api.listings import projects as listed_projects
 from pmo_api.projects.models import Project as ProjectModel
-from pmo_api.projects.schemas import ProjectFilter
 
 if TYPE_CHECKING:
     from pmo_api.api.graphql.context import GraphQLContext
+    from pmo_api.api.graphql.resources import Project, ProjectFilter
+
+LazyProject = Annotated["Project", strawberry.lazy("pmo_api.api.graphql.resources")]
+LazyProjectFilter = Annotated["ProjectFilter", strawberry.lazy("pmo_api.api.graphql.resources")]
 
 
 async def _projects(
@@ -33,9 +31,9 @@ async def _projects(
     info: GqlInfo,
     first: First = DEFAULT_LIMIT,
     after: After = None,
-    filter: ProjectFilterInput | None = None,
+    filter: LazyProjectFilter | None = None,
     sort: str | None = None,
-) -> Connection[Project]:
+) -> Connection[LazyProject]:
     filters = project_filter(filter, portfolio_id=None)  # each portfolio's own, below
     return await info.context.loaders.portfolios.projects_of(root.id, first, after, filters, sort)
 
@@ -57,7 +55,7 @@ class ProjectPageArgs:
 
     params: ListParams
     filters_json: str = field(init=False)
-    filters: ProjectFilter = field(compare=False)
+    filters: Any = field(compare=False)
 
     def __post_init__(self) -> None:
         # The filter lists (status, health) are not hashable: its JSON is.
@@ -72,21 +70,25 @@ async def _project_pages(
     )
 
 
+def _same(row: Any) -> Any:
+    return row
+
+
 class PortfolioLoaders(LoaderSet):
     """The per-request loaders of portfolios' nested connections."""
 
     def __init__(self, context: GraphQLContext) -> None:
         super().__init__(context)
-        self.projects = self.pages(_project_pages, Project.from_model)
+        self.projects = self.pages(_project_pages, _same)
 
     async def projects_of(
         self,
         portfolio_id: UUID,
         first: int | None,
         after: str | None,
-        filters: ProjectFilter,
+        filters: Any,
         sort: str | None,
-    ) -> Connection[Project]:
+    ) -> Connection[Any]:
         """``Portfolio.projects``: one statement for the first pages of all the
         portfolios being resolved with the same arguments."""
         args = ProjectPageArgs(params=list_params(first, after, sort), filters=filters)

@@ -75,14 +75,14 @@ from pmo_api.records.declaration import Action, RecordType
 
 if TYPE_CHECKING:
     from pmo_api.api.graphql.context import GraphQLContext
-    from pmo_api.api.graphql.projects import Project
+    from pmo_api.api.graphql.resources import Project
 
     # The types other modules name lazily; the real ones are made below.
     Milestone: TypeAlias = Any
     Baseline: TypeAlias = Any
     StatusReport: TypeAlias = Any
 
-LazyProject = Annotated["Project", strawberry.lazy("pmo_api.api.graphql.projects")]
+LazyProject = Annotated["Project", strawberry.lazy("pmo_api.api.graphql.resources")]
 
 FIELDS: Mapping[str, type] = {
     "baseline": schedule.BaselineFields,
@@ -251,7 +251,7 @@ def _connection(found: RecordTypes) -> StrawberryField:
     async def resolve(
         root: Any, info: GqlInfo, first: int | None, after: str | None, **filters: Any
     ) -> Any:
-        return await info.context.loaders.records.connection(kind, root.uuid, first, after, filters)
+        return await info.context.loaders.records.connection(kind, root.id, first, after, filters)
 
     description = f"The project's {kind.words}s (not archived), {kind.docs.listed}."
     return field(signed(resolve, parameters, found.connection), description)

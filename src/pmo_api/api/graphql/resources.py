@@ -23,7 +23,7 @@ from __future__ import annotations
 import inspect
 import typing
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
@@ -32,7 +32,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types.field import StrawberryField
 
-from pmo_api.api.graphql import people, portfolios
+from pmo_api.api.graphql import people, portfolios, projects
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.declared import (
     INFO,
@@ -76,13 +76,20 @@ if TYPE_CHECKING:
     # The types other modules name; the real ones are made below.
     Person: TypeAlias = Any
     Portfolio: TypeAlias = Any
+    Project: TypeAlias = Any
+    ProjectFilter: TypeAlias = Any
 
 FIELDS: Mapping[str, type] = {
     "person": people.PersonFields,
     "portfolio": portfolios.PortfolioFields,
+    "project": projects.ProjectFields,
 }
 """Types the door shows with fields of its own: entity name -> a class whose strawberry
 fields join the type's (after the declared ones)."""
+
+PAGES: Mapping[str, Callable[[GqlInfo, list[Any]], Awaitable[None]]] = {"project": projects.preload}
+"""Types whose list pages load more for all their nodes at once (a project's portfolio
+and manager): entity name -> what does it, given the page's nodes."""
 
 
 # -- the types of one resource type ----------------------------------------------------------
@@ -143,6 +150,9 @@ TYPES: dict[str, ResourceTypes] = {kind.name: _types(kind) for kind in RESOURCES
 """Every resource type's GraphQL types, by entity name."""
 
 globals().update({found.kind.graphql_type: found.node for found in TYPES.values()})
+globals().update(
+    {f"{found.kind.graphql_type}Filter": found.filter_input for found in TYPES.values()}
+)
 
 
 # -- per-request loaders ---------------------------------------------------------------------
@@ -203,16 +213,20 @@ def _lookup(found: ResourceTypes) -> StrawberryField:
 def _list(found: ResourceTypes) -> StrawberryField:
     """``people(first, after, filter, sort)``: the REST list's filters, sorts and cursors."""
     kind = found.kind
+    more = PAGES.get(kind.name)
 
     async def resolve(
         info: GqlInfo, first: int | None, after: str | None, filter: Any, sort: str | None
     ) -> Any:
         params = list_params(first, after, sort)
         filters = parse_model(kind.filter, provided(filter, found.references), "filter")
-        return await info.context.fetch(
+        page = await info.context.fetch(
             lambda ctx: resources.read_list(ctx, kind, filters, params),
             lambda page: connection(page, found.present),
         )
+        if more is not None:
+            await more(info, [edge.node for edge in page.edges])
+        return page
 
     parameters = [
         INFO,

@@ -36,7 +36,6 @@ from pmo_api.api.graphql.audit_events import AuditEventsQuery
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import EXCEPTION_HANDLERS, ErrorTranslation
 from pmo_api.api.graphql.execution import PlainDataExecutionContext
-from pmo_api.api.graphql.projects import ProjectsMutation, ProjectsQuery
 from pmo_api.api.graphql.records import RecordsMutation, RecordsQuery
 from pmo_api.api.graphql.relay import Node
 from pmo_api.api.graphql.resources import Person, ResourcesMutation, ResourcesQuery
@@ -107,7 +106,6 @@ Query = merge_types(
     (
         NodeQuery,
         ResourcesQuery,
-        ProjectsQuery,
         RecordsQuery,
         AuditEventsQuery,
     ),
@@ -116,7 +114,6 @@ Mutation = merge_types(
     "Mutation",
     (
         ResourcesMutation,
-        ProjectsMutation,
         RecordsMutation,
     ),
 )

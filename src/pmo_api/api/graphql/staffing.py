@@ -21,9 +21,9 @@ from pmo_api.staffing import service as staffing
 
 if TYPE_CHECKING:
     from pmo_api.api.graphql.context import GraphQLContext
-    from pmo_api.api.graphql.projects import Project
+    from pmo_api.api.graphql.resources import Project
 
-LazyProject = Annotated["Project", strawberry.lazy("pmo_api.api.graphql.projects")]
+LazyProject = Annotated["Project", strawberry.lazy("pmo_api.api.graphql.resources")]
 
 
 @strawberry.type(description="One assignment active on at least one day of the week.")

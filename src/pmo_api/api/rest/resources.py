@@ -1,6 +1,6 @@
 """The REST routes of the top-level resources: each declared type's (``RESOURCES``:
-the crud shape, from its declaration), projects' (the same shape, from their
-service), and the routes that are their own: a portfolio's projects."""
+the crud shape, from its declaration), and the routes that are their own: a
+portfolio's projects."""
 
 from __future__ import annotations
 
@@ -15,16 +15,8 @@ from pmo_api.api.rest.deps import Ctx
 from pmo_api.api.rest.docs import list_problems
 from pmo_api.api.rest.lists import KeyedRef, ref_or_422, split
 from pmo_api.control import RESOURCES
-from pmo_api.listings import projects as listed_projects
 from pmo_api.portfolios.declaration import PORTFOLIOS
-from pmo_api.projects import service as projects
-from pmo_api.projects.schemas import (
-    ProjectCreate,
-    ProjectFilter,
-    ProjectListItem,
-    ProjectRead,
-    ProjectUpdate,
-)
+from pmo_api.projects.declaration import PROJECTS
 from pmo_api.resources import service as resources
 from pmo_api.resources.declaration import ResourceType
 
@@ -45,6 +37,7 @@ def declared_router(kind: ResourceType[Any]) -> APIRouter:
             update_=lambda ctx, ref, body, version: resources.update(ctx, kind, ref, body, version),
             archive=lambda ctx, ref, version: resources.archive(ctx, kind, ref, version),
             keyed=kind.keyed,
+            list_item=kind.list_item,
         ),
         kind.plural,
     )
@@ -55,31 +48,12 @@ DECLARED = {kind.name: declared_router(kind) for kind in RESOURCES}
 
 portfolios_router = DECLARED["portfolio"]
 
-projects_router = crud_router(
-    Resource(
-        path="/projects",
-        noun="project",
-        read=ProjectRead,
-        create=ProjectCreate,
-        update=ProjectUpdate,
-        filter=ProjectFilter,
-        list_=listed_projects.read_projects,
-        get=projects.read_project,
-        create_=projects.create_project,
-        update_=projects.update_project,
-        archive=projects.archive_project,
-        list_item=ProjectListItem,
-    ),
-    "projects",
-)
-
-
-PortfolioProjectsQuery = list_query_model(ProjectFilter)
+PortfolioProjectsQuery = list_query_model(PROJECTS.filter)
 
 
 @portfolios_router.get(
     "/{id}/projects",
-    response_model=present.ListOf[ProjectListItem],
+    response_model=present.ListOf[PROJECTS.list_item],  # type: ignore[name-defined]
     responses=list_problems(404),
     name="list_portfolio_projects",
     summary="List a portfolio's projects",
@@ -91,11 +65,10 @@ async def list_portfolio_projects(
     query: Annotated[PortfolioProjectsQuery, Query()],  # type: ignore[valid-type]
 ) -> Response:
     portfolio = await resources.read(ctx, PORTFOLIOS, ref_or_422(id))
-    filters, params, fmt = split(query, ProjectFilter)
+    filters, params, fmt = split(query, PROJECTS.filter)
     filters = filters.model_copy(update={"portfolio_id": portfolio["id"]})
-    return present.page(
-        request, ProjectListItem, await listed_projects.read_projects(ctx, filters, params), fmt
-    )
+    found = await resources.read_list(ctx, PROJECTS, filters, params)
+    return present.page(request, PROJECTS.list_item, found, fmt)
 
 
-routers = (*DECLARED.values(), projects_router)
+routers = tuple(DECLARED.values())
