@@ -1,0 +1,136 @@
+"""Every top-level resource type is declared once and registered once (``control.py``),
+and every door derives all of it from that declaration: a declared type left out of
+the registration, or a route, a GraphQL type, an operation, an event or a table
+missing for a registered one, fails here by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import GraphQLNamedType, GraphQLObjectType, get_named_type
+
+from pmo_api.api.graphql.resources import TYPES
+from pmo_api.api.graphql.schema import schema
+from pmo_api.app import create_app
+from pmo_api.contracts import contract_settings
+from pmo_api.control import PROJECT_RECORDS, RESOURCES
+from pmo_api.events.types import EventType
+from pmo_api.migrations.metadata import metadata
+from pmo_api.resources.declaration import DECLARED, ResourceType
+from pmo_api.resources.fields import REQUIRED
+from pmo_api.resources.schemas import DeclaredFilter
+from tests.test_security import OPENAPI, served_operations
+
+KINDS = [pytest.param(kind, id=kind.name) for kind in RESOURCES]
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _type(name: str) -> GraphQLNamedType:
+    found = schema._schema.type_map.get(name)
+    assert found is not None, f"no GraphQL type {name}"
+    return found
+
+
+def test_every_declared_resource_type_is_registered_once() -> None:
+    assert [kind.name for kind in DECLARED] and set(map(id, DECLARED)) == set(
+        map(id, RESOURCES)
+    ), "a resource type is declared but not registered in pmo_api/control.py"
+    names = [kind.name for kind in (*RESOURCES, *PROJECT_RECORDS)]
+    assert len(names) == len(set(names))
+    events = [event.value for kind in RESOURCES for event in kind.all_events]
+    assert len(events) == len(set(events))
+    assert not set(events) & {event.value for event in EventType}
+    for kind in RESOURCES:  # every filter and listed value another domain owns is bound
+        for spec in kind.filter_list:
+            assert kind.condition(spec) is not None
+        assert len(kind.listed_columns()) == len(kind.listed)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_its_shapes_come_from_its_fields(kind: ResourceType[Any]) -> None:
+    written = [f.name for f in kind.fields if f.create]
+    assert list(kind.create.model_fields) == written
+    required = {f.name for f in kind.fields if f.create and f.default is REQUIRED}
+    assert {n for n, f in kind.create.model_fields.items() if f.is_required()} == required
+    assert list(kind.update.model_fields) == [f.name for f in kind.fields if f.update]
+    shown = list(kind.read.model_fields)
+    assert shown[0] == "id"
+    assert shown[-4:] == ["version", "created_at", "updated_at", "archived_at"]
+    assert shown[1:-4] == [f.name for f in kind.fields] + [d.name for d in kind.derived]
+    listed = list(kind.list_item.model_fields)
+    assert listed == shown + [item.name for item in kind.listed]
+    assert issubclass(kind.filter, DeclaredFilter)
+    assert set(kind.filter.sort_fields) == set(kind.repository.sortable) == set(kind.sort_names)
+    assert kind.default_sort.lstrip("-") in kind.sort_names
+    assert kind.repository.__name__ == f"{kind.pascal}Repository"
+    assert kind.repository.entity == kind.name
+    assert kind.repository.keyed is kind.keyed
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_its_rest_routes_are_served_and_published(kind: ResourceType[Any]) -> None:
+    collection = f"/api/v1/{kind.plural}"
+    own = f"{collection}/{{id}}"
+    expected = {(collection, "GET"), (collection, "POST"), (own, "GET")}
+    if kind.updatable:
+        expected.add((own, "PATCH"))
+    if kind.archivable:
+        expected.add((own, "DELETE"))
+    served = served_operations(create_app(contract_settings()))
+    assert expected <= served
+    published = {
+        (path, method.upper()) for path, item in OPENAPI["paths"].items() for method in item
+    }
+    assert expected <= published
+    for shape in (kind.create, kind.update, kind.read, kind.list_item):
+        assert shape.__name__ in OPENAPI["components"]["schemas"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_its_graphql_type_and_operations(kind: ResourceType[Any]) -> None:
+    node = _type(kind.graphql_type)
+    assert isinstance(node, GraphQLObjectType)
+    assert [i.name for i in node.interfaces] == ["Node"]
+    assert {"id", "uuid", "version", "createdAt", "updatedAt", "archivedAt"} <= set(node.fields)
+    for f in kind.fields:
+        if not f.graphql:
+            continue
+        name = _camel(f.name.removesuffix("_id") if f.refers_to else f.name)
+        assert name in node.fields, f"{kind.graphql_type}.{name}"
+    query = schema._schema.query_type
+    assert query is not None
+    lookup = query.fields[kind.name]
+    assert get_named_type(lookup.type).name == kind.graphql_type
+    assert set(lookup.args) == ({"idOrKey"} if kind.keyed else {"id"})
+    listed = query.fields[_camel(kind.plural.replace("-", "_"))]
+    assert get_named_type(listed.type).name == f"{kind.graphql_type}Connection"
+    assert set(listed.args) == {"first", "after", "filter", "sort"}
+    filter_type = get_named_type(listed.args["filter"].type)
+    assert {_camel(f.name) for f in kind.filter_list} <= set(filter_type.fields)  # type: ignore[attr-defined]
+    mutation = schema._schema.mutation_type
+    assert mutation is not None
+    noun = kind.pascal
+    wanted = {f"{kind.create_verb}{noun}", f"update{noun}", f"archive{noun}"}
+    assert wanted <= set(mutation.fields)
+    for name in wanted:
+        result = get_named_type(mutation.fields[name].type)
+        assert TYPES[kind.name].payload.__name__ in {t.name for t in result.types}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_its_table_and_events(kind: ResourceType[Any]) -> None:
+    table = kind.model.__table__  # type: ignore[attr-defined]
+    assert metadata.tables[table.name] is table
+    assert {"id", "version", "created_at", "updated_at", "archived_at"} <= set(table.c.keys())
+    assert [event.value for event in kind.all_events] == [
+        f"{kind.name}.created",
+        f"{kind.name}.updated",
+        f"{kind.name}.archived",
+    ]
+    if kind.unique is not None:
+        assert table.c[kind.unique].unique
