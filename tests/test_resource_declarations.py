@@ -37,9 +37,9 @@ def _type(name: str) -> GraphQLNamedType:
 
 
 def test_every_declared_resource_type_is_registered_once() -> None:
-    assert [kind.name for kind in DECLARED] and set(map(id, DECLARED)) == set(
-        map(id, RESOURCES)
-    ), "a resource type is declared but not registered in pmo_api/control.py"
+    assert [kind.name for kind in DECLARED] and set(map(id, DECLARED)) == set(map(id, RESOURCES)), (
+        "a resource type is declared but not registered in pmo_api/control.py"
+    )
     names = [kind.name for kind in (*RESOURCES, *PROJECT_RECORDS)]
     assert len(names) == len(set(names))
     events = [event.value for kind in RESOURCES for event in kind.all_events]
