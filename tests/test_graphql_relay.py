@@ -301,6 +301,40 @@ async def test_audit_events_are_nodes_every_role_reads(api: Api) -> None:
         assert data(await api.gql(EVENT, {"id": created["id"]}, role))["node"] == expected
         rest = await api.get("/api/v1/audit-events", role, params={"entity_id": project["id"]})
         assert [event["id"] for event in rest.json()["items"]] == [created["uuid"]]
+        # one event by id, over both doors
+        one = await api.get(f"/api/v1/audit-events/{created['uuid']}", role)
+        assert one.status_code == 200 and one.json() == rest.json()["items"][0]
+        assert one.headers["etag"]
+        unchanged = await api.get(
+            f"/api/v1/audit-events/{created['uuid']}",
+            role,
+            headers={"If-None-Match": one.headers["etag"]},
+        )
+        assert unchanged.status_code == 304
+        looked_up = data(
+            await api.gql(
+                "query($id: ID!) { auditEvent(id: $id) { id action entity { id } } }",
+                {"id": created["id"]},
+                role,
+            )
+        )["auditEvent"]
+        assert looked_up == {
+            "id": created["id"],
+            "action": "project.created",
+            "entity": {"id": gid("Project", project["id"])},
+        }
+    nothing = await api.get(f"/api/v1/audit-events/{uuid.uuid4()}")
+    assert nothing.status_code == 404 and nothing.json()["code"] == "audit_event_not_found"
+    # the actor's key filters by its UUID
+    actor = (await api.get(f"/api/v1/audit-events/{created['uuid']}")).json()["actor_key_id"]
+    assert actor is not None
+    by_actor = data(
+        await api.gql(
+            "query($k: ID) { auditEvents(filter: {actorKeyId: $k}) { nodes { id } } }",
+            {"k": actor},
+        )
+    )["auditEvents"]["nodes"]
+    assert {"id": created["id"]} in by_actor
 
     missing = gid("AuditEvent", str(uuid.uuid4()))
     many = data(

@@ -60,10 +60,15 @@ def test_its_shapes_come_from_its_fields(kind: ResourceType[Any]) -> None:
     assert list(kind.update.model_fields) == [f.name for f in kind.fields if f.update]
     shown = list(kind.read.model_fields)
     assert shown[0] == "id"
-    assert shown[-4:] == ["version", "created_at", "updated_at", "archived_at"]
-    assert shown[1:-4] == [f.name for f in kind.fields] + [d.name for d in kind.derived]
+    kept = len(kind.envelope)
+    assert shown[len(shown) - kept :] == list(kind.envelope)
+    assert shown[1 : len(shown) - kept] == [f.name for f in kind.fields] + [
+        d.name for d in kind.derived
+    ]
     listed = list(kind.list_item.model_fields)
     assert listed == shown + [item.name for item in kind.listed]
+    answered = list(kind.created.model_fields)
+    assert answered == shown + [item.name for item in kind.shown_once]
     assert issubclass(kind.filter, DeclaredFilter)
     assert set(kind.filter.sort_fields) == set(kind.repository.sortable) == set(kind.sort_names)
     assert kind.default_sort.lstrip("-") in kind.sort_names
@@ -76,7 +81,9 @@ def test_its_shapes_come_from_its_fields(kind: ResourceType[Any]) -> None:
 def test_its_rest_routes_are_served_and_published(kind: ResourceType[Any]) -> None:
     collection = f"/api/v1/{kind.plural}"
     own = f"{collection}/{{id}}"
-    expected = {(collection, "GET"), (collection, "POST"), (own, "GET")}
+    expected = {(collection, "GET"), (own, "GET")}
+    if kind.creatable:
+        expected.add((collection, "POST"))
     if kind.updatable:
         expected.add((own, "PATCH"))
     if kind.archivable:
@@ -87,16 +94,21 @@ def test_its_rest_routes_are_served_and_published(kind: ResourceType[Any]) -> No
         (path, method.upper()) for path, item in OPENAPI["paths"].items() for method in item
     }
     assert expected <= published
-    for shape in (kind.create, kind.update, kind.read, kind.list_item):
+    absent = {(collection, "POST"), (own, "PATCH"), (own, "DELETE")} - expected
+    assert not absent & served
+    for shape in (kind.read, kind.list_item, kind.created):
         assert shape.__name__ in OPENAPI["components"]["schemas"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_its_graphql_type_and_operations(kind: ResourceType[Any]) -> None:
+    if not kind.graphql:
+        assert kind.graphql_type not in schema._schema.type_map
+        return
     node = _type(kind.graphql_type)
     assert isinstance(node, GraphQLObjectType)
     assert [i.name for i in node.interfaces] == ["Node"]
-    assert {"id", "uuid", "version", "createdAt", "updatedAt", "archivedAt"} <= set(node.fields)
+    assert {"id", "uuid", *map(_camel, kind.envelope)} <= set(node.fields)
     for f in kind.fields:
         if not f.graphql:
             continue
@@ -104,7 +116,7 @@ def test_its_graphql_type_and_operations(kind: ResourceType[Any]) -> None:
         assert name in node.fields, f"{kind.graphql_type}.{name}"
     query = schema._schema.query_type
     assert query is not None
-    lookup = query.fields[kind.name]
+    lookup = query.fields[_camel(kind.name)]
     assert get_named_type(lookup.type).name == kind.graphql_type
     assert set(lookup.args) == ({"idOrKey"} if kind.keyed else {"id"})
     listed = query.fields[_camel(kind.plural.replace("-", "_"))]
@@ -115,8 +127,14 @@ def test_its_graphql_type_and_operations(kind: ResourceType[Any]) -> None:
     mutation = schema._schema.mutation_type
     assert mutation is not None
     noun = kind.pascal
-    wanted = {f"{kind.create_verb}{noun}", f"update{noun}", f"archive{noun}"}
+    possible = {
+        f"{kind.create_verb}{noun}": kind.creatable,
+        f"update{noun}": kind.updatable,
+        f"archive{noun}": kind.archivable,
+    }
+    wanted = {name for name, made in possible.items() if made}
     assert wanted <= set(mutation.fields)
+    assert not (set(possible) - wanted) & set(mutation.fields)
     for name in wanted:
         result = get_named_type(mutation.fields[name].type)
         assert TYPES[kind.name].payload.__name__ in {t.name for t in result.types}  # type: ignore[attr-defined]
@@ -126,11 +144,10 @@ def test_its_graphql_type_and_operations(kind: ResourceType[Any]) -> None:
 def test_its_table_and_events(kind: ResourceType[Any]) -> None:
     table = kind.model.__table__  # type: ignore[attr-defined]
     assert metadata.tables[table.name] is table
-    assert {"id", "version", "created_at", "updated_at", "archived_at"} <= set(table.c.keys())
-    assert [event.value for event in kind.all_events] == [
-        f"{kind.name}.created",
-        f"{kind.name}.updated",
-        f"{kind.name}.archived",
-    ]
+    assert {"id", *kind.envelope} <= set(table.c.keys())
+    verbs = [kind.events.created] if kind.creatable else []
+    verbs += [kind.events.updated] if kind.updatable else []
+    verbs += [kind.events.archived] if kind.archivable else []
+    assert [event.value for event in kind.all_events] == [f"{kind.name}.{v}" for v in verbs]
     if kind.unique is not None:
         assert table.c[kind.unique].unique

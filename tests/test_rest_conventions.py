@@ -416,6 +416,13 @@ async def test_audit_trail_is_append_only(api: Api) -> None:
     for method in ("POST", "PATCH", "DELETE", "PUT"):
         response = await api.request(method, "/api/v1/audit-events", json={})
         assert response.status_code == 405, method
+    project = await api.make_project()
+    (event,) = (await api.get("/api/v1/audit-events", params={"entity_id": project["id"]})).json()[
+        "items"
+    ]
+    for method in ("POST", "PATCH", "DELETE", "PUT"):
+        response = await api.request(method, f"/api/v1/audit-events/{event['id']}", json={})
+        assert response.status_code == 405, method
 
 
 async def test_failed_write_leaves_no_event(api: Api) -> None:

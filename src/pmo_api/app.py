@@ -16,7 +16,7 @@ from pmo_api.api import routing
 from pmo_api.api.graphql.router import graphql_router
 from pmo_api.api.middleware import CorsMiddleware, RequestMiddleware
 from pmo_api.api.problems import PROBLEM_MEDIA_TYPE
-from pmo_api.api.rest import api_keys, audit_events, errors, meta, operations, resources
+from pmo_api.api.rest import api_keys, errors, meta, operations, resources
 from pmo_api.api.rest import metrics as metrics_rest
 from pmo_api.api.rest import records as records_rest
 from pmo_api.api.rest import reporting as reporting_rest
@@ -133,7 +133,6 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
         *schedule_rest.routers,
         *reporting_rest.routers,
         *staffing_rest.routers,
-        audit_events.router,
         meta.router,
     ):
         routing.mount(app, router, "/api/v1")

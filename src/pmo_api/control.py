@@ -29,8 +29,9 @@ from pmo_api.resources.declaration import ResourceType
 from pmo_api.schedule.declaration import BASELINES, DELIVERABLES, MILESTONES
 from pmo_api.staffing.declaration import ASSIGNMENTS
 from pmo_api.staffing.repository import over_allocated
+from pmo_api.trail.declaration import AUDIT_EVENTS
 
-RESOURCES: tuple[ResourceType[Any], ...] = (PEOPLE, PORTFOLIOS, PROJECTS)
+RESOURCES: tuple[ResourceType[Any], ...] = (PEOPLE, PORTFOLIOS, PROJECTS, AUDIT_EVENTS)
 
 PROJECT_RECORDS: tuple[RecordType[Any], ...] = (
     RISKS,

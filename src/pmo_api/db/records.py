@@ -55,18 +55,31 @@ def refuse_archived(entity: str, obj: Any) -> None:
         )
 
 
-def archive_record(ctx: ServiceContext, entity: str, obj: Any) -> dict[str, Any]:
-    if obj.archived_at is not None:
-        raise Conflict(code="already_archived", detail=f"The {entity} is already archived.")
-    obj.archived_at = ctx.now
+def archive_record(
+    ctx: ServiceContext,
+    entity: str,
+    obj: Any,
+    column: str = "archived_at",
+    verb: str = "archived",
+) -> dict[str, Any]:
+    """Set the record's archive ``column`` (an API key's ``revoked_at``) to now: 409
+    ``already_<verb>`` when it is set already."""
+    if getattr(obj, column) is not None:
+        raise Conflict(
+            code=f"already_{verb}",
+            detail=f"The {entity.replace('_', ' ')} is already {verb}.",
+        )
+    setattr(obj, column, ctx.now)
     obj.updated_at = ctx.now
-    return {"archived_at": {"before": None, "after": ctx.now.isoformat()}}
+    return {column: {"before": None, "after": ctx.now.isoformat()}}
 
 
 def common_filters(stmt: Select[Any], model: Any, filters: ListFilter) -> Select[Any]:
-    if not filters.include_archived:
+    """Archived records hidden unless asked, ``updated_since``: for a list whose filter
+    has them (``ListFilter``'s; a declared resource may keep neither)."""
+    if not getattr(filters, "include_archived", True):
         stmt = stmt.where(model.archived_at.is_(None))
-    if filters.updated_since is not None:
+    if getattr(filters, "updated_since", None) is not None:
         stmt = stmt.where(model.updated_at >= filters.updated_since)
     return stmt
 

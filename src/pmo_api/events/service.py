@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, Table, select
+from sqlalchemy import Table
 
-from pmo_api.core.context import Principal, ServiceContext
-from pmo_api.core.pagination import ListParams, Page
+from pmo_api.core.context import ServiceContext
 from pmo_api.db import writes
 from pmo_api.db.reads import Row
-from pmo_api.db.repository import build_page_request, keyset_page
 from pmo_api.events.models import AuditEvent
-from pmo_api.events.schemas import AuditEventFilter
 from pmo_api.events.types import Event, EventType, RecordEvent
 
 
@@ -59,46 +55,3 @@ async def create_recorded(
     )
     await record(ctx, Event.created(event, row["id"], values))
     return row
-
-
-SORTABLE = {"occurred_at": AuditEvent.occurred_at}
-
-
-def visible_to(principal: Principal) -> Select[AuditEvent]:
-    """The trail is readable by every role (viewers are executives and auditors): the
-    list and the events read by id start from here, so they follow the same rule."""
-    return select(AuditEvent)
-
-
-async def get_audit_events(ctx: ServiceContext, ids: Sequence[uuid.UUID]) -> list[AuditEvent]:
-    """Events by id (GraphQL ``node``), one statement, the trail's visibility."""
-    if not ids:
-        return []
-    stmt = visible_to(ctx.principal).where(AuditEvent.id.in_(set(ids)))
-    return list((await ctx.session.scalars(stmt)).all())
-
-
-async def list_audit_events(
-    ctx: ServiceContext, filters: AuditEventFilter, params: ListParams
-) -> Page[AuditEvent]:
-    page = build_page_request(
-        params, columns=SORTABLE, default_sort="-occurred_at", filters=filters.model_dump()
-    )
-    stmt = visible_to(ctx.principal)
-    if filters.entity_type:
-        stmt = stmt.where(AuditEvent.entity_type == filters.entity_type)
-    if filters.entity_id:
-        stmt = stmt.where(AuditEvent.entity_id == filters.entity_id)
-    if filters.actor_key_id:
-        stmt = stmt.where(AuditEvent.actor_key_id == filters.actor_key_id)
-    if filters.action:
-        stmt = stmt.where(AuditEvent.action == filters.action)
-    if filters.request_id:
-        stmt = stmt.where(AuditEvent.request_id == filters.request_id)
-    if filters.occurred_from:
-        stmt = stmt.where(AuditEvent.occurred_at >= filters.occurred_from)
-    if filters.occurred_to:
-        stmt = stmt.where(AuditEvent.occurred_at < filters.occurred_to)
-    return await keyset_page(
-        ctx.session, stmt, columns=SORTABLE, id_column=AuditEvent.id, request=page
-    )

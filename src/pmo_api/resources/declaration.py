@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pmo_api.core.context import Principal, ServiceContext
-from pmo_api.core.schemas import Input, ListFilter, Patch, Read
+from pmo_api.core.schemas import Input, Patch, Read
 from pmo_api.db import writes
 from pmo_api.events.types import RecordEvent
 from pmo_api.resources.fields import (
@@ -44,7 +44,7 @@ from pmo_api.resources.fields import (
     Reference,
     Sort,
 )
-from pmo_api.resources.schemas import list_item_of, shapes_of
+from pmo_api.resources.schemas import created_of, list_item_of, shapes_of
 
 M = TypeVar("M")
 
@@ -77,6 +77,10 @@ class Docs:
     update_body: str | None = None
     """The write bodies' descriptions (defaults: "A new risk.", "Only the fields sent
     change; null clears where allowed.")."""
+    list_route: str | None = None
+    archive_route: str | None = None
+    """The REST list's and DELETE's summaries, when not "List <them>", "Archive a <it>"
+    (the audit trail, revoking an API key)."""
 
 
 class Declared:
@@ -105,6 +109,17 @@ class Declared:
     in_order: tuple[tuple[str, str], ...]
     """(start, end) fields of a body and a record: the end may not be before the start
     (422 ``dates_out_of_order``)."""
+    # What the server keeps of every record, shown after its fields (a project record
+    # keeps all of it; a resource may keep less: the trail's events are never changed).
+    creatable: bool = True
+    versioned: bool = True
+    """A version, bumped by every change, checked by If-Match and ``expectedVersion``."""
+    timestamps: bool = True
+    """``created_at`` and ``updated_at``."""
+    archive_column: str = "archived_at"
+    """Set when the record is archived (an API key's ``revoked_at``: a declared field)."""
+    hides_archived: bool = True
+    """Lists leave archived records out unless ``include_archived=true``."""
 
     # derived when declared
     create: type[Input]
@@ -113,7 +128,7 @@ class Declared:
     """The PATCH body (``PersonUpdate``)."""
     read: type[Read]
     """The representation (``PersonRead``)."""
-    filter: type[ListFilter]
+    filter: type[Input]
     """The list's filter (``PersonFilter``), with its sort fields."""
     sortable: Mapping[str, Any]
     """Each sort field's key in SQL (a column, or a ``Sort``'s stand-in for null)."""
@@ -204,9 +219,19 @@ class Declared:
         return ()
 
     @property
+    def envelope(self) -> tuple[str, ...]:
+        """The columns the server keeps of every record, in the order reads show them
+        after its fields."""
+        kept = ["version"] if self.versioned else []
+        kept += ["created_at", "updated_at"] if self.timestamps else []
+        if self._column("archived_at"):
+            kept.append("archived_at")
+        return tuple(kept)
+
+    @property
     def all_events(self) -> tuple[RecordEvent, ...]:
         """Every event a record of this type may record."""
-        verbs = [self.events.created]
+        verbs = [self.events.created] if self.creatable else []
         if self.updatable:
             verbs.append(self.events.updated)
         verbs += self.action_verbs()
@@ -299,14 +324,28 @@ class ResourceType(Declared, Generic[M]):
     reads: type | None = None
     """A class of the type's own reads (a portfolio's tree), which its repository gets
     beside the ones every resource has."""
+    readers: Writers | None = None
+    """Who may read it; None: every role (viewers are executives and scripts)."""
+    creatable: bool = True
     updatable: bool = True
     archivable: bool = True
+    versioned: bool = True
+    timestamps: bool = True
+    archive_column: str = "archived_at"
+    hides_archived: bool = True
     create_schema: Mapping[str, Any] | None = None
     in_order: tuple[tuple[str, str], ...] = ()
     """(start, end) fields: the end not before the start, in a create's body (its
     validation) and on the record an update leaves."""
     listed: tuple[Listed, ...] = ()
     """What lists show beside each record (``<Name>ListItem``)."""
+    shown_once: tuple[Listed, ...] = ()
+    """What the create's answer shows beside the record and nothing keeps (an API key's
+    secret): ``creating`` answers it among the values the server owns; the answer's
+    shape is ``<Name>Created``, and a create that shows one takes no Idempotency-Key
+    (its stored answer would keep it)."""
+    graphql: bool = True
+    """Whether the GraphQL door shows it (an API key is the REST admin's business)."""
     # names in the doors
     noun: str | None = None
     path: str | None = None
@@ -330,6 +369,8 @@ class ResourceType(Declared, Generic[M]):
     """How lists show one (``ProjectListItem``): the representation and ``listed``."""
     list_columns: dict[str, Any] = field(init=False, repr=False)
     """The SQL of each ``listed`` value, once bound."""
+    created: type[Read] = field(init=False, repr=False)
+    """The create's answer: the representation and ``shown_once``."""
 
     def __post_init__(self) -> None:
         from pmo_api.resources.repository import repository_for
@@ -351,6 +392,7 @@ class ResourceType(Declared, Generic[M]):
         object.__setattr__(self, "conditions", {})
         object.__setattr__(self, "list_columns", {})
         object.__setattr__(self, "list_item", list_item_of(self))
+        object.__setattr__(self, "created", created_of(self))
         object.__setattr__(self, "repository", repository_for(self))
 
     def bind_filter(self, name: str, where: Condition) -> None:

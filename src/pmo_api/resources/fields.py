@@ -221,7 +221,7 @@ class Filter:
         annotation: Any,
         description: str | None = None,
     ) -> Filter:
-        return cls(name, annotation, lambda value, _today: column >= value, description)
+        return cls(name, annotation, lambda value, _today: column >= value, description, bound=True)
 
     @classmethod
     def at_most(
@@ -231,7 +231,7 @@ class Filter:
         annotation: Any,
         description: str | None = None,
     ) -> Filter:
-        return cls(name, annotation, lambda value, _today: column <= value, description)
+        return cls(name, annotation, lambda value, _today: column <= value, description, bound=True)
 
 
 @dataclass(frozen=True)

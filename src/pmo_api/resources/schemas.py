@@ -19,8 +19,8 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from pydantic import ConfigDict, model_validator
 from pydantic import Field as Limits
-from pydantic import model_validator
 from pydantic.fields import FieldInfo
 
 from pmo_api.core.schemas import Input, ListFilter, Patch, Read, dates_out_of_order
@@ -32,9 +32,13 @@ if TYPE_CHECKING:
 _SHAPES: dict[str, type[Any]] = {}
 
 
-class DeclaredFilter(ListFilter):
+class DeclaredFilter(Input):
     """A declared list's filter: ``sort_fields`` (stated in the contract) and the ranges
-    whose upper bound may not be below the lower."""
+    whose upper bound may not be below the lower. Beside the declared filters, what
+    every list of records the server keeps that way has (``ListFilter``):
+    ``include_archived`` and ``updated_since``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     sort_fields: ClassVar[tuple[str, ...]] = ()
     ranges: ClassVar[tuple[tuple[str, str], ...]] = ()
@@ -144,15 +148,23 @@ def shapes_of(kind: Declared) -> tuple[type[Input], type[Patch], type[Read], typ
         read_fields[f.name] = (f.read_type, _info(f.description))
     for d in kind.derived:
         read_fields[d.name] = (d.type, _info(d.description))
-    read_fields |= {
+    envelope = {
         "version": (int, _info(None)),
         "created_at": (datetime, _info(None)),
         "updated_at": (datetime, _info(None)),
         "archived_at": (datetime | None, _info(None)),
     }
+    read_fields |= {name: envelope[name] for name in kind.envelope}
     read = _model(f"{prefix}Read", Read, read_fields)
 
-    filter_fields = {
+    filter_fields: dict[str, tuple[Any, FieldInfo]] = {}
+    every_list = ListFilter.model_fields
+    if "archived_at" in kind.envelope and kind.hides_archived:
+        filter_fields["include_archived"] = (bool, every_list["include_archived"])
+    if kind.timestamps:
+        info = every_list["updated_since"]
+        filter_fields["updated_since"] = (info.annotation, info)
+    filter_fields |= {
         f.name: (
             (f.annotation | None, _info(f.description, default=None, **f.limits))
             if f.default is None
@@ -167,6 +179,16 @@ def shapes_of(kind: Declared) -> tuple[type[Input], type[Patch], type[Read], typ
         {"sort_fields": kind.sort_names, "ranges": kind.ranges},
     )
     return create, update, read, filter_
+
+
+def created_of(kind: Any) -> type[Read]:
+    """A create's answer (``ApiKeyCreated``): the representation, and what it shows once
+    (``shown_once``); the representation itself when there is nothing such."""
+    if not kind.shown_once:
+        return kind.read  # type: ignore[no-any-return]
+    fields = {item.name: (item.type, _info(item.description)) for item in kind.shown_once}
+    doc = f"The new {kind.words}: its representation, and what is shown only now."
+    return _model(f"{kind.pascal}Created", kind.read, fields, {"__doc__": doc})
 
 
 def list_item_of(kind: Any) -> type[Read]:

@@ -40,17 +40,26 @@ def refuse_unless_writer(ctx: ServiceContext, kind: ResourceType[Any]) -> None:
         raise Forbidden(code=code, detail=detail)
 
 
+def refuse_unless_reader(ctx: ServiceContext, kind: ResourceType[Any]) -> None:
+    """The declaration's ``readers`` (most types: every role reads)."""
+    if kind.readers is not None and not kind.readers.may_write(ctx.principal):
+        code, detail = kind.readers.refusal
+        raise Forbidden(code=code, detail=detail)
+
+
 # -- reads -----------------------------------------------------------------------------------
 
 
 async def get(ctx: ServiceContext, kind: ResourceType[M], ref: Ref) -> M:
     """The record, for a write (404 ``<entity>_not_found``)."""
+    refuse_unless_reader(ctx, kind)
     found: M = await kind.repository(ctx.session).require(ref, ctx.principal)
     return found
 
 
 async def read(ctx: ServiceContext, kind: ResourceType[Any], ref: Ref) -> Row:
     """The record as a row, for a read-only request (``db/reads.py``): one statement."""
+    refuse_unless_reader(ctx, kind)
     found: Row = await kind.repository.reading(ctx).read(ctx.reads, ref, ctx.principal)
     return found
 
@@ -59,6 +68,7 @@ async def read_many(
     ctx: ServiceContext, kind: ResourceType[Any], ids: Sequence[uuid.UUID]
 ) -> list[Row]:
     """Records by id as rows, one statement (DataLoaders); what is not there is left out."""
+    refuse_unless_reader(ctx, kind)
     found: list[Row] = await kind.repository.reading(ctx).read_many(ctx.reads, ids, ctx.principal)
     return found
 
@@ -67,6 +77,7 @@ async def read_list(
     ctx: ServiceContext, kind: ResourceType[Any], filters: BaseModel, params: ListParams
 ) -> Page[Row]:
     """A page of the list as rows, with the declared filters and sorts."""
+    refuse_unless_reader(ctx, kind)
     page = build_page_request(
         params, columns=kind.sortable, default_sort=kind.default_sort, filters=filters.model_dump()
     )
@@ -97,11 +108,19 @@ def check_in_order(kind: Declared, values: Mapping[str, Any] | Any) -> None:
 
 async def create(ctx: ServiceContext, kind: ResourceType[Any], data: BaseModel) -> Row:
     """The new record as a row, with its creation event: written in one statement where
-    the unit of work allows (``db.writes``)."""
+    the unit of work allows (``db.writes``). What the rules answer beside the stored
+    values (``shown_once``: an API key's secret) is in the row answered, and nowhere
+    else."""
+    refuse_unless_reader(ctx, kind)
     refuse_unless_writer(ctx, kind)
     values = data.model_dump()
     owned = await kind.rules.creating(ctx, values)
-    return await create_recorded(ctx, kind.creates, values, kind.created_event, **owned)
+    columns = kind.creates.table.c
+    stored = {name: value for name, value in owned.items() if name in columns}
+    row = await create_recorded(ctx, kind.creates, values, kind.created_event, **stored)
+    if len(stored) < len(owned):
+        return {**row, **{name: value for name, value in owned.items() if name not in columns}}
+    return row
 
 
 async def update(
@@ -115,7 +134,8 @@ async def update(
     obj: Any = await get(ctx, kind, ref)
     refuse_unless_writer(ctx, kind)
     kind.rules.may_change(ctx, obj)
-    check_version(kind.name, obj, expected_version)
+    if kind.versioned:
+        check_version(kind.name, obj, expected_version)
     values = patch.changes()
     await kind.rules.updating(ctx, obj, values)
     creates = kind.creates
@@ -135,13 +155,15 @@ async def update(
 async def archive(
     ctx: ServiceContext, kind: ResourceType[M], ref: Ref, expected_version: int | None
 ) -> M:
-    """The record archived: readable by id, no longer listed."""
+    """The record archived (its ``archive_column`` set): readable by id; lists leave it
+    out unless asked (``hides_archived``)."""
     obj: Any = await get(ctx, kind, ref)
     refuse_unless_writer(ctx, kind)
     kind.rules.may_archive(ctx, obj)
-    check_version(kind.name, obj, expected_version)
+    if kind.versioned:
+        check_version(kind.name, obj, expected_version)
     await kind.rules.archiving(ctx, obj)
-    changes = archive_record(ctx, kind.name, obj)
+    changes = archive_record(ctx, kind.name, obj, kind.archive_column, kind.events.archived)
     await ctx.session.flush()
     await record(ctx, Event(kind.archived_event, obj.id, changes))
     found: M = obj

@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import strawberry
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from strawberry.scalars import JSON
 from strawberry.types.field import StrawberryField
 
@@ -78,6 +78,8 @@ def graphql_type(annotation: Any, *, reference: bool = False, written: bool = Fa
         return strawberry.ID
     if annotation in (str, int, bool, float, date, datetime, uuid.UUID):
         return annotation
+    if annotation is AwareDatetime:
+        return datetime
     raise TypeError(f"no GraphQL type for {annotation!r}")
 
 
@@ -198,8 +200,10 @@ def filter_input(kind: Declared, *, ids: bool = False) -> type:
         for spec in kind.filter_list
     }
     # Non-null with its default: the filter takes no null here (as REST takes none).
-    fields["include_archived"] = (bool, strawberry.field(default=False))
-    fields["updated_since"] = optional(datetime, None)
+    if "include_archived" in kind.filter.model_fields:
+        fields["include_archived"] = (bool, strawberry.field(default=False))
+    if "updated_since" in kind.filter.model_fields:
+        fields["updated_since"] = optional(datetime, None)
     description = f"Filters for {kind.words} lists; all must match."
     return input_type(f"{kind.graphql_type}Filter", description, fields)
 
@@ -267,10 +271,17 @@ def _uuid(root: Any) -> uuid.UUID:
 
 
 @strawberry.type
-class Stored(Node):
+class Identified(Node):
     """The fields of every declared type's GraphQL type (``id`` is made with each type)."""
 
     uuid: UUID = strawberry.field(resolver=_uuid, description="The REST id.")
+
+
+@strawberry.type
+class Stored(Identified):
+    """The fields of a type whose records the server keeps versioned, stamped and
+    archivable (``Declared.envelope``)."""
+
     version: int = strawberry.field(description="Pass as `expectedVersion` to update safely.")
     created_at: datetime
     updated_at: datetime

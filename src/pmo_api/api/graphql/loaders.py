@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pmo_api.api.graphql.audit_events import AuditEvent
 from pmo_api.api.graphql.portfolios import PortfolioLoaders
 from pmo_api.api.graphql.raid import RaidLoaders
 from pmo_api.api.graphql.records import RecordLoaders
@@ -21,7 +20,6 @@ from pmo_api.api.graphql.resources import NODE_READS, ResourceLoaders
 from pmo_api.api.graphql.schedule import ScheduleLoaders
 from pmo_api.api.graphql.staffing import StaffingLoaders
 from pmo_api.core.errors import ErrorDetail, InvalidInput
-from pmo_api.events import service as events
 
 if TYPE_CHECKING:
     from pmo_api.api.graphql.context import GraphQLContext
@@ -34,10 +32,6 @@ class Loaders(LoaderSet):
         self.person = self.resources.node["person"]
         self.portfolio = self.resources.node["portfolio"]
         self.project = self.resources.node["project"]
-        # The trail names no event: events are nodes, never an event's entity.
-        self.audit_event = self.nodes(
-            "AuditEvent", None, events.get_audit_events, AuditEvent.from_model
-        )
         self.records = self.include(RecordLoaders(context))
         self.portfolios = self.include(PortfolioLoaders(context))
         self.reporting = self.include(ReportingLoaders(context))

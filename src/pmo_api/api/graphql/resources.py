@@ -32,12 +32,13 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.types.field import StrawberryField
 
-from pmo_api.api.graphql import people, portfolios, projects
+from pmo_api.api.graphql import audit_events, people, portfolios, projects
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.declared import (
     INFO,
     AfterArgument,
     FirstArgument,
+    Identified,
     Stored,
     create_input,
     field,
@@ -83,6 +84,7 @@ FIELDS: Mapping[str, type] = {
     "person": people.PersonFields,
     "portfolio": portfolios.PortfolioFields,
     "project": projects.ProjectFields,
+    "audit_event": audit_events.AuditEventFields,
 }
 """Types the door shows with fields of its own: entity name -> a class whose strawberry
 fields join the type's (after the declared ones)."""
@@ -122,13 +124,26 @@ class ResourceTypes:
         """The inputs' reference fields and the type each names (for ``provided``)."""
         return {f.name: f.refers_to.node for f in self.kind.fields if f.refers_to and f.written}
 
+    @property
+    def filter_references(self) -> dict[str, str | None]:
+        """The filter's ids and the type each names (None: any, as the trail's
+        ``entity_id``): a global id or a UUID each."""
+        named = self.references
+        return {
+            spec.name: named.get(spec.name)
+            for spec in self.kind.filter_list
+            if spec.annotation is uuid.UUID
+        }
+
 
 def _types(kind: ResourceType[Any]) -> ResourceTypes:
     model = kind.model
     row = type(f"{kind.pascal}Row", (SimpleNamespace,), {"__module__": __name__})
+    if kind.envelope not in (("version", "created_at", "updated_at", "archived_at"), ()):
+        raise TypeError(f"{kind.name}: no GraphQL base type keeps {kind.envelope}")
     node = node_type(
         kind,
-        base=Stored,
+        base=Stored if kind.envelope else Identified,
         is_type_of=lambda obj: isinstance(obj, (row, model)),
         reference=reference_field,
         own=FIELDS.get(kind.name),
@@ -146,7 +161,7 @@ def _types(kind: ResourceType[Any]) -> ResourceTypes:
     )
 
 
-TYPES: dict[str, ResourceTypes] = {kind.name: _types(kind) for kind in RESOURCES}
+TYPES: dict[str, ResourceTypes] = {kind.name: _types(kind) for kind in RESOURCES if kind.graphql}
 """Every resource type's GraphQL types, by entity name."""
 
 globals().update({found.kind.graphql_type: found.node for found in TYPES.values()})
@@ -219,7 +234,7 @@ def _list(found: ResourceTypes) -> StrawberryField:
         info: GqlInfo, first: int | None, after: str | None, filter: Any, sort: str | None
     ) -> Any:
         params = list_params(first, after, sort)
-        filters = parse_model(kind.filter, provided(filter, found.references), "filter")
+        filters = parse_model(kind.filter, provided(filter, found.filter_references), "filter")
         page = await info.context.fetch(
             lambda ctx: resources.read_list(ctx, kind, filters, params),
             lambda page: connection(page, found.present),
@@ -308,11 +323,12 @@ def _operations() -> tuple[type, type]:
     """The Query and Mutation fields of every resource type, in ``RESOURCES`` order."""
     queries: dict[str, StrawberryField] = {}
     mutations: dict[str, StrawberryField] = {}
-    for kind in RESOURCES:
-        found = TYPES[kind.name]
+    for found in TYPES.values():
+        kind = found.kind
         queries[kind.name] = _lookup(found)
         queries[kind.plural.replace("-", "_")] = _list(found)
-        mutations[f"{kind.create_verb}_{kind.name}"] = _create(found)
+        if kind.creatable:
+            mutations[f"{kind.create_verb}_{kind.name}"] = _create(found)
         if kind.updatable:
             mutations[f"update_{kind.name}"] = _update(found)
         if kind.archivable:

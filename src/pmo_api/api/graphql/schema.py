@@ -32,7 +32,6 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from pmo_api.api.graphql.audit_events import AuditEventsQuery
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import EXCEPTION_HANDLERS, ErrorTranslation
 from pmo_api.api.graphql.execution import PlainDataExecutionContext
@@ -107,7 +106,6 @@ Query = merge_types(
         NodeQuery,
         ResourcesQuery,
         RecordsQuery,
-        AuditEventsQuery,
     ),
 )
 Mutation = merge_types(

@@ -70,6 +70,18 @@ class Resource:
     """Whether paths accept a human key beside the UUID."""
     list_item: type[BaseModel] | None = None
     """How lists show a record, when it differs from ``read`` (e.g. summary counts)."""
+    created: type[BaseModel] | None = None
+    """How a create answers, when it differs from ``read`` (a secret shown once)."""
+    creatable: bool = True
+    updatable: bool = True
+    archivable: bool = True
+    versioned: bool = True
+    """False: no version, so no ETag of one (a GET's ETag is a hash of its body)."""
+    idempotent: bool = True
+    """False: a create takes no Idempotency-Key (its stored answer would keep a secret)."""
+    archive_summary: str | None = None
+    """What DELETE does, when it is not "Archive a <noun>" (revoke an API key)."""
+    list_summary: str | None = None
 
 
 def _no_session() -> Any:
@@ -142,7 +154,7 @@ def list_query_model(filter_model: type[BaseModel]) -> type[BaseModel]:
 
 def crud_router(res: Resource, tag: str) -> APIRouter:
     router = APIRouter(prefix=res.path, tags=[tag])
-    Read, Create, Update = res.read, res.create, res.update
+    Read, Update = res.read, res.update
     Item = res.list_item or res.read
     Query_ = list_query_model(res.filter)
     noun = res.noun
@@ -156,8 +168,8 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
         "",
         response_model=present.ListOf[Item],  # type: ignore[valid-type]
         responses=list_problems(),
-        summary=f"List {tag}",
-        name=f"list_{tag}",
+        summary=res.list_summary or f"List {tag.replace('-', ' ')}",
+        name=f"list_{tag.replace('-', '_')}",
     )
     async def list_(request: Request, _: Caller, query: Annotated[Query_, Query()]) -> Response:  # type: ignore[valid-type]
         return await listing(request, query)
@@ -170,33 +182,8 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
 
     serve_directly(list_, listing, query_parser(Query_))
 
-    @router.post(
-        "",
-        status_code=201,
-        response_model=Read,
-        responses=problems(409),
-        summary=f"Create a {noun}",
-        name=f"create_{noun.replace(' ', '_')}",
-    )
-    async def create(
-        request: Request,
-        ctx: Ctx,
-        body: Create,  # type: ignore[valid-type]
-        key: IdempotencyKey = None,
-    ) -> Response:
-        async def produce() -> Response:
-            obj = await res.create_(ctx, body)
-            found = obj["id"] if isinstance(obj, dict) else obj.id
-            return present.created(request, Read, obj, f"/api/v1{res.path}/{found}")
-
-        return await idempotent(ctx, request, key, produce)
-
-    async def creating(request: Request) -> Response | None:
-        return await create_in_one_statement(
-            request, Create, lambda ctx, body: res.create_(ctx, body), Read, res.path
-        )
-
-    create.direct_post = creating  # type: ignore[attr-defined]
+    if res.creatable:
+        _create_route(router, res, noun)
 
     @router.get(
         "/{id}",
@@ -211,10 +198,22 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
     async def reading(request: Request, id: str) -> Response:
         async with request_context(request) as ctx:
             found = await res.get(ctx, ref(id))
+        if not res.versioned:
+            return present.computed(request, present.dump_row(Read, found))
         return present.resource(request, Read, found)
 
     serve_directly(read, reading, path_parser(TypeAdapter(IdPath)))
 
+    if res.updatable:
+        _update_route(router, res, noun, Read, Update, IdPath, ref)
+    if res.archivable:
+        _archive_route(router, res, noun, Read, IdPath, ref)
+    return router
+
+
+def _update_route(
+    router: APIRouter, res: Resource, noun: str, Read: Any, Update: Any, IdPath: Any, ref: Any
+) -> None:
     @router.patch(
         "/{id}",
         response_model=Read,
@@ -225,21 +224,76 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
     async def update(
         request: Request,
         ctx: Ctx,
-        id: IdPath,  # type: ignore[valid-type]
-        body: Update,  # type: ignore[valid-type]
+        id: IdPath,
+        body: Update,
         version: ExpectedVersion,
     ) -> Response:
         return present.resource(request, Read, await res.update_(ctx, ref(id), body, version))
 
+
+def _archive_route(
+    router: APIRouter, res: Resource, noun: str, Read: Any, IdPath: Any, ref: Any
+) -> None:
     @router.delete(
         "/{id}",
         response_model=Read,
         responses=problems(404, 409, 412),
-        summary=f"Archive a {noun}",
+        summary=res.archive_summary or f"Archive a {noun}",
         name=f"archive_{noun.replace(' ', '_')}",
     )
-    async def archive(request: Request, ctx: Ctx, id: IdPath, version: ExpectedVersion) -> Response:  # type: ignore[valid-type]
+    async def archive(request: Request, ctx: Ctx, id: IdPath, version: ExpectedVersion) -> Response:
         """Archives the record: it stays readable by id, lists hide it by default."""
         return present.resource(request, Read, await res.archive(ctx, ref(id), version))
 
-    return router
+
+def _create_route(router: APIRouter, res: Resource, noun: str) -> None:
+    Read, Create = res.read, res.create
+    Answer = res.created or res.read
+    route = router.post(
+        "",
+        status_code=201,
+        response_model=Answer,
+        responses=problems(409),
+        summary=f"Create a {noun}",
+        name=f"create_{noun.replace(' ', '_')}",
+    )
+
+    def answer(request: Request, obj: Any) -> Response:
+        found = obj["id"] if isinstance(obj, dict) else obj.id
+        location = f"/api/v1{res.path}/{found}"
+        if res.versioned:
+            return present.created(request, Answer, obj, location)
+        return Response(
+            content=present.dump_row(Answer, obj),
+            status_code=201,
+            media_type=present.JSON,
+            headers={"Location": location},
+        )
+
+    if not res.idempotent:
+
+        @route
+        async def create_once(request: Request, ctx: Ctx, body: Create) -> Response:  # type: ignore[valid-type]
+            return answer(request, await res.create_(ctx, body))
+
+        return
+
+    @route
+    async def create(
+        request: Request,
+        ctx: Ctx,
+        body: Create,  # type: ignore[valid-type]
+        key: IdempotencyKey = None,
+    ) -> Response:
+        async def produce() -> Response:
+            return answer(request, await res.create_(ctx, body))
+
+        return await idempotent(ctx, request, key, produce)
+
+    async def creating(request: Request) -> Response | None:
+        return await create_in_one_statement(
+            request, Create, lambda ctx, body: res.create_(ctx, body), Read, res.path
+        )
+
+    if res.versioned:
+        create.direct_post = creating  # type: ignore[attr-defined]
