@@ -26,7 +26,7 @@ from schemathesis.graphql import nodes
 from schemathesis.specs.openapi.checks import is_unexpected_http_status_case
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
-from pmo_api.control import PROJECT_RECORDS
+from pmo_api.control import PROJECT_RECORDS, RESOURCES
 
 MONEY = st.decimals(
     min_value=Decimal("-999999999999.99"),
@@ -43,11 +43,8 @@ schemathesis.graphql.scalar("Money", MONEY.map(lambda value: nodes.Float(float(v
 # whether such a record exists, is visible, or belongs to the project at hand is the
 # database's state at the time of the request.
 _RECORDS = (
-    "api_key",
-    "person",
-    "portfolio",
-    "project",
-    # Every record a project keeps, as the one registry declares them.
+    # Every resource and every record a project keeps, as the one registry declares them.
+    *(resource.name for resource in RESOURCES),
     *(record.name for record in PROJECT_RECORDS),
 )
 _NOT_FOUND = {

@@ -157,3 +157,37 @@ async def test_list_as_csv_never_shows_a_secret(api: Api) -> None:
         "revoked_at",
     ]
     assert made[0]["id"] in response.text and made[0]["secret"] not in response.text
+
+
+async def test_one_key_by_id_only_for_admins_and_never_its_secret(api: Api) -> None:
+    created = (await api.post(KEYS, json={"name": "one", "role": "viewer"})).json()
+    secret = created.pop("secret")
+    one = await api.get(f"{KEYS}/{created['id']}")
+    assert one.status_code == 200
+    assert one.json() == created
+    assert secret not in one.text and "secret" not in one.json()
+    unchanged = await api.get(
+        f"{KEYS}/{created['id']}", headers={"If-None-Match": one.headers["etag"]}
+    )
+    assert unchanged.status_code == 304
+    assert_problem(await api.get(f"{KEYS}/{uuid.uuid4()}"), 404, "api_key_not_found")
+    for role in ("pmo", "manager", "viewer"):
+        # refused before anything is looked up: no way to probe which keys exist
+        assert_problem(await api.get(f"{KEYS}/{created['id']}", role), 403, "role_forbidden")
+        assert_problem(await api.get(f"{KEYS}/{uuid.uuid4()}", role), 403, "role_forbidden")
+    revoked = (await api.delete(f"{KEYS}/{created['id']}")).json()
+    after = await api.get(f"{KEYS}/{created['id']}")
+    assert after.json() == revoked and revoked["revoked_at"] is not None
+    assert after.headers["etag"] != one.headers["etag"]
+
+
+async def test_a_create_is_never_replayed_with_its_secret(api: Api) -> None:
+    """Its answer holds the secret, which nothing keeps: an Idempotency-Key is not taken
+    (a stored answer would keep the secret), so each POST makes a key of its own."""
+    headers = {"Idempotency-Key": f"key-{uuid.uuid4()}"}
+    body = {"name": "twice", "role": "viewer"}
+    first = await api.post(KEYS, json=body, headers=headers)
+    second = await api.post(KEYS, json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] != second.json()["id"]
+    assert first.json()["secret"] != second.json()["secret"]

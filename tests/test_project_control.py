@@ -15,7 +15,6 @@ from pmo_api.api.graphql.schema import schema
 from pmo_api.app import create_app
 from pmo_api.contracts import contract_settings
 from pmo_api.control import PROJECT_RECORDS
-from pmo_api.events.types import EventType
 from pmo_api.migrations.metadata import metadata
 from pmo_api.records.declaration import DECLARED, REQUIRED, RecordType
 from pmo_api.resources.schemas import DeclaredFilter
@@ -43,7 +42,6 @@ def test_every_declared_record_type_is_registered_once() -> None:
     assert len(names) == len(set(names))
     events = [event.value for kind in PROJECT_RECORDS for event in kind.all_events]
     assert len(events) == len(set(events))
-    assert not set(events) & {event.value for event in EventType}
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from pmo_api.api.graphql.errors import MASKED_MESSAGE
 from pmo_api.api.graphql.schema import schema as graphql_schema
 from pmo_api.app import create_app
-from pmo_api.auth.service import hash_secret
+from pmo_api.auth.secrets import hash_secret
 from pmo_api.contracts import contract_settings
 from pmo_api.projects.declaration import ProjectRepository
 from pmo_api.settings import Settings, SettingsError, load_settings

@@ -16,7 +16,7 @@ from pmo_api.api import routing
 from pmo_api.api.graphql.router import graphql_router
 from pmo_api.api.middleware import CorsMiddleware, RequestMiddleware
 from pmo_api.api.problems import PROBLEM_MEDIA_TYPE
-from pmo_api.api.rest import api_keys, errors, meta, operations, resources
+from pmo_api.api.rest import errors, meta, operations, resources
 from pmo_api.api.rest import metrics as metrics_rest
 from pmo_api.api.rest import records as records_rest
 from pmo_api.api.rest import reporting as reporting_rest
@@ -126,7 +126,6 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
     errors.install(app)
 
     for router in (
-        api_keys.router,
         *resources.routers,
         metrics_rest.router,
         *records_rest.routers,

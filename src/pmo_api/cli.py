@@ -142,19 +142,24 @@ def migrate_command(args: argparse.Namespace) -> int:
 
 
 def create_key_command(args: argparse.Namespace) -> int:
-    from pmo_api.auth.schemas import ApiKeyCreate
-    from pmo_api.auth.service import create_api_key
+    from pmo_api.auth.declaration import API_KEYS
+    from pmo_api.resources import service as resources
 
     settings = load_settings()
     try:
-        data = ApiKeyCreate(name=args.name, role=Role(args.role), person_id=args.person)
+        data = API_KEYS.create.model_validate(
+            {"name": args.name, "role": Role(args.role), "person_id": args.person}
+        )
     except ValidationError as error:
         first = error.errors()[0]
         raise CommandError(f"--{first['loc'][0]}: {first['msg']}", EXIT_USAGE) from None
     _ensure_schema(settings)
-    key, secret = asyncio.run(_as_system(settings, lambda ctx: create_api_key(ctx, data)))
-    print(secret, flush=True)
-    say(f"created {key.role.value} key {key.id} ({key.name}); the secret is shown only once")
+    key = asyncio.run(_as_system(settings, lambda ctx: resources.create(ctx, API_KEYS, data)))
+    print(key["secret"], flush=True)
+    say(
+        f"created {key['role'].value} key {key['id']} ({key['name']}); "
+        "the secret is shown only once"
+    )
     return 0
 
 

@@ -11,7 +11,7 @@ from pmo_api.core.context import ServiceContext
 from pmo_api.db import writes
 from pmo_api.db.reads import Row
 from pmo_api.events.models import AuditEvent
-from pmo_api.events.types import Event, EventType, RecordEvent
+from pmo_api.events.types import Event, RecordEvent
 
 
 async def record(ctx: ServiceContext, event: Event) -> None:
@@ -42,7 +42,7 @@ async def create_recorded(
     ctx: ServiceContext,
     creates: writes.Creates,
     values: Mapping[str, Any],
-    event: EventType | RecordEvent,
+    event: RecordEvent,
     **server_owned: Any,
 ) -> Row:
     """A new record from its validated ``values`` (and the values the server owns

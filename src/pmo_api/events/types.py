@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,21 +10,10 @@ from typing import Any
 from pmo_api.core.changes import jsonable
 
 
-class EventType(enum.StrEnum):
-    """The events of the resources declared by hand. A declared type's events come
-    from its declaration (``RecordEvent``: ``person.created``, ``risk.raised``)."""
-
-    API_KEY_CREATED = "api_key.created"
-    API_KEY_REVOKED = "api_key.revoked"
-
-    @property
-    def entity_type(self) -> str:
-        return self.value.split(".", 1)[0]
-
-
 @dataclass(frozen=True)
 class RecordEvent:
-    """An event of a declared type (``resources/declaration.py``): ``<entity>.<verb>``."""
+    """An event of a declared type (``resources/declaration.py``): ``<entity>.<verb>``.
+    Every event comes from a declaration (``Declared.all_events``)."""
 
     entity_type: str
     verb: str
@@ -40,14 +28,12 @@ class RecordEvent:
 
 @dataclass(frozen=True)
 class Event:
-    type: EventType | RecordEvent
+    type: RecordEvent
     entity_id: uuid.UUID
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def created(
-        cls, type_: EventType | RecordEvent, entity_id: uuid.UUID, after: Mapping[str, Any]
-    ) -> Event:
+    def created(cls, type_: RecordEvent, entity_id: uuid.UUID, after: Mapping[str, Any]) -> Event:
         # changed_fields({}, after): every field that is set, from nothing.
         return cls(
             type_,

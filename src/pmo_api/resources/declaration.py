@@ -170,7 +170,7 @@ class Declared:
     @property
     def a_word(self) -> str:
         """The noun with its article: "a risk", "an issue"."""
-        return ("an " if self.words[0] in "aeiou" else "a ") + self.words
+        return ("an " if self.words[0].lower() in "aeiou" else "a ") + self.words
 
     @property
     def plural(self) -> str:

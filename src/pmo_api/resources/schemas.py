@@ -155,6 +155,9 @@ def shapes_of(kind: Declared) -> tuple[type[Input], type[Patch], type[Read], typ
         "archived_at": (datetime | None, _info(None)),
     }
     read_fields |= {name: envelope[name] for name in kind.envelope}
+    # A declared archive column (an API key's revoked_at) shows last, as archived_at.
+    if kind.archivable and kind.archive_column in read_fields:
+        read_fields[kind.archive_column] = read_fields.pop(kind.archive_column)
     read = _model(f"{prefix}Read", Read, read_fields)
 
     filter_fields: dict[str, tuple[Any, FieldInfo]] = {}

@@ -57,6 +57,8 @@ ExpectedVersion = Annotated[int | None, Depends(present.expected_version)]
 class Resource:
     path: str
     noun: str
+    entity: str
+    """The routes' names: ``get_<entity>``..."""
     read: type[BaseModel]
     create: type[BaseModel]
     update: type[BaseModel]
@@ -81,6 +83,10 @@ class Resource:
     """False: a create takes no Idempotency-Key (its stored answer would keep a secret)."""
     archive_summary: str | None = None
     """What DELETE does, when it is not "Archive a <noun>" (revoke an API key)."""
+    archive_verb: str = "archive"
+    archive_description: str = (
+        "Archives the record: it stays readable by id, lists hide it by default."
+    )
     list_summary: str | None = None
 
 
@@ -189,8 +195,8 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
         "/{id}",
         response_model=Read,
         responses=problems(304, 404),
-        summary=f"Get a {noun}",
-        name=f"get_{noun.replace(' ', '_')}",
+        summary=f"Get {_a(noun)}",
+        name=f"get_{res.entity}",
     )
     async def read(request: Request, _: Caller, id: IdPath) -> Response:  # type: ignore[valid-type]
         return await reading(request, id)
@@ -218,8 +224,8 @@ def _update_route(
         "/{id}",
         response_model=Read,
         responses=problems(404, 409, 412),
-        summary=f"Update a {noun}",
-        name=f"update_{noun.replace(' ', '_')}",
+        summary=f"Update {_a(noun)}",
+        name=f"update_{res.entity}",
     )
     async def update(
         request: Request,
@@ -234,16 +240,29 @@ def _update_route(
 def _archive_route(
     router: APIRouter, res: Resource, noun: str, Read: Any, IdPath: Any, ref: Any
 ) -> None:
-    @router.delete(
+    route = router.delete(
         "/{id}",
         response_model=Read,
-        responses=problems(404, 409, 412),
-        summary=res.archive_summary or f"Archive a {noun}",
-        name=f"archive_{noun.replace(' ', '_')}",
+        responses=problems(404, 409, 412) if res.versioned else problems(404, 409),
+        summary=res.archive_summary or f"Archive {_a(noun)}",
+        description=res.archive_description,
+        name=f"{res.archive_verb}_{res.entity}",
     )
+
     async def archive(request: Request, ctx: Ctx, id: IdPath, version: ExpectedVersion) -> Response:
-        """Archives the record: it stays readable by id, lists hide it by default."""
         return present.resource(request, Read, await res.archive(ctx, ref(id), version))
+
+    async def set_aside(ctx: Ctx, id: IdPath) -> Response:
+        """A record with no version takes no If-Match."""
+        found = await res.archive(ctx, ref(id), None)
+        return Response(content=present.dump_row(Read, found), media_type=present.JSON)
+
+    route(archive if res.versioned else set_aside)
+
+
+def _a(noun: str) -> str:
+    """The noun with its article: "a person", "an API key"."""
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
 def _create_route(router: APIRouter, res: Resource, noun: str) -> None:
@@ -254,8 +273,12 @@ def _create_route(router: APIRouter, res: Resource, noun: str) -> None:
         status_code=201,
         response_model=Answer,
         responses=problems(409),
-        summary=f"Create a {noun}",
-        name=f"create_{noun.replace(' ', '_')}",
+        summary=f"Create {_a(noun)}",
+        description=None
+        if res.idempotent
+        else "The answer shows what nothing keeps (a secret) once: an Idempotency-Key is "
+        "not taken, so a retried POST makes another.",
+        name=f"create_{res.entity}",
     )
 
     def answer(request: Request, obj: Any) -> Response:

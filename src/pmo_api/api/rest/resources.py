@@ -27,6 +27,7 @@ def declared_router(kind: ResourceType[Any]) -> APIRouter:
         Resource(
             path=f"/{kind.plural}",
             noun=kind.words,
+            entity=kind.name,
             read=kind.read,
             create=kind.create,
             update=kind.update,
@@ -45,6 +46,12 @@ def declared_router(kind: ResourceType[Any]) -> APIRouter:
             versioned=kind.versioned,
             idempotent=not kind.shown_once,
             archive_summary=kind.docs.archive_route,
+            archive_verb=kind.events.archived.removesuffix("d"),
+            archive_description=(
+                "Archives the record: it stays readable by id, lists hide it by default."
+                if kind.hides_archived
+                else f"Sets {kind.archive_column}: the record stays readable and listed."
+            ),
             list_summary=kind.docs.list_route,
         ),
         kind.plural,
