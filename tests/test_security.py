@@ -41,6 +41,16 @@ from pmo_api.settings import Settings, SettingsError, load_settings
 from tests.conftest import ADMIN_KEY, Api, new_key, start_api
 from tests.test_rest_conventions import assert_problem
 
+
+def objective_body() -> dict[str, Any]:
+    return {
+        "key": new_key("OB"),
+        "title": "V",
+        "period_start": "2027-01-01",
+        "period_end": "2027-12-31",
+    }
+
+
 OPENAPI = json.loads(
     (Path(__file__).parent.parent / "openapi" / "openapi.json").read_text(encoding="utf-8")
 )
@@ -838,12 +848,14 @@ class TestAPI5FunctionLevelAuthorization:
         project = await api.make_project(portfolio["id"])
         person = await api.make_person()
         key = (await api.post("/api/v1/api-keys", json={"name": "k", "role": "viewer"})).json()
+        objective = (await api.post("/api/v1/objectives", json=objective_body())).json()
         records = await control_records(api, project, person)
         ids = {
             "/api/v1/people/{id}": person["id"],
             "/api/v1/portfolios/{id}": empty["id"],
             "/api/v1/projects/{id}": project["id"],
             "/api/v1/api-keys/{id}": key["id"],
+            "/api/v1/objectives/{id}": objective["id"],
             **{f"/api/v1/{path}/{{id}}": record["id"] for path, record in records.items()},
             **{f"/api/v1/projects/{{id}}/{path}": project["id"] for path in records},
         }
@@ -870,6 +882,9 @@ class TestAPI5FunctionLevelAuthorization:
             ("POST", "/api/v1/changes/{id}/approve"): None,
             ("POST", "/api/v1/changes/{id}/reject"): None,
             ("POST", "/api/v1/status-reports/{id}/submit"): None,
+            ("POST", "/api/v1/objectives"): objective_body(),
+            ("PATCH", "/api/v1/objectives/{id}"): {"weight": 5},
+            ("DELETE", "/api/v1/objectives/{id}"): None,
         }
         for path, (create, patch) in CONTROL_BODIES.items():
             bodies[("POST", f"/api/v1/projects/{{id}}/{path}")] = create(person)
@@ -901,6 +916,7 @@ class TestAPI5FunctionLevelAuthorization:
             return f'id: "{records[path]["id"]}"'
 
         in_project = f'projectId: "{project["id"]}"'
+        objective = (await api.post("/api/v1/objectives", json=objective_body())).json()
         calls = {
             "createRisk": f'{in_project}, input: {{title: "V", probability: 1, impact: 1}}',
             "updateRisk": f'{on("risks")}, input: {{title: "V"}}',
@@ -954,6 +970,12 @@ class TestAPI5FunctionLevelAuthorization:
             ),
             "updateProject": f'id: "{project["id"]}", input: {{name: "V"}}',
             "archiveProject": f'id: "{project["id"]}"',
+            "createObjective": (
+                f'input: {{key: "{new_key()}", title: "V", periodStart: "2027-01-01", '
+                'periodEnd: "2027-12-31"}'
+            ),
+            "updateObjective": f'id: "{objective["id"]}", input: {{weight: 5}}',
+            "archiveObjective": f'id: "{objective["id"]}"',
         }
         mutation_type = graphql_schema._schema.mutation_type
         assert mutation_type is not None

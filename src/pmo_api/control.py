@@ -19,6 +19,7 @@ from pmo_api.assumptions.declaration import ASSUMPTIONS
 from pmo_api.auth.declaration import API_KEYS
 from pmo_api.finance.declaration import COSTS
 from pmo_api.listings.projects import open_risk_count
+from pmo_api.objectives.declaration import OBJECTIVES
 from pmo_api.people.declaration import PEOPLE
 from pmo_api.people.models import Person
 from pmo_api.portfolios.declaration import PORTFOLIOS
@@ -32,7 +33,14 @@ from pmo_api.staffing.declaration import ASSIGNMENTS
 from pmo_api.staffing.repository import over_allocated
 from pmo_api.trail.declaration import AUDIT_EVENTS
 
-RESOURCES: tuple[ResourceType[Any], ...] = (API_KEYS, PEOPLE, PORTFOLIOS, PROJECTS, AUDIT_EVENTS)
+RESOURCES: tuple[ResourceType[Any], ...] = (
+    API_KEYS,
+    PEOPLE,
+    PORTFOLIOS,
+    PROJECTS,
+    AUDIT_EVENTS,
+    OBJECTIVES,
+)
 
 PROJECT_RECORDS: tuple[RecordType[Any], ...] = (
     RISKS,
