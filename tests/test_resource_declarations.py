@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from graphql import GraphQLNamedType, GraphQLObjectType, get_named_type
+from graphql import GraphQLObjectType, get_named_type
 
 from pmo_api.api.graphql.resources import TYPES
 from pmo_api.api.graphql.schema import schema
@@ -19,20 +19,10 @@ from pmo_api.migrations.metadata import metadata
 from pmo_api.resources.declaration import DECLARED, ResourceType
 from pmo_api.resources.fields import REQUIRED
 from pmo_api.resources.schemas import DeclaredFilter
+from tests.test_project_control import _camel, _type
 from tests.test_security import OPENAPI, served_operations
 
 KINDS = [pytest.param(kind, id=kind.name) for kind in RESOURCES]
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def _type(name: str) -> GraphQLNamedType:
-    found = schema._schema.type_map.get(name)
-    assert found is not None, f"no GraphQL type {name}"
-    return found
 
 
 def test_every_declared_resource_type_is_registered_once() -> None:

@@ -17,7 +17,8 @@ import re
 import types
 import typing
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -29,7 +30,9 @@ from strawberry.scalars import JSON
 from strawberry.types.field import StrawberryField
 
 from pmo_api.api.graphql.context import GqlInfo
+from pmo_api.api.graphql.errors import ChangeErrors, parse_model
 from pmo_api.api.graphql.execution import plain
+from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.relay import (
     AFTER_DESCRIPTION,
     FIRST_DESCRIPTION,
@@ -38,11 +41,14 @@ from pmo_api.api.graphql.relay import (
     to_global_id,
 )
 from pmo_api.api.graphql.scalars import Money, graphql_enum
+from pmo_api.core.context import ServiceContext
+from pmo_api.core.pagination import DEFAULT_LIMIT
 from pmo_api.resources.declaration import Declared
 from pmo_api.resources.fields import REQUIRED, Field, allows_none
 
 ID_DESCRIPTION = "Global id or UUID."
 IdArgument = Annotated[strawberry.ID, strawberry.argument(description=ID_DESCRIPTION)]
+KeyedArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id, UUID or key.")]
 FirstArgument = Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)]
 AfterArgument = Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)]
 KEYWORD = inspect.Parameter.KEYWORD_ONLY
@@ -361,3 +367,99 @@ def reference_field(f: Field) -> StrawberryField:
         return None if value is None else await info.context.loaders.by_type[node].load(value)
 
     return field(signed(resolve, [ROOT, INFO], typing.Optional[shown]), described(f))  # noqa: UP045
+
+
+# -- what the door makes of one declared type ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeclaredTypes:
+    """What the door makes of one declared type: its node, connection, inputs and
+    payload (``records.TYPES``, ``resources.TYPES``)."""
+
+    kind: Any
+    node: type
+    connection: Any
+    create_input: type
+    update_input: type | None
+    filter_input: type | None
+    payload: type
+
+    def present(self, found: Any) -> Any:
+        """What the node reads for a record a service answered (as it is, by default)."""
+        return found
+
+    def of(self, found: Any) -> Any:
+        """The payload of a mutation's record (``RiskPayload(risk=...)``)."""
+        return self.payload(**{lower(self.kind.pascal): self.present(found)})
+
+    @property
+    def references(self) -> dict[str, str | None]:
+        """The inputs' reference fields and the type each names (for ``provided``)."""
+        return {f.name: f.refers_to.node for f in self.kind.fields if f.refers_to and f.written}
+
+
+def page_parameters(filter_input: Any) -> list[tuple[str, Any, Any]]:
+    """A list's ``first``, ``after``, ``filter`` and ``sort`` arguments."""
+    return [
+        ("first", FirstArgument, DEFAULT_LIMIT),
+        ("after", AfterArgument, None),
+        ("filter", typing.Optional[filter_input], None),  # noqa: UP045  (made at run time)
+        ("sort", str | None, None),
+    ]
+
+
+def sorts_of(kind: Declared) -> tuple[list[str], str]:
+    """A list's sort fields as GraphQL names them, and its default (``-`` descending)."""
+    default = kind.default_sort
+    default = ("-" if default.startswith("-") else "") + camel_case(default.lstrip("-"))
+    return [camel_case(name) for name in kind.sort_names], default
+
+
+ChangeRun = Callable[[ServiceContext, Any, Any, "int | None"], Awaitable[Any]]
+ArchiveRun = Callable[[ServiceContext, Any, "int | None"], Awaitable[Any]]
+
+
+def update_mutation(
+    found: DeclaredTypes, argument: Any, to_ref: Callable[[str], Any], run: ChangeRun
+) -> StrawberryField:
+    """``update<T>(id, input, expectedVersion)``: ``run`` is the use case (context, the
+    reference ``to_ref`` made of the id, the parsed patch, the version expected)."""
+    kind = found.kind
+
+    async def resolve(info: GqlInfo, id: str, input: Any, expected_version: int | None) -> Any:
+        ref = to_ref(id)
+        patch = parse_model(kind.update, provided(input, found.references))
+        return await info.context.change(
+            lambda ctx: run(ctx, ref, patch, expected_version), found.of
+        )
+
+    parameters = [
+        INFO,
+        ("id", argument, inspect.Parameter.empty),
+        ("input", found.update_input, inspect.Parameter.empty),
+        ("expected_version", int | None, None),
+    ]
+    union = result(f"Update{kind.pascal}Result", found.payload, ChangeErrors)
+    description = kind.docs.update or f"Change the fields sent of {kind.a_word}."
+    return mutation(signed(resolve, parameters, union), description)
+
+
+def archive_mutation(
+    found: DeclaredTypes, argument: Any, to_ref: Callable[[str], Any], run: ArchiveRun
+) -> StrawberryField:
+    """``archive<T>(id, expectedVersion)``: ``run`` is the use case."""
+    kind = found.kind
+
+    async def resolve(info: GqlInfo, id: str, expected_version: int | None) -> Any:
+        ref = to_ref(id)
+        return await info.context.change(lambda ctx: run(ctx, ref, expected_version), found.of)
+
+    parameters = [
+        INFO,
+        ("id", argument, inspect.Parameter.empty),
+        ("expected_version", int | None, None),
+    ]
+    union = result(f"Archive{kind.pascal}Result", found.payload, ChangeErrors)
+    description = kind.docs.archive or f"Archive {kind.a_word}: readable by id, no longer listed."
+    return mutation(signed(resolve, parameters, union), description)

@@ -22,10 +22,8 @@ finds it for the modules that refer to it.
 from __future__ import annotations
 
 import inspect
-import typing
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar
 
 import strawberry
@@ -39,29 +37,32 @@ from pmo_api.api.graphql.declared import (
     INFO,
     ROOT,
     AfterArgument,
+    DeclaredTypes,
     FirstArgument,
     IdArgument,
     Stored,
+    archive_mutation,
     create_input,
     field,
     filter_input,
     graphql_type,
-    lower,
     made,
     mutation,
     node_type,
+    page_parameters,
     payload_type,
     reference_field,
     result,
     signed,
+    sorts_of,
     update_input,
+    update_mutation,
 )
 from pmo_api.api.graphql.errors import ChangeErrors, CreateErrors, parse_model
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.relay import (
     Connection,
     LoaderSet,
-    camel_case,
     connection,
     keyed_ref,
     list_params,
@@ -114,26 +115,8 @@ class ProjectRecord(Stored):
 # -- the types of one record type ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RecordTypes:
-    """What the door makes of one record type."""
-
-    kind: RecordType[Any]
-    node: type
-    connection: Any
-    create_input: type
-    update_input: type | None
-    filter_input: type | None
-    payload: type
-
-    def of(self, record: Any) -> Any:
-        """The payload of a mutation's record (``RiskPayload(risk=...)``)."""
-        return self.payload(**{lower(self.kind.pascal): record})
-
-    @property
-    def references(self) -> dict[str, str | None]:
-        """The inputs' reference fields and the type each names (for ``provided``)."""
-        return {f.name: f.refers_to.node for f in self.kind.fields if f.refers_to and f.written}
+RecordTypes = DeclaredTypes
+"""What the door makes of one record type."""
 
 
 def _node(kind: RecordType[Any]) -> type:
@@ -314,14 +297,9 @@ def _list(found: RecordTypes) -> StrawberryField:
             Annotated[str, strawberry.argument(description=PROJECT_ID_DESCRIPTION)],
             inspect.Parameter.empty,
         ),
-        ("first", FirstArgument, DEFAULT_LIMIT),
-        ("after", AfterArgument, None),
-        ("filter", typing.Optional[found.filter_input], None),  # noqa: UP045  (made at run time)
-        ("sort", str | None, None),
+        *page_parameters(found.filter_input),
     ]
-    sorts = [camel_case(name) for name in kind.sort_names]
-    default = kind.default_sort
-    default = ("-" if default.startswith("-") else "") + camel_case(default.lstrip("-"))
+    sorts, default = sorts_of(kind)
     description = (
         f"A project's {kind.words}s, sorted by {', '.join(sorts[:-1])} or {sorts[-1]}; "
         f"`-` for descending; default {default}."
@@ -354,23 +332,12 @@ def _create(found: RecordTypes) -> StrawberryField:
 
 def _update(found: RecordTypes) -> StrawberryField:
     kind = found.kind
-
-    async def resolve(info: GqlInfo, id: str, input: Any, expected_version: int | None) -> Any:
-        record_id = uuid_ref(id, kind.graphql_type)
-        patch = parse_model(kind.update, provided(input, found.references))
-        return await info.context.change(
-            lambda ctx: records.update(ctx, kind, record_id, patch, expected_version), found.of
-        )
-
-    union = result(f"Update{kind.pascal}Result", found.payload, ChangeErrors)
-    parameters = [
-        INFO,
-        ("id", IdArgument, inspect.Parameter.empty),
-        ("input", found.update_input, inspect.Parameter.empty),
-        ("expected_version", int | None, None),
-    ]
-    description = kind.docs.update or f"Change the fields sent of {kind.a_word}."
-    return mutation(signed(resolve, parameters, union), description)
+    return update_mutation(
+        found,
+        IdArgument,
+        lambda id: uuid_ref(id, kind.graphql_type),
+        lambda ctx, ref, patch, version: records.update(ctx, kind, ref, patch, version),
+    )
 
 
 def _act(found: RecordTypes, action: Action[Any]) -> StrawberryField:
@@ -398,21 +365,12 @@ def _act(found: RecordTypes, action: Action[Any]) -> StrawberryField:
 
 def _archive(found: RecordTypes) -> StrawberryField:
     kind = found.kind
-
-    async def resolve(info: GqlInfo, id: str, expected_version: int | None) -> Any:
-        record_id = uuid_ref(id, kind.graphql_type)
-        return await info.context.change(
-            lambda ctx: records.archive(ctx, kind, record_id, expected_version), found.of
-        )
-
-    union = result(f"Archive{kind.pascal}Result", found.payload, ChangeErrors)
-    parameters = [
-        INFO,
-        ("id", IdArgument, inspect.Parameter.empty),
-        ("expected_version", int | None, None),
-    ]
-    description = kind.docs.archive or f"Archive {kind.a_word}: readable by id, no longer listed."
-    return mutation(signed(resolve, parameters, union), description)
+    return archive_mutation(
+        found,
+        IdArgument,
+        lambda id: uuid_ref(id, kind.graphql_type),
+        lambda ctx, ref, version: records.archive(ctx, kind, ref, version),
+    )
 
 
 def _operations() -> tuple[type, type]:

@@ -21,12 +21,11 @@ Each type is also a name of this module (``resources.Person``), where
 from __future__ import annotations
 
 import inspect
-import typing
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -36,24 +35,28 @@ from pmo_api.api.graphql import audit_events, people, portfolios, projects
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.declared import (
     INFO,
-    AfterArgument,
-    FirstArgument,
+    DeclaredTypes,
+    IdArgument,
     Identified,
+    KeyedArgument,
     Stored,
+    archive_mutation,
     create_input,
     field,
     filter_input,
-    lower,
     made,
     mutation,
     node_type,
+    page_parameters,
     payload_type,
     reference_field,
     result,
     signed,
+    sorts_of,
     update_input,
+    update_mutation,
 )
-from pmo_api.api.graphql.errors import ChangeErrors, CreateErrors, parse_model
+from pmo_api.api.graphql.errors import CreateErrors, parse_model
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.relay import (
     Connection,
@@ -66,7 +69,6 @@ from pmo_api.api.graphql.relay import (
 )
 from pmo_api.control import RESOURCES
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.pagination import DEFAULT_LIMIT
 from pmo_api.db.reads import Row
 from pmo_api.resources import service as resources
 from pmo_api.resources.declaration import ResourceType
@@ -98,31 +100,15 @@ and manager): entity name -> what does it, given the page's nodes."""
 
 
 @dataclass(frozen=True)
-class ResourceTypes:
+class ResourceTypes(DeclaredTypes):
     """What the door makes of one resource type."""
 
-    kind: ResourceType[Any]
-    node: type
     row: type
     """What a row read for this type is shown as (its attributes, the node's type)."""
-    connection: Any
-    create_input: type
-    update_input: type
-    filter_input: type
-    payload: type
 
     def present(self, found: Any) -> Any:
         """A row (a read, a create) or an ORM record (an update), as the node reads it."""
         return self.row(**found) if isinstance(found, Mapping) else found
-
-    def of(self, found: Any) -> Any:
-        """The payload of a mutation's record (``PersonPayload(person=...)``)."""
-        return self.payload(**{lower(self.kind.pascal): self.present(found)})
-
-    @property
-    def references(self) -> dict[str, str | None]:
-        """The inputs' reference fields and the type each names (for ``provided``)."""
-        return {f.name: f.refers_to.node for f in self.kind.fields if f.refers_to and f.written}
 
     @property
     def filter_references(self) -> dict[str, str | None]:
@@ -243,16 +229,8 @@ def _list(found: ResourceTypes) -> StrawberryField:
             await more(info, [edge.node for edge in page.edges])
         return page
 
-    parameters = [
-        INFO,
-        ("first", FirstArgument, DEFAULT_LIMIT),
-        ("after", AfterArgument, None),
-        ("filter", typing.Optional[found.filter_input], None),  # noqa: UP045  (made at run time)
-        ("sort", str | None, None),
-    ]
-    sorts = [camel_case(name) for name in kind.sort_names]
-    default = kind.default_sort
-    default = ("-" if default.startswith("-") else "") + camel_case(default.lstrip("-"))
+    parameters = [INFO, *page_parameters(found.filter_input)]
+    sorts, default = sorts_of(kind)
     description = (
         f"{kind.docs.listed}, sorted by `sort` ({', '.join(sorts)}; `-` for descending; "
         f"default {default})."
@@ -261,9 +239,6 @@ def _list(found: ResourceTypes) -> StrawberryField:
 
 
 # -- mutations -------------------------------------------------------------------------------
-
-IdArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id or UUID.")]
-KeyedArgument = Annotated[strawberry.ID, strawberry.argument(description="Global id, UUID or key.")]
 
 
 def _create(found: ResourceTypes) -> StrawberryField:
@@ -281,42 +256,22 @@ def _create(found: ResourceTypes) -> StrawberryField:
 
 def _update(found: ResourceTypes) -> StrawberryField:
     kind = found.kind
-
-    async def resolve(info: GqlInfo, id: str, input: Any, expected_version: int | None) -> Any:
-        ref = _ref(kind, id, "id")
-        patch = parse_model(kind.update, provided(input, found.references))
-        return await info.context.change(
-            lambda ctx: resources.update(ctx, kind, ref, patch, expected_version), found.of
-        )
-
-    parameters = [
-        INFO,
-        ("id", KeyedArgument if kind.keyed else IdArgument, inspect.Parameter.empty),
-        ("input", found.update_input, inspect.Parameter.empty),
-        ("expected_version", int | None, None),
-    ]
-    union = result(f"Update{kind.pascal}Result", found.payload, ChangeErrors)
-    description = kind.docs.update or f"Change the fields sent of {kind.a_word}."
-    return mutation(signed(resolve, parameters, union), description)
+    return update_mutation(
+        found,
+        KeyedArgument if kind.keyed else IdArgument,
+        lambda id: _ref(kind, id, "id"),
+        lambda ctx, ref, patch, version: resources.update(ctx, kind, ref, patch, version),
+    )
 
 
 def _archive(found: ResourceTypes) -> StrawberryField:
     kind = found.kind
-
-    async def resolve(info: GqlInfo, id: str, expected_version: int | None) -> Any:
-        ref = _ref(kind, id, "id")
-        return await info.context.change(
-            lambda ctx: resources.archive(ctx, kind, ref, expected_version), found.of
-        )
-
-    parameters = [
-        INFO,
-        ("id", KeyedArgument if kind.keyed else IdArgument, inspect.Parameter.empty),
-        ("expected_version", int | None, None),
-    ]
-    union = result(f"Archive{kind.pascal}Result", found.payload, ChangeErrors)
-    description = kind.docs.archive or f"Archive {kind.a_word}: readable by id, no longer listed."
-    return mutation(signed(resolve, parameters, union), description)
+    return archive_mutation(
+        found,
+        KeyedArgument if kind.keyed else IdArgument,
+        lambda id: _ref(kind, id, "id"),
+        lambda ctx, ref, version: resources.archive(ctx, kind, ref, version),
+    )
 
 
 def _operations() -> tuple[type, type]:
