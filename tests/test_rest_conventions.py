@@ -519,6 +519,6 @@ def test_route_index_finds_every_api_route_itself(api: Api) -> None:
     for route in routes:
         path = route.path_format.replace("{id}", str(uuid.uuid4()))
         for method in route.methods:
-            found = index._find(path, method)
+            found = index.find(path, method)
             assert found is not None, (method, route.path)
             assert found[0] is route, (method, route.path, found[0].path)

@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
             await engine.dispose()
             log.info("pmo-api stopped")
 
-    app = FastAPI(
+    app = routing.Service(
         title="pmo-api",
         version=__version__,
         description=DESCRIPTION,

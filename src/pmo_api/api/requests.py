@@ -99,7 +99,7 @@ def check_query(request: Request) -> None:
     ignored (REST's ``reject_unknown_query``, and the routes served without FastAPI's
     dependency solving); an API key in the URL is refused outright."""
     route = request.scope.get("route")
-    if route is None or not request.query_params:
+    if route is None or not request.scope.get("query_string"):
         return
     if _CREDENTIAL_PARAMS & set(request.query_params):
         raise Unauthenticated(
