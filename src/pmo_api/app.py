@@ -16,6 +16,7 @@ from pmo_api.api import routing
 from pmo_api.api.graphql.router import graphql_router
 from pmo_api.api.middleware import CorsMiddleware, RequestMiddleware
 from pmo_api.api.problems import PROBLEM_MEDIA_TYPE
+from pmo_api.api.rest import compliance as compliance_rest
 from pmo_api.api.rest import errors, meta, operations, resources
 from pmo_api.api.rest import metrics as metrics_rest
 from pmo_api.api.rest import records as records_rest
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
     for router in (
         *resources.routers,
         metrics_rest.router,
+        compliance_rest.router,
         *records_rest.routers,
         *schedule_rest.routers,
         *reporting_rest.routers,

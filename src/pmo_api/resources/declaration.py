@@ -26,7 +26,7 @@ code in its package, handed to the declaration as ``ResourceRules`` hooks.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -178,6 +178,12 @@ class Declared:
         return self.path or self.name.replace("_", "-") + "s"
 
     @property
+    def collection(self) -> str:
+        """The collection's last path segment (``status-reports``, ``policies`` of
+        ``standards/policies``): its tag, and, in snake_case, its operations' names."""
+        return self.plural.rsplit("/", 1)[-1]
+
+    @property
     def graphql_type(self) -> str:
         return self.type_name or self.pascal
 
@@ -285,6 +291,31 @@ class ResourceRules(Generic[M]):
         self.may_change(ctx, obj)
 
 
+ActionRun = Callable[[ServiceContext, Any, Any, RecordEvent], Awaitable[None]]
+"""A resource action's work: (context, the record, the parsed input or None, the event
+to record)."""
+
+
+@dataclass(frozen=True)
+class ResourceAction:
+    """A state change of a resource beyond update and archive (publish, retire): REST
+    ``POST /<resources>/{id}/<verb>``, GraphQL ``<verb><Type>(id, ...input fields,
+    expectedVersion)``. Before ``run``, the shared steps: the record read, the writers
+    (or ``allowed``, else 403), the version; ``run`` applies the change and records
+    ``event`` (``<entity>.<event>``)."""
+
+    verb: str
+    event: str
+    run: ActionRun
+    summary: str
+    input: type[Input] | None = None
+    allowed: Writers | None = None
+    """Who may do it; None: the type's writers."""
+    description: str | None = None
+    """The REST operation's description."""
+    graphql_description: str | None = None
+
+
 @dataclass(frozen=True)
 class Writers:
     """Who may change a resource (every role reads: viewers are executives and
@@ -339,6 +370,8 @@ class ResourceType(Declared, Generic[M]):
     validation) and on the record an update leaves."""
     listed: tuple[Listed, ...] = ()
     """What lists show beside each record (``<Name>ListItem``)."""
+    actions: tuple[ResourceAction, ...] = ()
+    """Its state changes beyond update and archive (a standard's publish)."""
     shown_once: tuple[Listed, ...] = ()
     """What the create's answer shows beside the record and nothing keeps (an API key's
     secret): ``creating`` answers it among the values the server owns; the answer's
@@ -394,6 +427,9 @@ class ResourceType(Declared, Generic[M]):
         object.__setattr__(self, "list_item", list_item_of(self))
         object.__setattr__(self, "created", created_of(self))
         object.__setattr__(self, "repository", repository_for(self))
+
+    def action_verbs(self) -> Sequence[str]:
+        return [action.event for action in self.actions]
 
     def bind_filter(self, name: str, where: Condition) -> None:
         """The condition of a filter declared ``Filter.elsewhere``, from the domain that

@@ -28,7 +28,7 @@ from pmo_api.db.records import apply_changes, archive_record, check_version
 from pmo_api.db.repository import build_page_request, flush_unique
 from pmo_api.events.service import create_recorded, record
 from pmo_api.events.types import Event
-from pmo_api.resources.declaration import Declared, ResourceType
+from pmo_api.resources.declaration import Declared, ResourceAction, ResourceType
 
 M = TypeVar("M")
 Ref = uuid.UUID | str
@@ -168,3 +168,35 @@ async def archive(
     await record(ctx, Event(kind.archived_event, obj.id, changes))
     found: M = obj
     return found
+
+
+async def act(
+    ctx: ServiceContext,
+    kind: ResourceType[M],
+    action: ResourceAction,
+    ref: Ref,
+    body: BaseModel | None,
+    expected_version: int | None,
+) -> M:
+    """A declared action on a resource (see ``ResourceAction``)."""
+    obj: Any = await get(ctx, kind, ref)
+    allowed = action.allowed or kind.writers
+    if not allowed.may_write(ctx.principal):
+        code, detail = allowed.refusal
+        raise Forbidden(code=code, detail=detail)
+    if kind.versioned:
+        check_version(kind.name, obj, expected_version)
+    await action.run(ctx, obj, body, kind.event(action.event))
+    await ctx.session.flush()
+    found: M = obj
+    return found
+
+
+async def save_changes(
+    ctx: ServiceContext, obj: Any, event: Any, changes: Mapping[str, Any]
+) -> None:
+    """Record the event of changes an action applied (``apply_changes``); nothing when
+    nothing really changed."""
+    if changes:
+        await ctx.session.flush()
+        await record(ctx, Event(event, obj.id, dict(changes)))

@@ -245,11 +245,33 @@ def document_type(model: type[BaseModel], *, written: bool = False) -> type:
 
 def _documents_of(f: Field) -> type[BaseModel] | None:
     """The Pydantic model of a field holding a list of documents, if it is one."""
-    for part in (f.read_type, *typing.get_args(f.read_type)):
+    return _model_in(f.read_type)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The Pydantic model an annotation holds (itself, in a list, optional...), if any."""
+    for part in (annotation, *typing.get_args(annotation)):
         for inner in (part, *typing.get_args(part)):
             if isinstance(inner, type) and issubclass(inner, BaseModel):
                 return inner
     return None
+
+
+def _document(model: type[BaseModel], stored: Mapping[str, Any]) -> Any:
+    """A stored document (a dict) as the object of its GraphQL type, the documents it
+    holds too (a policy rule's ``check``); a field it was stored without shows its
+    default."""
+    values: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        value = stored[name] if name in stored else info.get_default(call_default_factory=True)
+        inner = _model_in(info.annotation)
+        if inner is not None and value is not None:
+            if isinstance(value, list):
+                value = [_document(inner, item) for item in value]
+            else:
+                value = _document(inner, value)
+        values[name] = value
+    return document_type(model)(**values)
 
 
 def _document_list(f: Field) -> StrawberryField:
@@ -257,12 +279,11 @@ def _document_list(f: Field) -> StrawberryField:
     their type only when a query asks for them."""
     model = _documents_of(f)
     assert model is not None
-    shown = document_type(model)
     column = f.name
 
     @plain
     def resolve(root: Any) -> Any:
-        return [shown(**item) for item in getattr(root, column)]
+        return [_document(model, item) for item in getattr(root, column)]
 
     return field(signed(resolve, [ROOT], graphql_type(f.read_type)), described(f))
 
@@ -463,3 +484,29 @@ def archive_mutation(
     union = result(f"Archive{kind.pascal}Result", found.payload, ChangeErrors)
     description = kind.docs.archive or f"Archive {kind.a_word}: readable by id, no longer listed."
     return mutation(signed(resolve, parameters, union), description)
+
+
+def action_mutation(
+    found: DeclaredTypes, argument: Any, to_ref: Callable[[str], Any], action: Any, run: ChangeRun
+) -> StrawberryField:
+    """``<verb><T>(id, <the action input's fields>, expectedVersion)`` (approveChange,
+    publishPolicy): ``action`` is a declared action (its verb, input and description),
+    ``run`` its use case (context, reference, parsed input or None, version)."""
+    kind, model = found.kind, action.input
+
+    async def resolve(info: GqlInfo, id: str, expected_version: int | None, **sent: Any) -> Any:
+        ref = to_ref(id)
+        body = None if model is None else parse_model(model, sent, "query")
+        return await info.context.change(
+            lambda ctx: run(ctx, ref, body, expected_version), found.of
+        )
+
+    parameters: list[tuple[str, Any, Any]] = [INFO, ("id", argument, inspect.Parameter.empty)]
+    for name, info in (model.model_fields if model is not None else {}).items():
+        annotation = graphql_type(info.annotation)
+        if info.description is not None:
+            annotation = Annotated[annotation, strawberry.argument(description=info.description)]
+        parameters.append((name, annotation, None))
+    parameters.append(("expected_version", int | None, None))
+    union = result(f"{action.verb.title()}{kind.pascal}Result", found.payload, ChangeErrors)
+    return mutation(signed(resolve, parameters, union), action.graphql_description)

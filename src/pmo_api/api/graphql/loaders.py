@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pmo_api.api.graphql.compliance import ComplianceLoaders
 from pmo_api.api.graphql.portfolios import PortfolioLoaders
 from pmo_api.api.graphql.raid import RaidLoaders
 from pmo_api.api.graphql.records import RecordLoaders
@@ -38,6 +39,7 @@ class Loaders(LoaderSet):
         self.raid = self.include(RaidLoaders(context))
         self.schedule = self.include(ScheduleLoaders(context))
         self.staffing = self.include(StaffingLoaders(context))
+        self.compliance = self.include(ComplianceLoaders(context))
 
     @staticmethod
     async def read_nodes(

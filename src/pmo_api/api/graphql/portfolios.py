@@ -10,6 +10,7 @@ from uuid import UUID
 
 import strawberry
 
+from pmo_api.api.graphql.compliance import PORTFOLIO_COMPLIANCE
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.projects import SORT_DESCRIPTION, project_filter
 from pmo_api.api.graphql.relay import After, Connection, First, LoaderSet, list_params
@@ -46,6 +47,7 @@ class PortfolioFields:
         description="The portfolio's projects (with `filter.includeSubPortfolios`, those of "
         "nested portfolios too); sorted by " + SORT_DESCRIPTION,
     )
+    compliance = PORTFOLIO_COMPLIANCE
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import strawberry
 
+from pmo_api.api.graphql.compliance import PROJECT_COMPLIANCE
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import parse_model
 from pmo_api.api.graphql.execution import plain
@@ -139,6 +140,7 @@ class ProjectFields:
         resolver=_open_risk_count,
         description="OPEN risks: status open or mitigating, not archived.",
     )
+    compliance = PROJECT_COMPLIANCE
 
 
 def project_filter(filter: Any, **fixed: Any) -> Any:

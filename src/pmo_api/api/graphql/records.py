@@ -41,6 +41,7 @@ from pmo_api.api.graphql.declared import (
     FirstArgument,
     IdArgument,
     Stored,
+    action_mutation,
     archive_mutation,
     create_input,
     field,
@@ -58,7 +59,7 @@ from pmo_api.api.graphql.declared import (
     update_input,
     update_mutation,
 )
-from pmo_api.api.graphql.errors import ChangeErrors, CreateErrors, parse_model
+from pmo_api.api.graphql.errors import CreateErrors, parse_model
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.relay import (
     Connection,
@@ -247,7 +248,7 @@ def with_project_connections(cls: ClassT) -> ClassT:
     """The Project class with a connection per record type (``risks``, ``statusReports``
     ...), after its own fields; applied before ``strawberry.type``."""
     for kind in PROJECT_RECORDS:
-        setattr(cls, kind.plural.replace("-", "_"), _connection(TYPES[kind.name]))
+        setattr(cls, kind.collection.replace("-", "_"), _connection(TYPES[kind.name]))
     return cls
 
 
@@ -342,25 +343,14 @@ def _update(found: RecordTypes) -> StrawberryField:
 
 def _act(found: RecordTypes, action: Action[Any]) -> StrawberryField:
     """``approveChange(id, <the action input's fields>, expectedVersion)``."""
-    kind, model = found.kind, action.input
-
-    async def resolve(info: GqlInfo, id: str, expected_version: int | None, **sent: Any) -> Any:
-        record_id = uuid_ref(id, kind.graphql_type)
-        body = None if model is None else parse_model(model, sent, "query")
-        return await info.context.change(
-            lambda ctx: records.act(ctx, kind, action, record_id, body, expected_version),
-            found.of,
-        )
-
-    parameters: list[tuple[str, Any, Any]] = [INFO, ("id", IdArgument, inspect.Parameter.empty)]
-    for name, info in (model.model_fields if model is not None else {}).items():
-        annotation = graphql_type(info.annotation)
-        if info.description is not None:
-            annotation = Annotated[annotation, strawberry.argument(description=info.description)]
-        parameters.append((name, annotation, None))
-    parameters.append(("expected_version", int | None, None))
-    union = result(f"{action.verb.title()}{kind.pascal}Result", found.payload, ChangeErrors)
-    return mutation(signed(resolve, parameters, union), action.graphql_description)
+    kind = found.kind
+    return action_mutation(
+        found,
+        IdArgument,
+        lambda id: uuid_ref(id, kind.graphql_type),
+        action,
+        lambda ctx, ref, body, version: records.act(ctx, kind, action, ref, body, version),
+    )
 
 
 def _archive(found: RecordTypes) -> StrawberryField:
@@ -381,7 +371,7 @@ def _operations() -> tuple[type, type]:
         found = TYPES[kind.name]
         queries[HUMPS.sub("_", kind.graphql_type).lower()] = _lookup(found)
         if kind.list_query:
-            queries[kind.plural.replace("-", "_")] = _list(found)
+            queries[kind.collection.replace("-", "_")] = _list(found)
         mutations[f"{kind.create_verb}_{kind.name}"] = _create(found)
         if kind.updatable:
             mutations[f"update_{kind.name}"] = _update(found)

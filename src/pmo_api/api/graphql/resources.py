@@ -40,6 +40,7 @@ from pmo_api.api.graphql.declared import (
     Identified,
     KeyedArgument,
     Stored,
+    action_mutation,
     archive_mutation,
     create_input,
     field,
@@ -71,7 +72,7 @@ from pmo_api.control import RESOURCES
 from pmo_api.core.context import ServiceContext
 from pmo_api.db.reads import Row
 from pmo_api.resources import service as resources
-from pmo_api.resources.declaration import ResourceType
+from pmo_api.resources.declaration import ResourceAction, ResourceType
 
 if TYPE_CHECKING:
     from pmo_api.api.graphql.context import GraphQLContext
@@ -274,6 +275,17 @@ def _archive(found: ResourceTypes) -> StrawberryField:
     )
 
 
+def _act(found: ResourceTypes, action: ResourceAction) -> StrawberryField:
+    kind = found.kind
+    return action_mutation(
+        found,
+        KeyedArgument if kind.keyed else IdArgument,
+        lambda id: _ref(kind, id, "id"),
+        action,
+        lambda ctx, ref, body, version: resources.act(ctx, kind, action, ref, body, version),
+    )
+
+
 def _operations() -> tuple[type, type]:
     """The Query and Mutation fields of every resource type, in ``RESOURCES`` order."""
     queries: dict[str, StrawberryField] = {}
@@ -281,11 +293,13 @@ def _operations() -> tuple[type, type]:
     for found in TYPES.values():
         kind = found.kind
         queries[kind.name] = _lookup(found)
-        queries[kind.plural.replace("-", "_")] = _list(found)
+        queries[kind.collection.replace("-", "_")] = _list(found)
         if kind.creatable:
             mutations[f"{kind.create_verb}_{kind.name}"] = _create(found)
         if kind.updatable:
             mutations[f"update_{kind.name}"] = _update(found)
+        for action in kind.actions:
+            mutations[f"{action.verb}_{kind.name}"] = _act(found, action)
         if kind.archivable:
             mutations[f"archive_{kind.name}"] = _archive(found)
     return (

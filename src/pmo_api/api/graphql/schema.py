@@ -37,6 +37,7 @@ from pmo_api.api.graphql.errors import EXCEPTION_HANDLERS, ErrorTranslation
 from pmo_api.api.graphql.execution import PlainDataExecutionContext
 from pmo_api.api.graphql.records import RecordsMutation, RecordsQuery
 from pmo_api.api.graphql.relay import Node
+from pmo_api.api.graphql.compliance import ComplianceQuery
 from pmo_api.api.graphql.resources import Person, ResourcesMutation, ResourcesQuery
 from pmo_api.api.graphql.scalars import SCALAR_MAP
 from pmo_api.core.context import Role
@@ -106,6 +107,7 @@ Query = merge_types(
         NodeQuery,
         ResourcesQuery,
         RecordsQuery,
+        ComplianceQuery,
     ),
 )
 Mutation = merge_types(

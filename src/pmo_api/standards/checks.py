@@ -1,0 +1,383 @@
+"""The registry of checks a policy rule runs (``check: {type, params}``).
+
+A check is one function: it judges one project from the project's own fields and,
+when it needs more, from figures that one statement reads for every project in scope
+at once (``figures``: a select of ``project_id`` and the figures, given the subquery of
+the project ids and every params value the rules use). Adding a check is adding one
+``@check`` function here (and a ``figures`` query when it reads beyond the project):
+the policies' validation, the compliance reports and the OpenAPI's description of the
+rules pick it up from the registry.
+
+Each check answers a ``Verdict``: pass, fail or not applicable, the reason in words,
+and the figures it used.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import Select, case, func, select
+
+from pmo_api.projects.models import Project
+from pmo_api.raid.models import Risk, open_risk_clause
+from pmo_api.reporting.models import ReportState, StatusReport
+from pmo_api.schedule.models import Baseline, Milestone, overdue_clause
+
+
+class Outcome(enum.StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: Outcome
+    reason: str
+    figures: dict[str, Any]
+
+
+def passed(reason: str, **figures: Any) -> Verdict:
+    return Verdict(Outcome.PASS, reason, _plain(figures))
+
+
+def failed(reason: str, **figures: Any) -> Verdict:
+    return Verdict(Outcome.FAIL, reason, _plain(figures))
+
+
+def not_applicable(reason: str, **figures: Any) -> Verdict:
+    return Verdict(Outcome.NOT_APPLICABLE, reason, _plain(figures))
+
+
+def _plain(figures: Mapping[str, Any]) -> dict[str, Any]:
+    """Figures as JSON shows them: money as a number, days as ISO dates."""
+    out: dict[str, Any] = {}
+    for name, value in figures.items():
+        if isinstance(value, Decimal):
+            value = float(value)
+        elif isinstance(value, datetime | date):
+            value = value.isoformat()
+        elif isinstance(value, uuid.UUID):
+            value = str(value)
+        out[name] = value
+    return out
+
+
+class Params(BaseModel):
+    """A check's params: every one named, with its type; nothing else."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+Judge = Callable[[Mapping[str, Any], Mapping[str, Any] | None, Any, date], Verdict]
+"""(the project's fields, its figures or None, the params, today) -> Verdict."""
+FigureQuery = Callable[[Select[Any], Sequence[Any], date], Select[Any]]
+"""(the subquery of the project ids in scope, every params value used, today) -> a
+select of ``project_id`` and the figures."""
+
+
+@dataclass(frozen=True)
+class Check:
+    type: str
+    description: str
+    params: type[Params]
+    judge: Judge
+    figures: FigureQuery | None = None
+
+
+CHECKS: dict[str, Check] = {}
+"""Every check, by type."""
+
+
+def check(
+    type: str, params: type[Params], figures: FigureQuery | None = None
+) -> Callable[[Judge], Judge]:
+    """Register the decorated judge as the check ``type`` (its docstring describes it)."""
+
+    def register(judge: Judge) -> Judge:
+        if type in CHECKS:
+            raise ValueError(f"the check {type!r} is registered twice")
+        CHECKS[type] = Check(type, (judge.__doc__ or "").strip(), params, judge, figures)
+        return judge
+
+    return register
+
+
+Days = Annotated[int, Field(ge=0, le=3650, description="A number of days.")]
+Count = Annotated[int, Field(ge=1, le=1000)]
+
+
+def days_between(earlier: date, later: date) -> int:
+    return (later - earlier).days
+
+
+# -- the project's own fields ------------------------------------------------------------------
+
+
+class NoParams(Params):
+    pass
+
+
+@check("baseline_present", NoParams)
+def baseline_present(
+    project: Mapping[str, Any], _: Mapping[str, Any] | None, params: NoParams, today: date
+) -> Verdict:
+    """The project has a current baseline (a plan to measure it against)."""
+    if project["baseline_id"] is None:
+        return failed("The project has no baseline.", baseline_id=None)
+    return passed("The project has a baseline.", baseline_id=project["baseline_id"])
+
+
+PRESENT_FIELDS = (
+    "description",
+    "manager_id",
+    "sponsor_id",
+    "methodology",
+    "phase",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+)
+"""The project fields ``field_present`` can ask for (and ``attributes.<name>``)."""
+
+
+class FieldParams(Params):
+    field: str = Field(
+        description=f"One of {', '.join(PRESENT_FIELDS)}, or attributes.<name>.",
+        max_length=100,
+    )
+
+    @field_validator("field")
+    @classmethod
+    def known_field(cls, value: str) -> str:
+        if value in PRESENT_FIELDS:
+            return value
+        name = value.removeprefix("attributes.")
+        if value.startswith("attributes.") and name:
+            return value
+        raise ValueError(
+            f"unknown project field; use one of {', '.join(PRESENT_FIELDS)} or attributes.<name>"
+        )
+
+
+def project_value(project: Mapping[str, Any], name: str) -> Any:
+    """A project field by name, ``attributes.<name>`` for one of its attributes."""
+    if name.startswith("attributes."):
+        return (project.get("attributes") or {}).get(name.removeprefix("attributes."))
+    return project.get(name)
+
+
+@check("field_present", FieldParams)
+def field_present(
+    project: Mapping[str, Any], _: Mapping[str, Any] | None, params: FieldParams, today: date
+) -> Verdict:
+    """A field of the project (or one of its attributes) holds a value."""
+    value = project_value(project, params.field)
+    if value is None or value == "":
+        return failed(f"{params.field} is not set.", field=params.field)
+    return passed(f"{params.field} is set.", field=params.field)
+
+
+class VarianceParams(Params):
+    max_percent: float = Field(ge=0, le=1000, description="The largest overrun allowed, in %.")
+
+
+@check("budget_variance", VarianceParams)
+def budget_variance(
+    project: Mapping[str, Any], _: Mapping[str, Any] | None, params: VarianceParams, today: date
+) -> Verdict:
+    """The actual cost exceeds the planned budget by at most ``max_percent`` %."""
+    planned: Decimal = project["planned_budget"]
+    actual: Decimal = project["actual_cost"]
+    if not planned:
+        return not_applicable("The project has no planned budget.", planned_budget=planned)
+    overrun = (actual - planned) * 100 / planned
+    figures = {
+        "planned_budget": planned,
+        "actual_cost": actual,
+        "overrun_percent": round(float(overrun), 2),
+        "max_percent": params.max_percent,
+    }
+    if overrun > Decimal(str(params.max_percent)):
+        return failed(
+            f"The actual cost is {float(overrun):.2f} % over the planned budget "
+            f"(at most {params.max_percent:g} % allowed).",
+            **figures,
+        )
+    return passed("The actual cost is within the allowed variance.", **figures)
+
+
+# -- figures read for every project at once ------------------------------------------------
+
+
+class FreshParams(Params):
+    days: Days
+
+
+def _last_report(ids: Select[Any], _: Sequence[Any], today: date) -> Select[Any]:
+    return (
+        select(
+            StatusReport.project_id,
+            func.max(StatusReport.period_end).label("last_period_end"),
+        )
+        .where(
+            StatusReport.project_id.in_(ids),
+            StatusReport.state == ReportState.SUBMITTED,
+            StatusReport.archived_at.is_(None),
+        )
+        .group_by(StatusReport.project_id)
+    )
+
+
+@check("status_report_fresh", FreshParams, _last_report)
+def status_report_fresh(
+    project: Mapping[str, Any], figures: Mapping[str, Any] | None, params: FreshParams, today: date
+) -> Verdict:
+    """The latest submitted status report covers a period that ended at most ``days``
+    days ago."""
+    last = figures["last_period_end"] if figures else None
+    if last is None:
+        return failed("No status report has been submitted.", max_days=params.days)
+    age = days_between(last, today)
+    shown = {"last_period_end": last, "age_days": age, "max_days": params.days}
+    if age > params.days:
+        return failed(
+            f"The latest status report is {age} days old (at most {params.days}).", **shown
+        )
+    return passed(f"The latest status report is {age} days old.", **shown)
+
+
+class ReviewParams(Params):
+    count: Count
+    days: Days
+
+
+def _reviews(ids: Select[Any], used: Sequence[Any], today: date) -> Select[Any]:
+    windows = sorted({params.days for params in used})
+    return (
+        select(
+            Risk.project_id,
+            func.count().label("open_risks"),
+            *(
+                func.sum(
+                    case((Risk.last_reviewed_on >= today - timedelta(days=days), 1), else_=0)
+                ).label(f"reviewed_{days}")
+                for days in windows
+            ),
+        )
+        .where(Risk.project_id.in_(ids), open_risk_clause())
+        .group_by(Risk.project_id)
+    )
+
+
+@check("risks_reviewed", ReviewParams, _reviews)
+def risks_reviewed(
+    project: Mapping[str, Any], figures: Mapping[str, Any] | None, params: ReviewParams, today: date
+) -> Verdict:
+    """At least ``count`` of the project's open risks were reviewed within ``days`` days
+    (all of them, when it has fewer open risks)."""
+    open_risks = int(figures["open_risks"]) if figures else 0
+    if open_risks == 0:
+        return not_applicable("The project has no open risks.", open_risks=0)
+    reviewed = int(figures[f"reviewed_{params.days}"] or 0) if figures else 0
+    needed = min(params.count, open_risks)
+    shown = {
+        "open_risks": open_risks,
+        "reviewed": reviewed,
+        "required": needed,
+        "days": params.days,
+    }
+    if reviewed < needed:
+        return failed(
+            f"{reviewed} of {open_risks} open risks were reviewed within {params.days} days "
+            f"({needed} required).",
+            **shown,
+        )
+    return passed(f"{reviewed} open risks were reviewed within {params.days} days.", **shown)
+
+
+class SlipParams(Params):
+    max_days: Days
+
+
+def _baseline_end(ids: Select[Any], _: Sequence[Any], today: date) -> Select[Any]:
+    return select(
+        Project.id.label("project_id"), Baseline.planned_end.label("baseline_end")
+    ).where(Project.id.in_(ids), Baseline.id == Project.baseline_id)
+
+
+@check("schedule_slip", SlipParams, _baseline_end)
+def schedule_slip(
+    project: Mapping[str, Any], figures: Mapping[str, Any] | None, params: SlipParams, today: date
+) -> Verdict:
+    """The planned end is at most ``max_days`` days after the baseline's."""
+    baseline_end = figures["baseline_end"] if figures else None
+    planned_end = project["planned_end"]
+    if baseline_end is None or planned_end is None:
+        return not_applicable(
+            "No baseline end date or no planned end date to compare.",
+            baseline_end=baseline_end,
+            planned_end=planned_end,
+        )
+    slip = days_between(baseline_end, planned_end)
+    shown = {
+        "baseline_end": baseline_end,
+        "planned_end": planned_end,
+        "slip_days": slip,
+        "max_days": params.max_days,
+    }
+    if slip > params.max_days:
+        return failed(
+            f"The planned end is {slip} days after the baseline's (at most {params.max_days}).",
+            **shown,
+        )
+    return passed(f"The schedule slipped {max(slip, 0)} days.", **shown)
+
+
+class OverdueParams(Params):
+    max_days: Days
+
+
+def _oldest_overdue(ids: Select[Any], _: Sequence[Any], today: date) -> Select[Any]:
+    return (
+        select(
+            Milestone.project_id,
+            func.min(Milestone.due_date).label("oldest_due"),
+            func.count().label("overdue_milestones"),
+        )
+        .where(Milestone.project_id.in_(ids), overdue_clause(today))
+        .group_by(Milestone.project_id)
+    )
+
+
+@check("milestone_overdue", OverdueParams, _oldest_overdue)
+def milestone_overdue(
+    project: Mapping[str, Any],
+    figures: Mapping[str, Any] | None,
+    params: OverdueParams,
+    today: date,
+) -> Verdict:
+    """No open milestone is overdue by more than ``max_days`` days."""
+    oldest = figures["oldest_due"] if figures else None
+    if oldest is None:
+        return passed("No milestone is overdue.", overdue_milestones=0)
+    late = days_between(oldest, today)
+    shown = {
+        "overdue_milestones": int(figures["overdue_milestones"]) if figures else 0,
+        "oldest_due": oldest,
+        "days_overdue": late,
+        "max_days": params.max_days,
+    }
+    if late > params.max_days:
+        return failed(
+            f"A milestone is {late} days overdue (at most {params.max_days}).", **shown
+        )
+    return passed(f"The oldest overdue milestone is {late} days late.", **shown)
+

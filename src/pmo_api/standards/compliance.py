@@ -1,0 +1,269 @@
+"""Compliance: every rule of the policies in force, judged on projects.
+
+One evaluation reads, whatever the number of projects: the projects in scope (one
+statement), the policies in force (one), and per check type the rules use, the figures
+it needs for every project at once (one each, for the checks that read beyond the
+project: ``checks.py``). The verdicts are then made in memory."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, select
+
+from pmo_api.core.context import ServiceContext
+from pmo_api.db.reads import Row
+from pmo_api.portfolios.declaration import PORTFOLIOS
+from pmo_api.portfolios.models import Portfolio
+from pmo_api.projects.declaration import PROJECTS
+from pmo_api.projects.models import Project
+from pmo_api.resources import service as resources
+from pmo_api.standards.checks import CHECKS, Check, Outcome, not_applicable
+from pmo_api.standards.models import Policy, StandardStatus
+from pmo_api.standards.rules import SEVERITY_RANK, PolicyRule, applies
+from pmo_api.standards.schemas import (
+    FailingProject,
+    FailingRule,
+    PortfolioCompliance,
+    ProjectCompliance,
+    RuleResult,
+    ScopeCompliance,
+)
+
+SHOWN_PER_RULE = 100
+"""Projects a failing rule lists (``failing`` counts them all)."""
+
+_PROJECT_FIELDS = (
+    Project.id,
+    Project.key,
+    Project.name,
+    Project.portfolio_id,
+    Project.status,
+    Project.phase,
+    Project.health,
+    Project.methodology,
+    Project.planned_budget,
+    Project.actual_cost,
+    Project.percent_complete,
+    Project.priority_score,
+    Project.attributes,
+    Project.baseline_id,
+    Project.manager_id,
+    Project.sponsor_id,
+    Project.description,
+    Project.planned_start,
+    Project.planned_end,
+    Project.actual_start,
+)
+
+
+@dataclass(frozen=True)
+class InForce:
+    """A rule of a policy in force, its check and its params parsed."""
+
+    policy: Row
+    rule: PolicyRule
+    check: Check
+    params: Any
+
+
+async def rules_in_force(ctx: ServiceContext) -> list[InForce]:
+    """The rules of every published policy revision, by policy key and rule order."""
+    policies = await ctx.reads.all(
+        select(Policy.id, Policy.key, Policy.revision, Policy.rules)
+        .where(Policy.status == StandardStatus.PUBLISHED, Policy.archived_at.is_(None))
+        .order_by(Policy.key)
+    )
+    out = []
+    for policy in policies:
+        for stored in policy["rules"]:
+            rule = PolicyRule.model_validate(stored)
+            check = CHECKS.get(rule.check.type)
+            if check is None:  # a check removed since the policy was saved: not judged
+                continue
+            out.append(InForce(policy, rule, check, check.params.model_validate(rule.check.params)))
+    return out
+
+
+async def judge(
+    ctx: ServiceContext, scope: ColumnElement[bool], projects: Sequence[Row]
+) -> dict[uuid.UUID, list[RuleResult]]:
+    """Every rule in force on each project (``scope`` selects them in SQL)."""
+    if not projects:
+        return {}
+    rules = await rules_in_force(ctx)
+    today = ctx.now.date()
+    used: dict[str, list[Any]] = defaultdict(list)
+    for item in rules:
+        used[item.check.type].append(item.params)
+    ids = select(Project.id).where(scope, Project.archived_at.is_(None))
+    figures: dict[str, dict[Any, Row]] = {}
+    for kind, params in used.items():
+        query = CHECKS[kind].figures
+        if query is not None:
+            rows = await ctx.reads.all(query(ids, params, today))
+            figures[kind] = {row["project_id"]: row for row in rows}
+    return {
+        project["id"]: [_verdict(item, project, figures, today) for item in rules]
+        for project in projects
+    }
+
+
+def _verdict(
+    item: InForce, project: Row, figures: Mapping[str, Mapping[Any, Row]], today: date
+) -> RuleResult:
+    if not applies(project, item.rule.applies_when):
+        verdict = not_applicable("The rule does not apply to this project (applies_when).")
+    else:
+        found = figures.get(item.check.type, {}).get(project["id"])
+        verdict = item.check.judge(project, found, item.params, today)
+    return RuleResult(
+        policy_id=item.policy["id"],
+        policy_key=item.policy["key"],
+        policy_revision=item.policy["revision"],
+        rule=item.rule.code,
+        title=item.rule.title,
+        severity=item.rule.severity,
+        check=item.check.type,
+        outcome=verdict.outcome,
+        reason=verdict.reason,
+        figures=verdict.figures,
+    )
+
+
+def _project_report(ctx: ServiceContext, project: Row, results: list[RuleResult]) -> ProjectCompliance:
+    passed = sum(1 for r in results if r.outcome == Outcome.PASS)
+    failed = sum(1 for r in results if r.outcome == Outcome.FAIL)
+    return ProjectCompliance(
+        project_id=project["id"],
+        key=project["key"],
+        name=project["name"],
+        as_of=ctx.now.date(),
+        compliant=failed == 0,
+        rate=_rate(passed, passed + failed),
+        passed=passed,
+        failed=failed,
+        not_applicable=len(results) - passed - failed,
+        rules=results,
+    )
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+async def _projects(ctx: ServiceContext, scope: ColumnElement[bool]) -> list[Row]:
+    return await ctx.reads.all(
+        select(*_PROJECT_FIELDS)
+        .where(scope, Project.archived_at.is_(None))
+        .order_by(Project.key)
+    )
+
+
+# -- use cases ---------------------------------------------------------------------------------
+
+
+async def project_compliance(ctx: ServiceContext, ref: uuid.UUID | str) -> ProjectCompliance:
+    """A project against every rule in force (404 ``project_not_found``)."""
+    project = await resources.read(ctx, PROJECTS, ref)
+    results = await judge(ctx, Project.id == project["id"], [project])
+    return _project_report(ctx, project, results[project["id"]])
+
+
+async def projects_compliance(
+    ctx: ServiceContext, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ProjectCompliance]:
+    """Several projects at once (GraphQL's loader): the same statements as one."""
+    scope = Project.id.in_(list(ids))
+    projects = await _projects(ctx, scope)
+    results = await judge(ctx, scope, projects)
+    return {p["id"]: _project_report(ctx, p, results[p["id"]]) for p in projects}
+
+
+def _tree(portfolio_id: uuid.UUID, nested: bool) -> Select[Any]:
+    if not nested:
+        return select(Portfolio.id).where(Portfolio.id == portfolio_id)
+    tree = select(Portfolio.id).where(Portfolio.id == portfolio_id).cte("tree", recursive=True)
+    tree = tree.union_all(select(Portfolio.id).join(tree, Portfolio.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+async def portfolio_compliance(
+    ctx: ServiceContext, ref: uuid.UUID | str, *, include_sub_portfolios: bool = True
+) -> PortfolioCompliance:
+    """A portfolio's projects (and its sub-portfolios', by default) against every rule
+    in force, rolled up (404 ``portfolio_not_found``)."""
+    portfolio = await resources.read(ctx, PORTFOLIOS, ref)
+    scope = Project.portfolio_id.in_(_tree(portfolio["id"], include_sub_portfolios))
+    rolled = await _roll_up(ctx, scope)
+    return PortfolioCompliance(
+        **rolled.model_dump(),
+        portfolio_id=portfolio["id"],
+        portfolio_key=portfolio["key"],
+        portfolio_name=portfolio["name"],
+        include_sub_portfolios=include_sub_portfolios,
+    )
+
+
+async def organisation_compliance(ctx: ServiceContext) -> ScopeCompliance:
+    """Every live project against every rule in force."""
+    return await _roll_up(ctx, Project.archived_at.is_(None))
+
+
+async def _roll_up(ctx: ServiceContext, scope: ColumnElement[bool]) -> ScopeCompliance:
+    projects = await _projects(ctx, scope)
+    results = await judge(ctx, scope, projects)
+    passed = failed = inapplicable = compliant = 0
+    failing: dict[tuple[str, int, str], list[Row]] = defaultdict(list)
+    first: dict[tuple[str, int, str], RuleResult] = {}
+    for project in projects:
+        project_failed = False
+        for result in results[project["id"]]:
+            if result.outcome == Outcome.PASS:
+                passed += 1
+            elif result.outcome == Outcome.FAIL:
+                failed += 1
+                project_failed = True
+                key = (result.policy_key, result.policy_revision, result.rule)
+                failing[key].append(project)
+                first.setdefault(key, result)
+            else:
+                inapplicable += 1
+        compliant += not project_failed
+    ranked = sorted(
+        failing,
+        key=lambda k: (-SEVERITY_RANK[first[k].severity], -len(failing[k]), k),
+    )
+    return ScopeCompliance(
+        as_of=ctx.now.date(),
+        project_count=len(projects),
+        compliant_projects=compliant,
+        failing_projects=len(projects) - compliant,
+        rate=_rate(passed, passed + failed),
+        project_rate=_rate(compliant, len(projects)),
+        passed=passed,
+        failed=failed,
+        not_applicable=inapplicable,
+        failing_rules=[
+            FailingRule(
+                policy_id=first[k].policy_id,
+                policy_key=first[k].policy_key,
+                policy_revision=first[k].policy_revision,
+                rule=first[k].rule,
+                title=first[k].title,
+                severity=first[k].severity,
+                check=first[k].check,
+                failing=len(failing[k]),
+                projects=[
+                    FailingProject(id=p["id"], key=p["key"], name=p["name"])
+                    for p in failing[k][:SHOWN_PER_RULE]
+                ],
+            )
+            for k in ranked
+        ],
+    )

@@ -1,0 +1,44 @@
+"""The standards' tables: a policy is one version of a standard, kept by key and
+revision."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pmo_api.db.base import Archivable, Base, Entity, JSONDocument, string_enum
+
+
+class StandardStatus(enum.StrEnum):
+    """A version's life: a draft is edited freely; published, it is in force and never
+    changes again (a change is a new version); retired, it is no longer in force."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class Policy(Entity, Archivable, Base):
+    """One version (``revision``) of a policy: its text and its machine-checked rules.
+    At most one version of a key is published at a time: publishing one retires the
+    one in force before it."""
+
+    __tablename__ = "policies"
+    __table_args__ = (UniqueConstraint("key", "revision"),)
+
+    key: Mapped[str] = mapped_column(String(40), nullable=False)
+    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
+    status: Mapped[StandardStatus] = mapped_column(
+        string_enum(StandardStatus, "standard_status"), nullable=False
+    )
+    published_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    __mapper_args__ = {"version_id_col": Entity.version}

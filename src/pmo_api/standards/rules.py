@@ -1,0 +1,253 @@
+"""A policy's rules: what each holds (``PolicyRule``), the checks a policy gets on save
+(an unknown check, bad params, a filter on an unknown field or with a bad operator,
+each refused with its exact place), and whether a rule applies to a project.
+
+``applies_when`` filters projects by their fields, every condition to hold::
+
+    {"budget": {"gte": 100000}, "status": {"in": ["active", "on_hold"]},
+     "attributes.cost_center": {"eq": "CC-4711"}}
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from pmo_api.core.errors import ErrorDetail, InvalidInput
+from pmo_api.core.schemas import Name
+from pmo_api.standards.checks import CHECKS
+
+
+class Severity(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}
+
+RuleCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z][A-Z0-9_-]{1,39}$"),
+    Field(description="The rule's code, unique in its policy, e.g. STATUS-FRESH."),
+]
+
+
+class RuleCheck(BaseModel):
+    """What a rule checks: a registered check type and its params."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[a-z_]+$")]
+    params: dict[str, Any] = Field(default_factory=dict, description="The check's params.")
+
+
+class PolicyRule(BaseModel):
+    """A machine-checked rule of a policy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: RuleCode
+    title: Name
+    severity: Severity = Severity.MEDIUM
+    applies_when: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description=(
+            "Which projects the rule applies to: project fields (budget, actual_cost, "
+            "percent_complete, priority_score, phase, status, health, methodology, "
+            "portfolio, attributes.<name>) each with operators (eq, ne, in, gt, gte, lt, "
+            "lte); every condition must hold. Empty: every project."
+        ),
+    )
+    check: RuleCheck
+
+
+Rules = Annotated[list[PolicyRule], Field(max_length=100)]
+
+
+# -- applies_when ------------------------------------------------------------------------------
+
+_NUMBER = "number"
+_TEXT = "text"
+_ID = "id"
+_ANY = "any"
+
+APPLIES_FIELDS: dict[str, tuple[str, str]] = {
+    "budget": ("planned_budget", _NUMBER),
+    "actual_cost": ("actual_cost", _NUMBER),
+    "percent_complete": ("percent_complete", _NUMBER),
+    "priority_score": ("priority_score", _NUMBER),
+    "phase": ("phase", _TEXT),
+    "status": ("status", _TEXT),
+    "health": ("health", _TEXT),
+    "methodology": ("methodology", _TEXT),
+    "portfolio": ("portfolio_id", _ID),
+}
+"""The names a filter uses: (the project column, the kind of value it holds)."""
+
+ORDERED = ("gt", "gte", "lt", "lte")
+OPERATORS = ("eq", "ne", "in", *ORDERED)
+
+
+def _column_of(name: str) -> tuple[str, str] | None:
+    if name.startswith("attributes.") and len(name) > len("attributes."):
+        return name, _ANY
+    return APPLIES_FIELDS.get(name)
+
+
+def _scalar_ok(kind: str, value: Any) -> bool:
+    if kind == _NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == _TEXT:
+        return isinstance(value, str)
+    if kind == _ID:
+        if not isinstance(value, str):
+            return False
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            return False
+        return True
+    return isinstance(value, str | int | float | bool)
+
+
+def _condition_errors(where: tuple[Any, ...], conditions: Any) -> list[ErrorDetail]:
+    errors: list[ErrorDetail] = []
+    if not isinstance(conditions, Mapping):
+        return [ErrorDetail(where, "must be an object of field: {operator: value}", "type_error")]
+    for name, operators in conditions.items():
+        at = (*where, name)
+        found = _column_of(name)
+        if found is None:
+            known = ", ".join((*APPLIES_FIELDS, "attributes.<name>"))
+            errors.append(ErrorDetail(at, f"unknown project field; use one of {known}", "value_error"))
+            continue
+        _, kind = found
+        if not isinstance(operators, Mapping) or not operators:
+            errors.append(ErrorDetail(at, "must be an object of operator: value", "type_error"))
+            continue
+        for operator, value in operators.items():
+            here = (*at, operator)
+            if operator not in OPERATORS:
+                errors.append(
+                    ErrorDetail(
+                        here, f"unknown operator; use one of {', '.join(OPERATORS)}", "value_error"
+                    )
+                )
+            elif operator in ORDERED and kind not in (_NUMBER, _ANY):
+                errors.append(
+                    ErrorDetail(here, f"{name} takes eq, ne and in only", "value_error")
+                )
+            elif operator == "in":
+                if not isinstance(value, list) or not 1 <= len(value) <= 100:
+                    errors.append(ErrorDetail(here, "must be a list of 1 to 100 values", "type_error"))
+                elif not all(_scalar_ok(kind, item) for item in value):
+                    errors.append(ErrorDetail(here, f"every value must be a {_wanted(kind)}", "type_error"))
+            elif operator in ORDERED and not _scalar_ok(_NUMBER, value):
+                errors.append(ErrorDetail(here, "must be a number", "type_error"))
+            elif not _scalar_ok(kind, value):
+                errors.append(ErrorDetail(here, f"must be a {_wanted(kind)}", "type_error"))
+    return errors
+
+
+def _wanted(kind: str) -> str:
+    return {_NUMBER: "number", _TEXT: "string", _ID: "portfolio id (UUID)"}.get(
+        kind, "string, number or boolean"
+    )
+
+
+def applies(project: Mapping[str, Any], conditions: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether every condition holds for the project (its fields as a row)."""
+    for name, operators in conditions.items():
+        column, kind = _column_of(name) or (name, _ANY)
+        if column.startswith("attributes."):
+            value = (project.get("attributes") or {}).get(column.removeprefix("attributes."))
+        else:
+            value = project.get(column)
+        for operator, expected in operators.items():
+            if not _holds(_comparable(value), operator, expected):
+                return False
+    return True
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, uuid.UUID | enum.Enum):
+        return str(value.value if isinstance(value, enum.Enum) else value)
+    return value
+
+
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}
+
+
+def _holds(value: Any, operator: str, expected: Any) -> bool:
+    if operator == "eq":
+        return bool(value == expected)
+    if operator == "ne":
+        return bool(value != expected)
+    if operator == "in":
+        return value in expected
+    if value is None or isinstance(value, str) != isinstance(expected, str):
+        return False  # nothing to compare, or a number against a string
+    return _ORDER[operator](value, expected)
+
+
+# -- a policy's rules on save ------------------------------------------------------------------
+
+
+def check_rules(rules: Sequence[Mapping[str, Any]], where: tuple[Any, ...] = ("body", "rules")) -> None:
+    """422 ``invalid_policy`` naming every bad place: a check type not registered, its
+    params wrong (missing, unknown, of the wrong type, out of range), a filter on an
+    unknown field or with a bad operator or value, a code used twice."""
+    errors: list[ErrorDetail] = []
+    seen: set[str] = set()
+    for i, rule in enumerate(rules):
+        at = (*where, i)
+        code = rule["code"]
+        if code in seen:
+            errors.append(ErrorDetail((*at, "code"), f"the code {code} is used twice", "value_error"))
+        seen.add(code)
+        errors += _condition_errors((*at, "applies_when"), rule.get("applies_when") or {})
+        kind = rule["check"]["type"]
+        found = CHECKS.get(kind)
+        if found is None:
+            known = ", ".join(sorted(CHECKS))
+            errors.append(
+                ErrorDetail((*at, "check", "type"), f"unknown check; use one of {known}", "value_error")
+            )
+            continue
+        try:
+            found.params.model_validate(rule["check"].get("params") or {})
+        except ValidationError as error:
+            for detail in error.errors(include_url=False):
+                errors.append(
+                    ErrorDetail(
+                        (*at, "check", "params", *detail["loc"]), detail["msg"], detail["type"]
+                    )
+                )
+    if errors:
+        first = errors[0]
+        raise InvalidInput(
+            code="invalid_policy",
+            detail=f"The policy's rules are not valid: {_place(first.loc)}: {first.msg}.",
+            errors=errors,
+        )
+
+
+def _place(loc: Sequence[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
