@@ -12,9 +12,9 @@ the few routes in the group, and hands the request to the route exactly as FastA
 does (``endpoint``, ``path_params`` and ``route`` in the scope, then ``route.handle``),
 inside FastAPI's exception middleware, so exception handlers and dependencies work as
 before. A route that serves itself without dependency solving is entered earlier, at
-the ``FrontDoor`` (see ``Service``). Anything the index does not serve (an unknown path, a method the path does
-not allow, the GraphQL door, the docs) goes on to FastAPI's own matching, which
-answers 404, 405 with ``Allow``, and the rest.
+the ``FrontDoor`` (see ``Service``). Anything the index does not serve (an unknown
+path, a method the path does not allow, the GraphQL door, the docs) goes on to
+FastAPI's own matching, which answers 404, 405 with ``Allow``, and the rest.
 
 ``HEAD`` is served wherever ``GET`` is: the route runs as a GET and the body is
 dropped, the headers (``Content-Length``, ``ETag``) kept, as RFC 9110 asks.

@@ -307,7 +307,15 @@ class PostgresReads(Reads):
                     init=_init_connection,
                     timeout=self.timeout,
                     command_timeout=30,
-                    server_settings={"application_name": "pmo-api", "jit": "off"},
+                    server_settings={
+                        "application_name": "pmo-api",
+                        "jit": "off",
+                        # Every statement here is prepared once per connection and run
+                        # with parameters of the same shape thousands of times: planned
+                        # once, generic, rather than re-planned while PostgreSQL weighs a
+                        # custom plan (a list page's PostgreSQL CPU 0.90 -> 0.84 ms).
+                        "plan_cache_mode": "force_generic_plan",
+                    },
                 )
             return self._pool
 
