@@ -117,7 +117,7 @@ async def test_a_draft_is_discarded_and_a_key_keeps_counting(api: Api) -> None:
     )
     discarded = await ok(await api.delete(f"{POLICIES}/{draft['id']}"))
     assert discarded["archived_at"] is not None
-    assert_problem(await api.post(f"{POLICIES}/{draft['id']}/publish"), 409, "policy_archived")
+    assert_problem(await api.post(f"{POLICIES}/{draft['id']}/publish"), 409, "standard_discarded")
     again = await ok(
         await api.post(POLICIES, json=_policy([_rule("BASE", "baseline_present", _case())], key)),
         201,
