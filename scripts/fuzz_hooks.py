@@ -71,6 +71,9 @@ STATE_REFUSALS: dict[str, str] = {
     "project_archived": "the project was archived: it takes no new records",
     "status_report_submitted": "the report was submitted: it no longer changes",
     "change_already_decided": "the change request was approved or rejected before",
+    "standard_not_draft": "the standard's revision was published or retired: it is frozen",
+    "standard_not_published": "only the revision in force can be retired",
+    "standard_discarded": "the draft was discarded before",
     "portfolio_not_empty": "the portfolio still holds live portfolios or projects",
     "portfolio_cycle": "the new parent lies below the portfolio in the stored tree",
     "person_inactive": "the person named was made inactive",
@@ -86,6 +89,8 @@ STATE_REFUSALS: dict[str, str] = {
     "invalid_range": "a range's end before its start",
     "range_too_long": "a range's end too far from its start",
     "date_out_of_range": "weeks from a start run past the last day of the calendar",
+    "duplicate_rule_code": "two rules of one policy share a code (JSON Schema states no "
+    "uniqueness by a property)",
     "resolution_required": "a PATCH resolving an issue whose stored resolution is empty",
     "done_date_not_done": "a done date on a PATCH of a milestone whose stored status is not done",
     # Sums over the stored records.

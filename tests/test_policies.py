@@ -25,7 +25,9 @@ def _case() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def _rule(code: str, check: str, case: str, severity: str = "medium", **params: Any) -> dict[str, Any]:
+def _rule(
+    code: str, check: str, case: str, severity: str = "medium", **params: Any
+) -> dict[str, Any]:
     return {
         "code": code,
         "title": f"Rule {code}",
@@ -36,7 +38,12 @@ def _rule(code: str, check: str, case: str, severity: str = "medium", **params: 
 
 
 def _policy(rules: list[dict[str, Any]], key: str | None = None) -> dict[str, Any]:
-    return {"key": key or new_key("PO"), "title": "Project controls", "text": "Do it.", "rules": rules}
+    return {
+        "key": key or new_key("PO"),
+        "title": "Project controls",
+        "text": "Do it.",
+        "rules": rules,
+    }
 
 
 async def _published(api: Api, rules: list[dict[str, Any]]) -> dict[str, Any]:
@@ -55,7 +62,9 @@ async def test_a_policy_is_versioned_and_a_published_revision_never_changes(api:
     case = _case()
     key = new_key("PV")
     first = await ok(
-        await api.post(POLICIES, "pmo", json=_policy([_rule("BASE", "baseline_present", case)], key)),
+        await api.post(
+            POLICIES, "pmo", json=_policy([_rule("BASE", "baseline_present", case)], key)
+        ),
         201,
     )
     assert (first["revision"], first["status"], first["published_at"]) == (1, "draft", None)
@@ -71,7 +80,9 @@ async def test_a_policy_is_versioned_and_a_published_revision_never_changes(api:
     assert (await ok(await api.get(path)))["title"] == "Baselines"
 
     second = await ok(
-        await api.post(POLICIES, "pmo", json=_policy([_rule("BASE", "baseline_present", case)], key)),
+        await api.post(
+            POLICIES, "pmo", json=_policy([_rule("BASE", "baseline_present", case)], key)
+        ),
         201,
     )
     assert second["revision"] == 2 and second["status"] == "draft"
@@ -133,7 +144,10 @@ async def test_bad_policies_are_refused_with_the_place_of_each_error(api: Api) -
     before = await api.table_counts()
     cases: list[tuple[dict[str, Any], list[Any]]] = [
         (_rule("BAD", "no_such_check", case), ["body", "rules", 0, "check", "type"]),
-        (_rule("BAD", "status_report_fresh", case), ["body", "rules", 0, "check", "params", "days"]),
+        (
+            _rule("BAD", "status_report_fresh", case),
+            ["body", "rules", 0, "check", "params", "days"],
+        ),
         (
             _rule("BAD", "status_report_fresh", case, days="ten"),
             ["body", "rules", 0, "check", "params", "days"],
@@ -172,22 +186,30 @@ async def test_bad_policies_are_refused_with_the_place_of_each_error(api: Api) -
         ),
     ]
     for rule, place in cases:
-        response = await api.post(POLICIES, json=_policy([_rule("OK", "baseline_present", case), rule]))
+        response = await api.post(
+            POLICIES, json=_policy([_rule("OK", "baseline_present", case), rule])
+        )
         place = [*place[:2], 1, *place[3:]]  # the bad rule is the second
         problem = assert_problem(response, 422, "invalid_policy")
         assert place in [e["loc"] for e in problem["errors"]], (rule, problem)
     twice = await api.post(
         POLICIES,
-        json=_policy([_rule("SAME", "baseline_present", case), _rule("SAME", "baseline_present", case)]),
+        json=_policy(
+            [_rule("SAME", "baseline_present", case), _rule("SAME", "baseline_present", case)]
+        ),
     )
-    problem = assert_problem(twice, 422, "invalid_policy")
+    problem = assert_problem(twice, 422, "duplicate_rule_code")
     assert ["body", "rules", 1, "code"] in [e["loc"] for e in problem["errors"]]
     # A rule's own shape is checked by the schema: a code that is not a code.
-    bad_code = await api.post(POLICIES, json=_policy([_rule("lower case", "baseline_present", case)]))
+    bad_code = await api.post(
+        POLICIES, json=_policy([_rule("lower case", "baseline_present", case)])
+    )
     assert_problem(bad_code, 422)
     assert await api.table_counts() == before
 
-    draft = await ok(await api.post(POLICIES, json=_policy([_rule("OK", "baseline_present", case)])), 201)
+    draft = await ok(
+        await api.post(POLICIES, json=_policy([_rule("OK", "baseline_present", case)])), 201
+    )
     refused = await api.patch(
         f"{POLICIES}/{draft['id']}", json={"rules": [_rule("BAD", "no_such_check", case)]}
     )
@@ -318,7 +340,8 @@ async def test_every_check_passes_fails_or_does_not_apply(api: Api) -> None:
     good_report = await ok(await api.get(f"/api/v1/projects/{good['id']}/compliance", "viewer"))
     verdicts = _by_rule(good_report, policy["key"])
     assert {code: r["outcome"] for code, r in verdicts.items()} == {
-        code: "pass" for code in ("FRESH", "BASE", "SPONSOR", "CC", "REVIEWED", "VARIANCE", "SLIP", "OVERDUE")
+        code: "pass"
+        for code in ("FRESH", "BASE", "SPONSOR", "CC", "REVIEWED", "VARIANCE", "SLIP", "OVERDUE")
     }, verdicts
     assert verdicts["FRESH"]["figures"]["age_days"] == 3
     assert verdicts["VARIANCE"]["figures"]["overrun_percent"] == 4.0
@@ -338,7 +361,12 @@ async def test_every_check_passes_fails_or_does_not_apply(api: Api) -> None:
     }, verdicts
     assert verdicts["FRESH"]["figures"]["age_days"] == 40
     assert "40 days old" in verdicts["FRESH"]["reason"]
-    assert verdicts["REVIEWED"]["figures"] == {"open_risks": 2, "reviewed": 0, "required": 2, "days": 30}
+    assert verdicts["REVIEWED"]["figures"] == {
+        "open_risks": 2,
+        "reviewed": 0,
+        "required": 2,
+        "days": 30,
+    }
     assert verdicts["VARIANCE"]["figures"]["overrun_percent"] == 30.0
     assert verdicts["SLIP"]["figures"]["slip_days"] == 30
     assert verdicts["OVERDUE"]["figures"]["days_overdue"] == 20
@@ -349,7 +377,9 @@ async def test_every_check_passes_fails_or_does_not_apply(api: Api) -> None:
 
     # A check that has nothing to judge does not apply (no open risks, no baseline end).
     bare = await api.make_project(portfolio["id"], **common, planned_budget="100.00")
-    verdicts = _by_rule(await ok(await api.get(f"/api/v1/projects/{bare['id']}/compliance")), policy["key"])
+    verdicts = _by_rule(
+        await ok(await api.get(f"/api/v1/projects/{bare['id']}/compliance")), policy["key"]
+    )
     assert verdicts["REVIEWED"]["outcome"] == "not_applicable"
     assert verdicts["SLIP"]["outcome"] == "not_applicable"
     assert verdicts["BASE"]["outcome"] == "fail"

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from graphql import GraphQLObjectType, get_named_type
+from sqlalchemy import UniqueConstraint
 
 from pmo_api.api.graphql.resources import TYPES
 from pmo_api.api.graphql.schema import schema
@@ -81,6 +82,7 @@ def test_its_rest_routes_are_served_and_published(kind: ResourceType[Any]) -> No
         expected.add((own, "PATCH"))
     if kind.archivable:
         expected.add((own, "DELETE"))
+    expected |= {(f"{own}/{action.verb}", "POST") for action in kind.actions}
     served = served_operations(create_app(contract_settings()))
     assert expected <= served
     published = {
@@ -112,7 +114,7 @@ def test_its_graphql_type_and_operations(kind: ResourceType[Any]) -> None:
     lookup = query.fields[_camel(kind.name)]
     assert get_named_type(lookup.type).name == kind.graphql_type
     assert set(lookup.args) == ({"idOrKey"} if kind.keyed else {"id"})
-    listed = query.fields[_camel(kind.plural.replace("-", "_"))]
+    listed = query.fields[_camel(kind.collection.replace("-", "_"))]
     assert get_named_type(listed.type).name == f"{kind.graphql_type}Connection"
     assert set(listed.args) == {"first", "after", "filter", "sort"}
     filter_type = get_named_type(listed.args["filter"].type)
@@ -126,6 +128,7 @@ def test_its_graphql_type_and_operations(kind: ResourceType[Any]) -> None:
         f"archive{noun}": kind.archivable,
     }
     wanted = {name for name, made in possible.items() if made}
+    wanted |= {f"{action.verb}{noun}" for action in kind.actions}
     assert wanted <= set(mutation.fields)
     assert not (set(possible) - wanted) & set(mutation.fields)
     for name in wanted:
@@ -140,7 +143,12 @@ def test_its_table_and_events(kind: ResourceType[Any]) -> None:
     assert {"id", *kind.envelope} <= set(table.c.keys())
     verbs = [kind.events.created] if kind.creatable else []
     verbs += [kind.events.updated] if kind.updatable else []
+    verbs += [action.event for action in kind.actions]
     verbs += [kind.events.archived] if kind.archivable else []
     assert [event.value for event in kind.all_events] == [f"{kind.name}.{v}" for v in verbs]
-    if kind.unique is not None:
-        assert table.c[kind.unique].unique
+    if kind.unique is not None:  # unique alone, or with others (a key and its revision)
+        assert table.c[kind.unique].unique or any(
+            kind.unique in {column.name for column in constraint.columns}
+            for constraint in table.constraints
+            if isinstance(constraint, UniqueConstraint)
+        )

@@ -42,6 +42,16 @@ from tests.conftest import ADMIN_KEY, Api, new_key, start_api
 from tests.test_rest_conventions import assert_problem
 
 
+def policy_body() -> dict[str, Any]:
+    return {
+        "key": new_key("PO"),
+        "title": "V",
+        "rules": [
+            {"code": "BASE", "title": "V", "check": {"type": "baseline_present", "params": {}}}
+        ],
+    }
+
+
 def objective_body() -> dict[str, Any]:
     return {
         "key": new_key("OB"),
@@ -849,8 +859,12 @@ class TestAPI5FunctionLevelAuthorization:
         person = await api.make_person()
         key = (await api.post("/api/v1/api-keys", json={"name": "k", "role": "viewer"})).json()
         objective = (await api.post("/api/v1/objectives", json=objective_body())).json()
+        policy = (await api.post("/api/v1/standards/policies", json=policy_body())).json()
         records = await control_records(api, project, person)
         ids = {
+            "/api/v1/standards/policies/{id}": policy["id"],
+            "/api/v1/standards/policies/{id}/publish": policy["id"],
+            "/api/v1/standards/policies/{id}/retire": policy["id"],
             "/api/v1/people/{id}": person["id"],
             "/api/v1/portfolios/{id}": empty["id"],
             "/api/v1/projects/{id}": project["id"],
@@ -885,6 +899,11 @@ class TestAPI5FunctionLevelAuthorization:
             ("POST", "/api/v1/objectives"): objective_body(),
             ("PATCH", "/api/v1/objectives/{id}"): {"weight": 5},
             ("DELETE", "/api/v1/objectives/{id}"): None,
+            ("POST", "/api/v1/standards/policies"): policy_body(),
+            ("PATCH", "/api/v1/standards/policies/{id}"): {"title": "V"},
+            ("DELETE", "/api/v1/standards/policies/{id}"): None,
+            ("POST", "/api/v1/standards/policies/{id}/publish"): None,
+            ("POST", "/api/v1/standards/policies/{id}/retire"): None,
         }
         for path, (create, patch) in CONTROL_BODIES.items():
             bodies[("POST", f"/api/v1/projects/{{id}}/{path}")] = create(person)
@@ -917,6 +936,8 @@ class TestAPI5FunctionLevelAuthorization:
 
         in_project = f'projectId: "{project["id"]}"'
         objective = (await api.post("/api/v1/objectives", json=objective_body())).json()
+        policy = (await api.post("/api/v1/standards/policies", json=policy_body())).json()
+        on_policy = f'id: "{policy["id"]}"'
         calls = {
             "createRisk": f'{in_project}, input: {{title: "V", probability: 1, impact: 1}}',
             "updateRisk": f'{on("risks")}, input: {{title: "V"}}',
@@ -976,6 +997,14 @@ class TestAPI5FunctionLevelAuthorization:
             ),
             "updateObjective": f'id: "{objective["id"]}", input: {{weight: 5}}',
             "archiveObjective": f'id: "{objective["id"]}"',
+            "createPolicy": (
+                f'input: {{key: "{new_key()}", title: "V", rules: [{{code: "BASE", '
+                'title: "V", check: {type: "baseline_present", params: {}}}]}'
+            ),
+            "updatePolicy": f'{on_policy}, input: {{title: "V"}}',
+            "publishPolicy": on_policy,
+            "retirePolicy": on_policy,
+            "archivePolicy": on_policy,
         }
         mutation_type = graphql_schema._schema.mutation_type
         assert mutation_type is not None

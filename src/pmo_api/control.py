@@ -30,8 +30,8 @@ from pmo_api.reporting.declaration import STATUS_REPORTS
 from pmo_api.resources.declaration import ResourceType
 from pmo_api.schedule.declaration import BASELINES, DELIVERABLES, MILESTONES
 from pmo_api.staffing.declaration import ASSIGNMENTS
-from pmo_api.standards.declaration import POLICIES
 from pmo_api.staffing.repository import over_allocated
+from pmo_api.standards.declaration import POLICIES
 from pmo_api.trail.declaration import AUDIT_EVENTS
 
 RESOURCES: tuple[ResourceType[Any], ...] = (

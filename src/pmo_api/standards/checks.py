@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, case, func, select
 
 from pmo_api.projects.models import Project
@@ -78,14 +78,16 @@ class Params(BaseModel):
 
 Judge = Callable[[Mapping[str, Any], Mapping[str, Any] | None, Any, date], Verdict]
 """(the project's fields, its figures or None, the params, today) -> Verdict."""
-FigureQuery = Callable[[Select[Any], Sequence[Any], date], Select[Any]]
+FigureQuery = Callable[[Select[Any], Sequence[Any], date], Any]
 """(the subquery of the project ids in scope, every params value used, today) -> a
-select of ``project_id`` and the figures."""
+select of ``project_id`` and the figures (a ``Select`` of as many columns as it has
+figures: typed ``Any``, as SQLAlchemy types each width apart)."""
 
 
 @dataclass(frozen=True)
 class Check:
-    type: str
+    name: str
+    """Its type, as a rule names it (``status_report_fresh``)."""
     description: str
     params: type[Params]
     judge: Judge
@@ -148,23 +150,14 @@ PRESENT_FIELDS = (
 """The project fields ``field_present`` can ask for (and ``attributes.<name>``)."""
 
 
+_FIELD_PATTERN = r"^(" + "|".join(PRESENT_FIELDS) + r"|attributes\.[A-Za-z0-9_.:-]{1,100})$"
+
+
 class FieldParams(Params):
     field: str = Field(
         description=f"One of {', '.join(PRESENT_FIELDS)}, or attributes.<name>.",
-        max_length=100,
+        pattern=_FIELD_PATTERN,
     )
-
-    @field_validator("field")
-    @classmethod
-    def known_field(cls, value: str) -> str:
-        if value in PRESENT_FIELDS:
-            return value
-        name = value.removeprefix("attributes.")
-        if value.startswith("attributes.") and name:
-            return value
-        raise ValueError(
-            f"unknown project field; use one of {', '.join(PRESENT_FIELDS)} or attributes.<name>"
-        )
 
 
 def project_value(project: Mapping[str, Any], name: str) -> Any:
@@ -221,7 +214,7 @@ class FreshParams(Params):
     days: Days
 
 
-def _last_report(ids: Select[Any], _: Sequence[Any], today: date) -> Select[Any]:
+def _last_report(ids: Select[Any], _: Sequence[Any], today: date) -> Any:
     return (
         select(
             StatusReport.project_id,
@@ -259,7 +252,7 @@ class ReviewParams(Params):
     days: Days
 
 
-def _reviews(ids: Select[Any], used: Sequence[Any], today: date) -> Select[Any]:
+def _reviews(ids: Select[Any], used: Sequence[Any], today: date) -> Any:
     windows = sorted({params.days for params in used})
     return (
         select(
@@ -307,10 +300,10 @@ class SlipParams(Params):
     max_days: Days
 
 
-def _baseline_end(ids: Select[Any], _: Sequence[Any], today: date) -> Select[Any]:
-    return select(
-        Project.id.label("project_id"), Baseline.planned_end.label("baseline_end")
-    ).where(Project.id.in_(ids), Baseline.id == Project.baseline_id)
+def _baseline_end(ids: Select[Any], _: Sequence[Any], today: date) -> Any:
+    return select(Project.id.label("project_id"), Baseline.planned_end.label("baseline_end")).where(
+        Project.id.in_(ids), Baseline.id == Project.baseline_id
+    )
 
 
 @check("schedule_slip", SlipParams, _baseline_end)
@@ -345,7 +338,7 @@ class OverdueParams(Params):
     max_days: Days
 
 
-def _oldest_overdue(ids: Select[Any], _: Sequence[Any], today: date) -> Select[Any]:
+def _oldest_overdue(ids: Select[Any], _: Sequence[Any], today: date) -> Any:
     return (
         select(
             Milestone.project_id,
@@ -376,8 +369,5 @@ def milestone_overdue(
         "max_days": params.max_days,
     }
     if late > params.max_days:
-        return failed(
-            f"A milestone is {late} days overdue (at most {params.max_days}).", **shown
-        )
+        return failed(f"A milestone is {late} days overdue (at most {params.max_days}).", **shown)
     return passed(f"The oldest overdue milestone is {late} days late.", **shown)
-

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
 
-from pmo_api.core.context import ServiceContext
+from pmo_api.core.context import RowReads, ServiceContext
 from pmo_api.db.reads import Row
 from pmo_api.portfolios.declaration import PORTFOLIOS
 from pmo_api.portfolios.models import Portfolio
@@ -62,6 +62,13 @@ _PROJECT_FIELDS = (
 )
 
 
+def _reads(ctx: ServiceContext) -> RowReads:
+    """The request's reads (every door's context has them)."""
+    if ctx.reads is None:
+        raise RuntimeError("compliance reads rows: the context has no reads")
+    return ctx.reads
+
+
 @dataclass(frozen=True)
 class InForce:
     """A rule of a policy in force, its check and its params parsed."""
@@ -74,7 +81,7 @@ class InForce:
 
 async def rules_in_force(ctx: ServiceContext) -> list[InForce]:
     """The rules of every published policy revision, by policy key and rule order."""
-    policies = await ctx.reads.all(
+    policies = await _reads(ctx).all(
         select(Policy.id, Policy.key, Policy.revision, Policy.rules)
         .where(Policy.status == StandardStatus.PUBLISHED, Policy.archived_at.is_(None))
         .order_by(Policy.key)
@@ -100,13 +107,13 @@ async def judge(
     today = ctx.now.date()
     used: dict[str, list[Any]] = defaultdict(list)
     for item in rules:
-        used[item.check.type].append(item.params)
+        used[item.check.name].append(item.params)
     ids = select(Project.id).where(scope, Project.archived_at.is_(None))
     figures: dict[str, dict[Any, Row]] = {}
     for kind, params in used.items():
         query = CHECKS[kind].figures
         if query is not None:
-            rows = await ctx.reads.all(query(ids, params, today))
+            rows = await _reads(ctx).all(query(ids, params, today))
             figures[kind] = {row["project_id"]: row for row in rows}
     return {
         project["id"]: [_verdict(item, project, figures, today) for item in rules]
@@ -120,7 +127,7 @@ def _verdict(
     if not applies(project, item.rule.applies_when):
         verdict = not_applicable("The rule does not apply to this project (applies_when).")
     else:
-        found = figures.get(item.check.type, {}).get(project["id"])
+        found = figures.get(item.check.name, {}).get(project["id"])
         verdict = item.check.judge(project, found, item.params, today)
     return RuleResult(
         policy_id=item.policy["id"],
@@ -129,14 +136,16 @@ def _verdict(
         rule=item.rule.code,
         title=item.rule.title,
         severity=item.rule.severity,
-        check=item.check.type,
+        check=item.check.name,
         outcome=verdict.outcome,
         reason=verdict.reason,
         figures=verdict.figures,
     )
 
 
-def _project_report(ctx: ServiceContext, project: Row, results: list[RuleResult]) -> ProjectCompliance:
+def _project_report(
+    ctx: ServiceContext, project: Row, results: list[RuleResult]
+) -> ProjectCompliance:
     passed = sum(1 for r in results if r.outcome == Outcome.PASS)
     failed = sum(1 for r in results if r.outcome == Outcome.FAIL)
     return ProjectCompliance(
@@ -158,10 +167,8 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 async def _projects(ctx: ServiceContext, scope: ColumnElement[bool]) -> list[Row]:
-    return await ctx.reads.all(
-        select(*_PROJECT_FIELDS)
-        .where(scope, Project.archived_at.is_(None))
-        .order_by(Project.key)
+    return await _reads(ctx).all(
+        select(*_PROJECT_FIELDS).where(scope, Project.archived_at.is_(None)).order_by(Project.key)
     )
 
 

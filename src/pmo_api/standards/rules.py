@@ -11,12 +11,20 @@ each refused with its exact place), and whether a rule applies to a project.
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+)
 
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.schemas import Name
@@ -48,27 +56,25 @@ class RuleCheck(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict, description="The check's params.")
 
 
-class PolicyRule(BaseModel):
-    """A machine-checked rule of a policy."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    code: RuleCode
-    title: Name
-    severity: Severity = Severity.MEDIUM
-    applies_when: dict[str, dict[str, Any]] = Field(
-        default_factory=dict,
-        description=(
-            "Which projects the rule applies to: project fields (budget, actual_cost, "
-            "percent_complete, priority_score, phase, status, health, methodology, "
-            "portfolio, attributes.<name>) each with operators (eq, ne, in, gt, gte, lt, "
-            "lte); every condition must hold. Empty: every project."
-        ),
-    )
-    check: RuleCheck
-
-
-Rules = Annotated[list[PolicyRule], Field(max_length=100)]
+def _check_schema() -> dict[str, Any]:
+    """The contract of ``check``: one shape per registered check, its params' schema
+    from the check's own ``Params`` (what ``check_rules`` validates them with)."""
+    shapes = []
+    for name, found in sorted(CHECKS.items()):
+        params = found.params.model_json_schema()
+        params.pop("title", None)
+        required = ["type", "params"] if params.get("required") else ["type"]
+        shapes.append(
+            {
+                "type": "object",
+                "title": name,
+                "description": found.description,
+                "properties": {"type": {"const": name}, "params": params},
+                "required": required,
+                "additionalProperties": False,
+            }
+        )
+    return {"description": "A registered check and its params.", "oneOf": shapes}
 
 
 # -- applies_when ------------------------------------------------------------------------------
@@ -92,11 +98,65 @@ APPLIES_FIELDS: dict[str, tuple[str, str]] = {
 """The names a filter uses: (the project column, the kind of value it holds)."""
 
 ORDERED = ("gt", "gte", "lt", "lte")
+ATTRIBUTE_PATTERN = r"^attributes\.[A-Za-z0-9_.:-]{1,100}$"
+_ATTRIBUTE = re.compile(ATTRIBUTE_PATTERN)
+_NO_NUL = r"^[^\x00]*$"
 OPERATORS = ("eq", "ne", "in", *ORDERED)
 
 
+def _condition_schema(kind: str) -> dict[str, Any]:
+    scalars: dict[str, dict[str, Any]] = {
+        _NUMBER: {"type": "number"},
+        _TEXT: {"type": "string", "maxLength": 200, "pattern": _NO_NUL},
+        _ID: {"type": "string", "format": "uuid"},
+        _ANY: {"type": ["string", "number", "boolean"], "maxLength": 200, "pattern": _NO_NUL},
+    }
+    scalar = scalars[kind]
+    ops: dict[str, Any] = {
+        "eq": scalar,
+        "ne": scalar,
+        "in": {"type": "array", "items": scalar, "minItems": 1, "maxItems": 100},
+    }
+    if kind in (_NUMBER, _ANY):
+        ops.update({op: {"type": "number"} for op in ORDERED})
+    return {"type": "object", "properties": ops, "additionalProperties": False, "minProperties": 1}
+
+
+def _applies_schema() -> dict[str, Any]:
+    """The contract of ``applies_when`` (what ``check_rules`` checks it against)."""
+    return {
+        "type": "object",
+        "properties": {name: _condition_schema(kind) for name, (_, kind) in APPLIES_FIELDS.items()},
+        "patternProperties": {ATTRIBUTE_PATTERN: _condition_schema(_ANY)},
+        "additionalProperties": False,
+    }
+
+
+class PolicyRule(BaseModel):
+    """A machine-checked rule of a policy."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: RuleCode
+    title: Name
+    severity: Severity = Severity.MEDIUM
+    applies_when: Annotated[dict[str, dict[str, Any]], WithJsonSchema(_applies_schema())] = Field(
+        default_factory=dict,
+        description=(
+            "Which projects the rule applies to: project fields (budget, actual_cost, "
+            "percent_complete, priority_score, phase, status, health, methodology, "
+            "portfolio, attributes.<name>) each with operators (eq, ne, in, gt, gte, lt, "
+            "lte); every condition must hold. Empty: every project."
+        ),
+    )
+    check: Annotated[RuleCheck, WithJsonSchema(_check_schema())]
+
+
+Rules = Annotated[list[PolicyRule], Field(max_length=100)]
+
+
 def _column_of(name: str) -> tuple[str, str] | None:
-    if name.startswith("attributes.") and len(name) > len("attributes."):
+    if _ATTRIBUTE.match(name):
         return name, _ANY
     return APPLIES_FIELDS.get(name)
 
@@ -104,6 +164,8 @@ def _column_of(name: str) -> tuple[str, str] | None:
 def _scalar_ok(kind: str, value: Any) -> bool:
     if kind == _NUMBER:
         return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(value, str) and (len(value) > 200 or "\x00" in value):
+        return False
     if kind == _TEXT:
         return isinstance(value, str)
     if kind == _ID:
@@ -126,7 +188,9 @@ def _condition_errors(where: tuple[Any, ...], conditions: Any) -> list[ErrorDeta
         found = _column_of(name)
         if found is None:
             known = ", ".join((*APPLIES_FIELDS, "attributes.<name>"))
-            errors.append(ErrorDetail(at, f"unknown project field; use one of {known}", "value_error"))
+            errors.append(
+                ErrorDetail(at, f"unknown project field; use one of {known}", "value_error")
+            )
             continue
         _, kind = found
         if not isinstance(operators, Mapping) or not operators:
@@ -141,14 +205,16 @@ def _condition_errors(where: tuple[Any, ...], conditions: Any) -> list[ErrorDeta
                     )
                 )
             elif operator in ORDERED and kind not in (_NUMBER, _ANY):
-                errors.append(
-                    ErrorDetail(here, f"{name} takes eq, ne and in only", "value_error")
-                )
+                errors.append(ErrorDetail(here, f"{name} takes eq, ne and in only", "value_error"))
             elif operator == "in":
                 if not isinstance(value, list) or not 1 <= len(value) <= 100:
-                    errors.append(ErrorDetail(here, "must be a list of 1 to 100 values", "type_error"))
+                    errors.append(
+                        ErrorDetail(here, "must be a list of 1 to 100 values", "type_error")
+                    )
                 elif not all(_scalar_ok(kind, item) for item in value):
-                    errors.append(ErrorDetail(here, f"every value must be a {_wanted(kind)}", "type_error"))
+                    errors.append(
+                        ErrorDetail(here, f"every value must be a {_wanted(kind)}", "type_error")
+                    )
             elif operator in ORDERED and not _scalar_ok(_NUMBER, value):
                 errors.append(ErrorDetail(here, "must be a number", "type_error"))
             elif not _scalar_ok(kind, value):
@@ -157,15 +223,17 @@ def _condition_errors(where: tuple[Any, ...], conditions: Any) -> list[ErrorDeta
 
 
 def _wanted(kind: str) -> str:
-    return {_NUMBER: "number", _TEXT: "string", _ID: "portfolio id (UUID)"}.get(
-        kind, "string, number or boolean"
-    )
+    return {
+        _NUMBER: "number",
+        _TEXT: "string (200 characters at most)",
+        _ID: "portfolio id (UUID)",
+    }.get(kind, "string (200 characters at most), number or boolean")
 
 
 def applies(project: Mapping[str, Any], conditions: Mapping[str, Mapping[str, Any]]) -> bool:
     """Whether every condition holds for the project (its fields as a row)."""
     for name, operators in conditions.items():
-        column, kind = _column_of(name) or (name, _ANY)
+        column, _ = _column_of(name) or (name, _ANY)
         if column.startswith("attributes."):
             value = (project.get("attributes") or {}).get(column.removeprefix("attributes."))
         else:
@@ -207,7 +275,9 @@ def _holds(value: Any, operator: str, expected: Any) -> bool:
 # -- a policy's rules on save ------------------------------------------------------------------
 
 
-def check_rules(rules: Sequence[Mapping[str, Any]], where: tuple[Any, ...] = ("body", "rules")) -> None:
+def check_rules(
+    rules: Sequence[Mapping[str, Any]], where: tuple[Any, ...] = ("body", "rules")
+) -> None:
     """422 ``invalid_policy`` naming every bad place: a check type not registered, its
     params wrong (missing, unknown, of the wrong type, out of range), a filter on an
     unknown field or with a bad operator or value, a code used twice."""
@@ -217,7 +287,9 @@ def check_rules(rules: Sequence[Mapping[str, Any]], where: tuple[Any, ...] = ("b
         at = (*where, i)
         code = rule["code"]
         if code in seen:
-            errors.append(ErrorDetail((*at, "code"), f"the code {code} is used twice", "value_error"))
+            errors.append(
+                ErrorDetail((*at, "code"), f"the code {code} is used twice", "value_error")
+            )
         seen.add(code)
         errors += _condition_errors((*at, "applies_when"), rule.get("applies_when") or {})
         kind = rule["check"]["type"]
@@ -225,7 +297,9 @@ def check_rules(rules: Sequence[Mapping[str, Any]], where: tuple[Any, ...] = ("b
         if found is None:
             known = ", ".join(sorted(CHECKS))
             errors.append(
-                ErrorDetail((*at, "check", "type"), f"unknown check; use one of {known}", "value_error")
+                ErrorDetail(
+                    (*at, "check", "type"), f"unknown check; use one of {known}", "value_error"
+                )
             )
             continue
         try:
@@ -239,8 +313,11 @@ def check_rules(rules: Sequence[Mapping[str, Any]], where: tuple[Any, ...] = ("b
                 )
     if errors:
         first = errors[0]
+        twice = all(e.loc[-1] == "code" for e in errors)
         raise InvalidInput(
-            code="invalid_policy",
+            # Two rules with one code is the one fault no schema states (uniqueness by a
+            # property): it has a code of its own.
+            code="duplicate_rule_code" if twice else "invalid_policy",
             detail=f"The policy's rules are not valid: {_place(first.loc)}: {first.msg}.",
             errors=errors,
         )

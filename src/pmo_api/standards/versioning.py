@@ -101,9 +101,7 @@ def life_cycle(model: type[Any], noun: str) -> tuple[ResourceAction, ResourceAct
                 detail=f"Revision {obj.revision} of {obj.key} is {obj.status.value}: only a "
                 "published revision can be retired.",
             )
-        changes = apply_changes(
-            ctx, obj, {"status": StandardStatus.RETIRED, "retired_at": ctx.now}
-        )
+        changes = apply_changes(ctx, obj, {"status": StandardStatus.RETIRED, "retired_at": ctx.now})
         await save_changes(ctx, obj, event, changes)
 
     return (

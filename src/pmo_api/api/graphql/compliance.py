@@ -37,13 +37,13 @@ class ComplianceLoaders(LoaderSet):
         self.of_project = self.keyed(compliance.projects_compliance, _same, None)
 
 
-async def _project(root: Any, info: GqlInfo) -> ProjectComplianceType | None:  # type: ignore[valid-type]
+async def _project(root: Any, info: GqlInfo) -> ProjectComplianceType | None:
     return await info.context.loaders.compliance.of_project.load(root.id)
 
 
 async def _portfolio(
     root: Any, info: GqlInfo, include_sub_portfolios: bool = True
-) -> PortfolioComplianceType:  # type: ignore[valid-type]
+) -> PortfolioComplianceType:
     return await info.context.fetch(
         lambda ctx: compliance.portfolio_compliance(
             ctx, root.id, include_sub_portfolios=include_sub_portfolios
@@ -67,5 +67,5 @@ PORTFOLIO_COMPLIANCE = strawberry.field(
 @strawberry.type
 class ComplianceQuery:
     @strawberry.field(description="Every live project against every rule in force.")
-    async def compliance(self, info: GqlInfo) -> ScopeComplianceType:  # type: ignore[valid-type]
+    async def compliance(self, info: GqlInfo) -> ScopeComplianceType:
         return await info.context.fetch(compliance.organisation_compliance, _same)

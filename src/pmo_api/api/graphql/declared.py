@@ -235,7 +235,15 @@ def document_type(model: type[BaseModel], *, written: bool = False) -> type:
         for name, info in model.model_fields.items()
     }
     if written:
-        return input_type(f"{model.__name__}Input", model.__doc__ or "", fields)
+        # What the document gives a default may be left out (the model fills it in);
+        # the required fields come first, as in every input.
+        required = {n: fields[n] for n, info in model.model_fields.items() if info.is_required()}
+        left_out = {
+            n: optional(fields[n][0], info.description)
+            for n, info in model.model_fields.items()
+            if not info.is_required()
+        }
+        return input_type(f"{model.__name__}Input", model.__doc__ or "", required | left_out)
     namespace: dict[str, Any] = {
         "__annotations__": {name: annotation for name, (annotation, _) in fields.items()},
         **{name: value for name, (_, value) in fields.items()},

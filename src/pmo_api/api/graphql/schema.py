@@ -32,12 +32,12 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from pmo_api.api.graphql.compliance import ComplianceQuery
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import EXCEPTION_HANDLERS, ErrorTranslation
 from pmo_api.api.graphql.execution import PlainDataExecutionContext
 from pmo_api.api.graphql.records import RecordsMutation, RecordsQuery
 from pmo_api.api.graphql.relay import Node
-from pmo_api.api.graphql.compliance import ComplianceQuery
 from pmo_api.api.graphql.resources import Person, ResourcesMutation, ResourcesQuery
 from pmo_api.api.graphql.scalars import SCALAR_MAP
 from pmo_api.core.context import Role
