@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
@@ -23,9 +22,9 @@ from pmo_api.portfolios.models import Portfolio
 from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Project
 from pmo_api.resources import service as resources
-from pmo_api.standards.checks import CHECKS, Check, Outcome, not_applicable
+from pmo_api.standards.checks import CHECKS, Check, Outcome, Verdict, not_applicable, plain
 from pmo_api.standards.models import Policy, StandardStatus
-from pmo_api.standards.rules import SEVERITY_RANK, PolicyRule, applies
+from pmo_api.standards.rules import SEVERITY_RANK, PolicyRule, compiled
 from pmo_api.standards.schemas import (
     FailingProject,
     FailingRule,
@@ -77,6 +76,8 @@ class InForce:
     rule: PolicyRule
     check: Check
     params: Any
+    applies: Callable[[Row], bool] | None
+    """``applies_when`` made into a test (None: every project)."""
 
 
 async def rules_in_force(ctx: ServiceContext) -> list[InForce]:
@@ -93,13 +94,21 @@ async def rules_in_force(ctx: ServiceContext) -> list[InForce]:
             check = CHECKS.get(rule.check.type)
             if check is None:  # a check removed since the policy was saved: not judged
                 continue
-            out.append(InForce(policy, rule, check, check.params.model_validate(rule.check.params)))
+            params = check.params.model_validate(rule.check.params)
+            test = compiled(rule.applies_when) if rule.applies_when else None
+            out.append(InForce(policy, rule, check, params, test))
     return out
+
+
+Judged = list[tuple[InForce, Verdict]]
+"""Each rule in force with its verdict on one project."""
+
+_DOES_NOT_APPLY = not_applicable("The rule does not apply to this project (applies_when).")
 
 
 async def judge(
     ctx: ServiceContext, scope: ColumnElement[bool], projects: Sequence[Row]
-) -> dict[uuid.UUID, list[RuleResult]]:
+) -> dict[uuid.UUID, Judged]:
     """Every rule in force on each project (``scope`` selects them in SQL)."""
     if not projects:
         return {}
@@ -115,20 +124,20 @@ async def judge(
         if query is not None:
             rows = await _reads(ctx).all(query(ids, params, today))
             figures[kind] = {row["project_id"]: row for row in rows}
-    return {
-        project["id"]: [_verdict(item, project, figures, today) for item in rules]
-        for project in projects
-    }
+    judged: dict[uuid.UUID, Judged] = {}
+    for project in projects:
+        verdicts: Judged = []
+        for item in rules:
+            if item.applies is not None and not item.applies(project):
+                verdicts.append((item, _DOES_NOT_APPLY))
+                continue
+            found = figures.get(item.check.name, {}).get(project["id"])
+            verdicts.append((item, item.check.judge(project, found, item.params, today)))
+        judged[project["id"]] = verdicts
+    return judged
 
 
-def _verdict(
-    item: InForce, project: Row, figures: Mapping[str, Mapping[Any, Row]], today: date
-) -> RuleResult:
-    if not applies(project, item.rule.applies_when):
-        verdict = not_applicable("The rule does not apply to this project (applies_when).")
-    else:
-        found = figures.get(item.check.name, {}).get(project["id"])
-        verdict = item.check.judge(project, found, item.params, today)
+def _result(item: InForce, verdict: Verdict) -> RuleResult:
     return RuleResult(
         policy_id=item.policy["id"],
         policy_key=item.policy["key"],
@@ -139,15 +148,13 @@ def _verdict(
         check=item.check.name,
         outcome=verdict.outcome,
         reason=verdict.reason,
-        figures=verdict.figures,
+        figures=plain(verdict.figures),
     )
 
 
-def _project_report(
-    ctx: ServiceContext, project: Row, results: list[RuleResult]
-) -> ProjectCompliance:
-    passed = sum(1 for r in results if r.outcome == Outcome.PASS)
-    failed = sum(1 for r in results if r.outcome == Outcome.FAIL)
+def _project_report(ctx: ServiceContext, project: Row, judged: Judged) -> ProjectCompliance:
+    passed = sum(1 for _, v in judged if v.outcome == Outcome.PASS)
+    failed = sum(1 for _, v in judged if v.outcome == Outcome.FAIL)
     return ProjectCompliance(
         project_id=project["id"],
         key=project["key"],
@@ -157,8 +164,8 @@ def _project_report(
         rate=_rate(passed, passed + failed),
         passed=passed,
         failed=failed,
-        not_applicable=len(results) - passed - failed,
-        rules=results,
+        not_applicable=len(judged) - passed - failed,
+        rules=[_result(item, verdict) for item, verdict in judged],
     )
 
 
@@ -224,27 +231,32 @@ async def organisation_compliance(ctx: ServiceContext) -> ScopeCompliance:
 
 async def _roll_up(ctx: ServiceContext, scope: ColumnElement[bool]) -> ScopeCompliance:
     projects = await _projects(ctx, scope)
-    results = await judge(ctx, scope, projects)
-    passed = failed = inapplicable = compliant = 0
-    failing: dict[tuple[str, int, str], list[Row]] = defaultdict(list)
-    first: dict[tuple[str, int, str], RuleResult] = {}
+    judged = await judge(ctx, scope, projects)
+    passed = failed = compliant = total = 0
+    failing: dict[int, list[Row]] = defaultdict(list)
+    rules: dict[int, InForce] = {}
     for project in projects:
         project_failed = False
-        for result in results[project["id"]]:
-            if result.outcome == Outcome.PASS:
+        verdicts = judged[project["id"]]
+        total += len(verdicts)
+        for item, verdict in verdicts:
+            outcome = verdict.outcome
+            if outcome is Outcome.PASS:
                 passed += 1
-            elif result.outcome == Outcome.FAIL:
+            elif outcome is Outcome.FAIL:
                 failed += 1
                 project_failed = True
-                key = (result.policy_key, result.policy_revision, result.rule)
-                failing[key].append(project)
-                first.setdefault(key, result)
-            else:
-                inapplicable += 1
+                failing[id(item)].append(project)
+                rules[id(item)] = item
         compliant += not project_failed
     ranked = sorted(
         failing,
-        key=lambda k: (-SEVERITY_RANK[first[k].severity], -len(failing[k]), k),
+        key=lambda k: (
+            -SEVERITY_RANK[rules[k].rule.severity],
+            -len(failing[k]),
+            rules[k].policy["key"],
+            rules[k].rule.code,
+        ),
     )
     return ScopeCompliance(
         as_of=ctx.now.date(),
@@ -255,16 +267,16 @@ async def _roll_up(ctx: ServiceContext, scope: ColumnElement[bool]) -> ScopeComp
         project_rate=_rate(compliant, len(projects)),
         passed=passed,
         failed=failed,
-        not_applicable=inapplicable,
+        not_applicable=total - passed - failed,
         failing_rules=[
             FailingRule(
-                policy_id=first[k].policy_id,
-                policy_key=first[k].policy_key,
-                policy_revision=first[k].policy_revision,
-                rule=first[k].rule,
-                title=first[k].title,
-                severity=first[k].severity,
-                check=first[k].check,
+                policy_id=rules[k].policy["id"],
+                policy_key=rules[k].policy["key"],
+                policy_revision=rules[k].policy["revision"],
+                rule=rules[k].rule.code,
+                title=rules[k].rule.title,
+                severity=rules[k].rule.severity,
+                check=rules[k].check.name,
                 failing=len(failing[k]),
                 projects=[
                     FailingProject(id=p["id"], key=p["key"], name=p["name"])

@@ -232,16 +232,30 @@ def _wanted(kind: str) -> str:
 
 def applies(project: Mapping[str, Any], conditions: Mapping[str, Mapping[str, Any]]) -> bool:
     """Whether every condition holds for the project (its fields as a row)."""
+    return compiled(conditions)(project)
+
+
+def compiled(conditions: Mapping[str, Mapping[str, Any]]) -> Callable[[Mapping[str, Any]], bool]:
+    """``applies_when`` made once into a test of a project's row: a roll-up asks it of
+    every project for every rule."""
+    tests: list[tuple[str | None, str, list[tuple[str, Any]]]] = []
     for name, operators in conditions.items():
         column, _ = _column_of(name) or (name, _ANY)
-        if column.startswith("attributes."):
-            value = (project.get("attributes") or {}).get(column.removeprefix("attributes."))
-        else:
-            value = project.get(column)
-        for operator, expected in operators.items():
-            if not _holds(_comparable(value), operator, expected):
-                return False
-    return True
+        attribute = column.removeprefix("attributes.") if column.startswith("attributes.") else None
+        tests.append((attribute, column, list(operators.items())))
+
+    def test(project: Mapping[str, Any]) -> bool:
+        for attribute, column, operators in tests:
+            if attribute is not None:
+                value = (project.get("attributes") or {}).get(attribute)
+            else:
+                value = _comparable(project.get(column))
+            for operator, expected in operators:
+                if not _holds(value, operator, expected):
+                    return False
+        return True
+
+    return test
 
 
 def _comparable(value: Any) -> Any:
