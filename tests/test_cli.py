@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pmo_api.demo import PEOPLE, PORTFOLIOS, PROJECT_NAMES
+from pmo_api.demo import DEMO_POLICIES, PEOPLE, PORTFOLIOS, PROJECT_NAMES
 
 COMMAND_TIMEOUT = 60
 
@@ -46,7 +46,7 @@ def pmo_api(
 def table_counts(env: dict[str, str]) -> dict[str, int]:
     path = env["PMO_DATABASE_URL"].removeprefix("sqlite:///")
     with sqlite3.connect(path) as db:
-        tables = ("people", "portfolios", "projects", "audit_events", "api_keys")
+        tables = ("people", "portfolios", "projects", "policies", "audit_events", "api_keys")
         return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
 
@@ -80,16 +80,18 @@ def test_create_api_key_refuses_a_manager_without_a_person(env: dict[str, str]) 
 def test_seed_demo_builds_the_organisation_once(env: dict[str, str]) -> None:
     first = pmo_api("seed-demo", env=env)
     assert first.returncode == 0, first.stderr
-    assert "[3/3] projects" in first.stderr  # progress, step by step
+    assert "[3/4] projects" in first.stderr  # progress, step by step
     expected = {
         "people": len(PEOPLE),
         "portfolios": len(PORTFOLIOS),
         "projects": len(PROJECT_NAMES),
+        "policies": len(DEMO_POLICIES),
     }
     counts = table_counts(env)
     assert {k: counts[k] for k in expected} == expected
     assert expected["people"] >= 15 and 30 <= expected["projects"] <= 40
-    assert counts["audit_events"] == sum(expected.values())  # one event per record
+    # one event per record, and each policy's publication
+    assert counts["audit_events"] == sum(expected.values()) + len(DEMO_POLICIES)
 
     second = pmo_api("seed-demo", env=env)
     assert second.returncode == 0, second.stderr

@@ -30,6 +30,8 @@ from pmo_api.portfolios import declaration as portfolios
 from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Health, ProjectStatus
 from pmo_api.resources import service as resources
+from pmo_api.standards.declaration import POLICIES
+from pmo_api.standards.models import Policy
 
 SEED = 20261125
 EMAIL_DOMAIN = "northwind.example"
@@ -322,11 +324,112 @@ async def _seed_projects(ctx: ServiceContext, result: SeedResult) -> None:
             result.created["projects"] += 1
 
 
+def _rule(
+    code: str, title: str, severity: str, check: str, when: dict[str, Any], **params: Any
+) -> dict[str, Any]:
+    return {
+        "code": code,
+        "title": title,
+        "severity": severity,
+        "applies_when": when,
+        "check": {"type": check, "params": params},
+    }
+
+
+ACTIVE = {"status": {"in": ["active", "on_hold"]}}
+DEMO_POLICIES: tuple[tuple[str, str, str, list[dict[str, Any]]], ...] = (
+    (
+        "REPORTING",
+        "Status reporting",
+        "Every running project reports fortnightly and keeps its risk register reviewed.",
+        [
+            _rule(
+                "FRESH", "Report every two weeks", "high", "status_report_fresh", ACTIVE, days=14
+            ),
+            _rule(
+                "RISKS",
+                "Review the top risks monthly",
+                "medium",
+                "risks_reviewed",
+                ACTIVE,
+                count=3,
+                days=30,
+            ),
+            _rule("SPONSOR", "Name a sponsor", "medium", "field_present", {}, field="sponsor_id"),
+        ],
+    ),
+    (
+        "FINANCE",
+        "Financial control",
+        "Projects of 250,000 and more plan against a baseline and stay within their budget.",
+        [
+            _rule(
+                "BASELINE",
+                "Plan against a baseline",
+                "high",
+                "baseline_present",
+                {"budget": {"gte": 250000}, **ACTIVE},
+            ),
+            _rule(
+                "VARIANCE",
+                "Spend within 10 % of the budget",
+                "critical",
+                "budget_variance",
+                {"budget": {"gt": 0}},
+                max_percent=10,
+            ),
+            _rule(
+                "COST-CENTRE",
+                "Book to a cost centre",
+                "low",
+                "field_present",
+                {},
+                field="attributes.cost_centre",
+            ),
+        ],
+    ),
+    (
+        "DELIVERY",
+        "Delivery discipline",
+        "Milestones are kept or re-planned, and slips against the baseline are escalated.",
+        [
+            _rule(
+                "OVERDUE",
+                "No milestone two weeks overdue",
+                "high",
+                "milestone_overdue",
+                ACTIVE,
+                max_days=14,
+            ),
+            _rule("SLIP", "Slip at most 30 days", "medium", "schedule_slip", ACTIVE, max_days=30),
+            _rule("END", "Plan an end date", "low", "field_present", {}, field="planned_end"),
+        ],
+    ),
+)
+"""Three policies in force: what the compliance reports of the tour judge."""
+
+
+async def _seed_policies(ctx: ServiceContext, result: SeedResult) -> None:
+    for key, title, text, rules in DEMO_POLICIES:
+        found = await ctx.session.scalar(select(Policy.id).where(Policy.key == key).limit(1))
+        if found is not None:
+            result.present["policies"] += 1
+            continue
+        data = POLICIES.create.model_validate(
+            {"key": key, "title": title, "text": text, "rules": rules}
+        )
+        made = await resources.create(ctx, POLICIES, data)
+        publish = next(action for action in POLICIES.actions if action.verb == "publish")
+        await resources.act(ctx, POLICIES, publish, made["id"], None, None)
+        result.created["policies"] += 1
+
+
 Step = Callable[[ServiceContext, SeedResult], Awaitable[None]]
 STEPS: tuple[tuple[str, Step], ...] = (
     ("people", _seed_people),
     ("portfolios", _seed_portfolios),
     ("projects", _seed_projects),
+    ("policies", _seed_policies),
 )
 
 
