@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, case, func, select
@@ -37,13 +37,21 @@ class Outcome(enum.StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """A check's answer on one project (a tuple: a roll-up makes one per project and
+    rule, hundreds of thousands)."""
+
     outcome: Outcome
-    reason: str
+    template: str
+    """The reason, with the figures' names in braces (``{age_days} days old``): worded
+    only when a report shows it (``reason``); a roll-up over thousands of projects
+    never does."""
     figures: dict[str, Any]
-    """As the check computed them (``plain`` makes them JSON's, when a report shows
-    them: a roll-up over thousands of projects never does)."""
+    """As the check computed them (``plain`` makes them JSON's, for a report)."""
+
+    @property
+    def reason(self) -> str:
+        return self.template.format_map(self.figures)
 
 
 def passed(reason: str, **figures: Any) -> Verdict:
@@ -176,8 +184,8 @@ def field_present(
     """A field of the project (or one of its attributes) holds a value."""
     value = project_value(project, params.field)
     if value is None or value == "":
-        return failed(f"{params.field} is not set.", field=params.field)
-    return passed(f"{params.field} is set.", field=params.field)
+        return failed("{field} is not set.", field=params.field)
+    return passed("{field} is set.", field=params.field)
 
 
 class VarianceParams(Params):
@@ -202,8 +210,8 @@ def budget_variance(
     }
     if overrun > Decimal(str(params.max_percent)):
         return failed(
-            f"The actual cost is {float(overrun):.2f} % over the planned budget "
-            f"(at most {params.max_percent:g} % allowed).",
+            "The actual cost is {overrun_percent:.2f} % over the planned budget "
+            "(at most {max_percent:g} % allowed).",
             **figures,
         )
     return passed("The actual cost is within the allowed variance.", **figures)
@@ -244,9 +252,9 @@ def status_report_fresh(
     shown = {"last_period_end": last, "age_days": age, "max_days": params.days}
     if age > params.days:
         return failed(
-            f"The latest status report is {age} days old (at most {params.days}).", **shown
+            "The latest status report is {age_days} days old (at most {max_days}).", **shown
         )
-    return passed(f"The latest status report is {age} days old.", **shown)
+    return passed("The latest status report is {age_days} days old.", **shown)
 
 
 class ReviewParams(Params):
@@ -291,11 +299,11 @@ def risks_reviewed(
     }
     if reviewed < needed:
         return failed(
-            f"{reviewed} of {open_risks} open risks were reviewed within {params.days} days "
-            f"({needed} required).",
+            "{reviewed} of {open_risks} open risks were reviewed within {days} days "
+            "({required} required).",
             **shown,
         )
-    return passed(f"{reviewed} open risks were reviewed within {params.days} days.", **shown)
+    return passed("{reviewed} open risks were reviewed within {days} days.", **shown)
 
 
 class SlipParams(Params):
@@ -330,10 +338,12 @@ def schedule_slip(
     }
     if slip > params.max_days:
         return failed(
-            f"The planned end is {slip} days after the baseline's (at most {params.max_days}).",
+            "The planned end is {slip_days} days after the baseline's (at most {max_days}).",
             **shown,
         )
-    return passed(f"The schedule slipped {max(slip, 0)} days.", **shown)
+    if slip <= 0:
+        return passed("The planned end is not after the baseline's.", **shown)
+    return passed("The schedule slipped {slip_days} days.", **shown)
 
 
 class OverdueParams(Params):
@@ -371,5 +381,5 @@ def milestone_overdue(
         "max_days": params.max_days,
     }
     if late > params.max_days:
-        return failed(f"A milestone is {late} days overdue (at most {params.max_days}).", **shown)
-    return passed(f"The oldest overdue milestone is {late} days late.", **shown)
+        return failed("A milestone is {days_overdue} days overdue (at most {max_days}).", **shown)
+    return passed("The oldest overdue milestone is {days_overdue} days late.", **shown)

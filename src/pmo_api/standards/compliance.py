@@ -124,16 +124,20 @@ async def judge(
         if query is not None:
             rows = await _reads(ctx).all(query(ids, params, today))
             figures[kind] = {row["project_id"]: row for row in rows}
+    plan = [
+        (item, item.applies, item.check.judge, figures.get(item.check.name, {}), item.params)
+        for item in rules
+    ]
     judged: dict[uuid.UUID, Judged] = {}
     for project in projects:
+        project_id = project["id"]
         verdicts: Judged = []
-        for item in rules:
-            if item.applies is not None and not item.applies(project):
+        for item, test, check, found, params in plan:
+            if test is not None and not test(project):
                 verdicts.append((item, _DOES_NOT_APPLY))
-                continue
-            found = figures.get(item.check.name, {}).get(project["id"])
-            verdicts.append((item, item.check.judge(project, found, item.params, today)))
-        judged[project["id"]] = verdicts
+            else:
+                verdicts.append((item, check(project, found.get(project_id), params, today)))
+        judged[project_id] = verdicts
     return judged
 
 

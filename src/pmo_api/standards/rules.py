@@ -259,10 +259,15 @@ def compiled(conditions: Mapping[str, Mapping[str, Any]]) -> Callable[[Mapping[s
 
 
 def _comparable(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return value
     if isinstance(value, Decimal):
         return float(value)
-    if isinstance(value, uuid.UUID | enum.Enum):
-        return str(value.value if isinstance(value, enum.Enum) else value)
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
     return value
 
 
