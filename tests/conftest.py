@@ -110,6 +110,9 @@ class Api:
     async def post(self, path: str, role: str = "admin", **kw: Any) -> httpx.Response:
         return await self.request("POST", path, role, **kw)
 
+    async def put(self, path: str, role: str = "admin", **kw: Any) -> httpx.Response:
+        return await self.request("PUT", path, role, **kw)
+
     async def patch(self, path: str, role: str = "admin", **kw: Any) -> httpx.Response:
         return await self.request("PATCH", path, role, **kw)
 

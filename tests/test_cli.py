@@ -233,3 +233,51 @@ def test_export_schemas_writes_and_checks_the_contracts(
     assert checked.returncode == 1
     assert "schema.graphql differs" in checked.stderr and "openapi.json" not in checked.stderr
     assert "make schemas" in checked.stderr
+
+
+def test_standards_as_code_export_apply_and_refuse(env: dict[str, str], tmp_path: Path) -> None:
+    assert pmo_api("seed-demo", env=env).returncode == 0
+    folder = tmp_path / "standards"
+    exported = pmo_api("standards", "export", str(folder), env=env)
+    assert exported.returncode == 0, exported.stderr
+    files = sorted(p.name for p in (folder / "policies").iterdir())
+    assert files == ["DELIVERY.yaml", "FINANCE.yaml", "REPORTING.yaml"]
+    counts = table_counts(env)
+
+    same = pmo_api("standards", "apply", str(folder), env=env)
+    assert same.returncode == 0, same.stderr
+    assert "nothing differs" in same.stdout and table_counts(env) == counts
+
+    finance = folder / "policies" / "FINANCE.yaml"
+    finance.write_text(finance.read_text().replace("max_percent: 10", "max_percent: 12"))
+    (folder / "policies" / "AUDIT.yaml").write_text(
+        "key: AUDIT\ntitle: Audit trail\nrules:\n- code: SPONSOR\n  title: Name a sponsor\n"
+        "  check: {type: field_present, params: {field: sponsor_id}}\n"
+    )
+    dry = pmo_api("standards", "apply", str(folder), "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert "FINANCE.yaml: created (revision 2)" in dry.stdout
+    assert "AUDIT.yaml: created (revision 1)" in dry.stdout
+    assert "2 of 4 standard(s) would change" in dry.stdout
+    assert table_counts(env) == counts
+
+    applied = pmo_api("standards", "apply", str(folder), "--publish", env=env)
+    assert applied.returncode == 0, applied.stderr
+    assert "FINANCE.yaml: created, published (revision 2)" in applied.stdout
+    assert table_counts(env)["policies"] == counts["policies"] + 2
+    again = pmo_api("standards", "apply", str(folder), "--publish", env=env)
+    assert "nothing differs" in again.stdout
+    counts = table_counts(env)
+
+    (folder / "policies" / "BROKEN.yaml").write_text(
+        "key: BROKEN\ntitle: x\nrules:\n- code: R1\n  title: t\n"
+        "  check: {type: status_report_fresh, params: {days: ten}}\n"
+    )
+    (folder / "policies" / "NOT.yaml").write_text("key: [unclosed\n")
+    finance.write_text(finance.read_text().replace("max_percent: 12", "max_percent: 15"))
+    refused = pmo_api("standards", "apply", str(folder), env=env)
+    assert refused.returncode == 1
+    assert "BROKEN.yaml: rules.0.check.params.days" in refused.stderr
+    assert "NOT.yaml: not YAML" in refused.stderr
+    assert "nothing was changed" in refused.stderr
+    assert table_counts(env) == counts

@@ -539,3 +539,32 @@ async def test_policies_and_compliance_over_graphql(api: Api) -> None:
     assert edge["node"]["compliance"]["compliant"] is False
     org = data(await api.gql("{ compliance { projectCount rate } }", role="viewer"))["compliance"]
     assert org["projectCount"] >= 1
+
+
+# --- standards as documents ----------------------------------------------------------------------
+
+
+async def test_put_holds_a_policy_document_under_its_key_idempotently(api: Api) -> None:
+    key = new_key("PP")
+    document = {"title": "Control", "rules": [_rule("BASE", "baseline_present", _case())]}
+    path = f"{POLICIES}/{key}"
+    created = await api.put(path, "pmo", json=document)
+    first = await ok(created, 201)
+    assert created.headers["location"] == f"{POLICIES}/{first['id']}"
+    assert (first["key"], first["revision"], first["status"]) == (key, 1, "draft")
+    again = await ok(await api.put(path, json=document))
+    assert again == first  # nothing differs: nothing written
+    changed = await ok(await api.put(path, json={**document, "title": "Controls"}))
+    assert (changed["id"], changed["revision"], changed["version"]) == (first["id"], 1, 2)
+    await ok(await api.post(f"{POLICIES}/{first['id']}/publish"))
+    same = await ok(await api.put(path, json={**document, "title": "Controls"}))
+    assert (same["id"], same["status"]) == (first["id"], "published")
+    second = await ok(await api.put(path, json={**document, "text": "New wording"}), 201)
+    assert (second["revision"], second["status"]) == (2, "draft")
+
+    before = await api.table_counts()
+    assert_problem(await api.put(path, "viewer", json=document), 403, "role_forbidden")
+    bad = {"title": "Control", "rules": [_rule("BASE", "no_such_check", _case())]}
+    assert_problem(await api.put(path, json=bad), 422, "invalid_policy")
+    assert_problem(await api.put(f"{POLICIES}/lower", json=document), 422)
+    assert await api.table_counts() == before

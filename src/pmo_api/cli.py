@@ -15,7 +15,7 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
@@ -220,6 +220,65 @@ def seed_demo_command(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- standards ---------------------------------------------------------------------------
+
+
+def standards_export_command(args: argparse.Namespace) -> int:
+    from pmo_api.standards import documents
+
+    settings = load_settings()
+    _ensure_schema(settings)
+    folder: Path = args.folder
+    written = asyncio.run(_as_system(settings, lambda ctx: documents.export(ctx, folder)))
+    for path in written:
+        say(f"wrote {path}")
+    print(f"{len(written)} standard(s) written to {folder}")
+    return 0
+
+
+def standards_apply_command(args: argparse.Namespace) -> int:
+    from pmo_api.standards import documents
+
+    settings = load_settings()
+    folder: Path = args.folder
+    if not folder.is_dir():
+        raise CommandError(f"{folder}: not a folder", EXIT_USAGE)
+    try:
+        planned = documents.plan(folder)
+    except documents.FolderRefused as refused:
+        for problem in refused.problems:
+            say(problem)
+        say("pmo-api: the folder is refused: nothing was changed")
+        return EXIT_FAILURE
+    _ensure_schema(settings)
+
+    async def run(ctx: ServiceContext) -> list[tuple[documents.Planned, str, int]]:
+        done = await documents.apply(ctx, planned, publish=args.publish)
+        if args.dry_run:
+            raise _DryRun(done)
+        return done
+
+    try:
+        done = asyncio.run(_as_system(settings, run))
+    except _DryRun as dry:
+        done = dry.done
+    changed = 0
+    for item, outcome, revision in done:
+        print(f"{item.path}: {outcome} (revision {revision})")
+        changed += outcome != documents.UNCHANGED
+    verb = "would change" if args.dry_run else "changed"
+    print(f"{changed} of {len(done)} standard(s) {verb}" if changed else "nothing differs")
+    return 0
+
+
+class _DryRun(Exception):
+    """Raised inside the unit of work so that it rolls back what a dry run did."""
+
+    def __init__(self, done: list[Any]) -> None:
+        super().__init__("dry run")
+        self.done = done
+
+
 # --- wiring ------------------------------------------------------------------------------
 
 
@@ -272,6 +331,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed-demo", help="create a small demo organisation (idempotent)")
     seed.set_defaults(handler=seed_demo_command)
+
+    standards = commands.add_parser(
+        "standards", help="standards as code: export them to a folder, or apply a folder"
+    )
+    actions = standards.add_subparsers(dest="action", required=True, metavar="ACTION")
+    export = actions.add_parser("export", help="write every standard as one YAML file")
+    export.add_argument("folder", type=Path, metavar="DIR")
+    export.set_defaults(handler=standards_export_command)
+    apply = actions.add_parser(
+        "apply", help="make the service hold the folder's standards (new drafts by default)"
+    )
+    apply.add_argument("folder", type=Path, metavar="DIR")
+    apply.add_argument("--dry-run", action="store_true", help="print the difference only")
+    apply.add_argument("--publish", action="store_true", help="publish what changes")
+    apply.set_defaults(handler=standards_apply_command)
     return parser
 
 
