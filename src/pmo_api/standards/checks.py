@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy import Select, case, func, select
 
 from pmo_api.projects.models import Project
@@ -83,7 +83,14 @@ def plain(figures: Mapping[str, Any]) -> dict[str, Any]:
 class Params(BaseModel):
     """A check's params: every one named, with its type; nothing else."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _a_number(value: Any) -> Any:
+    """A JSON number (14 or 14.0 for a whole one), never a string or a boolean."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a number")
+    return value
 
 
 Judge = Callable[[Mapping[str, Any], Mapping[str, Any] | None, Any, date], Verdict]
@@ -122,8 +129,11 @@ def check(
     return register
 
 
-Days = Annotated[int, Field(ge=0, le=3650, description="A number of days.")]
-Count = Annotated[int, Field(ge=1, le=1000)]
+Days = Annotated[
+    int, BeforeValidator(_a_number), Field(ge=0, le=3650, description="A number of days.")
+]
+Count = Annotated[int, BeforeValidator(_a_number), Field(ge=1, le=1000)]
+Percent = Annotated[float, BeforeValidator(_a_number)]
 
 
 def days_between(earlier: date, later: date) -> int:
@@ -189,7 +199,7 @@ def field_present(
 
 
 class VarianceParams(Params):
-    max_percent: float = Field(ge=0, le=1000, description="The largest overrun allowed, in %.")
+    max_percent: Percent = Field(ge=0, le=1000, description="The largest overrun allowed, in %.")
 
 
 @check("budget_variance", VarianceParams)
