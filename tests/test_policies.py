@@ -561,6 +561,10 @@ async def test_put_holds_a_policy_document_under_its_key_idempotently(api: Api) 
     assert (same["id"], same["status"]) == (first["id"], "published")
     second = await ok(await api.put(path, json={**document, "text": "New wording"}), 201)
     assert (second["revision"], second["status"]) == (2, "draft")
+    # A revision's id names its key too.
+    by_id = await ok(await api.put(f"{POLICIES}/{first['id']}", json={**document, "text": "Again"}))
+    assert (by_id["id"], by_id["revision"], by_id["text"]) == (second["id"], 2, "Again")
+    assert_problem(await api.put(f"{POLICIES}/{uuid.uuid4()}", json=document), 404)
 
     before = await api.table_counts()
     assert_problem(await api.put(path, "viewer", json=document), 403, "role_forbidden")

@@ -129,11 +129,17 @@ def check(
     return register
 
 
+# The limits before the validator: they then bind to the number itself, and the
+# contract states them (minimum, maximum).
 Days = Annotated[
-    int, BeforeValidator(_a_number), Field(ge=0, le=3650, description="A number of days.")
+    int, Field(ge=0, le=3650, description="A number of days."), BeforeValidator(_a_number)
 ]
-Count = Annotated[int, BeforeValidator(_a_number), Field(ge=1, le=1000)]
-Percent = Annotated[float, BeforeValidator(_a_number)]
+Count = Annotated[int, Field(ge=1, le=1000), BeforeValidator(_a_number)]
+Percent = Annotated[
+    float,
+    Field(ge=0, le=1000, description="The largest overrun allowed, in %."),
+    BeforeValidator(_a_number),
+]
 
 
 def days_between(earlier: date, later: date) -> int:
@@ -199,7 +205,7 @@ def field_present(
 
 
 class VarianceParams(Params):
-    max_percent: Percent = Field(ge=0, le=1000, description="The largest overrun allowed, in %.")
+    max_percent: Percent
 
 
 @check("budget_variance", VarianceParams)

@@ -10,6 +10,7 @@ folder in one unit of work (and publishes what changed, when asked)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,10 +52,12 @@ async def _latest(ctx: ServiceContext, kind: ResourceType[Any], key: str) -> Any
 
 
 async def put(
-    ctx: ServiceContext, kind: ResourceType[Any], key: str, document: BaseModel
+    ctx: ServiceContext, kind: ResourceType[Any], ref: uuid.UUID | str, document: BaseModel
 ) -> tuple[Any, str]:
-    """The standard ``key`` made to say ``document`` (see the module's docstring)."""
+    """The standard ``ref`` (its key, or the id of one of its revisions: 404 when none)
+    made to say ``document`` (see the module's docstring)."""
     resources.refuse_unless_writer(ctx, kind)
+    key = (await resources.get(ctx, kind, ref)).key if isinstance(ref, uuid.UUID) else ref
     values = document.model_dump()
     latest = await _latest(ctx, kind, key)
     if latest is not None and all(

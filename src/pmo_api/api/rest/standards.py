@@ -12,6 +12,7 @@ from starlette.responses import Response
 from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.deps import Ctx
 from pmo_api.api.rest.docs import problems
+from pmo_api.api.rest.lists import UUID_PATTERN, ref_or_422
 from pmo_api.core.schemas import KEY_PATTERN
 from pmo_api.resources.declaration import ResourceType
 from pmo_api.standards import documents
@@ -19,11 +20,13 @@ from pmo_api.standards.documents import CREATED, STANDARDS
 
 router = APIRouter(tags=["standards"])
 
-StandardKey = Annotated[
+StandardRef = Annotated[
     str,
     Path(
-        pattern=KEY_PATTERN,
-        description="The standard's key: PUT holds the document under it.",
+        pattern=f"^({UUID_PATTERN}|{KEY_PATTERN.strip('^$')})$",
+        description="The standard's key (or the id of one of its revisions): PUT holds the "
+        "document under that key.",
+        examples=["CONTROL"],
     ),
 ]
 
@@ -40,11 +43,11 @@ def _put_route(kind: ResourceType[Any]) -> None:
         summary=f"Hold a {kind.words} document under its key",
         name=f"put_{kind.name}",
     )
-    async def put(request: Request, ctx: Ctx, id: StandardKey, body: Document) -> Response:  # type: ignore[valid-type]
+    async def put(request: Request, ctx: Ctx, id: StandardRef, body: Document) -> Response:  # type: ignore[valid-type]
         """Idempotent: nothing changes when the latest revision already says this; the
         latest revision is changed when it is a draft; else a new draft revision is made
         (publish it to put it in force). Standards as code: `pmo-api standards apply`."""
-        obj, outcome = await documents.put(ctx, kind, id, body)
+        obj, outcome = await documents.put(ctx, kind, ref_or_422(id), body)
         if outcome == CREATED:
             return present.created(request, Read, obj, f"/api/v1/{kind.plural}/{obj['id']}")
         return present.resource(request, Read, obj)
