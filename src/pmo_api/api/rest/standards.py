@@ -39,7 +39,10 @@ def _put_route(kind: ResourceType[Any]) -> None:
         f"/{kind.plural}/{{id}}",
         response_model=Read,
         status_code=200,
-        responses={201: {"description": "A new draft revision", "model": Read}, **problems(403, 404)},
+        responses={
+            201: {"description": "A new draft revision", "model": Read},
+            **problems(403, 404),
+        },
         summary=f"Hold a {kind.words} document under its key",
         name=f"put_{kind.name}",
     )
