@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -13,10 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
 from pmo_api.demo import DEMO_POLICIES, PEOPLE, PORTFOLIOS, PROJECT_NAMES
+from tests.conftest import create_database
 
 COMMAND_TIMEOUT = 60
 
@@ -235,18 +238,48 @@ def test_export_schemas_writes_and_checks_the_contracts(
     assert "make schemas" in checked.stderr
 
 
-def test_standards_as_code_export_apply_and_refuse(env: dict[str, str], tmp_path: Path) -> None:
-    assert pmo_api("seed-demo", env=env).returncode == 0
+@pytest.fixture
+def any_env(backend: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The caller's environment without any PMO_* setting, on a fresh database of each
+    backend (brought to head by the commands themselves)."""
+    url, drop = asyncio.run(create_database(backend, tmp_path))
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PMO_")}
+    yield {**clean, "PMO_DATABASE_URL": url, "PMO_AUTO_MIGRATE": "true"}
+    if drop is not None:
+        asyncio.run(drop())
+
+
+def any_counts(env: dict[str, str]) -> dict[str, int]:
+    """Row counts of the tables the standards commands write, on either database."""
+    url = env["PMO_DATABASE_URL"]
+    if url.startswith("sqlite"):
+        return table_counts({"PMO_DATABASE_URL": "sqlite:///" + url.split(":///", 1)[1]})
+
+    async def count() -> dict[str, int]:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            tables = ("people", "portfolios", "projects", "policies", "audit_events", "api_keys")
+            return {t: int(await connection.fetchval(f"SELECT count(*) FROM {t}")) for t in tables}
+        finally:
+            await connection.close()
+
+    return asyncio.run(count())
+
+
+def test_standards_as_code_export_apply_and_refuse(any_env: dict[str, str], tmp_path: Path) -> None:
+    env = any_env
+    seeded = pmo_api("seed-demo", env=env)
+    assert seeded.returncode == 0, seeded.stderr
     folder = tmp_path / "standards"
     exported = pmo_api("standards", "export", str(folder), env=env)
     assert exported.returncode == 0, exported.stderr
     files = sorted(p.name for p in (folder / "policies").iterdir())
     assert files == ["DELIVERY.yaml", "FINANCE.yaml", "REPORTING.yaml"]
-    counts = table_counts(env)
+    counts = any_counts(env)
 
     same = pmo_api("standards", "apply", str(folder), env=env)
     assert same.returncode == 0, same.stderr
-    assert "nothing differs" in same.stdout and table_counts(env) == counts
+    assert "nothing differs" in same.stdout and any_counts(env) == counts
 
     finance = folder / "policies" / "FINANCE.yaml"
     finance.write_text(finance.read_text().replace("max_percent: 10", "max_percent: 12"))
@@ -259,15 +292,15 @@ def test_standards_as_code_export_apply_and_refuse(env: dict[str, str], tmp_path
     assert "FINANCE.yaml: created (revision 2)" in dry.stdout
     assert "AUDIT.yaml: created (revision 1)" in dry.stdout
     assert "2 of 4 standard(s) would change" in dry.stdout
-    assert table_counts(env) == counts
+    assert any_counts(env) == counts
 
     applied = pmo_api("standards", "apply", str(folder), "--publish", env=env)
     assert applied.returncode == 0, applied.stderr
     assert "FINANCE.yaml: created, published (revision 2)" in applied.stdout
-    assert table_counts(env)["policies"] == counts["policies"] + 2
+    assert any_counts(env)["policies"] == counts["policies"] + 2
     again = pmo_api("standards", "apply", str(folder), "--publish", env=env)
     assert "nothing differs" in again.stdout
-    counts = table_counts(env)
+    counts = any_counts(env)
 
     (folder / "policies" / "BROKEN.yaml").write_text(
         "key: BROKEN\ntitle: x\nrules:\n- code: R1\n  title: t\n"
@@ -280,4 +313,4 @@ def test_standards_as_code_export_apply_and_refuse(env: dict[str, str], tmp_path
     assert "BROKEN.yaml: rules.0.check.params.days" in refused.stderr
     assert "NOT.yaml: not YAML" in refused.stderr
     assert "nothing was changed" in refused.stderr
-    assert table_counts(env) == counts
+    assert any_counts(env) == counts

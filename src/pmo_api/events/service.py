@@ -38,6 +38,16 @@ async def record(ctx: ServiceContext, event: Event) -> None:
 _TABLE: Table = AuditEvent.__table__  # type: ignore[assignment]
 
 
+async def save_changes(
+    ctx: ServiceContext, obj: Any, event: RecordEvent, changes: Mapping[str, Any]
+) -> None:
+    """Flush the changes applied to a record (``db.records.apply_changes``) and record
+    their event; nothing when nothing really changed. For rules and actions."""
+    if changes:
+        await ctx.session.flush()
+        await record(ctx, Event(event, obj.id, dict(changes)))
+
+
 async def create_recorded(
     ctx: ServiceContext,
     creates: writes.Creates,

@@ -13,12 +13,12 @@ from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
 from pmo_api.core.schemas import MAX_MONEY
 from pmo_api.db.records import apply_changes
+from pmo_api.events.service import save_changes
 from pmo_api.finance import repository
 from pmo_api.finance.models import CostEntry
 from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Project
 from pmo_api.records.declaration import RecordRules
-from pmo_api.records.service import save_changes
 
 
 async def _settle_actual_cost(

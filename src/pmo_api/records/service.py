@@ -312,11 +312,3 @@ async def act(
     refuse_archived(kind.name, obj)
     await action.run(ctx, obj, project, body, kind.event(action.event))
     return await _fresh(ctx, kind, obj)
-
-
-async def save_changes(ctx: ServiceContext, obj: Any, event: Any, changes: dict[str, Any]) -> None:
-    """Flush applied changes of a record (or of its project) and record their event;
-    nothing when nothing really changed. For rules and actions."""
-    if changes:
-        await ctx.session.flush()
-        await record(ctx, Event(event, obj.id, changes))

@@ -29,13 +29,12 @@ from typing import Any
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, not_found
 from pmo_api.db.records import apply_changes
-from pmo_api.events.service import record
+from pmo_api.events.service import record, save_changes
 from pmo_api.events.types import Event, RecordEvent
 from pmo_api.projects.declaration import PROJECTS, ProjectRepository
 from pmo_api.projects.models import Health, Project
 from pmo_api.raid.service import open_risk_counts
 from pmo_api.records.declaration import RecordRules
-from pmo_api.records.service import save_changes
 from pmo_api.reporting import repository
 from pmo_api.reporting.models import HEALTH_DIMENSIONS, ReportState, StatusReport
 from pmo_api.reporting.schemas import (

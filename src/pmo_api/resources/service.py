@@ -190,13 +190,3 @@ async def act(
     await ctx.session.flush()
     found: M = obj
     return found
-
-
-async def save_changes(
-    ctx: ServiceContext, obj: Any, event: Any, changes: Mapping[str, Any]
-) -> None:
-    """Record the event of changes an action applied (``apply_changes``); nothing when
-    nothing really changed."""
-    if changes:
-        await ctx.session.flush()
-        await record(ctx, Event(event, obj.id, dict(changes)))

@@ -17,10 +17,11 @@ from typing import Any
 from pmo_api.core.context import ServiceContext, latest_local_today
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.db.records import apply_changes
+from pmo_api.events.service import save_changes
 from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Project
 from pmo_api.records.declaration import RecordRules
-from pmo_api.records.service import project_for_reading, save_changes
+from pmo_api.records.service import project_for_reading
 from pmo_api.schedule import repository
 from pmo_api.schedule.models import (
     Baseline,

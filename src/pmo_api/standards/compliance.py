@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, select
 
 from pmo_api.core.context import RowReads, ServiceContext
-from pmo_api.db.reads import Row
+from pmo_api.db.reads import Row, SessionReads
 from pmo_api.portfolios.declaration import PORTFOLIOS
-from pmo_api.portfolios.models import Portfolio
+from pmo_api.portfolios.repository import PortfolioReads
 from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Project
 from pmo_api.resources import service as resources
@@ -62,10 +62,8 @@ _PROJECT_FIELDS = (
 
 
 def _reads(ctx: ServiceContext) -> RowReads:
-    """The request's reads (every door's context has them)."""
-    if ctx.reads is None:
-        raise RuntimeError("compliance reads rows: the context has no reads")
-    return ctx.reads
+    """The request's reads, else its session's (a command's unit of work)."""
+    return ctx.reads or SessionReads(ctx.session)
 
 
 @dataclass(frozen=True)
@@ -203,21 +201,16 @@ async def projects_compliance(
     return {p["id"]: _project_report(ctx, p, results[p["id"]]) for p in projects}
 
 
-def _tree(portfolio_id: uuid.UUID, nested: bool) -> Select[Any]:
-    if not nested:
-        return select(Portfolio.id).where(Portfolio.id == portfolio_id)
-    tree = select(Portfolio.id).where(Portfolio.id == portfolio_id).cte("tree", recursive=True)
-    tree = tree.union_all(select(Portfolio.id).join(tree, Portfolio.parent_id == tree.c.id))
-    return select(tree.c.id)
-
-
 async def portfolio_compliance(
     ctx: ServiceContext, ref: uuid.UUID | str, *, include_sub_portfolios: bool = True
 ) -> PortfolioCompliance:
     """A portfolio's projects (and its sub-portfolios', by default) against every rule
     in force, rolled up (404 ``portfolio_not_found``)."""
     portfolio = await resources.read(ctx, PORTFOLIOS, ref)
-    scope = Project.portfolio_id.in_(_tree(portfolio["id"], include_sub_portfolios))
+    if include_sub_portfolios:
+        scope = Project.portfolio_id.in_(PortfolioReads().descendant_ids(portfolio["id"]))
+    else:
+        scope = Project.portfolio_id == portfolio["id"]
     rolled = await _roll_up(ctx, scope)
     return PortfolioCompliance(
         **rolled.model_dump(),

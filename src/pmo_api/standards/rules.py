@@ -230,11 +230,6 @@ def _wanted(kind: str) -> str:
     }.get(kind, "string (200 characters at most), number or boolean")
 
 
-def applies(project: Mapping[str, Any], conditions: Mapping[str, Mapping[str, Any]]) -> bool:
-    """Whether every condition holds for the project (its fields as a row)."""
-    return compiled(conditions)(project)
-
-
 def compiled(conditions: Mapping[str, Mapping[str, Any]]) -> Callable[[Mapping[str, Any]], bool]:
     """``applies_when`` made once into a test of a project's row: a roll-up asks it of
     every project for every rule."""

@@ -18,9 +18,9 @@ from pmo_api.core.access import is_staff
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict
 from pmo_api.db.records import apply_changes
+from pmo_api.events.service import save_changes
 from pmo_api.events.types import RecordEvent
 from pmo_api.resources.declaration import ResourceAction, ResourceRules, Writers
-from pmo_api.resources.service import save_changes
 from pmo_api.standards.models import StandardStatus
 
 STAFF = Writers(is_staff, ("role_forbidden", "Only pmo and admin keys write standards."))

@@ -12,7 +12,7 @@ import strawberry
 
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.declared import document_type
-from pmo_api.api.graphql.relay import LoaderSet
+from pmo_api.api.graphql.relay import LoaderSet, same
 from pmo_api.standards import compliance
 from pmo_api.standards.schemas import PortfolioCompliance, ProjectCompliance, ScopeCompliance
 
@@ -24,17 +24,13 @@ PortfolioComplianceType: Any = document_type(PortfolioCompliance)
 ScopeComplianceType: Any = document_type(ScopeCompliance)
 
 
-def _same(report: Any) -> Any:
-    return report
-
-
 class ComplianceLoaders(LoaderSet):
     """Each project's compliance: the projects of a batch judged together (the same
     statements as one project)."""
 
     def __init__(self, context: GraphQLContext) -> None:
         super().__init__(context)
-        self.of_project = self.keyed(compliance.projects_compliance, _same, None)
+        self.of_project = self.keyed(compliance.projects_compliance, same, None)
 
 
 async def _project(root: Any, info: GqlInfo) -> ProjectComplianceType | None:
@@ -48,7 +44,7 @@ async def _portfolio(
         lambda ctx: compliance.portfolio_compliance(
             ctx, root.id, include_sub_portfolios=include_sub_portfolios
         ),
-        _same,
+        same,
     )
 
 
@@ -68,4 +64,4 @@ PORTFOLIO_COMPLIANCE = strawberry.field(
 class ComplianceQuery:
     @strawberry.field(description="Every live project against every rule in force.")
     async def compliance(self, info: GqlInfo) -> ScopeComplianceType:
-        return await info.context.fetch(compliance.organisation_compliance, _same)
+        return await info.context.fetch(compliance.organisation_compliance, same)

@@ -13,7 +13,7 @@ import strawberry
 from pmo_api.api.graphql.compliance import PORTFOLIO_COMPLIANCE
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.projects import SORT_DESCRIPTION, project_filter
-from pmo_api.api.graphql.relay import After, Connection, First, LoaderSet, list_params
+from pmo_api.api.graphql.relay import After, Connection, First, LoaderSet, list_params, same
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.pagination import DEFAULT_LIMIT, ListParams, Page
 from pmo_api.listings import projects as listed_projects
@@ -72,16 +72,12 @@ async def _project_pages(
     )
 
 
-def _same(row: Any) -> Any:
-    return row
-
-
 class PortfolioLoaders(LoaderSet):
     """The per-request loaders of portfolios' nested connections."""
 
     def __init__(self, context: GraphQLContext) -> None:
         super().__init__(context)
-        self.projects = self.pages(_project_pages, _same)
+        self.projects = self.pages(_project_pages, same)
 
     async def projects_of(
         self,

@@ -67,6 +67,7 @@ from pmo_api.api.graphql.relay import (
     connection,
     keyed_ref,
     list_params,
+    same,
     uuid_ref,
 )
 from pmo_api.control import PROJECT_RECORDS
@@ -158,10 +159,6 @@ PageArgs = tuple[ListParams, tuple[tuple[str, Any], ...]]
 project of a page, so one batch."""
 
 
-def _same(row: Any) -> Any:
-    return row
-
-
 def _by_ids(kind: RecordType[Any]) -> Callable[[ServiceContext, Sequence[uuid.UUID]], Any]:
     return lambda ctx, ids: records.get_many(ctx, kind, ids)
 
@@ -189,8 +186,8 @@ class RecordLoaders(LoaderSet):
         self.connections: dict[str, DataLoader[tuple[uuid.UUID, PageArgs], Connection[Any]]] = {}
         for name, found in TYPES.items():
             kind = found.kind
-            self.node[name] = self.nodes(kind.graphql_type, kind.name, _by_ids(kind), _same)
-            self.connections[name] = self.pages(_pages_of(kind), _same)
+            self.node[name] = self.nodes(kind.graphql_type, kind.name, _by_ids(kind), same)
+            self.connections[name] = self.pages(_pages_of(kind), same)
 
     async def connection(
         self,
@@ -288,7 +285,7 @@ def _list(found: RecordTypes) -> StrawberryField:
         filters = parse_model(kind.filter, provided(filter), "filter")
         return await info.context.fetch(
             lambda ctx: records.list_records(ctx, kind, ref, filters, params),
-            lambda page: connection(page, _same),
+            lambda page: connection(page, same),
         )
 
     parameters = [

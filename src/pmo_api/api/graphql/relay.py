@@ -453,6 +453,11 @@ class LoaderSet:
 LoaderSetT = TypeVar("LoaderSetT", bound=LoaderSet)
 
 
+def same(value: Any) -> Any:
+    """What a loader presents as it was read (rows the types read as they are)."""
+    return value
+
+
 def as_record(found: Any, **missing: Any) -> Any:
     """A record a service answered as a row (a create written by ``db.writes``) with
     attribute access, as a type's ``from_model`` reads a model object; ``missing``: the

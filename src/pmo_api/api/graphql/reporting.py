@@ -13,7 +13,7 @@ from uuid import UUID
 import strawberry
 
 from pmo_api.api.graphql.context import GqlInfo
-from pmo_api.api.graphql.relay import LoaderSet
+from pmo_api.api.graphql.relay import LoaderSet, same
 from pmo_api.api.graphql.scalars import Money, graphql_enum
 from pmo_api.projects.models import Health
 from pmo_api.reporting import schemas
@@ -145,17 +145,13 @@ class StatusReportFields:
     )
 
 
-def _same(row: Any) -> Any:
-    return row
-
-
 class ReportingLoaders(LoaderSet):
     """The per-request loaders of status reports beyond their records': each project's
     latest submitted report and each report's diff, one statement per batch."""
 
     def __init__(self, context: GraphQLContext) -> None:
         super().__init__(context)
-        self.latest_status_report = self.keyed(reports.latest_status_reports, _same, None)
+        self.latest_status_report = self.keyed(reports.latest_status_reports, same, None)
         self.status_report_diff = self.keyed(
             reports.status_report_diffs, StatusReportDiff.from_model, None
         )

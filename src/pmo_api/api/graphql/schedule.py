@@ -15,7 +15,7 @@ from uuid import UUID
 import strawberry
 
 from pmo_api.api.graphql.context import GqlInfo
-from pmo_api.api.graphql.relay import LoaderSet, to_global_id, uuid_ref
+from pmo_api.api.graphql.relay import LoaderSet, same, to_global_id, uuid_ref
 from pmo_api.api.graphql.scalars import Money, graphql_enum
 from pmo_api.core.context import ServiceContext
 from pmo_api.schedule import schemas as plans
@@ -191,17 +191,13 @@ class BaselineFields:
 # -- the Project type's milestone figures, batched --------------------------------------------
 
 
-def _same(row: Any) -> Any:
-    return row
-
-
 class ScheduleLoaders(LoaderSet):
     """Per-request loaders of the Project type's milestone figures: one statement per
     field for a whole page of projects."""
 
     def __init__(self, context: GraphQLContext) -> None:
         super().__init__(context)
-        self.next_milestone = self.keyed(schedule.next_milestones, _same, None)
+        self.next_milestone = self.keyed(schedule.next_milestones, same, None)
         self.overdue_milestone_count = self.keyed(_overdue_counts, int, 0)
 
 

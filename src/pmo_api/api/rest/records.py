@@ -174,29 +174,46 @@ def record_routers(kind: RecordType[Any]) -> tuple[APIRouter, APIRouter]:
 
 
 def _action_route(router: APIRouter, kind: RecordType[Any], action: Action[Any], noun: str) -> None:
-    Read, Body = kind.read, action.input
+    action_route(
+        router,
+        action,
+        kind.read,
+        UuidRef,
+        f"{action.verb}_{noun}",
+        lambda ctx, id, body, version: records.act(
+            ctx, kind, action, uuid_or_422(id), body, version
+        ),
+    )
 
-    def run(ctx: ServiceContext, id: str, body: BaseModel | None, version: int | None) -> Any:
-        return lambda: records.act(ctx, kind, action, uuid_or_422(id), body, version)
 
+ActionRun = Callable[[ServiceContext, str, BaseModel | None, int | None], Awaitable[Any]]
+"""A declared action's use case: (context, the path's id, the parsed input, If-Match)."""
+
+
+def action_route(
+    router: APIRouter, action: Any, read: Any, id_path: Any, name: str, run: ActionRun
+) -> None:
+    """``POST .../{id}/<verb>``: a declared action (a record's approve, a standard's
+    publish), its optional input as the body, under If-Match and the Idempotency-Key."""
+    Body = action.input
     decorate = router.post(
         f"/{{id}}/{action.verb}",
-        response_model=Read,
+        response_model=read,
         responses=problems(403, 404, 409, 412),
         summary=action.summary,
         description=action.description or "",
-        name=f"{action.verb}_{noun}",
+        name=name,
     )
     if Body is None:
 
         async def act(
             request: Request,
             ctx: Ctx,
-            id: UuidRef,
+            id: id_path,
             version: ExpectedVersion,
             key: IdempotencyKey = None,
         ) -> Response:
-            return await record_action(request, ctx, key, Read, run(ctx, id, None, version))
+            return await record_action(request, ctx, key, read, lambda: run(ctx, id, None, version))
 
         decorate(act)
         return
@@ -204,12 +221,12 @@ def _action_route(router: APIRouter, kind: RecordType[Any], action: Action[Any],
     async def act_with(
         request: Request,
         ctx: Ctx,
-        id: UuidRef,
+        id: id_path,
         version: ExpectedVersion,
         body: Body | None = None,  # type: ignore[valid-type]
         key: IdempotencyKey = None,
     ) -> Response:
-        return await record_action(request, ctx, key, Read, run(ctx, id, body, version))
+        return await record_action(request, ctx, key, read, lambda: run(ctx, id, body, version))
 
     decorate(act_with)
 

@@ -5,18 +5,15 @@ portfolio's projects."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
-from pmo_api.api.rest.crud import ExpectedVersion, Resource, crud_router, list_query_model
+from pmo_api.api.rest.crud import Resource, crud_router, list_query_model
 from pmo_api.api.rest.deps import Ctx
-from pmo_api.api.rest.docs import list_problems, problems
-from pmo_api.api.rest.idempotency import IdempotencyKey
+from pmo_api.api.rest.docs import list_problems
 from pmo_api.api.rest.lists import KeyedRef, UuidRef, ref_or_422, split
-from pmo_api.api.rest.records import record_action
+from pmo_api.api.rest.records import action_route
 from pmo_api.control import RESOURCES
-from pmo_api.core.context import ServiceContext
 from pmo_api.portfolios.declaration import PORTFOLIOS
 from pmo_api.projects.declaration import PROJECTS
 from pmo_api.resources import service as resources
@@ -60,55 +57,24 @@ def declared_router(kind: ResourceType[Any]) -> APIRouter:
     )
 
 
-def action_route(router: APIRouter, kind: ResourceType[Any], action: ResourceAction) -> None:
-    """``POST /<resources>/{id}/<verb>``: a declared action, under the Idempotency-Key."""
-    Read, Body = kind.read, action.input
-    IdPath = KeyedRef if kind.keyed else UuidRef
-
-    def run(ctx: ServiceContext, id: str, body: BaseModel | None, version: int | None) -> Any:
-        ref = ref_or_422(id, keyed=kind.keyed)
-        return lambda: resources.act(ctx, kind, action, ref, body, version)
-
-    decorate = router.post(
-        f"/{{id}}/{action.verb}",
-        response_model=Read,
-        responses=problems(403, 404, 409, 412),
-        summary=action.summary,
-        description=action.description or "",
-        name=f"{action.verb}_{kind.name}",
-    )
-    if Body is None:
-
-        async def act(
-            request: Request,
-            ctx: Ctx,
-            id: IdPath,  # type: ignore[valid-type]
-            version: ExpectedVersion,
-            key: IdempotencyKey = None,
-        ) -> Response:
-            return await record_action(request, ctx, key, Read, run(ctx, id, None, version))
-
-        decorate(act)
-        return
-
-    async def act_with(
-        request: Request,
-        ctx: Ctx,
-        id: IdPath,  # type: ignore[valid-type]
-        version: ExpectedVersion,
-        body: Body,  # type: ignore[valid-type]
-        key: IdempotencyKey = None,
-    ) -> Response:
-        return await record_action(request, ctx, key, Read, run(ctx, id, body, version))
-
-    decorate(act_with)
-
-
 def _router_of(kind: ResourceType[Any]) -> APIRouter:
     router = declared_router(kind)
     for action in kind.actions:
-        action_route(router, kind, action)
+        _action_route(router, kind, action)
     return router
+
+
+def _action_route(router: APIRouter, kind: ResourceType[Any], action: ResourceAction) -> None:
+    action_route(
+        router,
+        action,
+        kind.read,
+        KeyedRef if kind.keyed else UuidRef,
+        f"{action.verb}_{kind.name}",
+        lambda ctx, id, body, version: resources.act(
+            ctx, kind, action, ref_or_422(id, keyed=kind.keyed), body, version
+        ),
+    )
 
 
 DECLARED = {kind.name: _router_of(kind) for kind in RESOURCES}
