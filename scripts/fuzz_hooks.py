@@ -99,6 +99,25 @@ STATE_REFUSALS: dict[str, str] = {
     # The clock: a schema is the same every day.
     "review_in_future": "a review date after today",
     "done_date_in_future": "a done date after today",
+    # A project's way through its methodology: the stored methodology revision, the
+    # project's phase and status, and the gate's criteria decide.
+    "methodology_not_published": "the methodology revision named is a draft or retired",
+    "unknown_phase": "the phase is not one of the stored methodology's phases",
+    "duplicate_phase": "two phases of one methodology share a name (JSON Schema states no "
+    "uniqueness by a property)",
+    "phase_by_transition": "the project follows a methodology: its phase moves by transitions",
+    "methodology_by_reference": "the project follows a methodology revision by its id",
+    "no_methodology": "the project follows no methodology",
+    "project_closed": "the project was completed or cancelled",
+    "already_in_phase": "the project is already in that phase",
+    "phase_not_next": "the phase is not the one after the project's current phase",
+    "gate_not_met": "the gate's deliverables, approvals or rules do not hold yet",
+    "reason_required": "going back to an earlier phase (known from the stored phase) needs "
+    "a reason",
+    "justification_required": "a forced transition needs a justification (a rule between "
+    "two fields)",
+    "justification_without_force": "a justification comes only with force (a rule between "
+    "two fields)",
 }
 """The problem codes that may answer schema-valid data, each with why no schema states it."""
 

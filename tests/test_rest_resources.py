@@ -107,6 +107,7 @@ async def test_project_exposes_every_contract_field(api: Api) -> None:
         "manager_id",
         "sponsor_id",
         "methodology",
+        "methodology_id",
         "phase",
         "status",
         "health",

@@ -52,6 +52,14 @@ def policy_body() -> dict[str, Any]:
     }
 
 
+def methodology_body() -> dict[str, Any]:
+    return {
+        "key": new_key("ME"),
+        "name": "V",
+        "phases": [{"name": "start"}, {"name": "end", "gate": {"approver_roles": ["sponsor"]}}],
+    }
+
+
 def objective_body() -> dict[str, Any]:
     return {
         "key": new_key("OB"),
@@ -860,11 +868,19 @@ class TestAPI5FunctionLevelAuthorization:
         key = (await api.post("/api/v1/api-keys", json={"name": "k", "role": "viewer"})).json()
         objective = (await api.post("/api/v1/objectives", json=objective_body())).json()
         policy = (await api.post("/api/v1/standards/policies", json=policy_body())).json()
+        methodology = (
+            await api.post("/api/v1/standards/methodologies", json=methodology_body())
+        ).json()
         records = await control_records(api, project, person)
         ids = {
             "/api/v1/standards/policies/{id}": policy["id"],
             "/api/v1/standards/policies/{id}/publish": policy["id"],
             "/api/v1/standards/policies/{id}/retire": policy["id"],
+            "/api/v1/standards/methodologies/{id}": methodology["id"],
+            "/api/v1/standards/methodologies/{id}/publish": methodology["id"],
+            "/api/v1/standards/methodologies/{id}/retire": methodology["id"],
+            "/api/v1/projects/{id}/transitions": project["id"],
+            "/api/v1/projects/{id}/gate-reviews": project["id"],
             "/api/v1/people/{id}": person["id"],
             "/api/v1/portfolios/{id}": empty["id"],
             "/api/v1/projects/{id}": project["id"],
@@ -907,6 +923,20 @@ class TestAPI5FunctionLevelAuthorization:
             ("PUT", "/api/v1/standards/policies/{id}"): {
                 k: v for k, v in policy_body().items() if k != "key"
             },
+            ("POST", "/api/v1/standards/methodologies"): methodology_body(),
+            ("PATCH", "/api/v1/standards/methodologies/{id}"): {"name": "W"},
+            ("DELETE", "/api/v1/standards/methodologies/{id}"): None,
+            ("POST", "/api/v1/standards/methodologies/{id}/publish"): None,
+            ("POST", "/api/v1/standards/methodologies/{id}/retire"): None,
+            ("PUT", "/api/v1/standards/methodologies/{id}"): {
+                k: v for k, v in methodology_body().items() if k != "key"
+            },
+            ("POST", "/api/v1/projects/{id}/transitions"): {"to_phase": "end"},
+            ("POST", "/api/v1/projects/{id}/gate-reviews"): {
+                "phase": "end",
+                "role": "sponsor",
+                "decision": "go",
+            },
         }
         for path, (create, patch) in CONTROL_BODIES.items():
             bodies[("POST", f"/api/v1/projects/{{id}}/{path}")] = create(person)
@@ -923,7 +953,8 @@ class TestAPI5FunctionLevelAuthorization:
         for (method, template), body in bodies.items():
             path = concrete(template, ids.get(template))
             if method == "PUT":  # a standard's document is put under its key
-                path = concrete(template, policy["key"])
+                standard = methodology if "methodologies" in template else policy
+                path = concrete(template, standard["key"])
             kwargs = {"json": body} if body is not None else {}
             response = await api.request(method, path, "viewer", **kwargs)
             assert_problem(response, 403)
@@ -943,6 +974,10 @@ class TestAPI5FunctionLevelAuthorization:
         objective = (await api.post("/api/v1/objectives", json=objective_body())).json()
         policy = (await api.post("/api/v1/standards/policies", json=policy_body())).json()
         on_policy = f'id: "{policy["id"]}"'
+        methodology = (
+            await api.post("/api/v1/standards/methodologies", json=methodology_body())
+        ).json()
+        on_methodology = f'id: "{methodology["id"]}"'
         calls = {
             "createRisk": f'{in_project}, input: {{title: "V", probability: 1, impact: 1}}',
             "updateRisk": f'{on("risks")}, input: {{title: "V"}}',
@@ -1010,6 +1045,17 @@ class TestAPI5FunctionLevelAuthorization:
             "publishPolicy": on_policy,
             "retirePolicy": on_policy,
             "archivePolicy": on_policy,
+            "createMethodology": (
+                f'input: {{key: "{new_key()}", name: "V", phases: [{{name: "start"}}]}}'
+            ),
+            "updateMethodology": f'{on_methodology}, input: {{name: "V"}}',
+            "publishMethodology": on_methodology,
+            "retireMethodology": on_methodology,
+            "archiveMethodology": on_methodology,
+            "makeTransition": f'{in_project}, input: {{toPhase: "end"}}',
+            "recordGateReview": (
+                f'{in_project}, input: {{phase: "end", role: "sponsor", decision: GO}}'
+            ),
         }
         mutation_type = graphql_schema._schema.mutation_type
         assert mutation_type is not None

@@ -18,6 +18,7 @@ from typing import Any
 from pmo_api.assumptions.declaration import ASSUMPTIONS
 from pmo_api.auth.declaration import API_KEYS
 from pmo_api.finance.declaration import COSTS
+from pmo_api.lifecycle.declaration import GATE_REVIEWS, TRANSITIONS
 from pmo_api.listings.projects import open_risk_count
 from pmo_api.objectives.declaration import OBJECTIVES
 from pmo_api.people.declaration import PEOPLE
@@ -31,7 +32,7 @@ from pmo_api.resources.declaration import ResourceType
 from pmo_api.schedule.declaration import BASELINES, DELIVERABLES, MILESTONES
 from pmo_api.staffing.declaration import ASSIGNMENTS
 from pmo_api.staffing.repository import over_allocated
-from pmo_api.standards.declaration import POLICIES
+from pmo_api.standards.declaration import METHODOLOGIES, POLICIES
 from pmo_api.trail.declaration import AUDIT_EVENTS
 
 RESOURCES: tuple[ResourceType[Any], ...] = (
@@ -42,6 +43,7 @@ RESOURCES: tuple[ResourceType[Any], ...] = (
     AUDIT_EVENTS,
     OBJECTIVES,
     POLICIES,
+    METHODOLOGIES,
 )
 
 PROJECT_RECORDS: tuple[RecordType[Any], ...] = (
@@ -55,6 +57,8 @@ PROJECT_RECORDS: tuple[RecordType[Any], ...] = (
     COSTS,
     ASSIGNMENTS,
     ASSUMPTIONS,
+    TRANSITIONS,
+    GATE_REVIEWS,
 )
 
 PEOPLE.bind_filter(

@@ -23,6 +23,10 @@ from pmo_api.resources.declaration import Docs, ResourceType, Writers
 from pmo_api.resources.fields import Field, Filter, Listed, Reference, owned
 from pmo_api.resources.repository import ResourceRepository
 
+METHODOLOGY = Reference(None, "methodology", "Methodology")
+"""The methodology revision a project follows: a standard, declared above projects (the
+foreign key finds it; ``ProjectRules`` holds it to a published revision)."""
+
 BASELINE = Reference(None, "baseline", "Baseline")
 """A project's current baseline: a record of its own, declared above projects (the
 foreign key finds it; ``ProjectRules`` holds it to the project)."""
@@ -53,8 +57,27 @@ PROJECTS = ResourceType(
         Field("portfolio_id", uuid.UUID, refers_to=PORTFOLIO),
         Field("manager_id", uuid.UUID | None, None, refers_to=PERSON),
         Field("sponsor_id", uuid.UUID | None, None, refers_to=PERSON),
-        Field("methodology", Label | None, None),
-        Field("phase", Label | None, None),
+        Field(
+            "methodology",
+            Label | None,
+            None,
+            "The methodology's name; with methodology_id, its key (set by the service).",
+        ),
+        Field(
+            "methodology_id",
+            uuid.UUID | None,
+            None,
+            "The published methodology revision the project follows: the project takes its "
+            "phases from it and keeps it until moved to another revision on purpose.",
+            refers_to=METHODOLOGY,
+        ),
+        Field(
+            "phase",
+            Label | None,
+            None,
+            "The current phase. With a methodology: one of its phases (the first by "
+            "default), changed by POST /projects/{id}/transitions only.",
+        ),
         Field("status", ProjectStatus, ProjectStatus.PROPOSED),
         Field("health", Health, Health.GREEN),
         Field("priority_score", Percent, 0),
@@ -97,6 +120,7 @@ PROJECTS = ResourceType(
         Filter.one_of(Project.health, Health),
         Filter.equal(Project.phase, Label),
         Filter.equal(Project.methodology, Label),
+        Filter.equal(Project.methodology_id, uuid.UUID),
     ),
     sorts=(
         "key",

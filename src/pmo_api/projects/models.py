@@ -69,6 +69,14 @@ class Project(Entity, Archivable, Base):
         ForeignKey("people.id"), nullable=True, index=True
     )
     methodology: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    methodology_id: Mapped[uuid.UUID | None] = mapped_column(
+        # methodologies are standards, declared above projects: the constraint is added
+        # after both tables.
+        ForeignKey("methodologies.id", use_alter=True),
+        nullable=True,
+        index=True,
+    )
+    """The methodology revision the project follows (its phases and gates)."""
     phase: Mapped[str | None] = mapped_column(String(100), nullable=True)
     status: Mapped[ProjectStatus] = mapped_column(
         string_enum(ProjectStatus, "project_status"), nullable=False, index=True

@@ -1,6 +1,7 @@
 """What is a project's own behaviour (its use cases are every resource's:
 ``resources/service.py``): who may create, change and archive which project, the
-manager handed over only by the PMO, the current baseline one of its own."""
+manager handed over only by the PMO, the current baseline one of its own, the phase one
+of its methodology's."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.errors import ErrorDetail, Forbidden, InvalidInput
-from pmo_api.db.records import referenced_table
+from pmo_api.core.errors import Conflict, ErrorDetail, Forbidden, InvalidInput
+from pmo_api.db.records import reference_not_found, referenced_table
 from pmo_api.projects import access
 from pmo_api.projects.models import Project
 from pmo_api.resources.declaration import ResourceRules
@@ -29,6 +30,11 @@ class ProjectRules(ResourceRules[Project]):
                 code="project_forbidden",
                 detail="Managers create only projects they manage (manager_id = their person id).",
             )
+        if values.get("methodology_id") is not None:
+            # Written into the values, so the creation's event shows them too.
+            followed = await _methodology(ctx, values["methodology_id"])
+            values["methodology"] = followed.key
+            values["phase"] = _phase_in(followed, values.get("phase"))
         return {"actual_cost": Decimal("0.00")}
 
     def may_change(self, ctx: ServiceContext, obj: Project) -> None:
@@ -55,6 +61,73 @@ class ProjectRules(ResourceRules[Project]):
             )
         if values.get("baseline_id") is not None:
             await _check_baseline(ctx, obj, values["baseline_id"])
+        await _follow_methodology(ctx, obj, values)
+
+
+async def _follow_methodology(ctx: ServiceContext, obj: Project, values: dict[str, Any]) -> None:
+    """A project moved to another methodology revision keeps its phase when the new one
+    has it (else it names one in the same change); while it follows one, its phase
+    changes by transitions only."""
+    moved = "methodology_id" in values and values["methodology_id"] != obj.methodology_id
+    if moved and values["methodology_id"] is not None:
+        followed = await _methodology(ctx, values["methodology_id"])
+        values["methodology"] = followed.key
+        values["phase"] = _phase_in(followed, values.get("phase", obj.phase), keep=True)
+        return
+    following = obj.methodology_id is not None and not moved
+    if following and "phase" in values and values["phase"] != obj.phase:
+        raise Conflict(
+            code="phase_by_transition",
+            detail=f"{obj.key} follows a methodology: its phase changes by POST "
+            f"/api/v1/projects/{obj.key}/transitions, where the gate is checked.",
+        )
+    if following and "methodology" in values and values["methodology"] != obj.methodology:
+        raise Conflict(
+            code="methodology_by_reference",
+            detail=f"{obj.key} follows a methodology revision: change methodology_id to move "
+            "it (or set it to null first).",
+        )
+
+
+async def _methodology(ctx: ServiceContext, methodology_id: Any) -> Any:
+    """The revision named, which must be in force (published)."""
+    methodologies = referenced_table(Project.methodology_id)
+    found = (
+        await ctx.session.execute(
+            select(methodologies.c.key, methodologies.c.status, methodologies.c.phases).where(
+                methodologies.c.id == methodology_id, methodologies.c.archived_at.is_(None)
+            )
+        )
+    ).one_or_none()
+    if found is None:
+        raise reference_not_found("methodology_id", "methodology", methodology_id)
+    if found.status != "published":
+        raise InvalidInput(
+            code="methodology_not_published",
+            detail=f"methodology_id: {methodology_id} is a {found.status} revision of "
+            f"{found.key}; a project follows a published revision.",
+            errors=[
+                ErrorDetail(
+                    ("body", "methodology_id"), "not a published methodology", "value_error"
+                )
+            ],
+        )
+    return found
+
+
+def _phase_in(methodology: Any, phase: str | None, *, keep: bool = False) -> str:
+    """``phase`` when the methodology has it; the first phase when none is given."""
+    names = [p["name"] for p in methodology.phases]
+    if phase is None:
+        return str(names[0])
+    if phase in names:
+        return phase
+    said = "The project's phase" if keep else "phase"
+    raise InvalidInput(
+        code="unknown_phase",
+        detail=f"{said} {phase!r} is not a phase of {methodology.key}: one of {', '.join(names)}.",
+        errors=[ErrorDetail(("body", "phase"), f"not a phase of {methodology.key}", "value_error")],
+    )
 
 
 async def _check_baseline(ctx: ServiceContext, project: Project, baseline_id: Any) -> None:

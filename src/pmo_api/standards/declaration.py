@@ -1,6 +1,7 @@
-"""Policies, declared once: versioned standards (``versioning.py``) holding text and
-machine-checked rules (``rules.py``). Compliance (``compliance.py``) evaluates the rules
-of the revisions in force."""
+"""Policies and methodologies, declared once: versioned standards (``versioning.py``).
+A policy holds text and machine-checked rules (``rules.py``), which compliance
+(``compliance.py``) evaluates for the revisions in force; a methodology holds ordered
+phases with their gates (``phases.py``), which projects follow (``lifecycle``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 from pmo_api.core.schemas import Key, Name, Text
 from pmo_api.resources.declaration import Docs, ResourceType
 from pmo_api.resources.fields import Field, Filter, owned
-from pmo_api.standards.models import Policy, StandardStatus
+from pmo_api.standards.models import Methodology, Policy, StandardStatus
+from pmo_api.standards.phases import Phases, check_phases
 from pmo_api.standards.rules import Rules, check_rules
 from pmo_api.standards.versioning import STAFF, VersionedRules, life_cycle
 
@@ -59,5 +61,59 @@ POLICIES = ResourceType(
         update="Change a draft revision (pmo, admin).",
         archive="Discard a draft revision (pmo, admin).",
         archive_route="Discard a draft policy revision",
+    ),
+)
+
+
+def _check_methodology(values: Mapping[str, Any]) -> None:
+    if "phases" in values:
+        check_phases(values["phases"])
+
+
+METHODOLOGIES = ResourceType(
+    name="methodology",
+    model=Methodology,
+    path="standards/methodologies",
+    type_name="Methodology",
+    fields=(
+        Field(
+            "key", Key, description="The methodology's key; its revisions share it.", update=False
+        ),
+        owned("revision", int, "The revision of the methodology, 1 for the first."),
+        Field("name", Name),
+        Field("description", Text | None, None),
+        Field(
+            "phases",
+            Phases,
+            description="The phases in order, each with the gate a project passes to enter "
+            "it; a project starts in the first.",
+        ),
+        owned("status", StandardStatus, "draft, published (in force) or retired."),
+        owned("published_at", datetime | None, "When it was put in force."),
+        owned("retired_at", datetime | None, "When it was taken out of force."),
+    ),
+    filters=(
+        Filter.search((Methodology.key, Methodology.name), "Text search in key and name."),
+        Filter(
+            "methodology_key",
+            Key,
+            lambda value, _today: Methodology.key == value,
+            "Only the revisions of this methodology (its key).",
+        ),
+        Filter.one_of(Methodology.status, StandardStatus),
+    ),
+    sorts=("key", "name", "revision", "created_at", "updated_at"),
+    default_sort="key",
+    writers=STAFF,
+    rules=VersionedRules(Methodology, _check_methodology),
+    unique="key",
+    actions=life_cycle(Methodology, "methodology"),
+    docs=Docs(
+        summary="A methodology: ordered phases, each with the gate a project passes to enter it.",
+        listed="Methodology revisions, filtered",
+        create="Write a new draft revision of a methodology (pmo, admin).",
+        update="Change a draft revision (pmo, admin).",
+        archive="Discard a draft revision (pmo, admin).",
+        archive_route="Discard a draft methodology revision",
     ),
 )

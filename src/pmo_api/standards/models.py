@@ -1,5 +1,5 @@
-"""The standards' tables: a policy is one version of a standard, kept by key and
-revision."""
+"""The standards' tables: each row is one version of a standard (a policy, a
+methodology), kept by key and revision."""
 
 from __future__ import annotations
 
@@ -35,6 +35,28 @@ class Policy(Entity, Archivable, Base):
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
+    status: Mapped[StandardStatus] = mapped_column(
+        string_enum(StandardStatus, "standard_status"), nullable=False
+    )
+    published_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    __mapper_args__ = {"version_id_col": Entity.version}
+
+
+class Methodology(Entity, Archivable, Base):
+    """One version (``revision``) of a methodology: its ordered phases, each with the
+    gate a project passes to enter it (``phases.py``). Projects record the revision they
+    follow (``projects.methodology_id``) and keep it until moved to another on purpose."""
+
+    __tablename__ = "methodologies"
+    __table_args__ = (UniqueConstraint("key", "revision"),)
+
+    key: Mapped[str] = mapped_column(String(40), nullable=False)
+    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    phases: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
     status: Mapped[StandardStatus] = mapped_column(
         string_enum(StandardStatus, "standard_status"), nullable=False
     )

@@ -79,10 +79,23 @@ class ValidationError(Error):
     errors: list[FieldError]
 
 
+@strawberry.type(description="A criterion of a phase gate that does not hold.")
+class UnmetCriterion:
+    criterion: str = strawberry.field(description="deliverable, approval or rule.")
+    name: str = strawberry.field(
+        description="The deliverable's name, the approver's role or the rule's code."
+    )
+    reason: str = strawberry.field(description="Why it does not hold, in words.")
+
+
 @strawberry.type(description="The change conflicts with the current state (e.g. a taken key).")
 class ConflictError(Error):
     field: str | None = strawberry.field(
         default=None, description="The field whose value is taken, for duplicates."
+    )
+    unmet: list[UnmetCriterion] | None = strawberry.field(
+        default=None,
+        description="For gate_not_met: every criterion of the gate that does not hold.",
     )
 
 
@@ -176,10 +189,17 @@ class ConflictHandler(strawberry.ExceptionHandler[Conflict, ConflictError]):
         self, exception: Conflict, *, field: StrawberryField, info: strawberry.Info
     ) -> ConflictError:
         taken = exception.extra.get("field")
+        unmet = exception.extra.get("unmet")
         return ConflictError(
             code=exception.code,
             message=exception.detail,
             field=camel_case(taken) if isinstance(taken, str) else None,
+            unmet=None
+            if unmet is None
+            else [
+                UnmetCriterion(criterion=u["criterion"], name=u["name"], reason=u["reason"])
+                for u in unmet
+            ],
         )
 
 
