@@ -120,6 +120,7 @@ async def test_project_exposes_every_contract_field(api: Api) -> None:
         "actual_end",
         "percent_complete",
         "attributes",
+        "template_id",
         "baseline_id",
         "version",
         "created_at",

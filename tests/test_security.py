@@ -60,6 +60,14 @@ def methodology_body() -> dict[str, Any]:
     }
 
 
+def template_body() -> dict[str, Any]:
+    return {
+        "key": new_key("TE"),
+        "name": "V",
+        "risks": [{"title": "V", "probability": 1, "impact": 1}],
+    }
+
+
 def objective_body() -> dict[str, Any]:
     return {
         "key": new_key("OB"),
@@ -871,8 +879,12 @@ class TestAPI5FunctionLevelAuthorization:
         methodology = (
             await api.post("/api/v1/standards/methodologies", json=methodology_body())
         ).json()
+        template = (await api.post("/api/v1/standards/templates", json=template_body())).json()
         records = await control_records(api, project, person)
         ids = {
+            "/api/v1/standards/templates/{id}": template["id"],
+            "/api/v1/standards/templates/{id}/publish": template["id"],
+            "/api/v1/standards/templates/{id}/retire": template["id"],
             "/api/v1/standards/policies/{id}": policy["id"],
             "/api/v1/standards/policies/{id}/publish": policy["id"],
             "/api/v1/standards/policies/{id}/retire": policy["id"],
@@ -931,6 +943,14 @@ class TestAPI5FunctionLevelAuthorization:
             ("PUT", "/api/v1/standards/methodologies/{id}"): {
                 k: v for k, v in methodology_body().items() if k != "key"
             },
+            ("POST", "/api/v1/standards/templates"): template_body(),
+            ("PATCH", "/api/v1/standards/templates/{id}"): {"name": "W"},
+            ("DELETE", "/api/v1/standards/templates/{id}"): None,
+            ("POST", "/api/v1/standards/templates/{id}/publish"): None,
+            ("POST", "/api/v1/standards/templates/{id}/retire"): None,
+            ("PUT", "/api/v1/standards/templates/{id}"): {
+                k: v for k, v in template_body().items() if k != "key"
+            },
             ("POST", "/api/v1/projects/{id}/transitions"): {"to_phase": "end"},
             ("POST", "/api/v1/projects/{id}/gate-reviews"): {
                 "phase": "end",
@@ -950,11 +970,13 @@ class TestAPI5FunctionLevelAuthorization:
         }
         assert set(bodies) == documented_writes, "a new write operation: add it here"
         counts = await api.table_counts()
-        for (method, template), body in bodies.items():
-            path = concrete(template, ids.get(template))
+        for (method, template_path), body in bodies.items():
+            path = concrete(template_path, ids.get(template_path))
             if method == "PUT":  # a standard's document is put under its key
-                standard = methodology if "methodologies" in template else policy
-                path = concrete(template, standard["key"])
+                standard = {"methodologies": methodology, "templates": template}.get(
+                    template_path.split("/")[4], policy
+                )
+                path = concrete(template_path, standard["key"])
             kwargs = {"json": body} if body is not None else {}
             response = await api.request(method, path, "viewer", **kwargs)
             assert_problem(response, 403)
@@ -978,6 +1000,8 @@ class TestAPI5FunctionLevelAuthorization:
             await api.post("/api/v1/standards/methodologies", json=methodology_body())
         ).json()
         on_methodology = f'id: "{methodology["id"]}"'
+        template = (await api.post("/api/v1/standards/templates", json=template_body())).json()
+        on_template = f'id: "{template["id"]}"'
         calls = {
             "createRisk": f'{in_project}, input: {{title: "V", probability: 1, impact: 1}}',
             "updateRisk": f'{on("risks")}, input: {{title: "V"}}',
@@ -1053,6 +1077,11 @@ class TestAPI5FunctionLevelAuthorization:
             "retireMethodology": on_methodology,
             "archiveMethodology": on_methodology,
             "makeTransition": f'{in_project}, input: {{toPhase: "end"}}',
+            "createTemplate": f'input: {{key: "{new_key()}", name: "V"}}',
+            "updateTemplate": f'{on_template}, input: {{name: "V"}}',
+            "publishTemplate": on_template,
+            "retireTemplate": on_template,
+            "archiveTemplate": on_template,
             "recordGateReview": (
                 f'{in_project}, input: {{phase: "end", role: "sponsor", decision: GO}}'
             ),

@@ -32,7 +32,8 @@ from pmo_api.resources.declaration import ResourceType
 from pmo_api.schedule.declaration import BASELINES, DELIVERABLES, MILESTONES
 from pmo_api.staffing.declaration import ASSIGNMENTS
 from pmo_api.staffing.repository import over_allocated
-from pmo_api.standards.declaration import METHODOLOGIES, POLICIES
+from pmo_api.standards.declaration import METHODOLOGIES, POLICIES, TEMPLATES
+from pmo_api.standards.instantiation import ProjectTemplates
 from pmo_api.trail.declaration import AUDIT_EVENTS
 
 RESOURCES: tuple[ResourceType[Any], ...] = (
@@ -44,6 +45,7 @@ RESOURCES: tuple[ResourceType[Any], ...] = (
     OBJECTIVES,
     POLICIES,
     METHODOLOGIES,
+    TEMPLATES,
 )
 
 PROJECT_RECORDS: tuple[RecordType[Any], ...] = (
@@ -66,3 +68,4 @@ PEOPLE.bind_filter(
     lambda value, _today: over_allocated(Person.id) if value else ~over_allocated(Person.id),
 )
 PROJECTS.bind_listed("open_risk_count", open_risk_count())
+PROJECTS.rules.bind_templates(ProjectTemplates())  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -19,11 +20,19 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 POOL_RECYCLE_SECONDS = 1800
 
 
-def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
+def _document_value(value: Any) -> Any:
+    """What orjson does not write itself: money in a document (a template's planned
+    budget) as the number the API shows (two decimals: exact as a float)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
-_JSON_CODECS: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, default=_document_value).decode()
+
+
+_JSON_CODECS: dict[str, Any] = {"json_serializer": dumps, "json_deserializer": orjson.loads}
 """JSON columns (attributes, audit changes, skills) through orjson, not the stdlib."""
 
 

@@ -37,7 +37,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from pmo_api.db.base import Money, UTCDateTime
-from pmo_api.db.engine import READ_OPTIONS
+from pmo_api.db.engine import READ_OPTIONS, dumps
 
 StatementListener = Callable[[str], None]
 Row = dict[str, Any]
@@ -269,7 +269,7 @@ async def _init_connection(connection: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
         await connection.set_type_codec(
             name,
-            encoder=lambda value: orjson.dumps(value).decode(),
+            encoder=dumps,
             decoder=orjson.loads,
             schema="pg_catalog",
         )

@@ -17,15 +17,18 @@ from pmo_api.portfolios.declaration import PORTFOLIO
 from pmo_api.portfolios.repository import PortfolioReads
 from pmo_api.projects.models import Health, Project, ProjectStatus
 from pmo_api.projects.repository import ProjectReads
-from pmo_api.projects.schemas import Attributes, AttributeValue, Percent
+from pmo_api.projects.schemas import Attributes, AttributeValue, Percent, TemplateRef
 from pmo_api.projects.service import ProjectRules
 from pmo_api.resources.declaration import Docs, ResourceType, Writers
-from pmo_api.resources.fields import Field, Filter, Listed, Reference, owned
+from pmo_api.resources.fields import Field, Filter, Listed, Reference, instruction, owned
 from pmo_api.resources.repository import ResourceRepository
 
 METHODOLOGY = Reference(None, "methodology", "Methodology")
 """The methodology revision a project follows: a standard, declared above projects (the
 foreign key finds it; ``ProjectRules`` holds it to a published revision)."""
+
+TEMPLATE = Reference(None, "template", "ProjectTemplate")
+"""The template revision a project was made from (a standard, declared above projects)."""
 
 BASELINE = Reference(None, "baseline", "Baseline")
 """A project's current baseline: a record of its own, declared above projects (the
@@ -89,6 +92,20 @@ PROJECTS = ResourceType(
         Field("actual_end", Day | None, None),
         Field("percent_complete", Percent, 0),
         Field("attributes", Attributes, {}, read_as=dict[str, AttributeValue]),
+        instruction(
+            "template",
+            TemplateRef | None,
+            "Make the project from this template (its key: the revision in force; or a "
+            "revision's id, which must be published): its methodology, its defaults where "
+            "the body says nothing, its milestones, risks and deliverables, in one "
+            "transaction. The planned start defaults to today.",
+        ),
+        owned(
+            "template_id",
+            uuid.UUID | None,
+            "The template revision the project was made from.",
+            refers_to=TEMPLATE,
+        ),
         Field(
             "baseline_id",
             uuid.UUID | None,

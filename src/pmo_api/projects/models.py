@@ -77,6 +77,10 @@ class Project(Entity, Archivable, Base):
         index=True,
     )
     """The methodology revision the project follows (its phases and gates)."""
+    template_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("templates.id", use_alter=True), nullable=True
+    )
+    """The template revision the project was made from, if any."""
     phase: Mapped[str | None] = mapped_column(String(100), nullable=True)
     status: Mapped[ProjectStatus] = mapped_column(
         string_enum(ProjectStatus, "project_status"), nullable=False, index=True

@@ -41,3 +41,13 @@ Attributes = Annotated[
     _OnlyNamedByPattern(),
 ]
 Percent = Annotated[int, Field(ge=0, le=100)]
+
+
+TemplateRef = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^([A-Z][A-Z0-9-]{1,19}|[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+        r"[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})$"
+    ),
+    Field(description="A template's key, or the id of one of its revisions."),
+]

@@ -5,9 +5,10 @@ of its methodology's."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
@@ -19,10 +20,38 @@ from pmo_api.projects.models import Project
 from pmo_api.resources.declaration import ResourceRules
 
 
+class Templates(Protocol):
+    """How a project is made from a template: a standard, declared above projects, so
+    bound here from above (``control.py``)."""
+
+    async def expand(self, ctx: ServiceContext, data: Any) -> Any:
+        """The create body completed from the template it names."""
+
+    async def instantiate(self, ctx: ServiceContext, project: Mapping[str, Any], data: Any) -> None:
+        """The template's records added to the new project."""
+
+
 class ProjectRules(ResourceRules[Project]):
     """Object rules (API.md roles): pmo and admin change every project; a manager
     creates and changes only the projects they manage, and never hands one to another
-    manager; only pmo and admin archive."""
+    manager; only pmo and admin archive. A project made from a template takes it from
+    ``templates``."""
+
+    templates: Templates | None = None
+
+    def bind_templates(self, templates: Templates) -> None:
+        self.templates = templates
+
+    async def expanding(self, ctx: ServiceContext, data: Any) -> Any:
+        if getattr(data, "template", None) is None:
+            return data
+        assert self.templates is not None, "control.py binds the templates"
+        return await self.templates.expand(ctx, data)
+
+    async def created(self, ctx: ServiceContext, row: Mapping[str, Any], data: Any) -> None:
+        if getattr(data, "template", None) is not None:
+            assert self.templates is not None
+            await self.templates.instantiate(ctx, row, data)
 
     async def creating(self, ctx: ServiceContext, values: dict[str, Any]) -> Mapping[str, Any]:
         if not access.can_create(ctx.principal, values.get("manager_id")):
@@ -30,6 +59,8 @@ class ProjectRules(ResourceRules[Project]):
                 code="project_forbidden",
                 detail="Managers create only projects they manage (manager_id = their person id).",
             )
+        if values.get("template") is not None:  # the revision ``expanding`` resolved
+            values["template_id"] = uuid.UUID(values["template"])
         if values.get("methodology_id") is not None:
             # Written into the values, so the creation's event shows them too.
             followed = await _methodology(ctx, values["methodology_id"])

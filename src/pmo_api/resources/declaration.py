@@ -25,6 +25,7 @@ code in its package, handed to the declaration as ``ResourceRules`` hooks.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -249,6 +250,11 @@ class Declared:
     def references(self) -> Sequence[Field]:
         return [f for f in self.fields if f.refers_to is not None]
 
+    @functools.cached_property
+    def instructions(self) -> frozenset[str]:
+        """The create-only fields that are not kept (``Field.stored``)."""
+        return frozenset(f.name for f in self.fields if not f.stored)
+
     def condition(self, spec: Filter) -> Condition:
         """A filter's condition."""
         if spec.where is None:
@@ -270,10 +276,19 @@ class ResourceRules(Generic[M]):
     ``creating`` is given the unit of work's context, and asking it for a session is
     what does that."""
 
+    async def expanding(self, ctx: ServiceContext, data: Any) -> Any:
+        """First of all, the create body the record is made from: ``data`` as sent, or
+        completed (a template's defaults where the body says nothing)."""
+        return data
+
     async def creating(self, ctx: ServiceContext, values: dict[str, Any]) -> Mapping[str, Any]:
         """Before a new resource is added (the caller allowed to): the values the server
         owns beside ``values``."""
         return {}
+
+    async def created(self, ctx: ServiceContext, row: Mapping[str, Any], data: Any) -> None:
+        """After it is added with its event, in the same unit of work (``data``: the body,
+        with its fields not stored)."""
 
     async def updating(self, ctx: ServiceContext, obj: M, values: dict[str, Any]) -> None:
         """Before the sent fields are applied (the caller allowed, the version checked,

@@ -70,6 +70,9 @@ class Field:
     refers_to: Reference | None = None
     graphql: bool = True
     """False: the GraphQL door shows this field its own way (``api/graphql/records.FIELDS``)."""
+    stored: bool = True
+    """False: written on create and never kept nor shown (a template a project is made
+    from); the type's rules use it (``ResourceRules.expanding``, ``created``)."""
 
     @property
     def written(self) -> bool:
@@ -78,6 +81,12 @@ class Field:
     @property
     def read_type(self) -> Any:
         return self.read_as if self.read_as is not None else shown_as(self.type)
+
+
+def instruction(name: str, type: Any, description: str) -> Field:
+    """A create-only field that tells the service how to make the record, not a value it
+    keeps (``stored=False``)."""
+    return Field(name, type, None, description, update=False, stored=False)
 
 
 def owned(

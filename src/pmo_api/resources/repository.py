@@ -148,6 +148,8 @@ def documents(kind: Declared) -> tuple[tuple[str, TypeAdapter[Any]], ...]:
     baseline's milestones: ids and dates), with what turns them into those types."""
     found = []
     for f in kind.fields:
+        if not f.stored:
+            continue
         shown = f.read_type
         parts = (shown, *typing.get_args(shown))
         if any(

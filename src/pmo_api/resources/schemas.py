@@ -145,7 +145,8 @@ def shapes_of(kind: Declared) -> tuple[type[Input], type[Patch], type[Read], typ
     if kind.parent is not None:
         read_fields[kind.parent.column] = (uuid.UUID, _info(None))
     for f in kind.fields:
-        read_fields[f.name] = (f.read_type, _info(f.description))
+        if f.stored:
+            read_fields[f.name] = (f.read_type, _info(f.description))
     for d in kind.derived:
         read_fields[d.name] = (d.type, _info(d.description))
     envelope = {

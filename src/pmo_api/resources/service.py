@@ -113,11 +113,15 @@ async def create(ctx: ServiceContext, kind: ResourceType[Any], data: BaseModel) 
     else."""
     refuse_unless_reader(ctx, kind)
     refuse_unless_writer(ctx, kind)
+    data = await kind.rules.expanding(ctx, data)
     values = data.model_dump()
     owned = await kind.rules.creating(ctx, values)
+    for name in kind.instructions:  # seen by the rules, never kept
+        values.pop(name, None)
     columns = kind.creates.table.c
     stored = {name: value for name, value in owned.items() if name in columns}
     row = await create_recorded(ctx, kind.creates, values, kind.created_event, **stored)
+    await kind.rules.created(ctx, row, data)
     if len(stored) < len(owned):
         return {**row, **{name: value for name, value in owned.items() if name not in columns}}
     return row

@@ -1,20 +1,29 @@
-"""Policies and methodologies, declared once: versioned standards (``versioning.py``).
-A policy holds text and machine-checked rules (``rules.py``), which compliance
-(``compliance.py``) evaluates for the revisions in force; a methodology holds ordered
-phases with their gates (``phases.py``), which projects follow (``lifecycle``)."""
+"""Policies, methodologies and templates, declared once: versioned standards
+(``versioning.py``). A policy holds text and machine-checked rules (``rules.py``), which
+compliance (``compliance.py``) evaluates for the revisions in force; a methodology holds
+ordered phases with their gates (``phases.py``), which projects follow (``lifecycle``);
+a template holds what a new project starts with (``templates.py``, ``instantiation.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field as Limit
 
 from pmo_api.core.schemas import Key, Name, Text
 from pmo_api.resources.declaration import Docs, ResourceType
 from pmo_api.resources.fields import Field, Filter, owned
-from pmo_api.standards.models import Methodology, Policy, StandardStatus
+from pmo_api.standards.models import Methodology, Policy, StandardStatus, Template
 from pmo_api.standards.phases import Phases, check_phases
 from pmo_api.standards.rules import Rules, check_rules
+from pmo_api.standards.templates import (
+    TemplateDefaults,
+    TemplateDeliverable,
+    TemplateMilestone,
+    TemplateRisk,
+)
 from pmo_api.standards.versioning import STAFF, VersionedRules, life_cycle
 
 
@@ -115,5 +124,78 @@ METHODOLOGIES = ResourceType(
         update="Change a draft revision (pmo, admin).",
         archive="Discard a draft revision (pmo, admin).",
         archive_route="Discard a draft methodology revision",
+    ),
+)
+
+
+TEMPLATES = ResourceType(
+    name="template",
+    model=Template,
+    path="standards/templates",
+    type_name="ProjectTemplate",
+    fields=(
+        Field("key", Key, description="The template's key; its revisions share it.", update=False),
+        owned("revision", int, "The revision of the template, 1 for the first."),
+        Field("name", Name),
+        Field("description", Text | None, None),
+        Field(
+            "methodology",
+            Key | None,
+            None,
+            "The key of the methodology a project made from it follows (its revision in "
+            "force when the project is made).",
+        ),
+        Field(
+            "defaults",
+            TemplateDefaults,
+            TemplateDefaults(),
+            "Project fields a new project takes where its body says nothing.",
+        ),
+        Field(
+            "milestones",
+            Annotated[list[TemplateMilestone], Limit(max_length=100)],
+            [],
+            "Milestones, due the given days after the project's planned start.",
+        ),
+        Field(
+            "risks",
+            Annotated[list[TemplateRisk], Limit(max_length=100)],
+            [],
+            "Standard risks every project made from it starts with.",
+        ),
+        Field(
+            "deliverables",
+            Annotated[list[TemplateDeliverable], Limit(max_length=100)],
+            [],
+            "Deliverables, due the given days after the project's planned start.",
+        ),
+        owned("status", StandardStatus, "draft, published (in force) or retired."),
+        owned("published_at", datetime | None, "When it was put in force."),
+        owned("retired_at", datetime | None, "When it was taken out of force."),
+    ),
+    filters=(
+        Filter.search((Template.key, Template.name), "Text search in key and name."),
+        Filter(
+            "template_key",
+            Key,
+            lambda value, _today: Template.key == value,
+            "Only the revisions of this template (its key).",
+        ),
+        Filter.one_of(Template.status, StandardStatus),
+    ),
+    sorts=("key", "name", "revision", "created_at", "updated_at"),
+    default_sort="key",
+    writers=STAFF,
+    rules=VersionedRules(Template),
+    unique="key",
+    actions=life_cycle(Template, "template"),
+    docs=Docs(
+        summary="A project template: methodology, default fields, milestones, standard "
+        "risks and deliverables; POST /projects with `template` makes a project from it.",
+        listed="Template revisions, filtered",
+        create="Write a new draft revision of a template (pmo, admin).",
+        update="Change a draft revision (pmo, admin).",
+        archive="Discard a draft revision (pmo, admin).",
+        archive_route="Discard a draft template revision",
     ),
 )

@@ -25,11 +25,11 @@ from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import DomainError
 from pmo_api.resources import service as resources
 from pmo_api.resources.declaration import ResourceType
-from pmo_api.standards.declaration import METHODOLOGIES, POLICIES
+from pmo_api.standards.declaration import METHODOLOGIES, POLICIES, TEMPLATES
 from pmo_api.standards.models import StandardStatus
 from pmo_api.standards.versioning import VersionedRules
 
-STANDARDS: tuple[ResourceType[Any], ...] = (POLICIES, METHODOLOGIES)
+STANDARDS: tuple[ResourceType[Any], ...] = (POLICIES, METHODOLOGIES, TEMPLATES)
 """Every kind of standard, each kept in a folder of its own (``policies/``)."""
 
 UNCHANGED, UPDATED, CREATED = "unchanged", "updated", "created"

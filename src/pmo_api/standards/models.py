@@ -64,3 +64,30 @@ class Methodology(Entity, Archivable, Base):
     retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     __mapper_args__ = {"version_id_col": Entity.version}
+
+
+class Template(Entity, Archivable, Base):
+    """One version (``revision``) of a project template: the methodology, default
+    fields, milestones, standard risks and deliverables a new project starts with
+    (``templates.py``)."""
+
+    __tablename__ = "templates"
+    __table_args__ = (UniqueConstraint("key", "revision"),)
+
+    key: Mapped[str] = mapped_column(String(40), nullable=False)
+    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    methodology: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    """The key of the methodology; a project made from it follows its revision in force."""
+    defaults: Mapped[dict[str, Any]] = mapped_column(JSONDocument, nullable=False)
+    milestones: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
+    risks: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
+    deliverables: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
+    status: Mapped[StandardStatus] = mapped_column(
+        string_enum(StandardStatus, "standard_status"), nullable=False
+    )
+    published_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    __mapper_args__ = {"version_id_col": Entity.version}

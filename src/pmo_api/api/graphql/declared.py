@@ -353,7 +353,7 @@ def node_type(
         "is_type_of": classmethod(lambda _cls, obj, _info: is_type_of(obj)),
     }
     for f in kind.fields:
-        if not f.graphql:
+        if not f.graphql or not f.stored:
             continue
         if f.refers_to is not None:
             namespace[f.name.removesuffix("_id")] = reference(f)
