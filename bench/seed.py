@@ -112,6 +112,17 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
             "skills": [
                 {"skill": s, "level": r.randint(1, 5)} for s in r.sample(SKILLS, r.randint(1, 4))
             ],
+            # Most managers hold a PMP, some expired: the compliance check
+            # manager_certified passes and fails.
+            "certifications": [
+                {
+                    "name": "PMP",
+                    "issuer": "PMI",
+                    "expires_on": str(now.date() + dt.timedelta(days=r.randint(-200, 900))),
+                }
+            ]
+            if r.random() < 0.7
+            else [],
             "weekly_capacity_hours": float(r.choice([40, 40, 40, 32, 24, 20])),
             "active": r.random() > 0.03,
             "version": 1,

@@ -151,13 +151,16 @@ def documents(kind: Declared) -> tuple[tuple[str, TypeAdapter[Any]], ...]:
         if not f.stored:
             continue
         shown = f.read_type
-        parts = (shown, *typing.get_args(shown))
-        if any(
-            isinstance(part, type) and issubclass(part, BaseModel) and _typed(part)
-            for part in parts
-        ):
+        if any(_typed(model) for model in _models_in(shown)):
             found.append((f.name, TypeAdapter(shown)))
     return tuple(found)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The models an annotation holds, however wrapped (a list, optional, annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in typing.get_args(annotation) for model in _models_in(arg)]
 
 
 _NOT_JSON = (uuid.UUID, date, datetime, Decimal)

@@ -25,6 +25,7 @@ from typing import Annotated, Any, NamedTuple
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy import Select, case, func, select
 
+from pmo_api.people.models import Person
 from pmo_api.projects.models import Project
 from pmo_api.raid.models import Risk, open_risk_clause
 from pmo_api.reporting.models import ReportState, StatusReport
@@ -399,3 +400,48 @@ def milestone_overdue(
     if late > params.max_days:
         return failed("A milestone is {days_overdue} days overdue (at most {max_days}).", **shown)
     return passed("The oldest overdue milestone is {days_overdue} days late.", **shown)
+
+
+class CertifiedParams(Params):
+    certification: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00]+$",
+        description="The certification's name, as the person's certifications name it.",
+    )
+
+
+def _manager_certifications(ids: Select[Any], _: Sequence[Any], today: date) -> Any:
+    return select(
+        Project.id.label("project_id"), Person.certifications.label("certifications")
+    ).where(Project.id.in_(ids), Person.id == Project.manager_id)
+
+
+@check("manager_certified", CertifiedParams, _manager_certifications)
+def manager_certified(
+    project: Mapping[str, Any],
+    figures: Mapping[str, Any] | None,
+    params: CertifiedParams,
+    today: date,
+) -> Verdict:
+    """The project's manager holds the certification ``certification``, not expired."""
+    wanted = params.certification
+    if project["manager_id"] is None:
+        return failed("The project names no manager.", certification=wanted)
+    held = [
+        c for c in (figures["certifications"] if figures else []) if c.get("name") == wanted
+    ]
+    if not held:
+        return failed(
+            "The manager does not hold {certification}.",
+            certification=wanted,
+            manager_id=project["manager_id"],
+        )
+    expiries = [c.get("expires_on") for c in held]
+    if None in expiries:
+        return passed("The manager holds {certification}.", certification=wanted)
+    latest = max(date.fromisoformat(str(e)) for e in expiries)
+    shown = {"certification": wanted, "expires_on": latest}
+    if latest < today:
+        return failed("The manager's {certification} expired on {expires_on}.", **shown)
+    return passed("The manager holds {certification} until {expires_on}.", **shown)
