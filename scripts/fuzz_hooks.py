@@ -102,8 +102,7 @@ STATE_REFUSALS: dict[str, str] = {
     # A project's way through its methodology: the stored methodology revision, the
     # project's phase and status, and the gate's criteria decide.
     "methodology_not_published": "the methodology revision named is a draft or retired",
-    "template_not_found": "no revision of the template key is published, or no template "
-    "has the id",
+    "template_not_found": "no revision of the template key is published, or no template has the id",
     "template_not_published": "the template revision named is a draft or retired",
     "unknown_phase": "the phase is not one of the stored methodology's phases",
     "duplicate_phase": "two phases of one methodology share a name (JSON Schema states no "

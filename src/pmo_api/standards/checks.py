@@ -428,9 +428,7 @@ def manager_certified(
     wanted = params.certification
     if project["manager_id"] is None:
         return failed("The project names no manager.", certification=wanted)
-    held = [
-        c for c in (figures["certifications"] if figures else []) if c.get("name") == wanted
-    ]
+    held = [c for c in (figures["certifications"] if figures else []) if c.get("name") == wanted]
     if not held:
         return failed(
             "The manager does not hold {certification}.",
