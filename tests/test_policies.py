@@ -56,6 +56,40 @@ def _by_rule(report: dict[str, Any], policy_key: str) -> dict[str, dict[str, Any
     return {r["rule"]: r for r in report["rules"] if r["policy_key"] == policy_key}
 
 
+async def _lists_agree_with_reports(api: Api, portfolio: dict[str, Any], policy_key: str) -> None:
+    """The project list's SQL filters (``compliance``, ``failing_rule``) find exactly the
+    projects the reports judge failing, rule by rule."""
+    listed = await ok(
+        await api.get("/api/v1/projects", params={"portfolio_id": portfolio["id"], "limit": 200})
+    )
+    failing: dict[str, set[str]] = {}
+    any_failing: set[str] = set()
+    for project in listed["items"]:
+        report = await ok(await api.get(f"/api/v1/projects/{project['id']}/compliance"))
+        for code, verdict in _by_rule(report, policy_key).items():
+            failing.setdefault(code, set())
+            if verdict["outcome"] == "fail":
+                failing[code].add(project["id"])
+        if not report["compliant"]:
+            any_failing.add(project["id"])
+
+    async def ids(**params: Any) -> set[str]:
+        page = await ok(
+            await api.get(
+                "/api/v1/projects",
+                params={"portfolio_id": portfolio["id"], "limit": 200, **params},
+            )
+        )
+        return {p["id"] for p in page["items"]}
+
+    assert failing, "the policy's rules were judged"
+    for code, expected in failing.items():
+        assert await ids(failing_rule=code) == expected, code
+    assert await ids(compliance="failing") == any_failing
+    everyone = {p["id"] for p in listed["items"]}
+    assert await ids(compliance="compliant") == everyone - any_failing
+
+
 # --- versioning --------------------------------------------------------------------------------
 
 
@@ -386,10 +420,46 @@ async def test_every_check_passes_fails_or_does_not_apply(api: Api) -> None:
     assert verdicts["BASE"]["outcome"] == "fail"
     assert verdicts["FRESH"]["reason"] == "No status report has been submitted."
 
+    await _lists_agree_with_reports(api, portfolio, policy["key"])
     # Retired, the policy no longer counts.
     await ok(await api.post(f"{POLICIES}/{policy['id']}/retire"))
     after = await ok(await api.get(f"/api/v1/projects/{bad['id']}/compliance"))
     assert _by_rule(after, policy["key"]) == {}
+
+
+async def test_applies_when_reads_the_same_in_sql_as_in_the_reports(api: Api) -> None:
+    case = _case()
+    portfolio = await api.make_portfolio()
+    for attributes, fields in (
+        ({"tier": 1, "capex": True, "region": "emea"}, {"planned_budget": "150000.50"}),
+        ({"tier": 2, "capex": False, "region": "apac"}, {"phase": "build"}),
+        ({"tier": "1", "capex": 1}, {"health": "red"}),
+        ({"tier": 3.5, "region": ""}, {"status": "active"}),
+        ({}, {}),
+    ):
+        await api.make_project(portfolio["id"], attributes={"case": case, **attributes}, **fields)
+    conditions = [
+        {"attributes.tier": {"eq": 1}},
+        {"attributes.tier": {"ne": 1}},
+        {"attributes.tier": {"gte": 2}},
+        {"attributes.tier": {"in": [1, "1"]}},
+        {"attributes.capex": {"eq": True}},
+        {"attributes.capex": {"ne": False}},
+        {"attributes.region": {"in": ["emea", ""]}},
+        {"budget": {"gt": 150000.5}},
+        {"budget": {"gte": 150000.5}},
+        {"phase": {"ne": "build"}},
+        {"health": {"in": ["red", "amber"]}},
+        {"status": {"eq": "active"}},
+        {"portfolio": {"eq": portfolio["id"]}},
+    ]
+    rules = []
+    for i, condition in enumerate(conditions):
+        rule = _rule(f"WHEN-{i}", "baseline_present", case)
+        rule["applies_when"].update(condition)
+        rules.append(rule)
+    policy = await _published(api, rules)
+    await _lists_agree_with_reports(api, portfolio, policy["key"])
 
 
 async def test_manager_certified_reads_the_managers_certifications(api: Api) -> None:
@@ -430,6 +500,7 @@ async def test_manager_certified_reads_the_managers_certifications(api: Api) -> 
     assert "expired" in outcomes["lapsed"]["reason"]
     assert outcomes["lacking"]["reason"] == "The manager does not hold PMP."
     assert outcomes["none"]["reason"] == "The project names no manager."
+    await _lists_agree_with_reports(api, portfolio, policy["key"])
     bad = await api.post(
         POLICIES, json=_policy([_rule("PMP", "manager_certified", case, certification="")])
     )
@@ -594,6 +665,25 @@ async def test_policies_and_compliance_over_graphql(api: Api) -> None:
     assert edge["node"]["compliance"]["compliant"] is False
     org = data(await api.gql("{ compliance { projectCount rate } }", role="viewer"))["compliance"]
     assert org["projectCount"] >= 1
+    passing = await api.make_project(portfolio["id"], attributes={"case": case})
+    await ok(await api.post(f"/api/v1/projects/{passing['id']}/baselines", json={"name": "B"}), 201)
+    filtered = data(
+        await api.gql(
+            """query($pf: ID!, $key: String!) {
+                 failing: projects(filter: {portfolioId: $pf, compliance: FAILING}) {
+                   nodes { key } }
+                 base: projects(filter: {portfolioId: $pf, failingRule: "BASE"}) { nodes { key } }
+                 fine: projects(filter: {portfolioId: $pf, compliance: COMPLIANT}) {
+                   nodes { key } }
+                 nested: portfolio(idOrKey: $key) {
+                   projects(filter: {compliance: FAILING}) { nodes { key } } } }""",
+            {"pf": portfolio["id"], "key": portfolio["key"]},
+        )
+    )
+    assert filtered["failing"]["nodes"] == [{"key": project["key"]}]
+    assert filtered["base"]["nodes"] == [{"key": project["key"]}]
+    assert filtered["fine"]["nodes"] == [{"key": passing["key"]}]
+    assert filtered["nested"]["projects"]["nodes"] == [{"key": project["key"]}]
 
 
 # --- standards as documents ----------------------------------------------------------------------

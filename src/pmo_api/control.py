@@ -32,6 +32,11 @@ from pmo_api.resources.declaration import ResourceType
 from pmo_api.schedule.declaration import BASELINES, DELIVERABLES, MILESTONES
 from pmo_api.staffing.declaration import ASSIGNMENTS
 from pmo_api.staffing.repository import over_allocated
+from pmo_api.standards.compliance import (
+    failing_condition,
+    prepare_compliance,
+    prepare_failing_rule,
+)
 from pmo_api.standards.declaration import METHODOLOGIES, POLICIES, TEMPLATES
 from pmo_api.standards.instantiation import ProjectTemplates
 from pmo_api.trail.declaration import AUDIT_EVENTS
@@ -68,4 +73,6 @@ PEOPLE.bind_filter(
     lambda value, _today: over_allocated(Person.id) if value else ~over_allocated(Person.id),
 )
 PROJECTS.bind_listed("open_risk_count", open_risk_count())
+PROJECTS.bind_filter("compliance", failing_condition, prepare_compliance)
+PROJECTS.bind_filter("failing_rule", failing_condition, prepare_failing_rule)
 PROJECTS.rules.bind_templates(ProjectTemplates())  # type: ignore[attr-defined]

@@ -15,9 +15,15 @@ from pmo_api.core.schemas import Day, Key, Label, Money, Name, Text
 from pmo_api.people.declaration import PERSON
 from pmo_api.portfolios.declaration import PORTFOLIO
 from pmo_api.portfolios.repository import PortfolioReads
-from pmo_api.projects.models import Health, Project, ProjectStatus
+from pmo_api.projects.models import ComplianceState, Health, Project, ProjectStatus
 from pmo_api.projects.repository import ProjectReads
-from pmo_api.projects.schemas import Attributes, AttributeValue, Percent, TemplateRef
+from pmo_api.projects.schemas import (
+    Attributes,
+    AttributeValue,
+    Percent,
+    RuleCodeRef,
+    TemplateRef,
+)
 from pmo_api.projects.service import ProjectRules
 from pmo_api.resources.declaration import Docs, ResourceType, Writers
 from pmo_api.resources.fields import Field, Filter, Listed, Reference, instruction, owned
@@ -138,6 +144,17 @@ PROJECTS = ResourceType(
         Filter.equal(Project.phase, Label),
         Filter.equal(Project.methodology, Label),
         Filter.equal(Project.methodology_id, uuid.UUID),
+        Filter.elsewhere(
+            "compliance",
+            ComplianceState,
+            "failing: projects failing at least one rule of the policies in force; "
+            "compliant: failing none (judged in SQL, as the compliance reports judge).",
+        ),
+        Filter.elsewhere(
+            "failing_rule",
+            RuleCodeRef,
+            "Projects failing the rule with this code, of a policy in force.",
+        ),
     ),
     sorts=(
         "key",

@@ -33,6 +33,13 @@ class Health(enum.StrEnum):
     RED = "red"
 
 
+class ComplianceState(enum.StrEnum):
+    """What a project list's ``compliance`` filter asks for."""
+
+    FAILING = "failing"
+    COMPLIANT = "compliant"
+
+
 class Project(Entity, Archivable, Base):
     __tablename__ = "projects"
     __table_args__ = (

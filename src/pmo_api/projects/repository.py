@@ -14,6 +14,7 @@ from sqlalchemy.sql.base import ExecutableOption
 from pmo_api.core.context import Principal
 from pmo_api.core.errors import not_found
 from pmo_api.core.pagination import PageRequest
+from pmo_api.db.reads import SessionReads
 from pmo_api.portfolios.repository import PortfolioReads
 from pmo_api.projects.models import Project
 
@@ -72,6 +73,9 @@ class ProjectReads:
         sort_col = self.sortable[page.sort.field]
         desc = page.sort.descending
         order = (sort_col.desc(), Project.id.desc()) if desc else (sort_col.asc(), Project.id.asc())
+        kind: Any = getattr(self, "kind", None)  # the declaration this is the reads of
+        if kind is not None and kind.preparers:
+            filters = await kind.prepared(SessionReads(self.session), filters)
         ranked = self.matching(principal, filters)
         owner: ColumnElement[uuid.UUID]
         if filters.include_sub_portfolios:

@@ -51,3 +51,9 @@ TemplateRef = Annotated[
     ),
     Field(description="A template's key, or the id of one of its revisions."),
 ]
+
+RuleCodeRef = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z][A-Z0-9_-]{1,39}$"),
+    Field(description="A policy rule's code, e.g. STATUS-FRESH."),
+]

@@ -29,6 +29,7 @@ import functools
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pmo_api.core.context import Principal, ServiceContext
@@ -306,6 +307,10 @@ class ResourceRules(Generic[M]):
         self.may_change(ctx, obj)
 
 
+Prepare = Callable[[Any, Any, "date"], Awaitable[Any]]
+"""(the request's row reads, the value sent, today) -> what the filter's condition is
+given (``ResourceType.bind_filter``)."""
+
 ActionRun = Callable[[ServiceContext, Any, Any, RecordEvent], Awaitable[None]]
 """A resource action's work: (context, the record, the parsed input or None, the event
 to record)."""
@@ -413,6 +418,8 @@ class ResourceType(Declared, Generic[M]):
     """Its reads (``PersonRepository``)."""
     conditions: dict[str, Condition] = field(init=False, repr=False)
     """The conditions of the filters another domain owns, once bound."""
+    preparers: dict[str, Prepare] = field(init=False, repr=False)
+    """Per filter so bound: what its value is made into before the list is read."""
     list_item: type[Read] = field(init=False, repr=False)
     """How lists show one (``ProjectListItem``): the representation and ``listed``."""
     list_columns: dict[str, Any] = field(init=False, repr=False)
@@ -438,6 +445,7 @@ class ResourceType(Declared, Generic[M]):
         object.__setattr__(self, "creates", creates)
         object.__setattr__(self, "reference", Reference(self.model, self.name, self.graphql_type))
         object.__setattr__(self, "conditions", {})
+        object.__setattr__(self, "preparers", {})
         object.__setattr__(self, "list_columns", {})
         object.__setattr__(self, "list_item", list_item_of(self))
         object.__setattr__(self, "created", created_of(self))
@@ -446,12 +454,26 @@ class ResourceType(Declared, Generic[M]):
     def action_verbs(self) -> Sequence[str]:
         return [action.event for action in self.actions]
 
-    def bind_filter(self, name: str, where: Condition) -> None:
+    def bind_filter(self, name: str, where: Condition, prepare: Prepare | None = None) -> None:
         """The condition of a filter declared ``Filter.elsewhere``, from the domain that
-        owns it (``control.py``)."""
+        owns it (``control.py``). With ``prepare``, the value sent is first made into
+        what the condition is given, reading the database (the rules in force a
+        compliance filter tests)."""
         if name not in {f.name for f in self.filter_list if f.where is None}:
             raise ValueError(f"{self.name} declares no filter {name!r} owned elsewhere")
         self.conditions[name] = where
+        if prepare is not None:
+            self.preparers[name] = prepare
+
+    async def prepared(self, reads: Any, filters: Any) -> Any:
+        """``filters`` with each value that has a ``prepare`` made into what its
+        condition is given (after the cursor's fingerprint was taken of the sent ones)."""
+        today = date.today()
+        for name, prepare in self.preparers.items():
+            value = getattr(filters, name, None)
+            if value is not None:
+                filters = filters.model_copy(update={name: await prepare(reads, value, today)})
+        return filters
 
     def bind_listed(self, name: str, column: Any) -> None:
         """The SQL of a ``listed`` value, from the domain that owns it (``control.py``):

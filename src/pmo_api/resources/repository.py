@@ -23,7 +23,7 @@ from sqlalchemy.types import TypeDecorator
 
 from pmo_api.core.context import Principal, RowReads
 from pmo_api.core.pagination import Page, PageRequest
-from pmo_api.db.reads import Row
+from pmo_api.db.reads import Row, SessionReads
 from pmo_api.db.records import common_filters
 from pmo_api.db.repository import Repository
 from pmo_api.resources.fields import Sort
@@ -70,6 +70,8 @@ class ResourceRepository(Repository[M], Generic[M]):
         page_request: PageRequest,
         extra: Sequence[ColumnElement[Any]] = (),
     ) -> Page[Row]:
+        if self.kind.preparers:
+            filters = await self.kind.prepared(reads or SessionReads(self.session), filters)
         page = await super().read_list(reads, principal, filters, page_request, extra)
         if documents(self.kind):
             page = Page([decoded(self.kind, r) for r in page.items], page.next_cursor, page.cursors)

@@ -23,13 +23,14 @@ from decimal import Decimal
 from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, String, and_, case, exists, func, or_, select
 
 from pmo_api.people.models import Person
 from pmo_api.projects.models import Project
 from pmo_api.raid.models import Risk, open_risk_clause
 from pmo_api.reporting.models import ReportState, StatusReport
 from pmo_api.schedule.models import Baseline, Milestone, overdue_clause
+from pmo_api.standards.sql import DaysBetween, HoldsCertification, JsonAttribute, MoneyAmount
 
 
 class Outcome(enum.StrEnum):
@@ -95,6 +96,10 @@ def _a_number(value: Any) -> Any:
 
 
 Judge = Callable[[Mapping[str, Any], Mapping[str, Any] | None, Any, date], Verdict]
+Fails = Callable[[Any, date], ColumnElement[bool]]
+"""(the params, today) -> the SQL condition, on ``projects``, of a project the check
+fails: what lists filter on (``?compliance=failing``, ``?failing_rule=``). It holds
+exactly when the judge answers fail."""
 """(the project's fields, its figures or None, the params, today) -> Verdict."""
 FigureQuery = Callable[[Select[Any], Sequence[Any], date], Any]
 """(the subquery of the project ids in scope, every params value used, today) -> a
@@ -109,6 +114,7 @@ class Check:
     description: str
     params: type[Params]
     judge: Judge
+    fails: Fails
     figures: FigureQuery | None = None
 
 
@@ -117,14 +123,15 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(
-    type: str, params: type[Params], figures: FigureQuery | None = None
+    type: str, params: type[Params], fails: Fails, figures: FigureQuery | None = None
 ) -> Callable[[Judge], Judge]:
-    """Register the decorated judge as the check ``type`` (its docstring describes it)."""
+    """Register the decorated judge as the check ``type`` (its docstring describes it),
+    with the SQL condition of a failing project (``fails``)."""
 
     def register(judge: Judge) -> Judge:
         if type in CHECKS:
             raise ValueError(f"the check {type!r} is registered twice")
-        CHECKS[type] = Check(type, (judge.__doc__ or "").strip(), params, judge, figures)
+        CHECKS[type] = Check(type, (judge.__doc__ or "").strip(), params, judge, fails, figures)
         return judge
 
     return register
@@ -154,7 +161,7 @@ class NoParams(Params):
     pass
 
 
-@check("baseline_present", NoParams)
+@check("baseline_present", NoParams, lambda _params, _today: Project.baseline_id.is_(None))
 def baseline_present(
     project: Mapping[str, Any], _: Mapping[str, Any] | None, params: NoParams, today: date
 ) -> Verdict:
@@ -194,7 +201,19 @@ def project_value(project: Mapping[str, Any], name: str) -> Any:
     return project.get(name)
 
 
-@check("field_present", FieldParams)
+def _field_missing(params: FieldParams, _today: date) -> ColumnElement[bool]:
+    if params.field.startswith("attributes."):
+        name = params.field.removeprefix("attributes.")
+        kind = JsonAttribute(Project.attributes, name, "type")
+        text = JsonAttribute(Project.attributes, name, "string")
+        return or_(kind.is_(None), kind == "null", text == "")
+    column = Project.__table__.c[params.field]
+    if isinstance(column.type, String):
+        return or_(column.is_(None), column == "")
+    return column.is_(None)
+
+
+@check("field_present", FieldParams, _field_missing)
 def field_present(
     project: Mapping[str, Any], _: Mapping[str, Any] | None, params: FieldParams, today: date
 ) -> Verdict:
@@ -209,7 +228,12 @@ class VarianceParams(Params):
     max_percent: Percent
 
 
-@check("budget_variance", VarianceParams)
+def _overrun(params: VarianceParams, _today: date) -> ColumnElement[bool]:
+    planned, actual = MoneyAmount(Project.planned_budget), MoneyAmount(Project.actual_cost)
+    return and_(planned != 0, (actual - planned) * 100 > planned * params.max_percent)
+
+
+@check("budget_variance", VarianceParams, _overrun)
 def budget_variance(
     project: Mapping[str, Any], _: Mapping[str, Any] | None, params: VarianceParams, today: date
 ) -> Verdict:
@@ -256,7 +280,16 @@ def _last_report(ids: Select[Any], _: Sequence[Any], today: date) -> Any:
     )
 
 
-@check("status_report_fresh", FreshParams, _last_report)
+def _stale(params: FreshParams, today: date) -> ColumnElement[bool]:
+    return ~exists().where(
+        StatusReport.project_id == Project.id,
+        StatusReport.state == ReportState.SUBMITTED,
+        StatusReport.archived_at.is_(None),
+        StatusReport.period_end >= today - timedelta(days=params.days),
+    )
+
+
+@check("status_report_fresh", FreshParams, _stale, _last_report)
 def status_report_fresh(
     project: Mapping[str, Any], figures: Mapping[str, Any] | None, params: FreshParams, today: date
 ) -> Verdict:
@@ -297,7 +330,19 @@ def _reviews(ids: Select[Any], used: Sequence[Any], today: date) -> Any:
     )
 
 
-@check("risks_reviewed", ReviewParams, _reviews)
+def _unreviewed(params: ReviewParams, today: date) -> ColumnElement[bool]:
+    def counted(*conditions: Any) -> Any:
+        return (
+            select(func.count())
+            .where(Risk.project_id == Project.id, open_risk_clause(), *conditions)
+            .scalar_subquery()
+        )
+
+    reviewed = counted(Risk.last_reviewed_on >= today - timedelta(days=params.days))
+    return and_(reviewed < params.count, reviewed < counted())
+
+
+@check("risks_reviewed", ReviewParams, _unreviewed, _reviews)
 def risks_reviewed(
     project: Mapping[str, Any], figures: Mapping[str, Any] | None, params: ReviewParams, today: date
 ) -> Verdict:
@@ -333,7 +378,14 @@ def _baseline_end(ids: Select[Any], _: Sequence[Any], today: date) -> Any:
     )
 
 
-@check("schedule_slip", SlipParams, _baseline_end)
+def _slipped(params: SlipParams, _today: date) -> ColumnElement[bool]:
+    baseline_end = (
+        select(Baseline.planned_end).where(Baseline.id == Project.baseline_id).scalar_subquery()
+    )
+    return DaysBetween(baseline_end, Project.planned_end) > params.max_days
+
+
+@check("schedule_slip", SlipParams, _slipped, _baseline_end)
 def schedule_slip(
     project: Mapping[str, Any], figures: Mapping[str, Any] | None, params: SlipParams, today: date
 ) -> Verdict:
@@ -379,7 +431,15 @@ def _oldest_overdue(ids: Select[Any], _: Sequence[Any], today: date) -> Any:
     )
 
 
-@check("milestone_overdue", OverdueParams, _oldest_overdue)
+def _long_overdue(params: OverdueParams, today: date) -> ColumnElement[bool]:
+    return exists().where(
+        Milestone.project_id == Project.id,
+        overdue_clause(today),
+        Milestone.due_date < today - timedelta(days=params.max_days),
+    )
+
+
+@check("milestone_overdue", OverdueParams, _long_overdue, _oldest_overdue)
 def milestone_overdue(
     project: Mapping[str, Any],
     figures: Mapping[str, Any] | None,
@@ -417,7 +477,12 @@ def _manager_certifications(ids: Select[Any], _: Sequence[Any], today: date) -> 
     ).where(Project.id.in_(ids), Person.id == Project.manager_id)
 
 
-@check("manager_certified", CertifiedParams, _manager_certifications)
+def _uncertified(params: CertifiedParams, today: date) -> ColumnElement[bool]:
+    held = HoldsCertification(Person.__table__, Project.manager_id, params.certification, today)
+    return or_(Project.manager_id.is_(None), ~held)
+
+
+@check("manager_certified", CertifiedParams, _uncertified, _manager_certifications)
 def manager_certified(
     project: Mapping[str, Any],
     figures: Mapping[str, Any] | None,

@@ -11,9 +11,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 
 from pmo_api.core.context import RowReads, ServiceContext
 from pmo_api.db.reads import Row, SessionReads
@@ -24,7 +25,7 @@ from pmo_api.projects.models import Project
 from pmo_api.resources import service as resources
 from pmo_api.standards.checks import CHECKS, Check, Outcome, Verdict, not_applicable, plain
 from pmo_api.standards.models import Policy, StandardStatus
-from pmo_api.standards.rules import SEVERITY_RANK, PolicyRule, compiled
+from pmo_api.standards.rules import SEVERITY_RANK, PolicyRule, applies_sql, compiled
 from pmo_api.standards.schemas import (
     FailingProject,
     FailingRule,
@@ -78,13 +79,19 @@ class InForce:
     """``applies_when`` made into a test (None: every project)."""
 
 
+_POLICIES_IN_FORCE = (
+    select(Policy.id, Policy.key, Policy.revision, Policy.rules)
+    .where(Policy.status == StandardStatus.PUBLISHED, Policy.archived_at.is_(None))
+    .order_by(Policy.key)
+)
+
+
 async def rules_in_force(ctx: ServiceContext) -> list[InForce]:
     """The rules of every published policy revision, by policy key and rule order."""
-    policies = await _reads(ctx).all(
-        select(Policy.id, Policy.key, Policy.revision, Policy.rules)
-        .where(Policy.status == StandardStatus.PUBLISHED, Policy.archived_at.is_(None))
-        .order_by(Policy.key)
-    )
+    return _parsed(await _reads(ctx).all(_POLICIES_IN_FORCE))
+
+
+def _parsed(policies: Sequence[Row]) -> list[InForce]:
     out = []
     for policy in policies:
         for stored in policy["rules"]:
@@ -283,3 +290,43 @@ async def _roll_up(ctx: ServiceContext, scope: ColumnElement[bool]) -> ScopeComp
             for k in ranked
         ],
     )
+
+
+# -- the project list's filters, in SQL --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failing:
+    """A compliance filter's value made into its condition on ``projects``."""
+
+    condition: ColumnElement[bool]
+
+
+def failing_sql(item: InForce, today: date) -> ColumnElement[bool]:
+    """Where ``item``'s rule fails: it applies and its check fails, in SQL."""
+    fails = item.check.fails(item.params, today)
+    if item.rule.applies_when:
+        return and_(applies_sql(item.rule.applies_when), fails)
+    return fails
+
+
+async def _in_force(reads: RowReads) -> list[InForce]:
+    return _parsed(await reads.all(_POLICIES_IN_FORCE))
+
+
+async def prepare_compliance(reads: RowReads, wanted: Any, today: date) -> Failing:
+    """``compliance=failing``: a rule in force fails; ``compliant``: none does."""
+    any_failing = or_(false(), *(failing_sql(item, today) for item in await _in_force(reads)))
+    if wanted == "failing":
+        return Failing(any_failing)
+    return Failing(not_(func.coalesce(any_failing, false())))
+
+
+async def prepare_failing_rule(reads: RowReads, code: str, today: date) -> Failing:
+    """``failing_rule=CODE``: the rule of that code (of any policy in force) fails."""
+    rules = [item for item in await _in_force(reads) if item.rule.code == code]
+    return Failing(or_(false(), *(failing_sql(item, today) for item in rules)))
+
+
+def failing_condition(prepared: Failing, _today: date) -> ColumnElement[bool]:
+    return prepared.condition

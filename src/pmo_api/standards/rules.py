@@ -25,10 +25,13 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
 )
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, true
 
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.schemas import Name
+from pmo_api.projects.models import Project
 from pmo_api.standards.checks import CHECKS
+from pmo_api.standards.sql import JsonAttribute, MoneyAmount
 
 
 class Severity(enum.StrEnum):
@@ -274,15 +277,23 @@ _ORDER: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+def _same(value: Any, expected: Any) -> bool:
+    """JSON's equality: a boolean equals only a boolean (Python's ``True == 1`` does not
+    hold here, nor in the SQL form)."""
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return type(value) is type(expected) and value == expected
+    return bool(value == expected)
+
+
 def _holds(value: Any, operator: str, expected: Any) -> bool:
     if operator == "eq":
-        return bool(value == expected)
+        return _same(value, expected)
     if operator == "ne":
-        return bool(value != expected)
+        return not _same(value, expected)
     if operator == "in":
-        return value in expected
-    if value is None or isinstance(value, str) != isinstance(expected, str):
-        return False  # nothing to compare, or a number against a string
+        return any(_same(value, item) for item in expected)
+    if value is None or isinstance(value, bool | str):
+        return False  # nothing to compare, or not a number (the bound is one)
     return _ORDER[operator](value, expected)
 
 
@@ -342,3 +353,57 @@ def _place(loc: Sequence[Any]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+# -- applies_when in SQL -----------------------------------------------------------------------
+
+
+def applies_sql(conditions: Mapping[str, Mapping[str, Any]]) -> ColumnElement[bool]:
+    """``applies_when`` as a condition on ``projects``: it holds exactly when
+    ``compiled`` answers True (a lists' filter uses it: ``?failing_rule=``)."""
+    parts = [
+        _condition_sql(name, operator, expected)
+        for name, operators in conditions.items()
+        for operator, expected in operators.items()
+    ]
+    return and_(true(), *parts)
+
+
+def _condition_sql(name: str, operator: str, expected: Any) -> ColumnElement[bool]:
+    column, kind = _column_of(name) or (name, _ANY)
+    if operator == "ne":
+        return not_(func.coalesce(_condition_sql(name, "eq", expected), false()))
+    if operator == "in":
+        return or_(*(_condition_sql(name, "eq", item) for item in expected))
+    if column.startswith("attributes."):
+        return _attribute_sql(column.removeprefix("attributes."), operator, expected)
+    target: Any = Project.__table__.c[column]
+    if kind == _NUMBER:
+        if column in ("planned_budget", "actual_cost"):
+            target = MoneyAmount(target)
+        if isinstance(expected, bool):
+            return false()
+        return _compare(target, operator, expected)
+    if kind == _ID:
+        return _compare(target, operator, uuid.UUID(expected))
+    return _compare(target, operator, expected)
+
+
+def _attribute_sql(name: str, operator: str, expected: Any) -> ColumnElement[bool]:
+    if isinstance(expected, bool):
+        value = JsonAttribute(Project.attributes, name, "boolean")
+        return _compare(value, operator, "true" if expected else "false")
+    if isinstance(expected, str):
+        return _compare(JsonAttribute(Project.attributes, name, "string"), operator, expected)
+    return _compare(JsonAttribute(Project.attributes, name, "number"), operator, expected)
+
+
+def _compare(target: Any, operator: str, expected: Any) -> ColumnElement[bool]:
+    compared: ColumnElement[bool] = {
+        "eq": lambda: target == expected,
+        "gt": lambda: target > expected,
+        "gte": lambda: target >= expected,
+        "lt": lambda: target < expected,
+        "lte": lambda: target <= expected,
+    }[operator]()
+    return compared
