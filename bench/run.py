@@ -270,9 +270,15 @@ def ceiling_server(log: Path) -> Server:
 
 
 def pmo_server(database_url: str, log: Path) -> Server:
-    """`pmo-api serve`, one worker, with its defaults (INFO access log included)."""
+    """`pmo-api serve`, one worker, with its defaults (INFO access log included), but the
+    compliance watch: it judges every project every few minutes, a job a deployment
+    gives one process (or `pmo-api compliance watch` on a schedule), not the one
+    measured; and its states would hold on to the projects POST makes."""
     env = clean_env(
-        PMO_DATABASE_URL=database_url, PMO_BOOTSTRAP_ADMIN_KEY=API_KEY, PMO_DB_POOL_SIZE=POOL_SIZE
+        PMO_DATABASE_URL=database_url,
+        PMO_BOOTSTRAP_ADMIN_KEY=API_KEY,
+        PMO_DB_POOL_SIZE=POOL_SIZE,
+        PMO_COMPLIANCE_WATCH_SECONDS="0",
     )
     argv = [str(PMO_API), "serve", "--host", "127.0.0.1", "--port", "{port}"]
     return Server("pmo-api", argv, env, "/readyz", log)

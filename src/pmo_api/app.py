@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,6 +31,7 @@ from pmo_api.api.state import AppState
 from pmo_api.auth.cache import principals
 from pmo_api.auth.service import ensure_bootstrap_key
 from pmo_api.core import pagination
+from pmo_api.core.context import SYSTEM, ServiceContext
 from pmo_api.db import migrate
 from pmo_api.db.engine import make_engine, make_read_sessionmaker, make_sessionmaker
 from pmo_api.db.instance import cursor_secret
@@ -36,6 +39,7 @@ from pmo_api.db.reads import make_reads
 from pmo_api.db.transaction import unit_of_work
 from pmo_api.logs import configure_logging
 from pmo_api.settings import Settings, get_settings
+from pmo_api.standards import watch
 
 log = logging.getLogger("pmo_api")
 
@@ -60,6 +64,14 @@ async def start(state: AppState) -> None:
             pagination.configure(await cursor_secret(session))
         if settings.bootstrap_admin_key is not None:
             await ensure_bootstrap_key(session, settings.bootstrap_admin_key.get_secret_value())
+
+
+async def _look(state: AppState) -> None:
+    """One look of the compliance watch, in a unit of work of its own."""
+    async with unit_of_work(state.sessions) as session:
+        await watch.look(
+            ServiceContext(session, SYSTEM, request_id=f"watch-{uuid.uuid4().hex[:12]}")
+        )
 
 
 def served_app() -> FastAPI:
@@ -103,9 +115,18 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
             _, older, oldest = gc.get_threshold()
             gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, older, oldest)
         log.info("pmo-api ready", extra={"database": engine.dialect.name})
+        watching = None
+        if settings.compliance_watch_seconds > 0:
+            watching = asyncio.create_task(
+                watch.keep_watching(settings.compliance_watch_seconds, lambda: _look(state))
+            )
         try:
             yield
         finally:
+            if watching is not None:
+                watching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watching
             await state.reads.close()
             await engine.dispose()
             log.info("pmo-api stopped")

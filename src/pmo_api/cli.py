@@ -220,6 +220,19 @@ def seed_demo_command(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- compliance --------------------------------------------------------------------------
+
+
+def compliance_watch_command(args: argparse.Namespace) -> int:
+    from pmo_api.standards import watch
+
+    settings = load_settings()
+    _ensure_schema(settings)
+    judged, recorded = asyncio.run(_as_system(settings, watch.look))
+    print(f"{judged} project(s) judged, {recorded} compliance event(s) recorded")
+    return 0
+
+
 # --- standards ---------------------------------------------------------------------------
 
 
@@ -331,6 +344,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed-demo", help="create a small demo organisation (idempotent)")
     seed.set_defaults(handler=seed_demo_command)
+
+    compliance = commands.add_parser("compliance", help="the compliance watch")
+    looks = compliance.add_subparsers(dest="action", required=True, metavar="ACTION")
+    look = looks.add_parser(
+        "watch",
+        help="judge every project once and record compliance.failed / compliance.passed "
+        "for those that changed (the server does it every PMO_COMPLIANCE_WATCH_SECONDS)",
+    )
+    look.set_defaults(handler=compliance_watch_command)
 
     standards = commands.add_parser(
         "standards", help="standards as code: export them to a folder, or apply a folder"

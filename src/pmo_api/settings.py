@@ -47,6 +47,14 @@ class Settings(BaseSettings):
         default=5000, ge=100, le=100_000, description="Most lexical tokens in one GraphQL document."
     )
     idempotency_ttl_hours: int = Field(default=48, ge=24)
+    compliance_watch_seconds: float = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        description="How often the server judges every project and records "
+        "compliance.failed / compliance.passed for those that changed (0: never; "
+        "`pmo-api compliance watch` looks once).",
+    )
     auth_cache_seconds: float = Field(
         default=5.0,
         ge=0,

@@ -182,7 +182,7 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-async def _projects(ctx: ServiceContext, scope: ColumnElement[bool]) -> list[Row]:
+async def scoped_projects(ctx: ServiceContext, scope: ColumnElement[bool]) -> list[Row]:
     return await _reads(ctx).all(
         select(*_PROJECT_FIELDS).where(scope, Project.archived_at.is_(None)).order_by(Project.key)
     )
@@ -203,7 +203,7 @@ async def projects_compliance(
 ) -> dict[uuid.UUID, ProjectCompliance]:
     """Several projects at once (GraphQL's loader): the same statements as one."""
     scope = Project.id.in_(list(ids))
-    projects = await _projects(ctx, scope)
+    projects = await scoped_projects(ctx, scope)
     results = await judge(ctx, scope, projects)
     return {p["id"]: _project_report(ctx, p, results[p["id"]]) for p in projects}
 
@@ -234,7 +234,7 @@ async def organisation_compliance(ctx: ServiceContext) -> ScopeCompliance:
 
 
 async def _roll_up(ctx: ServiceContext, scope: ColumnElement[bool]) -> ScopeCompliance:
-    projects = await _projects(ctx, scope)
+    projects = await scoped_projects(ctx, scope)
     judged = await judge(ctx, scope, projects)
     passed = failed = compliant = total = 0
     failing: dict[int, list[Row]] = defaultdict(list)

@@ -4,10 +4,11 @@ methodology), kept by key and revision."""
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pmo_api.db.base import Archivable, Base, Entity, JSONDocument, string_enum
@@ -91,3 +92,16 @@ class Template(Entity, Archivable, Base):
     retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     __mapper_args__ = {"version_id_col": Entity.version}
+
+
+class ComplianceRecord(Base):
+    """What the watch last found of a project (``watch.py``): whether it complied and
+    the rules it failed. A change from compliant to failing is a ``compliance.failed``
+    event, the way back ``compliance.passed``."""
+
+    __tablename__ = "compliance_states"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    compliant: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    failing: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
+    checked_at: Mapped[datetime] = mapped_column(nullable=False)
