@@ -18,7 +18,15 @@ import asyncpg
 import httpx
 import pytest
 
-from pmo_api.demo import DEMO_POLICIES, PEOPLE, PORTFOLIOS, PROJECT_NAMES
+from pmo_api.demo import (
+    DEMO_METHODOLOGIES,
+    DEMO_POLICIES,
+    DEMO_TEMPLATES,
+    PEOPLE,
+    PORTFOLIOS,
+    PROJECT_NAMES,
+    SHOWCASE,
+)
 from tests.conftest import create_database
 
 COMMAND_TIMEOUT = 60
@@ -49,7 +57,17 @@ def pmo_api(
 def table_counts(env: dict[str, str]) -> dict[str, int]:
     path = env["PMO_DATABASE_URL"].removeprefix("sqlite:///")
     with sqlite3.connect(path) as db:
-        tables = ("people", "portfolios", "projects", "policies", "audit_events", "api_keys")
+        tables = (
+            "people",
+            "portfolios",
+            "projects",
+            "policies",
+            "methodologies",
+            "templates",
+            "milestones",
+            "audit_events",
+            "api_keys",
+        )
         return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
 
@@ -83,18 +101,33 @@ def test_create_api_key_refuses_a_manager_without_a_person(env: dict[str, str]) 
 def test_seed_demo_builds_the_organisation_once(env: dict[str, str]) -> None:
     first = pmo_api("seed-demo", env=env)
     assert first.returncode == 0, first.stderr
-    assert "[3/4] projects" in first.stderr  # progress, step by step
+    assert "[5/6] projects" in first.stderr  # progress, step by step
+    showcase = next(t for t in DEMO_TEMPLATES if t["key"] == SHOWCASE["template"])
+    made_from_template = sum(
+        len(showcase[part]) for part in ("milestones", "risks", "deliverables")
+    )
+    standards = {
+        "policies": len(DEMO_POLICIES),
+        "methodologies": len(DEMO_METHODOLOGIES),
+        "templates": len(DEMO_TEMPLATES),
+    }
     expected = {
         "people": len(PEOPLE),
         "portfolios": len(PORTFOLIOS),
-        "projects": len(PROJECT_NAMES),
-        "policies": len(DEMO_POLICIES),
+        "projects": len(PROJECT_NAMES) + 1,  # and the one made from a template
+        **standards,
+        "milestones": len(showcase["milestones"]),
     }
     counts = table_counts(env)
     assert {k: counts[k] for k in expected} == expected
-    assert expected["people"] >= 15 and 30 <= expected["projects"] <= 40
-    # one event per record, and each policy's publication
-    assert counts["audit_events"] == sum(expected.values()) + len(DEMO_POLICIES)
+    assert expected["people"] >= 15 and 30 <= expected["projects"] <= 41
+    # one event per record (the template's records too), and each standard's publication
+    assert counts["audit_events"] == (
+        sum(expected.values())
+        - expected["milestones"]
+        + made_from_template
+        + sum(standards.values())
+    )
 
     second = pmo_api("seed-demo", env=env)
     assert second.returncode == 0, second.stderr
@@ -275,6 +308,14 @@ def test_standards_as_code_export_apply_and_refuse(any_env: dict[str, str], tmp_
     assert exported.returncode == 0, exported.stderr
     files = sorted(p.name for p in (folder / "policies").iterdir())
     assert files == ["DELIVERY.yaml", "FINANCE.yaml", "REPORTING.yaml"]
+    assert sorted(p.name for p in (folder / "methodologies").iterdir()) == [
+        "AGILE.yaml",
+        "STAGE-GATE.yaml",
+    ]
+    assert sorted(p.name for p in (folder / "templates").iterdir()) == [
+        "AGILE-PRODUCT.yaml",
+        "IT-PROJECT.yaml",
+    ]
     counts = any_counts(env)
 
     same = pmo_api("standards", "apply", str(folder), env=env)
@@ -291,7 +332,8 @@ def test_standards_as_code_export_apply_and_refuse(any_env: dict[str, str], tmp_
     assert dry.returncode == 0, dry.stderr
     assert "FINANCE.yaml: created (revision 2)" in dry.stdout
     assert "AUDIT.yaml: created (revision 1)" in dry.stdout
-    assert "2 of 4 standard(s) would change" in dry.stdout
+    every = len(DEMO_POLICIES) + len(DEMO_METHODOLOGIES) + len(DEMO_TEMPLATES) + 1
+    assert f"2 of {every} standard(s) would change" in dry.stdout
     assert any_counts(env) == counts
 
     applied = pmo_api("standards", "apply", str(folder), "--publish", env=env)

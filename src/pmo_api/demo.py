@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,8 +30,9 @@ from pmo_api.portfolios import declaration as portfolios
 from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Health, ProjectStatus
 from pmo_api.resources import service as resources
-from pmo_api.standards.declaration import POLICIES
-from pmo_api.standards.models import Policy
+from pmo_api.resources.declaration import ResourceType
+from pmo_api.standards.declaration import METHODOLOGIES, POLICIES, TEMPLATES
+from pmo_api.standards.models import Methodology, StandardStatus
 
 SEED = 20261125
 EMAIL_DOMAIN = "northwind.example"
@@ -166,8 +167,10 @@ PROJECT_NAMES: tuple[DemoProjectName, ...] = (
 PHASES = {
     "waterfall": ("initiation", "planning", "execution", "closure"),
     "agile": ("discovery", "alpha", "beta", "live"),
-    "hybrid": ("initiation", "design", "build", "transition", "closure"),
+    "hybrid": ("initiation", "planning", "execution", "closure"),
 }
+METHODOLOGY_OF = {"waterfall": "STAGE-GATE", "hybrid": "STAGE-GATE", "agile": "AGILE"}
+"""The published methodology a demo project follows, by the way it was drawn."""
 STATUS_WEIGHTS = {
     ProjectStatus.ACTIVE: 50,
     ProjectStatus.PROPOSED: 15,
@@ -217,7 +220,10 @@ def _health(rng: random.Random, status: ProjectStatus) -> Health:
 
 
 def demo_projects(
-    today: date, people: dict[str, uuid.UUID], portfolios: dict[str, uuid.UUID]
+    today: date,
+    people: dict[str, uuid.UUID],
+    portfolios: dict[str, uuid.UUID],
+    methodologies: dict[str, uuid.UUID] | None = None,
 ) -> list[Any]:
     """The demo's projects: the same for the same month, whatever already exists."""
     rng = random.Random(SEED)
@@ -240,7 +246,8 @@ def demo_projects(
                     portfolio_id=portfolios[portfolio_key],
                     manager_id=people[rng.choice(MANAGERS)],
                     sponsor_id=people[rng.choice(SPONSORS)],
-                    methodology=methodology,
+                    methodology=METHODOLOGY_OF[methodology],
+                    methodology_id=(methodologies or {}).get(METHODOLOGY_OF[methodology]),
                     phase=phase,
                     status=status,
                     health=_health(rng, status),
@@ -268,6 +275,7 @@ class SeedResult:
     present: dict[str, int]
     people: dict[str, uuid.UUID]
     portfolios: dict[str, uuid.UUID]
+    methodologies: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
 async def _seed_people(ctx: ServiceContext, result: SeedResult) -> None:
@@ -315,7 +323,8 @@ async def _seed_portfolios(ctx: ServiceContext, result: SeedResult) -> None:
 
 
 async def _seed_projects(ctx: ServiceContext, result: SeedResult) -> None:
-    for data in demo_projects(date.today().replace(day=1), result.people, result.portfolios):
+    today = date.today().replace(day=1)
+    for data in demo_projects(today, result.people, result.portfolios, result.methodologies):
         try:
             await resources.get(ctx, PROJECTS, data.key)
             result.present["projects"] += 1
@@ -409,27 +418,175 @@ DEMO_POLICIES: tuple[tuple[str, str, str, list[dict[str, Any]]], ...] = (
 """Three policies in force: what the compliance reports of the tour judge."""
 
 
+async def _published(
+    ctx: ServiceContext, kind: ResourceType[Any], document: dict[str, Any]
+) -> uuid.UUID | None:
+    """A standard's first revision, published; None when the key has one already."""
+    model = kind.model
+    found = await ctx.session.scalar(select(model.id).where(model.key == document["key"]).limit(1))
+    if found is not None:
+        return None
+    made = await resources.create(ctx, kind, kind.create.model_validate(document))
+    publish = next(action for action in kind.actions if action.verb == "publish")
+    await resources.act(ctx, kind, publish, made["id"], None, None)
+    return uuid.UUID(str(made["id"]))
+
+
 async def _seed_policies(ctx: ServiceContext, result: SeedResult) -> None:
     for key, title, text, rules in DEMO_POLICIES:
-        found = await ctx.session.scalar(select(Policy.id).where(Policy.key == key).limit(1))
-        if found is not None:
+        document = {"key": key, "title": title, "text": text, "rules": rules}
+        made = await _published(ctx, POLICIES, document)
+        if made is None:
             result.present["policies"] += 1
-            continue
-        data = POLICIES.create.model_validate(
-            {"key": key, "title": title, "text": text, "rules": rules}
+        else:
+            result.created["policies"] += 1
+
+
+DEMO_METHODOLOGIES: tuple[dict[str, Any], ...] = (
+    {
+        "key": "STAGE-GATE",
+        "name": "Stage-gate",
+        "description": "Four stages; a gate opens each one after the first.",
+        "phases": [
+            {"name": "initiation", "description": "Why, what, for whom; the charter."},
+            {
+                "name": "planning",
+                "gate": {"deliverables": ["Project charter"], "approver_roles": ["sponsor"]},
+            },
+            {
+                "name": "execution",
+                "gate": {
+                    "deliverables": ["Project plan"],
+                    "approver_roles": ["sponsor", "pmo"],
+                    "rules": ["SPONSOR"],
+                },
+            },
+            {
+                "name": "closure",
+                "gate": {"deliverables": ["Acceptance report"], "approver_roles": ["sponsor"]},
+            },
+        ],
+    },
+    {
+        "key": "AGILE",
+        "name": "Agile delivery",
+        "description": "Discovery to live in increments; the product owner opens each stage.",
+        "phases": [
+            {"name": "discovery"},
+            {"name": "alpha", "gate": {"approver_roles": ["product_owner"]}},
+            {"name": "beta", "gate": {"approver_roles": ["product_owner"], "rules": ["FRESH"]}},
+            {
+                "name": "live",
+                "gate": {"deliverables": ["Service assessment"], "approver_roles": ["pmo"]},
+            },
+        ],
+    },
+)
+"""Two methodologies in force: the demo's projects follow them."""
+
+DEMO_TEMPLATES: tuple[dict[str, Any], ...] = (
+    {
+        "key": "IT-PROJECT",
+        "name": "IT project",
+        "description": "A system delivered through the stage gates.",
+        "methodology": "STAGE-GATE",
+        "defaults": {
+            "priority_score": 50,
+            "duration_days": 270,
+            "attributes": {"department": "IT", "capex": True},
+        },
+        "milestones": [
+            {"name": "Charter approved", "offset_days": 21},
+            {"name": "Design signed off", "offset_days": 90},
+            {"name": "Go-live", "offset_days": 240},
+        ],
+        "risks": [
+            {"title": "Key people leave the team", "probability": 2, "impact": 4},
+            {"title": "Requirements change late", "probability": 3, "impact": 3},
+        ],
+        "deliverables": [
+            {"name": "Project charter", "phase": "initiation", "offset_days": 14},
+            {"name": "Project plan", "phase": "planning", "offset_days": 45},
+            {"name": "Acceptance report", "phase": "execution", "offset_days": 250},
+        ],
+    },
+    {
+        "key": "AGILE-PRODUCT",
+        "name": "Digital product",
+        "description": "A product built in increments.",
+        "methodology": "AGILE",
+        "defaults": {"priority_score": 60, "duration_days": 180},
+        "milestones": [
+            {"name": "Alpha", "offset_days": 60},
+            {"name": "Public beta", "offset_days": 120},
+        ],
+        "risks": [{"title": "Low adoption", "probability": 3, "impact": 4}],
+        "deliverables": [{"name": "Service assessment", "phase": "beta", "offset_days": 170}],
+    },
+)
+"""Two templates in force; a project is made from the first (``SHOWCASE``)."""
+
+SHOWCASE = {
+    "key": "CRM-NEXT",
+    "name": "Customer Platform Renewal",
+    "portfolio": "GRO-CX",
+    "template": "IT-PROJECT",
+    "manager": "Hannah Schmidt",
+    "sponsor": "Amelia Hart",
+}
+"""A project made from a template: the README's tour moves it through a gate."""
+
+
+async def _seed_standards(ctx: ServiceContext, result: SeedResult) -> None:
+    for document in DEMO_METHODOLOGIES:
+        made = await _published(ctx, METHODOLOGIES, document)
+        result.created["standards"] += made is not None
+        result.present["standards"] += made is None
+    for document in DEMO_TEMPLATES:
+        made = await _published(ctx, TEMPLATES, document)
+        result.created["standards"] += made is not None
+        result.present["standards"] += made is None
+    for key in METHODOLOGY_OF.values():
+        found = await ctx.session.scalar(
+            select(Methodology.id).where(
+                Methodology.key == key, Methodology.status == StandardStatus.PUBLISHED
+            )
         )
-        made = await resources.create(ctx, POLICIES, data)
-        publish = next(action for action in POLICIES.actions if action.verb == "publish")
-        await resources.act(ctx, POLICIES, publish, made["id"], None, None)
-        result.created["policies"] += 1
+        if found is not None:
+            result.methodologies[key] = found
+
+
+async def _seed_showcase(ctx: ServiceContext, result: SeedResult) -> None:
+    try:
+        await resources.get(ctx, PROJECTS, SHOWCASE["key"])
+        result.present["showcase"] += 1
+        return
+    except NotFound:
+        pass
+    data = PROJECTS.create.model_validate(
+        {
+            "key": SHOWCASE["key"],
+            "name": SHOWCASE["name"],
+            "portfolio_id": result.portfolios[SHOWCASE["portfolio"]],
+            "manager_id": result.people[SHOWCASE["manager"]],
+            "sponsor_id": result.people[SHOWCASE["sponsor"]],
+            "template": SHOWCASE["template"],
+            "status": "active",
+            "planned_start": date.today().replace(day=1),
+        }
+    )
+    await resources.create(ctx, PROJECTS, data)
+    result.created["showcase"] += 1
 
 
 Step = Callable[[ServiceContext, SeedResult], Awaitable[None]]
 STEPS: tuple[tuple[str, Step], ...] = (
     ("people", _seed_people),
     ("portfolios", _seed_portfolios),
-    ("projects", _seed_projects),
     ("policies", _seed_policies),
+    ("standards", _seed_standards),
+    ("projects", _seed_projects),
+    ("showcase", _seed_showcase),
 )
 
 

@@ -110,10 +110,12 @@ class TransitionRules(RecordRules[Transition]):
             gate = gate_of(methodology.phases, to_phase)
             unmet = await gates.unmet(ctx, project, to_phase, gate)
             if unmet and not values["force"]:
-                listed = "; ".join(f"{u.criterion.value} {u.name}: {u.reason}" for u in unmet)
+                listed = "; ".join(
+                    f"{u.criterion.value} {u.name}: {u.reason.rstrip('.')}" for u in unmet
+                )
                 raise Conflict(
                     code="gate_not_met",
-                    detail=f"The gate into {to_phase} is not met: {listed}",
+                    detail=f"The gate into {to_phase} is not met: {listed}.",
                     extra={"unmet": [u.model_dump(mode="json") for u in unmet]},
                 )
         values.update(
