@@ -216,14 +216,90 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
     milestones = [
         _milestone(r, project, n, today) for project in rows for n in range(MILESTONES_PER_PROJECT)
     ]
+    policies = [
+        {
+            "id": _uuid(r),
+            "key": key,
+            "revision": 1,
+            "title": title,
+            "text": None,
+            "rules": rules,
+            "status": "published",
+            "published_at": now,
+            "retired_at": None,
+            "version": 2,
+            "created_at": now,
+            "updated_at": now,
+            "archived_at": None,
+        }
+        for key, title, rules in POLICIES
+    ]
     return {
         "people": people,
         "portfolios": portfolios,
         "projects": rows,
         "risks": risks,
         "milestones": milestones,
+        "policies": policies,
         "audit_events": events,
     }
+
+
+def _rule(code: str, check: str, when: dict[str, Any], **params: Any) -> dict[str, Any]:
+    return {
+        "code": code,
+        "title": code.replace("-", " ").capitalize(),
+        "severity": "medium",
+        "applies_when": when,
+        "check": {"type": check, "params": params},
+    }
+
+
+_ACTIVE = {"status": {"in": ["active", "on_hold"]}}
+POLICIES: list[tuple[str, str, list[dict[str, Any]]]] = [
+    (
+        "REPORTING",
+        "Status reporting",
+        [
+            _rule("FRESH", "status_report_fresh", _ACTIVE, days=14),
+            _rule("RISKS", "risks_reviewed", _ACTIVE, count=3, days=30),
+            _rule("SPONSOR", "field_present", {}, field="sponsor_id"),
+            _rule("CC", "field_present", {}, field="attributes.cost_center"),
+        ],
+    ),
+    (
+        "FINANCE",
+        "Financial control",
+        [
+            _rule("VARIANCE", "budget_variance", {"budget": {"gte": 100000}}, max_percent=10),
+            _rule("BASELINE", "baseline_present", {"budget": {"gte": 1000000}, **_ACTIVE}),
+            _rule("VARIANCE-BIG", "budget_variance", {"budget": {"gte": 2000000}}, max_percent=5),
+            _rule(
+                "UNIT", "field_present", {"attributes.capex": {"eq": True}}, field="attributes.bu"
+            ),
+        ],
+    ),
+    (
+        "DELIVERY",
+        "Delivery discipline",
+        [
+            _rule("OVERDUE", "milestone_overdue", _ACTIVE, max_days=14),
+            _rule("SLIP", "schedule_slip", _ACTIVE, max_days=30),
+            _rule("END", "field_present", {}, field="planned_end"),
+            _rule("PMP", "manager_certified", {"budget": {"gte": 500000}}, certification="PMP"),
+            _rule(
+                "STARTED",
+                "field_present",
+                {"status": {"in": ["active", "completed"]}},
+                field="actual_start",
+            ),
+            _rule("OVERDUE-ANY", "milestone_overdue", {}, max_days=60),
+            _rule("FRESH-RED", "status_report_fresh", {"health": {"eq": "red"}}, days=30),
+        ],
+    ),
+]
+"""Three policies in force, 15 rules between them, every check type: what the
+compliance routes judge the 10,000 projects against."""
 
 
 def _risk(r: random.Random, project: Row, person_ids: list[uuid.UUID], today: dt.date) -> Row:

@@ -68,6 +68,15 @@ def template_body() -> dict[str, Any]:
     }
 
 
+def lesson_body(project: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "project_id": project["id"],
+        "category": "planning",
+        "title": "V",
+        "what_happened": "V",
+    }
+
+
 def objective_body() -> dict[str, Any]:
     return {
         "key": new_key("OB"),
@@ -880,8 +889,10 @@ class TestAPI5FunctionLevelAuthorization:
             await api.post("/api/v1/standards/methodologies", json=methodology_body())
         ).json()
         template = (await api.post("/api/v1/standards/templates", json=template_body())).json()
+        lesson = (await api.post("/api/v1/lessons", json=lesson_body(project))).json()
         records = await control_records(api, project, person)
         ids = {
+            "/api/v1/lessons/{id}": lesson["id"],
             "/api/v1/standards/templates/{id}": template["id"],
             "/api/v1/standards/templates/{id}/publish": template["id"],
             "/api/v1/standards/templates/{id}/retire": template["id"],
@@ -943,6 +954,9 @@ class TestAPI5FunctionLevelAuthorization:
             ("PUT", "/api/v1/standards/methodologies/{id}"): {
                 k: v for k, v in methodology_body().items() if k != "key"
             },
+            ("POST", "/api/v1/lessons"): lesson_body(project),
+            ("PATCH", "/api/v1/lessons/{id}"): {"title": "W"},
+            ("DELETE", "/api/v1/lessons/{id}"): None,
             ("POST", "/api/v1/standards/templates"): template_body(),
             ("PATCH", "/api/v1/standards/templates/{id}"): {"name": "W"},
             ("DELETE", "/api/v1/standards/templates/{id}"): None,
@@ -1002,6 +1016,7 @@ class TestAPI5FunctionLevelAuthorization:
         on_methodology = f'id: "{methodology["id"]}"'
         template = (await api.post("/api/v1/standards/templates", json=template_body())).json()
         on_template = f'id: "{template["id"]}"'
+        lesson = (await api.post("/api/v1/lessons", json=lesson_body(project))).json()
         calls = {
             "createRisk": f'{in_project}, input: {{title: "V", probability: 1, impact: 1}}',
             "updateRisk": f'{on("risks")}, input: {{title: "V"}}',
@@ -1077,6 +1092,12 @@ class TestAPI5FunctionLevelAuthorization:
             "retireMethodology": on_methodology,
             "archiveMethodology": on_methodology,
             "makeTransition": f'{in_project}, input: {{toPhase: "end"}}',
+            "createLesson": (
+                f'input: {{projectId: "{project["id"]}", category: "x", title: "V", '
+                'whatHappened: "V"}'
+            ),
+            "updateLesson": f'id: "{lesson["id"]}", input: {{title: "V"}}',
+            "archiveLesson": f'id: "{lesson["id"]}"',
             "createTemplate": f'input: {{key: "{new_key()}", name: "V"}}',
             "updateTemplate": f'{on_template}, input: {{name: "V"}}',
             "publishTemplate": on_template,

@@ -18,6 +18,7 @@ from typing import Any
 from pmo_api.assumptions.declaration import ASSUMPTIONS
 from pmo_api.auth.declaration import API_KEYS
 from pmo_api.finance.declaration import COSTS
+from pmo_api.lessons.declaration import LESSONS
 from pmo_api.lifecycle.declaration import GATE_REVIEWS, TRANSITIONS
 from pmo_api.listings.projects import open_risk_count
 from pmo_api.objectives.declaration import OBJECTIVES
@@ -48,6 +49,7 @@ RESOURCES: tuple[ResourceType[Any], ...] = (
     PROJECTS,
     AUDIT_EVENTS,
     OBJECTIVES,
+    LESSONS,
     POLICIES,
     METHODOLOGIES,
     TEMPLATES,

@@ -25,6 +25,7 @@ from typing import Annotated, Any, NamedTuple
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy import ColumnElement, Select, String, and_, case, exists, func, or_, select
 
+from pmo_api.lessons.models import Lesson
 from pmo_api.people.models import Person
 from pmo_api.projects.models import Project
 from pmo_api.raid.models import Risk, open_risk_clause
@@ -508,3 +509,41 @@ def manager_certified(
     if latest < today:
         return failed("The manager's {certification} expired on {expires_on}.", **shown)
     return passed("The manager holds {certification} until {expires_on}.", **shown)
+
+
+class LessonsParams(Params):
+    count: Count = Field(default=1, description="The fewest lessons the project records.")
+
+
+def _lessons(ids: Select[Any], _: Sequence[Any], today: date) -> Any:
+    return (
+        select(Lesson.project_id, func.count().label("lessons"))
+        .where(Lesson.project_id.in_(ids), Lesson.archived_at.is_(None))
+        .group_by(Lesson.project_id)
+    )
+
+
+def _too_few_lessons(params: LessonsParams, _today: date) -> ColumnElement[bool]:
+    recorded = (
+        select(func.count())
+        .where(Lesson.project_id == Project.id, Lesson.archived_at.is_(None))
+        .scalar_subquery()
+    )
+    return recorded < params.count
+
+
+@check("lessons_recorded", LessonsParams, _too_few_lessons, _lessons)
+def lessons_recorded(
+    project: Mapping[str, Any],
+    figures: Mapping[str, Any] | None,
+    params: LessonsParams,
+    today: date,
+) -> Verdict:
+    """The project records at least ``count`` lessons learned. Before closing: apply it
+    to the closing phase or status (``applies_when``), or name it in the gate into the
+    closing phase."""
+    recorded = int(figures["lessons"]) if figures else 0
+    shown = {"lessons": recorded, "required": params.count}
+    if recorded < params.count:
+        return failed("{lessons} lesson(s) recorded ({required} required).", **shown)
+    return passed("{lessons} lesson(s) recorded.", **shown)

@@ -4,16 +4,29 @@ offsets in days from the project's planned start)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from pmo_api.core.schemas import Label, Money, Name, Text
 from pmo_api.projects.models import Health
 from pmo_api.projects.schemas import Attributes, Percent
-from pmo_api.raid.schemas import Factor
 
-Offset = Annotated[int, Field(ge=0, le=3650, description="Days after the project's planned start.")]
+
+def _a_whole_number(value: Any) -> Any:
+    """A JSON number, never a boolean (which Python would read as 0 or 1)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    return value
+
+
+_NUMBER = BeforeValidator(_a_whole_number)
+# The limits before the validator: they then bind to the number, and the contract
+# states them.
+Offset = Annotated[
+    int, Field(ge=0, le=3650, description="Days after the project's planned start."), _NUMBER
+]
+Level = Annotated[int, Field(ge=1, le=5, description="1 (lowest) to 5 (highest)."), _NUMBER]
 
 
 class _Document(BaseModel):
@@ -25,9 +38,9 @@ class TemplateDefaults(_Document):
 
     description: Text | None = None
     health: Health | None = None
-    priority_score: Percent | None = None
+    priority_score: Annotated[Percent, _NUMBER] | None = None
     planned_budget: Money | None = None
-    duration_days: Annotated[int, Field(ge=1, le=3650)] | None = Field(
+    duration_days: Annotated[int, Field(ge=1, le=3650), _NUMBER] | None = Field(
         default=None, description="Sets the planned end this many days after the start."
     )
     attributes: Attributes | None = None
@@ -42,8 +55,8 @@ class TemplateMilestone(_Document):
 class TemplateRisk(_Document):
     title: Name
     description: Text | None = None
-    probability: Factor
-    impact: Factor
+    probability: Level
+    impact: Level
     mitigation: Text | None = None
 
 

@@ -1,0 +1,1 @@
+"""Lessons learned: what a project learned, for the projects after it."""

@@ -1,0 +1,103 @@
+"""Lessons learned, declared once: a project's lessons, listed and searched across
+projects (``/api/v1/lessons``). The compliance check ``lessons_recorded`` reads them
+(closing a project can require lessons)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import Field as Limits
+from sqlalchemy import select
+
+from pmo_api.core.access import is_staff
+from pmo_api.core.context import Role, ServiceContext
+from pmo_api.core.errors import Forbidden
+from pmo_api.core.schemas import Label, Name, Text
+from pmo_api.lessons.models import Lesson
+from pmo_api.people.declaration import PERSON
+from pmo_api.projects import access
+from pmo_api.projects.declaration import PROJECTS
+from pmo_api.projects.models import Project
+from pmo_api.resources.declaration import Docs, ResourceRules, ResourceType, Writers
+from pmo_api.resources.fields import Field, Filter, owned
+
+Tags = Annotated[list[Label], Limits(max_length=20)]
+
+
+class LessonRules(ResourceRules[Lesson]):
+    """pmo and admin record lessons on every project, a manager on the projects they
+    manage; a manager changes the lessons they recorded."""
+
+    async def creating(self, ctx: ServiceContext, values: dict[str, Any]) -> Mapping[str, Any]:
+        if not is_staff(ctx.principal):
+            found = (
+                await ctx.session.execute(
+                    select(Project.manager_id).where(Project.id == values["project_id"])
+                )
+            ).one_or_none()
+            # A project that is not there is the reference check's 422, just after.
+            if found is not None and not access.manages(ctx.principal, found.manager_id):
+                raise Forbidden(
+                    code="lesson_forbidden",
+                    detail="Managers record lessons on the projects they manage.",
+                )
+        return {"author": ctx.principal.name, "author_person_id": ctx.principal.person_id}
+
+    def may_change(self, ctx: ServiceContext, obj: Lesson) -> None:
+        principal = ctx.principal
+        own = principal.person_id is not None and obj.author_person_id == principal.person_id
+        if not (is_staff(principal) or own):
+            raise Forbidden(
+                code="lesson_forbidden", detail="Managers change the lessons they recorded."
+            )
+
+
+LESSONS = ResourceType(
+    name="lesson",
+    model=Lesson,
+    fields=(
+        Field(
+            "project_id",
+            uuid.UUID,
+            description="The project that learned it.",
+            refers_to=PROJECTS.reference,
+            update=False,
+        ),
+        Field("category", Label, description="e.g. planning, vendors, stakeholders."),
+        Field("title", Name),
+        Field("what_happened", Text),
+        Field("recommendation", Text | None, None, "What to do next time."),
+        Field("tags", Tags, []),
+        owned("author", str, "The API key that recorded it."),
+        owned(
+            "author_person_id",
+            uuid.UUID | None,
+            "The person the key acts for, if any.",
+            refers_to=PERSON,
+        ),
+    ),
+    filters=(
+        Filter.search(
+            (Lesson.title, Lesson.what_happened, Lesson.recommendation),
+            "Text search in title, what happened and the recommendation.",
+        ),
+        Filter.equal(Lesson.project_id, uuid.UUID),
+        Filter.equal(Lesson.category, Label),
+    ),
+    sorts=("created_at", "updated_at", "title", "category"),
+    default_sort="-created_at",
+    writers=Writers(
+        lambda principal: principal.role != Role.VIEWER,
+        ("role_forbidden", "Viewers read only."),
+    ),
+    rules=LessonRules(),
+    docs=Docs(
+        summary="A lesson a project learned: what happened and what to do next time.",
+        listed="Lessons, newest first",
+        create="Record a lesson (pmo, admin; a manager: on their projects).",
+        update="Change the fields sent (pmo, admin; a manager: the lessons they recorded).",
+        archive="Archive a lesson: readable by id, no longer listed.",
+    ),
+)
