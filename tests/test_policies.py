@@ -675,6 +675,8 @@ async def test_policies_and_compliance_over_graphql(api: Api) -> None:
                  base: projects(filter: {portfolioId: $pf, failingRule: "BASE"}) { nodes { key } }
                  fine: projects(filter: {portfolioId: $pf, compliance: COMPLIANT}) {
                    nodes { key } }
+                 everywhere: projects(first: 5, filter: {compliance: FAILING}) {
+                   nodes { key } }
                  nested: portfolio(idOrKey: $key) {
                    projects(filter: {compliance: FAILING}) { nodes { key } } } }""",
             {"pf": portfolio["id"], "key": portfolio["key"]},
@@ -683,6 +685,7 @@ async def test_policies_and_compliance_over_graphql(api: Api) -> None:
     assert filtered["failing"]["nodes"] == [{"key": project["key"]}]
     assert filtered["base"]["nodes"] == [{"key": project["key"]}]
     assert filtered["fine"]["nodes"] == [{"key": passing["key"]}]
+    assert len(filtered["everywhere"]["nodes"]) >= 1
     assert filtered["nested"]["projects"]["nodes"] == [{"key": project["key"]}]
 
 

@@ -38,6 +38,8 @@ BAD_PROJECT_FIELDS = [
     ({"attributes": {"Bad Name": 1}}, "attributes"),
     ({"attributes": {"nested": {"a": 1}}}, "attributes"),
     ({"attributes": {f"a{i}": i for i in range(51)}}, "attributes"),
+    # Too long for a text value, and never read as the number its digits spell.
+    ({"attributes": {"code": "0" * 1001}}, "attributes"),
     ({"unknown_field": 1}, "unknown_field"),
 ]
 

@@ -15,6 +15,7 @@ from sqlalchemy.sql.base import ExecutableOption
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.pagination import ListParams, Page, PageCursors, SortSpec, fingerprint
+from pmo_api.db.reads import SessionReads
 from pmo_api.db.repository import build_page_request, page_of
 from pmo_api.projects.declaration import PROJECTS, ProjectRepository
 from pmo_api.projects.models import Project
@@ -28,6 +29,8 @@ async def list_projects(ctx: ServiceContext, filters: Any, params: ListParams) -
         default_sort=PROJECTS.default_sort,
         filters=filters.model_dump(),
     )
+    if PROJECTS.preparers:  # the compliance filters read the rules in force first
+        filters = await PROJECTS.prepared(ctx.reads or SessionReads(ctx.session), filters)
     return await ProjectRepository(ctx.session).filtered_page(
         ctx.principal,
         filters,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, GetJsonSchemaHandler, StringConstraints
+from pydantic import Field, GetJsonSchemaHandler, Strict, StringConstraints
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -16,11 +16,13 @@ AttributeValue = (
     Annotated[str, StringConstraints(max_length=1000, pattern=TEXT_PATTERN)]
     # A whole number the JSON column and its readers hold exactly: a signed 64-bit one
     # (a larger one is taken as a float).
-    | Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-    | float
-    | bool
+    | Annotated[int, Strict(), Field(ge=-(2**63), le=2**63 - 1)]
+    | Annotated[float, Strict()]
+    | Annotated[bool, Strict()]
     | None
 )
+"""The numbers and booleans are strict: a string is never read as one (a numeric text
+too long for the string limit is refused, not stored as a number)."""
 
 
 class _OnlyNamedByPattern:

@@ -7,6 +7,7 @@ project: ``checks.py``). The verdicts are then made in memory."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 
 from pmo_api.core.context import RowReads, ServiceContext
-from pmo_api.db.reads import Row, SessionReads
+from pmo_api.db.reads import PostgresReads, Row, SessionReads
 from pmo_api.portfolios.declaration import PORTFOLIOS
 from pmo_api.portfolios.repository import PortfolioReads
 from pmo_api.projects.declaration import PROJECTS
@@ -233,25 +234,81 @@ async def organisation_compliance(ctx: ServiceContext) -> ScopeCompliance:
     return await _roll_up(ctx, Project.archived_at.is_(None))
 
 
+async def _judged_outcomes(
+    ctx: ServiceContext, scope: ColumnElement[bool]
+) -> tuple[list[Row], list[InForce], Callable[[Row], Any]]:
+    """A roll-up's reads: the projects in scope, each with whether each rule applies
+    (``applies_when`` in SQL, a column per rule that has one), and the figures of each
+    check type used; on a pool of connections these statements run side by side. With
+    a function giving a project's outcome per rule (the check judges it)."""
+    rules = await rules_in_force(ctx)
+    today = ctx.now.date()
+    applies = {
+        i: applies_sql(item.rule.applies_when).label(f"applies_{i}")
+        for i, item in enumerate(rules)
+        if item.rule.applies_when
+    }
+    used: dict[str, list[Any]] = defaultdict(list)
+    for item in rules:
+        used[item.check.name].append(item.params)
+    ids = select(Project.id).where(scope, Project.archived_at.is_(None))
+    kinds = [kind for kind in used if CHECKS[kind].figures is not None]
+    statements = [
+        select(*_PROJECT_FIELDS, *applies.values())
+        .where(scope, Project.archived_at.is_(None))
+        .order_by(Project.key),
+        *(CHECKS[kind].figures(ids, used[kind], today) for kind in kinds),  # type: ignore[misc]
+    ]
+    reads = _reads(ctx)
+    if isinstance(reads, PostgresReads):
+        found = await asyncio.gather(*(reads.all(stmt) for stmt in statements))
+    else:
+        found = [await reads.all(stmt) for stmt in statements]
+    projects = found[0]
+    figures = {
+        kind: {row["project_id"]: row for row in rows}
+        for kind, rows in zip(kinds, found[1:], strict=True)
+    }
+    plan = [
+        (
+            f"applies_{i}" if i in applies else None,
+            item.check.judge,
+            figures.get(item.check.name, {}),
+            item.params,
+        )
+        for i, item in enumerate(rules)
+    ]
+    not_applicable = Outcome.NOT_APPLICABLE
+
+    def outcomes(project: Row) -> list[Outcome]:
+        project_id = project["id"]
+        return [
+            not_applicable
+            if column is not None and not project[column]
+            else check(project, found.get(project_id), params, today).outcome
+            for column, check, found, params in plan
+        ]
+
+    return projects, rules, outcomes
+
+
 async def _roll_up(ctx: ServiceContext, scope: ColumnElement[bool]) -> ScopeCompliance:
-    projects = await scoped_projects(ctx, scope)
-    judged = await judge(ctx, scope, projects)
+    projects, in_force, outcomes = await _judged_outcomes(ctx, scope)
     passed = failed = compliant = total = 0
     failing: dict[int, list[Row]] = defaultdict(list)
     rules: dict[int, InForce] = {}
     for project in projects:
         project_failed = False
-        verdicts = judged[project["id"]]
-        total += len(verdicts)
-        for item, verdict in verdicts:
-            outcome = verdict.outcome
+        judged = outcomes(project)
+        total += len(judged)
+        for i, outcome in enumerate(judged):
             if outcome is Outcome.PASS:
                 passed += 1
             elif outcome is Outcome.FAIL:
                 failed += 1
                 project_failed = True
-                failing[id(item)].append(project)
-                rules[id(item)] = item
+                failing[i].append(project)
+                rules[i] = in_force[i]
         compliant += not project_failed
     ranked = sorted(
         failing,
