@@ -66,9 +66,13 @@ PAIRS = [
     ("rollup", "rollup", "rollup", "GET /api/v1/metrics/portfolios/{id}"),
     ("post", "post", "post", "POST /api/v1/projects (+ Idempotency-Key)"),
     ("graphql", "list", "graphql", "POST /graphql: 50 projects + portfolio, manager, open risks"),
+    ("compliance", "get", "compliance", "GET /api/v1/projects/{id}/compliance (15 rules)"),
     ("hello", "hello", "healthz", "GET /healthz (framework floor)"),
 ]
-PMO_ORDER = ["healthz", "get", "list", "rollup", "graphql", "post"]  # post last: reads see seed
+PMO_ORDER = ["healthz", "get", "list", "rollup", "graphql", "compliance", "post"]  # post last
+SCOPES = ("organisation", "portfolio")
+"""The compliance roll-ups, timed one request at a time (their target is a latency)."""
+SCOPE_REQUESTS = 15
 CEILING_ORDER = ["hello", "get", "list", "rollup", "post"]
 
 GQL_FIELDS = "edges { node { key name openRiskCount portfolio { key } manager { name } } }"
@@ -394,6 +398,13 @@ def prepare(target: Target, results: Path, projects: int) -> None:
     (d / "rollup.txt").write_text(
         "".join(f"/api/v1/metrics/portfolios/{pf}\n" for pf, _ in portfolios)
     )
+    (d / "compliance.txt").write_text(
+        "".join(f"/api/v1/projects/{i}/compliance\n" for i in project_ids)
+    )
+    largest = max(portfolios, key=lambda item: item[1])[0]
+    (d / "scopes.txt").write_text(
+        f"organisation /api/v1/compliance\nportfolio /api/v1/portfolios/{largest}/compliance\n"
+    )
     server = pmo_server(target.database_url, results / "logs" / f"prepare-{target.name}.log")
     with server.running():
         api = Api(server.port)
@@ -451,6 +462,11 @@ def _check_routes(
     status, body = api.call("GET", f"/api/v1/metrics/portfolios/{pf}")
     assert status == 200 and body["project_count"] == count, (status, str(body)[:300])
     assert body["open_risks"] > 0 and body["overdue_milestones"] > 0, str(body)[:300]
+    status, body = api.call("GET", f"/api/v1/projects/{projects[0]}/compliance")
+    assert status == 200 and len(body["rules"]) == 15, (status, str(body)[:300])
+    assert {r["outcome"] for r in body["rules"]} >= {"pass", "fail"}, str(body)[:300]
+    status, body = api.call("GET", "/api/v1/compliance")
+    assert status == 200 and body["project_count"] == len(projects), (status, str(body)[:300])
     status, body = api.call("POST", "/graphql", {"query": GQL_PAGE, "variables": {"pf": pf}})
     assert status == 200 and len(body["data"]["projects"]["edges"]) == 50, str(body)[:300]
     assert "errors" not in body, str(body)[:300]
@@ -644,6 +660,36 @@ def measure_startup(targets: list[Target], results: Path, times: int) -> dict[st
     return out
 
 
+def time_scopes(server: Server, target: Target) -> list[dict[str, Any]]:
+    """The compliance roll-ups (the organisation's, the largest portfolio's), one
+    request at a time after one warm-up each: their targets are latencies."""
+    api = Api(server.port)
+    found = []
+    try:
+        for line in (target.data_dir / "scopes.txt").read_text().splitlines():
+            scope, path = line.split(" ", 1)
+            status, _ = api.call("GET", path)
+            assert status == 200, (status, path)
+            times = []
+            for _ in range(SCOPE_REQUESTS):
+                started = time.perf_counter()
+                status, _ = api.call("GET", path)
+                times.append(1000 * (time.perf_counter() - started))
+                assert status == 200, (status, path)
+            found.append(
+                {
+                    "route": f"compliance-{scope}",
+                    "requests": len(times),
+                    "p50_ms": round(statistics.median(times), 1),
+                    "min_ms": round(min(times), 1),
+                    "max_ms": round(max(times), 1),
+                }
+            )
+    finally:
+        api.close()
+    return found
+
+
 def measured_rounds(
     a: argparse.Namespace,
     pg: Target,
@@ -690,6 +736,14 @@ def measured_rounds(
                         rec = load_pmo(server, route, "pmo-api", pg, ls)
                     rec.update(side=side, round=rnd, database="postgresql")
                     keep(rec)
+                if side == "pmo-api" and "compliance" in a.routes:
+                    for rec in time_scopes(server, pg):
+                        rec.update(side="pmo-api-scope", round=rnd, database="postgresql")
+                        records.append(rec)
+                        with raw.open("a") as f:
+                            f.write(json.dumps(rec) + "\n")
+                        say(f"  pmo-api {rec['route']:<24} p50 {rec['p50_ms']:.1f} ms "
+                            f"({rec['min_ms']:.1f}-{rec['max_ms']:.1f})")  # fmt: skip
             note_log(side, scan_log(log, a.keep_logs))
     if sqlite is not None:
         for rnd in range(1, a.sqlite_rounds + 1):
@@ -782,7 +836,26 @@ def summarize(records: list[dict[str, Any]], meta: dict[str, Any], routes: list[
             f"| {_fmt(_med(vals('pmo-api', pr, 'rss_peak_mb')))} "
             f"| {_fmt(_med(vals('ceiling', cr, 'rss_peak_mb')))} | {errs_p} / {errs_c} |"
         )
-    peak_p = max((r["rss_peak_mb"] for r in records if r["side"] == "pmo-api"), default=0)
+    scoped = [r for r in records if r["side"] == "pmo-api-scope"]
+    if scoped:
+        lines += [
+            "",
+            "## Compliance roll-ups (PostgreSQL, one request at a time)",
+            "",
+            f"{SCOPE_REQUESTS} sequential requests per round after one warm-up; the "
+            "organisation's is every project against the 15 rules in force, the "
+            "portfolio's the largest portfolio's.",
+            "",
+            "| roll-up | median of the rounds' p50 ms (min-max) |",
+            "|---|---|",
+        ]
+        for scope in SCOPES:
+            p50s = [r["p50_ms"] for r in scoped if r["route"] == f"compliance-{scope}"]
+            lines.append(f"| {scope} | {_fmt(_med(p50s), 1)} |")
+    peak_p = max(
+        (r["rss_peak_mb"] for r in records if r["side"] == "pmo-api" and "rss_peak_mb" in r),
+        default=0,
+    )
     peak_c = max((r["rss_peak_mb"] for r in records if r["side"] == "ceiling"), default=0)
     lines += ["", f"Peak RSS under load: pmo-api {peak_p:.0f} MB, ceiling {peak_c:.0f} MB."]
     for side, kinds in meta.get("server_log_errors", {}).items():
