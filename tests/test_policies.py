@@ -64,8 +64,12 @@ async def _lists_agree_with_reports(api: Api, portfolio: dict[str, Any], policy_
     )
     failing: dict[str, set[str]] = {}
     any_failing: set[str] = set()
+    totals = {"passed": 0, "failed": 0, "not_applicable": 0}
+    rolled = await ok(await api.get(f"/api/v1/portfolios/{portfolio['id']}/compliance"))
     for project in listed["items"]:
         report = await ok(await api.get(f"/api/v1/projects/{project['id']}/compliance"))
+        for name in totals:
+            totals[name] += report[name]
         for code, verdict in _by_rule(report, policy_key).items():
             failing.setdefault(code, set())
             if verdict["outcome"] == "fail":
@@ -83,6 +87,9 @@ async def _lists_agree_with_reports(api: Api, portfolio: dict[str, Any], policy_
         return {p["id"] for p in page["items"]}
 
     assert failing, "the policy's rules were judged"
+    # The roll-up (rules of the projects' own fields judged in SQL) adds up the reports.
+    assert {name: rolled[name] for name in totals} == totals
+    assert rolled["failing_projects"] == len(any_failing)
     for code, expected in failing.items():
         assert await ids(failing_rule=code) == expected, code
     assert await ids(compliance="failing") == any_failing

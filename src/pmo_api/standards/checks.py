@@ -117,6 +117,12 @@ class Check:
     judge: Judge
     fails: Fails
     figures: FigureQuery | None = None
+    moot: Fails | None = None
+    """The SQL of a project the check itself does not apply to (no planned budget to
+    compare with), for a check judged from the project's own fields alone: a roll-up
+    then judges it in SQL (``compliance._judged_outcomes``)."""
+    reads: tuple[str, ...] | None = None
+    """The project fields its judge reads (None: any): a roll-up selects no others."""
 
 
 CHECKS: dict[str, Check] = {}
@@ -124,15 +130,22 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(
-    type: str, params: type[Params], fails: Fails, figures: FigureQuery | None = None
+    type: str,
+    params: type[Params],
+    fails: Fails,
+    figures: FigureQuery | None = None,
+    *,
+    moot: Fails | None = None,
+    reads: tuple[str, ...] | None = None,
 ) -> Callable[[Judge], Judge]:
     """Register the decorated judge as the check ``type`` (its docstring describes it),
-    with the SQL condition of a failing project (``fails``)."""
+    with the SQL condition of a failing project (``fails``); see ``Check``."""
 
     def register(judge: Judge) -> Judge:
         if type in CHECKS:
             raise ValueError(f"the check {type!r} is registered twice")
-        CHECKS[type] = Check(type, (judge.__doc__ or "").strip(), params, judge, fails, figures)
+        description = (judge.__doc__ or "").strip()
+        CHECKS[type] = Check(type, description, params, judge, fails, figures, moot, reads)
         return judge
 
     return register
@@ -234,7 +247,12 @@ def _overrun(params: VarianceParams, _today: date) -> ColumnElement[bool]:
     return and_(planned != 0, (actual - planned) * 100 > planned * params.max_percent)
 
 
-@check("budget_variance", VarianceParams, _overrun)
+@check(
+    "budget_variance",
+    VarianceParams,
+    _overrun,
+    moot=lambda _params, _today: MoneyAmount(Project.planned_budget) == 0,
+)
 def budget_variance(
     project: Mapping[str, Any], _: Mapping[str, Any] | None, params: VarianceParams, today: date
 ) -> Verdict:
@@ -290,7 +308,7 @@ def _stale(params: FreshParams, today: date) -> ColumnElement[bool]:
     )
 
 
-@check("status_report_fresh", FreshParams, _stale, _last_report)
+@check("status_report_fresh", FreshParams, _stale, _last_report, reads=())
 def status_report_fresh(
     project: Mapping[str, Any], figures: Mapping[str, Any] | None, params: FreshParams, today: date
 ) -> Verdict:
@@ -343,7 +361,7 @@ def _unreviewed(params: ReviewParams, today: date) -> ColumnElement[bool]:
     return and_(reviewed < params.count, reviewed < counted())
 
 
-@check("risks_reviewed", ReviewParams, _unreviewed, _reviews)
+@check("risks_reviewed", ReviewParams, _unreviewed, _reviews, reads=())
 def risks_reviewed(
     project: Mapping[str, Any], figures: Mapping[str, Any] | None, params: ReviewParams, today: date
 ) -> Verdict:
@@ -386,7 +404,7 @@ def _slipped(params: SlipParams, _today: date) -> ColumnElement[bool]:
     return DaysBetween(baseline_end, Project.planned_end) > params.max_days
 
 
-@check("schedule_slip", SlipParams, _slipped, _baseline_end)
+@check("schedule_slip", SlipParams, _slipped, _baseline_end, reads=("planned_end",))
 def schedule_slip(
     project: Mapping[str, Any], figures: Mapping[str, Any] | None, params: SlipParams, today: date
 ) -> Verdict:
@@ -440,7 +458,7 @@ def _long_overdue(params: OverdueParams, today: date) -> ColumnElement[bool]:
     )
 
 
-@check("milestone_overdue", OverdueParams, _long_overdue, _oldest_overdue)
+@check("milestone_overdue", OverdueParams, _long_overdue, _oldest_overdue, reads=())
 def milestone_overdue(
     project: Mapping[str, Any],
     figures: Mapping[str, Any] | None,
@@ -483,7 +501,13 @@ def _uncertified(params: CertifiedParams, today: date) -> ColumnElement[bool]:
     return or_(Project.manager_id.is_(None), ~held)
 
 
-@check("manager_certified", CertifiedParams, _uncertified, _manager_certifications)
+@check(
+    "manager_certified",
+    CertifiedParams,
+    _uncertified,
+    _manager_certifications,
+    reads=("manager_id",),
+)
 def manager_certified(
     project: Mapping[str, Any],
     figures: Mapping[str, Any] | None,
@@ -532,7 +556,7 @@ def _too_few_lessons(params: LessonsParams, _today: date) -> ColumnElement[bool]
     return recorded < params.count
 
 
-@check("lessons_recorded", LessonsParams, _too_few_lessons, _lessons)
+@check("lessons_recorded", LessonsParams, _too_few_lessons, _lessons, reads=())
 def lessons_recorded(
     project: Mapping[str, Any],
     figures: Mapping[str, Any] | None,

@@ -8,6 +8,7 @@ project: ``checks.py``). The verdicts are then made in memory."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -15,7 +16,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
 
 from pmo_api.core.context import RowReads, ServiceContext
 from pmo_api.db.reads import PostgresReads, Row, SessionReads
@@ -81,7 +93,7 @@ class InForce:
 
 
 _POLICIES_IN_FORCE = (
-    select(Policy.id, Policy.key, Policy.revision, Policy.rules)
+    select(Policy.id, Policy.key, Policy.revision, Policy.version, Policy.rules)
     .where(Policy.status == StandardStatus.PUBLISHED, Policy.archived_at.is_(None))
     .order_by(Policy.key)
 )
@@ -95,21 +107,53 @@ async def rules_in_force(ctx: ServiceContext) -> list[InForce]:
 def _parsed(policies: Sequence[Row]) -> list[InForce]:
     out = []
     for policy in policies:
-        for stored in policy["rules"]:
-            rule = PolicyRule.model_validate(stored)
-            check = CHECKS.get(rule.check.type)
-            if check is None:  # a check removed since the policy was saved: not judged
-                continue
-            params = check.params.model_validate(rule.check.params)
-            test = compiled(rule.applies_when) if rule.applies_when else None
-            out.append(InForce(policy, rule, check, params, test))
+        out.extend(_policy_rules(policy))
     return out
+
+
+_PARSED: dict[tuple[Any, int], list[InForce]] = {}
+"""A policy revision's rules parsed, by (id, version): a published revision never
+changes, so each process parses it once (a draft's version moves with every change)."""
+
+
+def _policy_rules(policy: Row) -> list[InForce]:
+    key = (policy["id"], policy["version"])
+    found = _PARSED.get(key)
+    if found is not None:
+        return found
+    found = []
+    for stored in policy["rules"]:
+        rule = PolicyRule.model_validate(stored)
+        check = CHECKS.get(rule.check.type)
+        if check is None:  # a check removed since the policy was saved: not judged
+            continue
+        params = check.params.model_validate(rule.check.params)
+        test = compiled(rule.applies_when) if rule.applies_when else None
+        found.append(InForce(policy, rule, check, params, test))
+    if len(_PARSED) >= 1000:
+        _PARSED.clear()
+    _PARSED[key] = found
+    return found
 
 
 Judged = list[tuple[InForce, Verdict]]
 """Each rule in force with its verdict on one project."""
 
 _DOES_NOT_APPLY = not_applicable("The rule does not apply to this project (applies_when).")
+
+
+_ONE_PROJECT = select(Project.id).where(
+    Project.id == bindparam("project_id", type_=Project.id.type), Project.archived_at.is_(None)
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _figures_of_one(kind: str, params: tuple[Any, ...], today: date) -> Any:
+    """A check type's figures for the one project ``project_id`` names, built once per
+    params and day: a project's report then compiles nothing."""
+    query = CHECKS[kind].figures
+    assert query is not None
+    return query(_ONE_PROJECT, list(params), today)
 
 
 async def judge(
@@ -124,12 +168,16 @@ async def judge(
     for item in rules:
         used[item.check.name].append(item.params)
     ids = select(Project.id).where(scope, Project.archived_at.is_(None))
+    one = {"project_id": projects[0]["id"]} if len(projects) == 1 else None
     figures: dict[str, dict[Any, Row]] = {}
     for kind, params in used.items():
-        query = CHECKS[kind].figures
-        if query is not None:
-            rows = await _reads(ctx).all(query(ids, params, today))
-            figures[kind] = {row["project_id"]: row for row in rows}
+        if CHECKS[kind].figures is None:
+            continue
+        if one is not None:
+            rows = await _reads(ctx).all(_figures_of_one(kind, tuple(params), today), one)
+        else:
+            rows = await _reads(ctx).all(CHECKS[kind].figures(ids, params, today))  # type: ignore[misc]
+        figures[kind] = {row["project_id"]: row for row in rows}
     plan = [
         (item, item.applies, item.check.judge, figures.get(item.check.name, {}), item.params)
         for item in rules
@@ -234,29 +282,63 @@ async def organisation_compliance(ctx: ServiceContext) -> ScopeCompliance:
     return await _roll_up(ctx, Project.archived_at.is_(None))
 
 
+_SHOWN = (Project.id, Project.key, Project.name)
+"""What a roll-up shows of a project (a failing rule lists them)."""
+_OUTCOME_OF = {0: Outcome.NOT_APPLICABLE, 1: Outcome.PASS, 2: Outcome.FAIL}
+
+
+def _outcome_sql(item: InForce, today: date) -> ColumnElement[int]:
+    """A rule judged in SQL, for a check judged from the project's own fields: 0 not
+    applicable, 1 pass, 2 fail."""
+    applies: Any = applies_sql(item.rule.applies_when) if item.rule.applies_when else true()
+    moot: Any = item.check.moot(item.params, today) if item.check.moot else false()
+    fails = item.check.fails(item.params, today)
+    return case(
+        (~func.coalesce(applies, false()), 0),
+        (func.coalesce(moot, false()), 0),
+        (func.coalesce(fails, false()), 2),
+        else_=1,
+    )
+
+
 async def _judged_outcomes(
     ctx: ServiceContext, scope: ColumnElement[bool]
-) -> tuple[list[Row], list[InForce], Callable[[Row], Any]]:
-    """A roll-up's reads: the projects in scope, each with whether each rule applies
-    (``applies_when`` in SQL, a column per rule that has one), and the figures of each
-    check type used; on a pool of connections these statements run side by side. With
-    a function giving a project's outcome per rule (the check judges it)."""
+) -> tuple[list[Row], list[InForce], Callable[[Row], list[Outcome]]]:
+    """A roll-up's reads: the projects in scope with, per rule, its outcome when SQL
+    judges it (a check of the project's own fields) or whether it applies (``applies_when``
+    in SQL); and the figures of each check type the others use. On a pool of
+    connections these statements run side by side. With a function giving a project's
+    outcome per rule (the checks with figures judge theirs in Python)."""
     rules = await rules_in_force(ctx)
     today = ctx.now.date()
-    applies = {
-        i: applies_sql(item.rule.applies_when).label(f"applies_{i}")
-        for i, item in enumerate(rules)
-        if item.rule.applies_when
-    }
+    columns: list[Any] = list(_SHOWN)
+    plan: list[tuple[str, Any, Any, dict[Any, Row], Any]] = []
     used: dict[str, list[Any]] = defaultdict(list)
-    for item in rules:
-        used[item.check.name].append(item.params)
+    reads_fields: set[str] | None = set()
+    for i, item in enumerate(rules):
+        check = item.check
+        if check.figures is None:
+            columns.append(_outcome_sql(item, today).label(f"outcome_{i}"))
+            plan.append(("sql", f"outcome_{i}", None, {}, None))
+            continue
+        used[check.name].append(item.params)
+        applies = None
+        if item.rule.applies_when:
+            applies = f"applies_{i}"
+            columns.append(applies_sql(item.rule.applies_when).label(applies))
+        if check.reads is None:
+            reads_fields = None
+        elif reads_fields is not None:
+            reads_fields.update(check.reads)
+        plan.append(("python", applies, check.judge, {}, item.params))
+    if reads_fields is None:
+        columns.extend(c for c in _PROJECT_FIELDS if c not in _SHOWN)
+    else:
+        columns.extend(Project.__table__.c[name] for name in sorted(reads_fields))
     ids = select(Project.id).where(scope, Project.archived_at.is_(None))
-    kinds = [kind for kind in used if CHECKS[kind].figures is not None]
+    kinds = list(used)
     statements = [
-        select(*_PROJECT_FIELDS, *applies.values())
-        .where(scope, Project.archived_at.is_(None))
-        .order_by(Project.key),
+        select(*columns).where(scope, Project.archived_at.is_(None)).order_by(Project.key),
         *(CHECKS[kind].figures(ids, used[kind], today) for kind in kinds),  # type: ignore[misc]
     ]
     reads = _reads(ctx)
@@ -269,25 +351,23 @@ async def _judged_outcomes(
         kind: {row["project_id"]: row for row in rows}
         for kind, rows in zip(kinds, found[1:], strict=True)
     }
-    plan = [
-        (
-            f"applies_{i}" if i in applies else None,
-            item.check.judge,
-            figures.get(item.check.name, {}),
-            item.params,
-        )
-        for i, item in enumerate(rules)
+    steps = [
+        (way, column, judge, figures.get(item.check.name, {}), params)
+        for (way, column, judge, _, params), item in zip(plan, rules, strict=True)
     ]
     not_applicable = Outcome.NOT_APPLICABLE
 
     def outcomes(project: Row) -> list[Outcome]:
         project_id = project["id"]
-        return [
-            not_applicable
-            if column is not None and not project[column]
-            else check(project, found.get(project_id), params, today).outcome
-            for column, check, found, params in plan
-        ]
+        judged = []
+        for way, column, judge, per_project, params in steps:
+            if way == "sql":
+                judged.append(_OUTCOME_OF[project[column]])
+            elif column is not None and not project[column]:
+                judged.append(not_applicable)
+            else:
+                judged.append(judge(project, per_project.get(project_id), params, today).outcome)
+        return judged
 
     return projects, rules, outcomes
 
