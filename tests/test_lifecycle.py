@@ -443,11 +443,18 @@ async def test_transitions_and_gate_reviews_over_graphql(api: Api) -> None:
     listed = data(
         await api.gql(
             """query($id: String!) { project(idOrKey: $id) { phase methodology
+                methodologyRevision { key revision status }
                 transitions { edges { node { toPhase } } }
                 gateReviews { edges { node { role decision } } } } }""",
             {"id": project["id"]},
         )
     )["project"]
     assert listed["phase"] == "execution"
+    assert listed["methodology"] == methodology["key"]
+    assert listed["methodologyRevision"] == {
+        "key": methodology["key"],
+        "revision": 1,
+        "status": "PUBLISHED",
+    }
     assert [e["node"]["toPhase"] for e in listed["transitions"]["edges"]] == ["execution"]
     assert len(listed["gateReviews"]["edges"]) == 1

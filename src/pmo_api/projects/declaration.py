@@ -29,7 +29,7 @@ from pmo_api.resources.declaration import Docs, ResourceType, Writers
 from pmo_api.resources.fields import Field, Filter, Listed, Reference, instruction, owned
 from pmo_api.resources.repository import ResourceRepository
 
-METHODOLOGY = Reference(None, "methodology", "Methodology")
+METHODOLOGY = Reference(None, "methodology", "Methodology", shown_as="methodology_revision")
 """The methodology revision a project follows: a standard, declared above projects (the
 foreign key finds it; ``ProjectRules`` holds it to a published revision)."""
 

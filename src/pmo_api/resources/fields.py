@@ -47,6 +47,10 @@ class Reference:
     """The GraphQL type of the record referred to."""
     accept: Callable[[Any], DomainError | None] | None = None
     """A further rule on the record found; the refusal it returns, or None."""
+    shown_as: str | None = None
+    """The GraphQL field showing the record, when the field's name without ``_id`` is
+    another field's (a project's ``methodology`` is its name, the revision it follows
+    ``methodology_revision``)."""
 
 
 @dataclass(frozen=True)

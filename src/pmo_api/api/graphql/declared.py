@@ -356,7 +356,7 @@ def node_type(
         if not f.graphql or not f.stored:
             continue
         if f.refers_to is not None:
-            namespace[f.name.removesuffix("_id")] = reference(f)
+            namespace[f.refers_to.shown_as or f.name.removesuffix("_id")] = reference(f)
         elif _documents_of(f) is not None:
             namespace[f.name] = _document_list(f)
         else:
