@@ -226,6 +226,17 @@ async def test_bad_policies_are_refused_with_the_place_of_each_error(api: Api) -
             {**_rule("BAD", "baseline_present", case), "applies_when": {"status": {"in": []}}},
             ["body", "rules", 0, "applies_when", "status", "in"],
         ),
+        (
+            {**_rule("BAD", "baseline_present", case), "applies_when": {"budget": {"gt": 10**20}}},
+            ["body", "rules", 0, "applies_when", "budget", "gt"],
+        ),
+        (
+            {
+                **_rule("BAD", "baseline_present", case),
+                "applies_when": {"attributes.tier": {"in": [1, 10**400]}},
+            },
+            ["body", "rules", 0, "applies_when", "attributes.tier", "in"],
+        ),
     ]
     for rule, place in cases:
         response = await api.post(
@@ -459,6 +470,8 @@ async def test_applies_when_reads_the_same_in_sql_as_in_the_reports(api: Api) ->
         {"health": {"in": ["red", "amber"]}},
         {"status": {"eq": "active"}},
         {"portfolio": {"eq": portfolio["id"]}},
+        {"priority_score": {"lt": 10**15}},
+        {"budget": {"gt": -1e15}},
     ]
     rules = []
     for i, condition in enumerate(conditions):
@@ -593,6 +606,12 @@ async def test_a_portfolio_compliance_costs_the_same_statements_whatever_its_siz
             report = await ok(await api.get(f"/api/v1/portfolios/{portfolio['id']}/compliance"))
         assert report["project_count"] == size
         counts.append(counter.count)
+    # A project's report: the project, the policies in force, and every check type's
+    # figures in one statement, whatever the number of rules.
+    one = await api.make_project(portfolio["id"], attributes={"case": case})
+    with api.count_statements(cold_auth=False) as counter:
+        await ok(await api.get(f"/api/v1/projects/{one['id']}/compliance"))
+    assert counter.count == 3, counter.statements
     # the portfolio, its projects, the policies in force, and at most one per check type
     # with figures that the rules in force use (other tests publish rules too)
     with_figures = sum(1 for check in CHECKS.values() if check.figures is not None)

@@ -148,12 +148,33 @@ _ONE_PROJECT = select(Project.id).where(
 
 
 @functools.lru_cache(maxsize=256)
-def _figures_of_one(kind: str, params: tuple[Any, ...], today: date) -> Any:
-    """A check type's figures for the one project ``project_id`` names, built once per
-    params and day: a project's report then compiles nothing."""
-    query = CHECKS[kind].figures
-    assert query is not None
-    return query(_ONE_PROJECT, list(params), today)
+def _figures_of_one(used: tuple[tuple[str, tuple[Any, ...]], ...], today: date) -> Any:
+    """Every check type's figures for the one project ``project_id`` names, in ONE
+    statement (each type's figures joined to the project's row), built once per rules
+    and day: a project's report then compiles nothing and makes one round trip for
+    its figures."""
+    joined: Any = Project.__table__
+    columns: list[Any] = []
+    for n, (kind, params) in enumerate(used):
+        query = CHECKS[kind].figures
+        assert query is not None
+        figures = query(_ONE_PROJECT, list(params), today).subquery(f"figures_{n}")
+        joined = joined.outerjoin(figures, figures.c.project_id == Project.id)
+        columns += [column.label(f"{n}__{column.key}") for column in figures.c]
+    return select(*columns).select_from(joined).where(Project.id == bindparam("project_id"))
+
+
+def _split_figures(
+    used: Sequence[tuple[str, Any]], row: Row | None, project_id: Any
+) -> dict[str, dict[Any, Row]]:
+    """The one row of ``_figures_of_one`` as each check type's figures (none when the
+    type's figures found nothing for the project)."""
+    out: dict[str, dict[Any, Row]] = {}
+    for n, (kind, _) in enumerate(used):
+        prefix = f"{n}__"
+        own = {k[len(prefix) :]: v for k, v in (row or {}).items() if k.startswith(prefix)}
+        out[kind] = {project_id: own} if own.get("project_id") is not None else {}
+    return out
 
 
 async def judge(
@@ -168,16 +189,20 @@ async def judge(
     for item in rules:
         used[item.check.name].append(item.params)
     ids = select(Project.id).where(scope, Project.archived_at.is_(None))
-    one = {"project_id": projects[0]["id"]} if len(projects) == 1 else None
+    with_figures = [(kind, tuple(params)) for kind, params in used.items() if CHECKS[kind].figures]
     figures: dict[str, dict[Any, Row]] = {}
-    for kind, params in used.items():
-        if CHECKS[kind].figures is None:
-            continue
-        if one is not None:
-            rows = await _reads(ctx).all(_figures_of_one(kind, tuple(params), today), one)
-        else:
-            rows = await _reads(ctx).all(CHECKS[kind].figures(ids, params, today))  # type: ignore[misc]
-        figures[kind] = {row["project_id"]: row for row in rows}
+    if len(projects) == 1 and with_figures:
+        project_id = projects[0]["id"]
+        row = await _reads(ctx).first(
+            _figures_of_one(tuple(with_figures), today), {"project_id": project_id}
+        )
+        figures = _split_figures(with_figures, row, project_id)
+    else:
+        for kind, params in with_figures:
+            query = CHECKS[kind].figures
+            assert query is not None
+            rows = await _reads(ctx).all(query(ids, list(params), today))
+            figures[kind] = {row["project_id"]: row for row in rows}
     plan = [
         (item, item.applies, item.check.judge, figures.get(item.check.name, {}), item.params)
         for item in rules

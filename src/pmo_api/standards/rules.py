@@ -25,7 +25,7 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
 )
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, true
+from sqlalchemy import ColumnElement, Float, and_, false, func, literal, not_, or_, true
 
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.schemas import Name
@@ -107,12 +107,24 @@ _NO_NUL = r"^[^\x00]*$"
 OPERATORS = ("eq", "ne", "in", *ORDERED)
 
 
+LIMIT = 1e15
+"""The largest magnitude a number in a condition may have (a budget's, a count's, an
+attribute's): what every database compares exactly."""
+_BOUNDED = {"type": "number", "minimum": -LIMIT, "maximum": LIMIT}
+
+
 def _condition_schema(kind: str) -> dict[str, Any]:
     scalars: dict[str, dict[str, Any]] = {
-        _NUMBER: {"type": "number"},
+        _NUMBER: _BOUNDED,
         _TEXT: {"type": "string", "maxLength": 200, "pattern": _NO_NUL},
         _ID: {"type": "string", "format": "uuid"},
-        _ANY: {"type": ["string", "number", "boolean"], "maxLength": 200, "pattern": _NO_NUL},
+        _ANY: {
+            "type": ["string", "number", "boolean"],
+            "maxLength": 200,
+            "pattern": _NO_NUL,
+            "minimum": -LIMIT,
+            "maximum": LIMIT,
+        },
     }
     scalar = scalars[kind]
     ops: dict[str, Any] = {
@@ -121,7 +133,7 @@ def _condition_schema(kind: str) -> dict[str, Any]:
         "in": {"type": "array", "items": scalar, "minItems": 1, "maxItems": 100},
     }
     if kind in (_NUMBER, _ANY):
-        ops.update({op: {"type": "number"} for op in ORDERED})
+        ops.update({op: _BOUNDED for op in ORDERED})
     return {"type": "object", "properties": ops, "additionalProperties": False, "minProperties": 1}
 
 
@@ -165,6 +177,8 @@ def _column_of(name: str) -> tuple[str, str] | None:
 
 
 def _scalar_ok(kind: str, value: Any) -> bool:
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > LIMIT:
+        return False
     if kind == _NUMBER:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if isinstance(value, str) and (len(value) > 200 or "\x00" in value):
@@ -219,7 +233,9 @@ def _condition_errors(where: tuple[Any, ...], conditions: Any) -> list[ErrorDeta
                         ErrorDetail(here, f"every value must be a {_wanted(kind)}", "type_error")
                     )
             elif operator in ORDERED and not _scalar_ok(_NUMBER, value):
-                errors.append(ErrorDetail(here, "must be a number", "type_error"))
+                errors.append(
+                    ErrorDetail(here, "must be a number between -1e15 and 1e15", "type_error")
+                )
             elif not _scalar_ok(kind, value):
                 errors.append(ErrorDetail(here, f"must be a {_wanted(kind)}", "type_error"))
     return errors
@@ -227,10 +243,10 @@ def _condition_errors(where: tuple[Any, ...], conditions: Any) -> list[ErrorDeta
 
 def _wanted(kind: str) -> str:
     return {
-        _NUMBER: "number",
+        _NUMBER: "number between -1e15 and 1e15",
         _TEXT: "string (200 characters at most)",
         _ID: "portfolio id (UUID)",
-    }.get(kind, "string (200 characters at most), number or boolean")
+    }.get(kind, "string (200 characters at most), number (-1e15 to 1e15) or boolean")
 
 
 def compiled(conditions: Mapping[str, Mapping[str, Any]]) -> Callable[[Mapping[str, Any]], bool]:
@@ -383,7 +399,9 @@ def _condition_sql(name: str, operator: str, expected: Any) -> ColumnElement[boo
             target = MoneyAmount(target)
         if isinstance(expected, bool):
             return false()
-        return _compare(target, operator, expected)
+        # Compared as a double, as the reports compare it: a bound beyond the column's
+        # own integer range (priority_score < 1e15) binds all the same.
+        return _compare(target, operator, literal(float(expected), Float()))
     if kind == _ID:
         return _compare(target, operator, uuid.UUID(expected))
     return _compare(target, operator, expected)
