@@ -16,12 +16,12 @@ from pmo_api.core.context import Role, ServiceContext
 from pmo_api.core.errors import Forbidden
 from pmo_api.core.schemas import Label, Name, Text
 from pmo_api.lessons.models import Lesson
-from pmo_api.people.declaration import PERSON
+from pmo_api.people.declaration import acted_by, acting
 from pmo_api.projects import access
 from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Project
 from pmo_api.resources.declaration import Docs, ResourceRules, ResourceType, Writers
-from pmo_api.resources.fields import Field, Filter, owned
+from pmo_api.resources.fields import Field, Filter
 
 Tags = Annotated[list[Label], Limits(max_length=20)]
 
@@ -43,7 +43,7 @@ class LessonRules(ResourceRules[Lesson]):
                     code="lesson_forbidden",
                     detail="Managers record lessons on the projects they manage.",
                 )
-        return {"author": ctx.principal.name, "author_person_id": ctx.principal.person_id}
+        return acting(ctx, "author")
 
     def may_change(self, ctx: ServiceContext, obj: Lesson) -> None:
         principal = ctx.principal
@@ -70,13 +70,7 @@ LESSONS = ResourceType(
         Field("what_happened", Text),
         Field("recommendation", Text | None, None, "What to do next time."),
         Field("tags", Tags, []),
-        owned("author", str, "The API key that recorded it."),
-        owned(
-            "author_person_id",
-            uuid.UUID | None,
-            "The person the key acts for, if any.",
-            refers_to=PERSON,
-        ),
+        *acted_by("author", "recorded"),
     ),
     filters=(
         Filter.search(

@@ -9,8 +9,8 @@ from pmo_api.core.schemas import Label, Text
 from pmo_api.lifecycle import service
 from pmo_api.lifecycle.gates import Unmet
 from pmo_api.lifecycle.models import Decision, Direction, GateReview, Transition
+from pmo_api.people.declaration import acted_by
 from pmo_api.records.declaration import (
-    PERSON,
     Access,
     Docs,
     Events,
@@ -53,13 +53,7 @@ TRANSITIONS = RecordType(
             "The methodology revision the project followed.",
             refers_to=METHODOLOGY,
         ),
-        owned("made_by", str, "The API key that made it."),
-        owned(
-            "made_by_person_id",
-            uuid.UUID | None,
-            "The person the key acts for, if any.",
-            refers_to=PERSON,
-        ),
+        *acted_by("made_by", "made"),
     ),
     filters=(Filter.equal(Transition.to_phase, Label),),
     sorts=("created_at", "to_phase"),
@@ -97,13 +91,7 @@ GATE_REVIEWS = RecordType(
             "The methodology revision the project followed.",
             refers_to=METHODOLOGY,
         ),
-        owned("reviewer", str, "The API key that recorded the decision."),
-        owned(
-            "reviewer_person_id",
-            uuid.UUID | None,
-            "The person the key acts for, if any.",
-            refers_to=PERSON,
-        ),
+        *acted_by("reviewer", "recorded"),
     ),
     filters=(
         Filter.equal(GateReview.phase, Label),

@@ -15,8 +15,10 @@ from pmo_api.db.records import apply_changes
 from pmo_api.events.service import save_changes
 from pmo_api.lifecycle import gates
 from pmo_api.lifecycle.models import Decision, Direction, GateReview, Transition
+from pmo_api.people.declaration import acting
 from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Project, ProjectStatus
+from pmo_api.projects.service import phase_index
 from pmo_api.records.declaration import RecordRules
 from pmo_api.standards.models import Methodology
 from pmo_api.standards.phases import gate_of, phase_names
@@ -39,20 +41,6 @@ async def followed(ctx: ServiceContext, project: Project) -> Methodology:
     return found
 
 
-def _phase_of(methodology: Methodology, name: str, field: str) -> int:
-    names = phase_names(methodology.phases)
-    if name not in names:
-        raise InvalidInput(
-            code="unknown_phase",
-            detail=f"{field}: {name!r} is not a phase of {methodology.key} (revision "
-            f"{methodology.revision}): one of {', '.join(names)}.",
-            errors=[
-                ErrorDetail(("body", field), f"not a phase of {methodology.key}", "value_error")
-            ],
-        )
-    return names.index(name)
-
-
 def _required(field: str, why: str) -> InvalidInput:
     return InvalidInput(
         code=f"{field}_required",
@@ -72,7 +60,7 @@ class TransitionRules(RecordRules[Transition]):
                 detail=f"{project.key} is {project.status.value}: it changes phase no more.",
             )
         to_phase = values["to_phase"]
-        target = _phase_of(methodology, to_phase, "to_phase")
+        target = phase_index(methodology, to_phase, "to_phase")
         names = phase_names(methodology.phases)
         current = names.index(project.phase) if project.phase in names else -1
         if target == current:
@@ -124,8 +112,7 @@ class TransitionRules(RecordRules[Transition]):
             direction=direction,
             forced=bool(values["force"]) and (bool(unmet) or target > current + 1),
             unmet=[u.model_dump(mode="json") for u in unmet],
-            made_by=ctx.principal.name,
-            made_by_person_id=ctx.principal.person_id,
+            **acting(ctx, "made_by"),
         )
 
     async def created(self, ctx: ServiceContext, project: Project, record: Transition) -> None:
@@ -138,11 +125,10 @@ class GateReviewRules(RecordRules[GateReview]):
 
     async def creating(self, ctx: ServiceContext, project: Project, values: dict[str, Any]) -> None:
         methodology = await followed(ctx, project)
-        _phase_of(methodology, values["phase"], "phase")
+        phase_index(methodology, values["phase"])
         values.update(
             methodology_id=methodology.id,
-            reviewer=ctx.principal.name,
-            reviewer_person_id=ctx.principal.person_id,
+            **acting(ctx, "reviewer"),
         )
 
     async def created(self, ctx: ServiceContext, project: Project, record: GateReview) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from typing import Annotated, Any
 
 from pydantic import BaseModel, StringConstraints
 from pydantic import Field as Limits
 
+from pmo_api.core.context import ServiceContext
 from pmo_api.core.schemas import TEXT_PATTERN, Day, Email, Name
 from pmo_api.people import access
 from pmo_api.people.models import Person
 from pmo_api.resources.declaration import Docs, ResourceType, Writers
-from pmo_api.resources.fields import Field, Filter
+from pmo_api.resources.fields import Field, Filter, owned
 
 
 class Skill(BaseModel):
@@ -83,3 +85,22 @@ PEOPLE = ResourceType(
 
 PERSON = PEOPLE.reference
 """A field naming a person (a project's manager, a risk's owner)."""
+
+
+def acted_by(name: str, did: str) -> tuple[Field, Field]:
+    """The two fields naming who wrote a record: the API key (``name``) and the person it
+    acts for (``<name>_person_id``); ``acting`` gives their values."""
+    return (
+        owned(name, str, f"The API key that {did} it."),
+        owned(
+            f"{name}_person_id",
+            uuid.UUID | None,
+            "The person the key acts for, if any.",
+            refers_to=PERSON,
+        ),
+    )
+
+
+def acting(ctx: ServiceContext, name: str) -> dict[str, Any]:
+    """The values of ``acted_by(name, ...)``: the caller's key and person."""
+    return {name: ctx.principal.name, f"{name}_person_id": ctx.principal.person_id}

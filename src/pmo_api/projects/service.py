@@ -103,7 +103,7 @@ async def _follow_methodology(ctx: ServiceContext, obj: Project, values: dict[st
     if moved and values["methodology_id"] is not None:
         followed = await _methodology(ctx, values["methodology_id"])
         values["methodology"] = followed.key
-        values["phase"] = _phase_in(followed, values.get("phase", obj.phase), keep=True)
+        values["phase"] = _phase_in(followed, values.get("phase", obj.phase))
         return
     following = obj.methodology_id is not None and not moved
     if following and "phase" in values and values["phase"] != obj.phase:
@@ -125,9 +125,12 @@ async def _methodology(ctx: ServiceContext, methodology_id: Any) -> Any:
     methodologies = referenced_table(Project.methodology_id)
     found = (
         await ctx.session.execute(
-            select(methodologies.c.key, methodologies.c.status, methodologies.c.phases).where(
-                methodologies.c.id == methodology_id, methodologies.c.archived_at.is_(None)
-            )
+            select(
+                methodologies.c.key,
+                methodologies.c.revision,
+                methodologies.c.status,
+                methodologies.c.phases,
+            ).where(methodologies.c.id == methodology_id, methodologies.c.archived_at.is_(None))
         )
     ).one_or_none()
     if found is None:
@@ -146,19 +149,29 @@ async def _methodology(ctx: ServiceContext, methodology_id: Any) -> Any:
     return found
 
 
-def _phase_in(methodology: Any, phase: str | None, *, keep: bool = False) -> str:
-    """``phase`` when the methodology has it; the first phase when none is given."""
+def phase_index(methodology: Any, name: str, field: str = "phase") -> int:
+    """Where the phase ``name`` stands in the methodology revision (its row or record:
+    ``key``, ``revision``, ``phases``); 422 ``unknown_phase`` at ``field`` when it has none
+    of that name. Transitions and gate reviews ask it too (``lifecycle``)."""
     names = [p["name"] for p in methodology.phases]
+    if name not in names:
+        raise InvalidInput(
+            code="unknown_phase",
+            detail=f"{field}: {name!r} is not a phase of {methodology.key} (revision "
+            f"{methodology.revision}): one of {', '.join(names)}.",
+            errors=[
+                ErrorDetail(("body", field), f"not a phase of {methodology.key}", "value_error")
+            ],
+        )
+    return names.index(name)
+
+
+def _phase_in(methodology: Any, phase: str | None) -> str:
+    """``phase`` when the methodology has it; the first phase when none is given."""
     if phase is None:
-        return str(names[0])
-    if phase in names:
-        return phase
-    said = "The project's phase" if keep else "phase"
-    raise InvalidInput(
-        code="unknown_phase",
-        detail=f"{said} {phase!r} is not a phase of {methodology.key}: one of {', '.join(names)}.",
-        errors=[ErrorDetail(("body", "phase"), f"not a phase of {methodology.key}", "value_error")],
-    )
+        return str(methodology.phases[0]["name"])
+    phase_index(methodology, phase)
+    return phase
 
 
 async def _check_baseline(ctx: ServiceContext, project: Project, baseline_id: Any) -> None:

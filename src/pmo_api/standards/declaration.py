@@ -7,15 +7,13 @@ a template holds what a new project starts with (``templates.py``, ``instantiati
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field as Limit
 
 from pmo_api.core.schemas import Key, Name, Text
-from pmo_api.resources.declaration import Docs, ResourceType
-from pmo_api.resources.fields import Field, Filter, owned
-from pmo_api.standards.models import Methodology, Policy, StandardStatus, Template
+from pmo_api.resources.fields import Field
+from pmo_api.standards.models import Methodology, Policy, Template
 from pmo_api.standards.phases import Phases, check_phases
 from pmo_api.standards.rules import Rules, check_rules
 from pmo_api.standards.templates import (
@@ -24,7 +22,7 @@ from pmo_api.standards.templates import (
     TemplateMilestone,
     TemplateRisk,
 )
-from pmo_api.standards.versioning import STAFF, VersionedRules, life_cycle
+from pmo_api.standards.versioning import standard
 
 
 def _check_policy(values: Mapping[str, Any]) -> None:
@@ -32,45 +30,19 @@ def _check_policy(values: Mapping[str, Any]) -> None:
         check_rules(values["rules"])
 
 
-POLICIES = ResourceType(
+POLICIES = standard(
     name="policy",
     model=Policy,
-    path="standards/policies",
+    collection="policies",
     type_name="Policy",
+    title="title",
     fields=(
-        Field("key", Key, description="The policy's key; its revisions share it.", update=False),
-        owned("revision", int, "The revision of the policy, 1 for the first."),
         Field("title", Name),
         Field("text", Text | None, None, "The policy's text, for people."),
         Field("rules", Rules, [], "Its machine-checked rules."),
-        owned("status", StandardStatus, "draft, published (in force) or retired."),
-        owned("published_at", datetime | None, "When it was put in force."),
-        owned("retired_at", datetime | None, "When it was taken out of force."),
     ),
-    filters=(
-        Filter.search((Policy.key, Policy.title), "Text search in key and title."),
-        Filter(
-            "policy_key",
-            Key,
-            lambda value, _today: Policy.key == value,
-            "Only the revisions of this policy (its key).",
-        ),
-        Filter.one_of(Policy.status, StandardStatus),
-    ),
-    sorts=("key", "title", "revision", "created_at", "updated_at"),
-    default_sort="key",
-    writers=STAFF,
-    rules=VersionedRules(Policy, _check_policy),
-    unique="key",
-    actions=life_cycle(Policy, "policy"),
-    docs=Docs(
-        summary="A policy: text, and rules the service checks on every project.",
-        listed="Policy revisions, filtered",
-        create="Write a new draft revision of a policy (pmo, admin).",
-        update="Change a draft revision (pmo, admin).",
-        archive="Discard a draft revision (pmo, admin).",
-        archive_route="Discard a draft policy revision",
-    ),
+    summary="A policy: text, and rules the service checks on every project.",
+    validate=_check_policy,
 )
 
 
@@ -79,16 +51,13 @@ def _check_methodology(values: Mapping[str, Any]) -> None:
         check_phases(values["phases"])
 
 
-METHODOLOGIES = ResourceType(
+METHODOLOGIES = standard(
     name="methodology",
     model=Methodology,
-    path="standards/methodologies",
+    collection="methodologies",
     type_name="Methodology",
+    title="name",
     fields=(
-        Field(
-            "key", Key, description="The methodology's key; its revisions share it.", update=False
-        ),
-        owned("revision", int, "The revision of the methodology, 1 for the first."),
         Field("name", Name),
         Field("description", Text | None, None),
         Field(
@@ -97,45 +66,19 @@ METHODOLOGIES = ResourceType(
             description="The phases in order, each with the gate a project passes to enter "
             "it; a project starts in the first.",
         ),
-        owned("status", StandardStatus, "draft, published (in force) or retired."),
-        owned("published_at", datetime | None, "When it was put in force."),
-        owned("retired_at", datetime | None, "When it was taken out of force."),
     ),
-    filters=(
-        Filter.search((Methodology.key, Methodology.name), "Text search in key and name."),
-        Filter(
-            "methodology_key",
-            Key,
-            lambda value, _today: Methodology.key == value,
-            "Only the revisions of this methodology (its key).",
-        ),
-        Filter.one_of(Methodology.status, StandardStatus),
-    ),
-    sorts=("key", "name", "revision", "created_at", "updated_at"),
-    default_sort="key",
-    writers=STAFF,
-    rules=VersionedRules(Methodology, _check_methodology),
-    unique="key",
-    actions=life_cycle(Methodology, "methodology"),
-    docs=Docs(
-        summary="A methodology: ordered phases, each with the gate a project passes to enter it.",
-        listed="Methodology revisions, filtered",
-        create="Write a new draft revision of a methodology (pmo, admin).",
-        update="Change a draft revision (pmo, admin).",
-        archive="Discard a draft revision (pmo, admin).",
-        archive_route="Discard a draft methodology revision",
-    ),
+    summary="A methodology: ordered phases, each with the gate a project passes to enter it.",
+    validate=_check_methodology,
 )
 
 
-TEMPLATES = ResourceType(
+TEMPLATES = standard(
     name="template",
     model=Template,
-    path="standards/templates",
+    collection="templates",
     type_name="ProjectTemplate",
+    title="name",
     fields=(
-        Field("key", Key, description="The template's key; its revisions share it.", update=False),
-        owned("revision", int, "The revision of the template, 1 for the first."),
         Field("name", Name),
         Field("description", Text | None, None),
         Field(
@@ -169,33 +112,7 @@ TEMPLATES = ResourceType(
             [],
             "Deliverables, due the given days after the project's planned start.",
         ),
-        owned("status", StandardStatus, "draft, published (in force) or retired."),
-        owned("published_at", datetime | None, "When it was put in force."),
-        owned("retired_at", datetime | None, "When it was taken out of force."),
     ),
-    filters=(
-        Filter.search((Template.key, Template.name), "Text search in key and name."),
-        Filter(
-            "template_key",
-            Key,
-            lambda value, _today: Template.key == value,
-            "Only the revisions of this template (its key).",
-        ),
-        Filter.one_of(Template.status, StandardStatus),
-    ),
-    sorts=("key", "name", "revision", "created_at", "updated_at"),
-    default_sort="key",
-    writers=STAFF,
-    rules=VersionedRules(Template),
-    unique="key",
-    actions=life_cycle(Template, "template"),
-    docs=Docs(
-        summary="A project template: methodology, default fields, milestones, standard "
-        "risks and deliverables; POST /projects with `template` makes a project from it.",
-        listed="Template revisions, filtered",
-        create="Write a new draft revision of a template (pmo, admin).",
-        update="Change a draft revision (pmo, admin).",
-        archive="Discard a draft revision (pmo, admin).",
-        archive_route="Discard a draft template revision",
-    ),
+    summary="A project template: methodology, default fields, milestones, standard "
+    "risks and deliverables; POST /projects with `template` makes a project from it.",
 )

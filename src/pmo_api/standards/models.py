@@ -1,5 +1,5 @@
-"""The standards' tables: each row is one version of a standard (a policy, a
-methodology), kept by key and revision."""
+"""The standards' tables: each row is one revision of a standard (a policy, a
+methodology, a template), kept by key and revision (``StandardRevision``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from pmo_api.db.base import Archivable, Base, Entity, JSONDocument, string_enum
 
@@ -23,60 +23,59 @@ class StandardStatus(enum.StrEnum):
     RETIRED = "retired"
 
 
-class Policy(Entity, Archivable, Base):
+class StandardRevision(Entity, Archivable):
+    """What the table of every standard has: one row per revision of a key, its life
+    (``StandardStatus``) and when it was put in and taken out of force; every write is
+    guarded by the version it read."""
+
+    key: Mapped[str] = mapped_column(String(40), nullable=False)
+    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[StandardStatus] = mapped_column(
+        string_enum(StandardStatus, "standard_status"), nullable=False
+    )
+    published_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        return (UniqueConstraint("key", "revision"),)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class Policy(StandardRevision, Base):
     """One version (``revision``) of a policy: its text and its machine-checked rules.
     At most one version of a key is published at a time: publishing one retires the
     one in force before it."""
 
     __tablename__ = "policies"
-    __table_args__ = (UniqueConstraint("key", "revision"),)
 
-    key: Mapped[str] = mapped_column(String(40), nullable=False)
-    revision: Mapped[int] = mapped_column(Integer, nullable=False)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
-    status: Mapped[StandardStatus] = mapped_column(
-        string_enum(StandardStatus, "standard_status"), nullable=False
-    )
-    published_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
-
-    __mapper_args__ = {"version_id_col": Entity.version}
 
 
-class Methodology(Entity, Archivable, Base):
+class Methodology(StandardRevision, Base):
     """One version (``revision``) of a methodology: its ordered phases, each with the
     gate a project passes to enter it (``phases.py``). Projects record the revision they
     follow (``projects.methodology_id``) and keep it until moved to another on purpose."""
 
     __tablename__ = "methodologies"
-    __table_args__ = (UniqueConstraint("key", "revision"),)
 
-    key: Mapped[str] = mapped_column(String(40), nullable=False)
-    revision: Mapped[int] = mapped_column(Integer, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     phases: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
-    status: Mapped[StandardStatus] = mapped_column(
-        string_enum(StandardStatus, "standard_status"), nullable=False
-    )
-    published_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
-
-    __mapper_args__ = {"version_id_col": Entity.version}
 
 
-class Template(Entity, Archivable, Base):
+class Template(StandardRevision, Base):
     """One version (``revision``) of a project template: the methodology, default
     fields, milestones, standard risks and deliverables a new project starts with
     (``templates.py``)."""
 
     __tablename__ = "templates"
-    __table_args__ = (UniqueConstraint("key", "revision"),)
 
-    key: Mapped[str] = mapped_column(String(40), nullable=False)
-    revision: Mapped[int] = mapped_column(Integer, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     methodology: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -85,13 +84,6 @@ class Template(Entity, Archivable, Base):
     milestones: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
     risks: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
     deliverables: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
-    status: Mapped[StandardStatus] = mapped_column(
-        string_enum(StandardStatus, "standard_status"), nullable=False
-    )
-    published_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
-
-    __mapper_args__ = {"version_id_col": Entity.version}
 
 
 class ComplianceRecord(Base):

@@ -10,6 +10,7 @@ never changes again: a change is a new revision."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,10 +18,18 @@ from sqlalchemy import func, select
 from pmo_api.core.access import is_staff
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict
+from pmo_api.core.schemas import Key
 from pmo_api.db.records import apply_changes
 from pmo_api.events.service import save_changes
 from pmo_api.events.types import RecordEvent
-from pmo_api.resources.declaration import ResourceAction, ResourceRules, Writers
+from pmo_api.resources.declaration import (
+    Docs,
+    ResourceAction,
+    ResourceRules,
+    ResourceType,
+    Writers,
+)
+from pmo_api.resources.fields import Field, Filter, owned
 from pmo_api.standards.models import StandardStatus
 
 STAFF = Writers(is_staff, ("role_forbidden", "Only pmo and admin keys write standards."))
@@ -123,5 +132,63 @@ def life_cycle(model: type[Any], noun: str) -> tuple[ResourceAction, ResourceAct
             summary=f"Retire a {noun} revision",
             description="Takes a published revision out of force (pmo, admin).",
             graphql_description=f"Take a {noun} revision out of force (pmo, admin).",
+        ),
+    )
+
+
+def standard(
+    *,
+    name: str,
+    model: type[Any],
+    collection: str,
+    type_name: str,
+    title: str,
+    fields: tuple[Field, ...],
+    summary: str,
+    validate: Validate | None = None,
+) -> ResourceType[Any]:
+    """A kind of standard, declared with what all of them share: its key and revision,
+    its life (status, published_at, retired_at, the ``publish`` and ``retire`` actions),
+    search in its key and ``title`` field, a filter by key, staff writers, and the docs of
+    a revision. ``fields`` are its own, between its revision and its status."""
+    column = getattr(model, title)
+    return ResourceType(
+        name=name,
+        model=model,
+        path=f"standards/{collection}",
+        type_name=type_name,
+        fields=(
+            Field(
+                "key", Key, description=f"The {name}'s key; its revisions share it.", update=False
+            ),
+            owned("revision", int, f"The revision of the {name}, 1 for the first."),
+            *fields,
+            owned("status", StandardStatus, "draft, published (in force) or retired."),
+            owned("published_at", datetime | None, "When it was put in force."),
+            owned("retired_at", datetime | None, "When it was taken out of force."),
+        ),
+        filters=(
+            Filter.search((model.key, column), f"Text search in key and {title}."),
+            Filter(
+                f"{name}_key",
+                Key,
+                lambda value, _today: model.key == value,
+                f"Only the revisions of this {name} (its key).",
+            ),
+            Filter.one_of(model.status, StandardStatus),
+        ),
+        sorts=("key", title, "revision", "created_at", "updated_at"),
+        default_sort="key",
+        writers=STAFF,
+        rules=VersionedRules(model, validate),
+        unique="key",
+        actions=life_cycle(model, name),
+        docs=Docs(
+            summary=summary,
+            listed=f"{name.title()} revisions, filtered",
+            create=f"Write a new draft revision of a {name} (pmo, admin).",
+            update="Change a draft revision (pmo, admin).",
+            archive="Discard a draft revision (pmo, admin).",
+            archive_route=f"Discard a draft {name} revision",
         ),
     )
