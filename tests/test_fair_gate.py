@@ -1,6 +1,7 @@
-"""The gate in front of the PostgreSQL reads' pool (``db.reads.FairGate``): places are
+"""The gate in front of the PostgreSQL reads' connections (``db.reads.FairGate``): places are
 handed out strictly in arrival order, a newcomer never overtakes a waiter, and a waiter
-cancelled after it was handed a place passes the place on."""
+cancelled after it was handed a place passes the place on; and the idle connections
+behind it (``db.reads.IdleConnections``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncio
 
 import pytest
 
-from pmo_api.db.reads import FairGate
+from pmo_api.db.reads import FairGate, IdleConnections
 
 
 async def test_a_freed_place_goes_to_the_longest_waiter_not_to_a_newcomer() -> None:
@@ -74,3 +75,47 @@ async def test_a_waiter_that_times_out_holds_no_place_and_leaves_the_queue() -> 
     await asyncio.sleep(0.02)
     gate.release()
     await asyncio.wait_for(gate.acquire(), 1)
+
+
+class _FakeConnection:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.closed = False
+
+    def is_closed(self) -> bool:
+        return self.closed
+
+    def terminate(self) -> None:
+        self.closed = True
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def test_idle_connections_reuse_the_latest_and_drop_closed_and_stale_ones() -> None:
+    opened: list[_FakeConnection] = []
+
+    async def connect() -> _FakeConnection:
+        opened.append(_FakeConnection(f"c{len(opened)}"))
+        return opened[-1]
+
+    idle = IdleConnections(max_idle=60)
+    first, second = await idle.take(connect), await idle.take(connect)
+    assert [c.name for c in opened] == ["c0", "c1"]
+    idle.give_back(first)
+    idle.give_back(second)
+    assert await idle.take(connect) is second  # the most recently used first
+    first.terminate()  # its server process went away while it was idle
+    assert (await idle.take(connect)).name == "c2"  # dropped, a fresh one opened
+    stale = opened[-1]
+    idle.give_back(stale)
+    idle._idle[-1] = (stale, idle._idle[-1][1] - 61)  # idle past max_idle
+    assert (await idle.take(connect)).name == "c3" and stale.is_closed()
+    idle.give_back(second)
+    await idle.close()
+    assert second.is_closed()
+    late = opened[-1]
+    idle.give_back(late)  # given back after the close: closed, not kept
+    assert late.is_closed()
+    with pytest.raises(Exception, match="closed"):
+        await idle.take(connect)

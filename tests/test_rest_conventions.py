@@ -245,24 +245,70 @@ async def _portfolio_with_projects(api: Api, count: int) -> tuple[dict, list[dic
     return portfolio, projects
 
 
+async def _walk(api: Api, portfolio_id: str, sort: str) -> list[dict]:  # type: ignore[type-arg]
+    """Every project of a portfolio, two a page, following the cursors."""
+    seen: list[dict] = []  # type: ignore[type-arg]
+    cursor = None
+    while True:
+        params = {"portfolio_id": portfolio_id, "limit": 2, "sort": sort}
+        if cursor:
+            params["cursor"] = cursor
+        response = await api.get("/api/v1/projects", params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return seen
+
+
 async def test_keyset_walk_sees_every_row_once(api: Api) -> None:
     portfolio, projects = await _portfolio_with_projects(api, 7)
     for sort in ("key", "-priority_score", "name", "-updated_at", "created_at"):
-        seen: list[str] = []
-        cursor = None
-        while True:
-            params = {"portfolio_id": portfolio["id"], "limit": 2, "sort": sort}
-            if cursor:
-                params["cursor"] = cursor
-            response = await api.get("/api/v1/projects", params=params)
-            assert response.status_code == 200, response.text
-            page = response.json()
-            seen += [p["id"] for p in page["items"]]
-            cursor = page["next_cursor"]
-            if cursor is None:
-                break
+        seen = [p["id"] for p in await _walk(api, portfolio["id"], sort)]
         assert sorted(seen) == sorted(p["id"] for p in projects), sort
         assert len(seen) == len(set(seen))
+
+
+async def test_money_sort_walks_every_row_once_and_pages_print_as_reads(api: Api) -> None:
+    """Budgets that tie across page ends and that a binary float cannot hold exactly: the
+    cursor resumes right after the last row shown, in both directions, and each listed
+    project prints as its own GET (on PostgreSQL a page reads ids as text and money as
+    doubles, see db.reads)."""
+    portfolio = await api.make_portfolio()
+    budgets = ["0.10", "0.10", "0.10", "1005130.01", "999999999999.99", "0.29", "0.29", "70.00"]
+    projects = [await api.make_project(portfolio["id"], planned_budget=b) for b in budgets]
+    for sort in ("planned_budget", "-planned_budget"):
+        seen = await _walk(api, portfolio["id"], sort)
+        assert sorted(p["id"] for p in seen) == sorted(p["id"] for p in projects), sort
+        order = [(p["planned_budget"], p["id"]) for p in seen]
+        assert order == sorted(order, reverse=sort.startswith("-")), sort
+    for item in seen:
+        shown = (await api.get(f"/api/v1/projects/{item['id']}")).json()
+        item.pop("open_risk_count")
+        assert item == shown
+
+
+async def test_next_page_link_keeps_the_query_and_replaces_the_cursor(api: Api) -> None:
+    portfolio, projects = await _portfolio_with_projects(api, 5)
+    params = {"portfolio_id": portfolio["id"], "limit": 2, "sort": "-priority_score"}
+    first = await api.get("/api/v1/projects", params=params)
+    cursor = first.json()["next_cursor"]
+    assert first.headers["x-next-cursor"] == cursor
+    assert first.headers["link"] == (
+        f"<http://test/api/v1/projects?portfolio_id={portfolio['id']}&limit=2"
+        f'&sort=-priority_score&cursor={cursor}>; rel="next"'
+    )
+    second = await api.get("/api/v1/projects", params={**params, "cursor": cursor})
+    link = second.headers["link"]
+    following = second.json()["next_cursor"]
+    assert link.count("cursor=") == 1 and f"cursor={following}>" in link
+    third = await api.get(link[1 : link.index(">")].removeprefix("http://test"))
+    assert third.status_code == 200 and "link" not in third.headers
+    seen = [p["id"] for r in (first, second, third) for p in r.json()["items"]]
+    assert sorted(seen) == sorted(p["id"] for p in projects)
+    odd_host = await api.get("/api/v1/projects", params=params, headers={"host": "a>b"})
+    assert odd_host.status_code == 200 and "a>b" not in odd_host.headers["link"]
 
 
 async def test_keyset_walk_survives_concurrent_writes(api: Api) -> None:

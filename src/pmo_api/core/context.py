@@ -53,7 +53,7 @@ class RowReads(Protocol):
     dialect_name: str
 
     async def all(
-        self, stmt: Any, params: Mapping[str, Any] | None = None
+        self, stmt: Any, params: Mapping[str, Any] | None = None, *, for_json: bool = False
     ) -> list[dict[str, Any]]: ...
 
     async def first(

@@ -11,9 +11,10 @@ On PostgreSQL the rows come straight from asyncpg: each statement shape is compi
 once per process (found by SQLAlchemy's cache key, as SQLAlchemy's own compiled cache
 does; a statement a repository builds once carries its key, so finding it is free),
 prepared once per connection (asyncpg's statement cache), and run with its parameters
-in order. The pool's connections skip asyncpg's reset on release (``RESET ALL``,
-``UNLISTEN``...: a round trip per request) because nothing here changes a session's
-state. On SQLite, where the work runs in the process anyway, the same statements go
+in order. The connections are held through ``FairGate`` and kept in
+``IdleConnections``, without asyncpg's pool: nothing here changes a session's state, so
+a connection given back needs no reset (``RESET ALL``, ``UNLISTEN``...: a round trip per
+request). On SQLite, where the work runs in the process anyway, the same statements go
 through SQLAlchemy's engine.
 
 A database that cannot be reached raises the driver's own errors (connection refused,
@@ -27,12 +28,13 @@ import abc
 import asyncio
 import collections
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import ARRAY, JSON, Enum, Select
+from sqlalchemy import ARRAY, JSON, Enum, Float, Select, Text, Uuid, cast
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -54,8 +56,11 @@ class Reads(abc.ABC):
 
     @abc.abstractmethod
     async def all(
-        self, stmt: Select[Any], params: Mapping[str, Any] | None = None
-    ) -> list[Row]: ...
+        self, stmt: Select[Any], params: Mapping[str, Any] | None = None, *, for_json: bool = False
+    ) -> list[Row]:
+        """The rows of ``stmt``. ``for_json``: rows that go nowhere but into a JSON body
+        (a REST list page); a reader may then hand back values that print the same and
+        cost less to decode and to print (see ``PostgresReads``)."""
 
     async def first(self, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> Row | None:
         rows = await self.all(stmt, params)
@@ -78,7 +83,9 @@ class SessionReads(Reads):
         self.session = session
         self.dialect_name = session.get_bind().dialect.name
 
-    async def all(self, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> list[Row]:
+    async def all(
+        self, stmt: Select[Any], params: Mapping[str, Any] | None = None, *, for_json: bool = False
+    ) -> list[Row]:
         result = await self.session.execute(stmt, dict(params or {}))
         return [dict(row) for row in result.mappings()]
 
@@ -92,7 +99,9 @@ class EngineReads(Reads):
             **READ_OPTIONS.get(engine.dialect.name, {}), pmo_single_read=True
         )
 
-    async def all(self, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> list[Row]:
+    async def all(
+        self, stmt: Select[Any], params: Mapping[str, Any] | None = None, *, for_json: bool = False
+    ) -> list[Row]:
         async with self.engine.connect() as connection:
             result = await connection.execute(stmt, dict(params or {}))
             return [dict(row) for row in result.mappings()]
@@ -179,7 +188,7 @@ class _Compiled:
         assert columns is not None
         names = [name for name, _ in columns]
         if not any(processor for _, processor in columns):
-            return [dict(zip(names, record, strict=True)) for record in records]
+            return [dict(zip(names, record)) for record in records]  # noqa: B905 - same statement
         out = []
         for record in records:
             row = {}
@@ -249,20 +258,51 @@ def _expire(waiter: asyncio.Future[None]) -> None:
         waiter.set_exception(TimeoutError())
 
 
-class _Connection(asyncpg.Connection):  # type: ignore[misc]
-    """Nothing read here changes the session's state, so there is nothing to reset."""
+class IdleConnections:
+    """The connections of the reads that nobody holds, most recently used first.
 
-    def get_reset_query(self) -> str:
-        return ""
+    The pool behind ``FairGate``: the gate already bounds how many are held and serves
+    the waiters in turn, so what is left is a stack. (asyncpg's own pool wraps each
+    release in ``asyncio.shield``, a task per request, and its acquire in a queue and a
+    timeout context: a tenth of a single read's CPU.) A connection found closed is
+    dropped; one idle for longer than ``max_idle`` seconds is closed rather than reused
+    (a firewall or PostgreSQL may have dropped it)."""
 
-    async def reset(self, *, timeout: float | None = None) -> None:  # noqa: ASYNC109 - asyncpg's signature
-        """What asyncpg's reset does when there is no reset query (an open transaction
-        rolled back, listeners dropped), without the timeout context it enters on every
-        release even when the timeout is None: 3 % of a single read's CPU."""
-        if timeout is None:
-            await self._reset()
-        else:
-            await super().reset(timeout=timeout)
+    def __init__(self, max_idle: float = 300.0) -> None:
+        self.max_idle = max_idle
+        self._idle: list[tuple[asyncpg.Connection, float]] = []
+        self._closed = False
+
+    async def take(
+        self, connect: Callable[[], Awaitable[asyncpg.Connection]]
+    ) -> asyncpg.Connection:
+        if self._closed:
+            raise asyncpg.InterfaceError("the reads are closed")
+        idle = self._idle
+        now = time.monotonic()
+        while idle:
+            connection, since = idle.pop()
+            if connection.is_closed():
+                continue
+            if now - since > self.max_idle:
+                connection.terminate()
+                continue
+            return connection
+        return await connect()
+
+    def give_back(self, connection: asyncpg.Connection) -> None:
+        if self._closed:
+            connection.terminate()
+        elif not connection.is_closed():
+            self._idle.append((connection, time.monotonic()))
+
+    async def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection, _ in idle:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), 5)
+            connection.terminate()
 
 
 async def _init_connection(connection: asyncpg.Connection) -> None:
@@ -284,40 +324,37 @@ class PostgresReads(Reads):
         self.dialect_name = dialect.name
         self.pool_size = pool_size
         self.timeout = timeout
-        self._pool: asyncpg.Pool | None = None
-        self._opening: asyncio.Lock | None = None
+        self._idle = IdleConnections()
         self._by_key: dict[Any, _Compiled] = {}
         self._by_identity: dict[int, tuple[Select[Any], _Compiled, Sequence[Any]]] = {}
+        self._printables: dict[int, tuple[Select[Any], Select[Any]]] = {}
         self._listeners: list[StatementListener] = []
         self._gate = FairGate(pool_size)
 
     def listen(self, listener: StatementListener) -> None:
         self._listeners.append(listener)
 
-    async def _open(self) -> asyncpg.Pool:
-        if self._opening is None:
-            self._opening = asyncio.Lock()
-        async with self._opening:
-            if self._pool is None:
-                self._pool = await asyncpg.create_pool(
-                    self.dsn,
-                    min_size=0,
-                    max_size=self.pool_size,
-                    connection_class=_Connection,
-                    init=_init_connection,
-                    timeout=self.timeout,
-                    command_timeout=30,
-                    server_settings={
-                        "application_name": "pmo-api",
-                        "jit": "off",
-                        # Every statement here is prepared once per connection and run
-                        # with parameters of the same shape thousands of times: planned
-                        # once, generic, rather than re-planned while PostgreSQL weighs a
-                        # custom plan (a list page's PostgreSQL CPU 0.90 -> 0.84 ms).
-                        "plan_cache_mode": "force_generic_plan",
-                    },
-                )
-            return self._pool
+    async def _connect(self) -> asyncpg.Connection:
+        connection = await asyncpg.connect(
+            self.dsn,
+            timeout=self.timeout,
+            command_timeout=30,
+            server_settings={
+                "application_name": "pmo-api",
+                "jit": "off",
+                # Every statement here is prepared once per connection and run with
+                # parameters of the same shape thousands of times: planned once,
+                # generic, rather than re-planned while PostgreSQL weighs a custom plan
+                # (a list page's PostgreSQL CPU 0.90 -> 0.84 ms).
+                "plan_cache_mode": "force_generic_plan",
+            },
+        )
+        try:
+            await _init_connection(connection)
+        except BaseException:
+            connection.terminate()
+            raise
+        return connection
 
     def _compile(self, stmt: Select[Any]) -> tuple[_Compiled, Sequence[Any] | None]:
         """The compiled form of ``stmt``, and the values it holds when it shares its
@@ -343,40 +380,66 @@ class PostgresReads(Reads):
         self._by_identity[id(stmt)] = (stmt, compiled, key.bindparams)
         return compiled, key.bindparams
 
-    async def all(self, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> list[Row]:
-        compiled, extracted = self._compile(stmt)
+    def _printable(self, stmt: Select[Any]) -> Select[Any]:
+        """``stmt`` with its UUIDs read as text and its money as double precision: the
+        values a JSON body prints (``str(uuid)``, ``float(money)``), made by PostgreSQL.
+        asyncpg decodes text and doubles in C, and orjson prints them without a call
+        back into Python; a list page of projects spent a tenth of its CPU on those
+        conversions. A NUMERIC(14,2) has at most 14 digits, so its double prints the
+        same digits (``float(Decimal)`` and PostgreSQL's cast both round correctly)."""
+        seen = self._printables.get(id(stmt))
+        if seen is not None:
+            return seen[1]
+        columns = [_printable_column(column) for column in stmt.selected_columns]
+        printable = stmt.with_only_columns(*columns, maintain_column_froms=True)
+        if len(self._printables) >= MAX_COMPILED:
+            self._printables.clear()
+        self._printables[id(stmt)] = (stmt, printable)
+        return printable
+
+    async def all(
+        self, stmt: Select[Any], params: Mapping[str, Any] | None = None, *, for_json: bool = False
+    ) -> list[Row]:
+        compiled, extracted = self._compile(self._printable(stmt) if for_json else stmt)
         sql, arguments = compiled.arguments(params or {}, extracted)
         for listener in self._listeners:
             listener(sql)
-        pool = self._pool or await self._open()
         if not self._gate.try_acquire():
             await self._gate.acquire(self.timeout)
         try:
-            # A place in the gate is a free connection (the gate is as wide as the
-            # pool): no timer needed here; opening one has the pool's own timeout.
-            async with pool.acquire() as connection:
-                try:
-                    if compiled.columns is None:
-                        prepared = await connection.prepare(sql)
-                        compiled.learn_columns(prepared.get_attributes())
-                    records = await connection.fetch(sql, *arguments)
-                except asyncpg.PostgresError:
-                    raise  # the server refused the statement: the connection is idle again
-                except BaseException:
-                    # Released without a reset (see _Connection), a connection that
-                    # failed mid-statement (its server process killed, the request
-                    # cancelled) could go back to the pool with its protocol still busy:
-                    # close it instead; the pool opens a fresh one when needed.
-                    connection.terminate()
-                    raise
+            # A place in the gate is a connection of one's own (the gate is as wide as
+            # the pool): taken from the idle ones, or opened.
+            connection = await self._idle.take(self._connect)
+            try:
+                if compiled.columns is None:
+                    prepared = await connection.prepare(sql)
+                    compiled.learn_columns(prepared.get_attributes())
+                records = await connection.fetch(sql, *arguments)
+            except asyncpg.PostgresError:
+                self._idle.give_back(connection)  # the server refused the statement
+                raise
+            except BaseException:
+                # A connection that failed mid-statement (its server process killed,
+                # the request cancelled) could still have its protocol busy: close it;
+                # the next holder opens a fresh one.
+                connection.terminate()
+                raise
+            self._idle.give_back(connection)
         finally:
             self._gate.release()
         return compiled.rows(records)
 
     async def close(self) -> None:
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            await pool.close()
+        await self._idle.close()
+
+
+def _printable_column(column: Any) -> Any:
+    kind = column.type
+    if isinstance(kind, Uuid):
+        return cast(column, Text).label(column.key)
+    if isinstance(kind, Money):
+        return cast(column, Float).label(column.key)
+    return column
 
 
 def make_reads(engine: AsyncEngine, *, pool_size: int, timeout: float) -> Reads:

@@ -84,9 +84,10 @@ async def keyset_rows(
     columns: Mapping[str, InstrumentedAttribute[Any]],
     id_column: InstrumentedAttribute[Any],
     request: PageRequest,
+    for_json: bool = False,
 ) -> Page[Row]:
     """``keyset_page`` for a read: the page's rows as dicts (see ``db.reads``)."""
-    rows = await reads.all(_after_position(stmt, columns, id_column, request))
+    rows = await reads.all(_after_position(stmt, columns, id_column, request), for_json=for_json)
     return page_of(rows, request.limit, PageCursors(request.sort.field, request.fingerprint))
 
 
@@ -114,6 +115,22 @@ def _is_unique_violation(error: IntegrityError) -> bool:
 
 
 def _decoder(column: InstrumentedAttribute[Any]) -> Callable[[Any], Any]:
+    """How a cursor's sort value is read back for ``column``: made once per column
+    (``python_type`` goes through SQLAlchemy's attribute machinery on every call)."""
+    found = _DECODERS.get(id(column))
+    if found is None or found[0] is not column:
+        if len(_DECODERS) >= MAX_BY_REF:
+            _DECODERS.clear()
+        found = _DECODERS[id(column)] = (column, _decoder_of(column))
+    return found[1]
+
+
+_DECODERS: dict[int, tuple[Any, Callable[[Any], Any]]] = {}
+"""By the column's identity (an ORM attribute's ``==`` builds SQL): the columns of the
+declared sorts, a fixed few."""
+
+
+def _decoder_of(column: InstrumentedAttribute[Any]) -> Callable[[Any], Any]:
     python_type = column.type.python_type
     if python_type is datetime:
         return lambda raw: datetime.fromisoformat(raw)
@@ -340,7 +357,12 @@ class Repository(Generic[M]):
         return row
 
     async def read_page(
-        self, reads: RowReads | None, stmt: Select[Any], request: PageRequest
+        self,
+        reads: RowReads | None,
+        stmt: Select[Any],
+        request: PageRequest,
+        *,
+        for_json: bool = False,
     ) -> Page[Row]:
         """``page`` as rows, for a statement built on ``row_select``."""
         model: Any = self.model
@@ -350,6 +372,7 @@ class Repository(Generic[M]):
             columns=self.sortable,
             id_column=model.id,
             request=request,
+            for_json=for_json,
         )
 
     def filtered(self, stmt: Select[Any], filters: Any) -> Select[Any]:
@@ -375,17 +398,20 @@ class Repository(Generic[M]):
         filters: Any,
         page: PageRequest,
         extra: Sequence[ColumnElement[Any]] = (),
+        *,
+        for_json: bool = False,
     ) -> Page[Row]:
         """``list`` as rows, with ``extra`` columns (e.g. counts) beside the table's.
+        ``for_json``: rows that only a JSON body prints (``Reads.all``).
 
         The statement is built once per shape of the request (see ``list_template``)
         when every filter sent is one of ``bound_filters``; otherwise for the request."""
         found = self.list_template(filters, page, extra)
         if found is None:
             stmt = self.filtered(self.row_select().add_columns(*extra), filters)
-            return await self.read_page(reads, stmt, page)
+            return await self.read_page(reads, stmt, page, for_json=for_json)
         stmt, params = found
-        rows = await (reads or SessionReads(self.session)).all(stmt, params)
+        rows = await (reads or SessionReads(self.session)).all(stmt, params, for_json=for_json)
         return page_of(rows, page.limit, PageCursors(page.sort.field, page.fingerprint))
 
     bound_filters: frozenset[str] = frozenset({"updated_since"})

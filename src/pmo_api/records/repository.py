@@ -96,11 +96,16 @@ class RecordRepository(Repository[M], Generic[M]):
         parent_id: uuid.UUID,
         filters: Any,
         request: PageRequest,
+        *,
+        for_json: bool = False,
     ) -> Page[Row]:
         """A page of one parent's records, as rows (a REST list)."""
         stmt = self.of_parent(self.filtered(self.row_select(), filters), parent_id)
-        page = await self.read_page(reads, self.ordered_by(stmt, request), request)
-        if documents(self.kind):
+        decode = documents(self.kind)  # decoded() reads the values as they are stored
+        page = await self.read_page(
+            reads, self.ordered_by(stmt, request), request, for_json=for_json and not decode
+        )
+        if decode:
             rows = [decoded(self.kind, row) for row in page.items]
             page = Page(rows, page.next_cursor, page.cursors)
         return page

@@ -127,9 +127,12 @@ async def read_list(
     project_ref: ProjectRef,
     filters: BaseModel,
     params: ListParams,
+    *,
+    for_json: bool = False,
 ) -> Page[Row]:
     """One project's records as rows (404 when the project is not there), with cursors
-    bound to the project and the filters: two statements, the project's and the page's."""
+    bound to the project and the filters: two statements, the project's and the page's.
+    ``for_json``: rows that only a JSON body prints (``db.reads.Reads.all``)."""
     project = await ProjectRepository.reading(ctx).read(ctx.reads, project_ref, ctx.principal)
     records = repository(ctx, kind, reading=True)
     page = project_page_request(
@@ -139,7 +142,7 @@ async def read_list(
         default_sort=kind.default_sort,
         filters=filters.model_dump(),
     )
-    return await records.read_children(ctx.reads, project["id"], filters, page)
+    return await records.read_children(ctx.reads, project["id"], filters, page, for_json=for_json)
 
 
 async def list_records(

@@ -69,11 +69,16 @@ class ResourceRepository(Repository[M], Generic[M]):
         filters: Any,
         page_request: PageRequest,
         extra: Sequence[ColumnElement[Any]] = (),
+        *,
+        for_json: bool = False,
     ) -> Page[Row]:
         if self.kind.preparers:
             filters = await self.kind.prepared(reads or SessionReads(self.session), filters)
-        page = await super().read_list(reads, principal, filters, page_request, extra)
-        if documents(self.kind):
+        decode = documents(self.kind)  # decoded() reads the values as they are stored
+        page = await super().read_list(
+            reads, principal, filters, page_request, extra, for_json=for_json and not decode
+        )
+        if decode:
             page = Page([decoded(self.kind, r) for r in page.items], page.next_cursor, page.cursors)
         return page
 

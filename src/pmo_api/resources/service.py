@@ -74,15 +74,21 @@ async def read_many(
 
 
 async def read_list(
-    ctx: ServiceContext, kind: ResourceType[Any], filters: BaseModel, params: ListParams
+    ctx: ServiceContext,
+    kind: ResourceType[Any],
+    filters: BaseModel,
+    params: ListParams,
+    *,
+    for_json: bool = False,
 ) -> Page[Row]:
-    """A page of the list as rows, with the declared filters and sorts."""
+    """A page of the list as rows, with the declared filters and sorts. ``for_json``:
+    rows that only a JSON body prints (``db.reads.Reads.all``)."""
     refuse_unless_reader(ctx, kind)
     page = build_page_request(
         params, columns=kind.sortable, default_sort=kind.default_sort, filters=filters.model_dump()
     )
     found: Page[Row] = await kind.repository.reading(ctx).read_list(
-        ctx.reads, ctx.principal, filters, page, kind.listed_columns()
+        ctx.reads, ctx.principal, filters, page, kind.listed_columns(), for_json=for_json
     )
     return found
 

@@ -63,7 +63,8 @@ class Resource:
     create: type[BaseModel]
     update: type[BaseModel]
     filter: type[BaseModel]
-    list_: Callable[[ServiceContext, Any, ListParams], Awaitable[Page[Any]]]
+    list_: Callable[[ServiceContext, Any, ListParams, bool], Awaitable[Page[Any]]]
+    """A page of the list; the flag: rows read for JSON (``present.printed_plain``)."""
     get: Callable[[ServiceContext, Any], Awaitable[Any]]
     create_: Callable[[ServiceContext, Any], Awaitable[Any]]
     update_: Callable[[ServiceContext, Any, Any, int | None], Awaitable[Any]]
@@ -182,8 +183,9 @@ def crud_router(res: Resource, tag: str) -> APIRouter:
 
     async def listing(request: Request, query: Any) -> Response:
         filters, params, fmt = split(query, res.filter)
+        for_json = present.printed_plain(request, Item, fmt)
         async with request_context(request) as ctx:
-            found = await res.list_(ctx, filters, params)
+            found = await res.list_(ctx, filters, params, for_json)
         return present.page(request, Item, found, fmt)
 
     serve_directly(list_, listing, query_parser(Query_))

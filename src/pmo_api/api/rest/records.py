@@ -88,8 +88,11 @@ def record_routers(kind: RecordType[Any]) -> tuple[APIRouter, APIRouter]:
 
     async def listing(request: Request, id: str, query: Any) -> Response:
         filters, params, fmt = split(query, Filter)
+        for_json = present.printed_plain(request, Read, fmt)
         async with request_context(request) as ctx:
-            page = await records.read_list(ctx, kind, ref_or_422(id), filters, params)
+            page = await records.read_list(
+                ctx, kind, ref_or_422(id), filters, params, for_json=for_json
+            )
         return present.page(request, Read, page, fmt)
 
     serve_directly(list_, listing, path_parser(KEYED_REF), query_parser(Query_))

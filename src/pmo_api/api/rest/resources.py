@@ -31,7 +31,9 @@ def declared_router(kind: ResourceType[Any]) -> APIRouter:
             create=kind.create,
             update=kind.update,
             filter=kind.filter,
-            list_=lambda ctx, filters, params: resources.read_list(ctx, kind, filters, params),
+            list_=lambda ctx, filters, params, for_json: resources.read_list(
+                ctx, kind, filters, params, for_json=for_json
+            ),
             get=lambda ctx, ref: resources.read(ctx, kind, ref),
             create_=lambda ctx, body: resources.create(ctx, kind, body),
             update_=lambda ctx, ref, body, version: resources.update(ctx, kind, ref, body, version),
@@ -101,7 +103,8 @@ async def list_portfolio_projects(
     portfolio = await resources.read(ctx, PORTFOLIOS, ref_or_422(id))
     filters, params, fmt = split(query, PROJECTS.filter)
     filters = filters.model_copy(update={"portfolio_id": portfolio["id"]})
-    found = await resources.read_list(ctx, PROJECTS, filters, params)
+    for_json = present.printed_plain(request, PROJECTS.list_item, fmt)
+    found = await resources.read_list(ctx, PROJECTS, filters, params, for_json=for_json)
     return present.page(request, PROJECTS.list_item, found, fmt)
 
 

@@ -7,6 +7,7 @@ import enum
 import functools
 import hashlib
 import io
+import re
 import types
 import typing
 import uuid
@@ -206,6 +207,33 @@ def wants_csv(request: Request, fmt: Format | None) -> bool:
     return CSV in accept and JSON not in accept
 
 
+def next_page_url(request: Request, cursor: str) -> str:
+    """The request's URL with ``cursor`` in place of its own: the query as the client
+    sent it, no other parameter touched. (Starlette's ``include_query_params`` parses
+    and re-encodes the whole URL: 3 % of a list page's CPU.) A cursor is URL-safe base64
+    and a dot: it needs no quoting. A Host header that is not a plain host and port is
+    not copied into the link; the server's own address is."""
+    scope = request.scope
+    query = scope["query_string"].decode("latin-1")
+    kept = [part for part in query.split("&") if part and part.split("=", 1)[0] != "cursor"]
+    kept.append("cursor=" + cursor)
+    host = request.headers.get("host")
+    if host is None or not _PLAIN_HOST.match(host):
+        server = scope.get("server")
+        host = f"{server[0]}:{server[1]}" if server else "localhost"
+    path = scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    return f"{scope['scheme']}://{host}{path}?{'&'.join(kept)}"
+
+
+_PLAIN_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$")
+
+
+def printed_plain(request: Request, schema: type[BaseModel], fmt: Format | None) -> bool:
+    """Whether a page of ``schema``'s rows is printed by orjson as the rows are (JSON,
+    every field plain): the rows may then be read for JSON (``db.reads.Reads.all``)."""
+    return not wants_csv(request, fmt) and _plain_fields(schema) is not None
+
+
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, dict | list):
         return orjson.dumps(value).decode()
@@ -229,8 +257,7 @@ def page(
     """A list page: ``{"items": [...], "next_cursor": ...}``, or CSV; ETag over the body."""
     headers: dict[str, str] = {}
     if result.next_cursor:
-        next_url = request.url.include_query_params(cursor=result.next_cursor)
-        headers["Link"] = f'<{next_url}>; rel="next"'
+        headers["Link"] = f'<{next_page_url(request, result.next_cursor)}>; rel="next"'
         headers["X-Next-Cursor"] = result.next_cursor
     if wants_csv(request, fmt):
         rows = [schema.model_validate(item).model_dump(mode="json") for item in result.items]
