@@ -13,6 +13,9 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
+
+from pmo_api.standards import compliance
 from pmo_api.standards.checks import CHECKS
 from tests.conftest import Api, new_key
 from tests.test_raid import audit, data, ok
@@ -606,16 +609,44 @@ async def test_a_portfolio_compliance_costs_the_same_statements_whatever_its_siz
             report = await ok(await api.get(f"/api/v1/portfolios/{portfolio['id']}/compliance"))
         assert report["project_count"] == size
         counts.append(counter.count)
-    # A project's report: the project, the policies in force, and every check type's
-    # figures in one statement, whatever the number of rules.
+    # A project's report: the project, every check type's figures and which policies
+    # are in force in one statement, whatever the number of rules, once the process has
+    # read the rules in force (the reports above did).
     one = await api.make_project(portfolio["id"], attributes={"case": case})
     with api.count_statements(cold_auth=False) as counter:
         await ok(await api.get(f"/api/v1/projects/{one['id']}/compliance"))
-    assert counter.count == 3, counter.statements
+    assert counter.count == 1, counter.statements
     # the portfolio, its projects, the policies in force, and at most one per check type
     # with figures that the rules in force use (other tests publish rules too)
     with_figures = sum(1 for check in CHECKS.values() if check.figures is not None)
     assert counts[0] == counts[1] <= 3 + with_figures, counts
+
+
+async def test_a_project_report_follows_the_policies_in_force_as_they_change(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report reuses the rules the process last read only while the same policy
+    revisions are in force: one published or retired meanwhile (here or by another
+    process on the same database) costs the report two more statements and shows."""
+    case = _case()
+    project = await api.make_project(attributes={"case": case})
+    path = f"/api/v1/projects/{project['id']}/compliance"
+    first = await _published(api, [_rule("BASE", "baseline_present", case)])
+    assert set(_by_rule(await ok(await api.get(path)), first["key"])) == {"BASE"}
+    second = await _published(api, [_rule("NAMED", "field_present", case, field="phase")])
+    with api.count_statements(cold_auth=False) as counter:
+        report = await ok(await api.get(path))
+    assert counter.count == 3, counter.statements  # stale: the policies, the report again
+    assert _by_rule(report, second["key"])["NAMED"]["outcome"] == "fail"
+    with api.count_statements(cold_auth=False) as counter:
+        again = await ok(await api.get(f"/api/v1/projects/{project['key']}/compliance"))
+    assert counter.count == 1 and again == report  # by key: the same report
+    await ok(await api.post(f"{POLICIES}/{first['id']}/retire", "pmo"))
+    retired = await ok(await api.get(path))
+    assert _by_rule(retired, first["key"]) == {} and _by_rule(retired, second["key"])
+    # Policies that change under every try: judged all the same, on one reading of them.
+    monkeypatch.setattr(compliance, "_token", lambda raw: frozenset({object()}))
+    assert await ok(await api.get(path)) == retired
 
 
 # --- GraphQL -----------------------------------------------------------------------------------

@@ -159,11 +159,32 @@ class _Compiled:
             columns.append((entry.keyname, processor))
         self.columns = columns
 
+    def fixed(self, extracted: Sequence[Any] | None) -> dict[str, Any] | None:
+        """The values a statement holds (``extracted``: its own, when it shares this
+        compiled form), by parameter name, for ``arguments``; None when they cannot be
+        kept (``IN`` lists, a value computed when the statement runs)."""
+        if self.expanding or any(b.callable is not None for b in self.compiled.binds.values()):
+            return None
+        return dict(
+            self.compiled.construct_params(
+                {}, extracted_parameters=extracted, _check=False, _no_postcompile=True
+            )
+        )
+
     def arguments(
-        self, params: Mapping[str, Any], extracted: Sequence[Any] | None
+        self,
+        params: Mapping[str, Any],
+        extracted: Sequence[Any] | None,
+        fixed: Mapping[str, Any] | None = None,
     ) -> tuple[str, list[Any]]:
         """The SQL to run and its positional arguments. ``extracted``: the values of the
-        statement at hand when it shares its compiled form with another (cache key)."""
+        statement at hand when it shares its compiled form with another (cache key);
+        ``fixed``: those values by name, when already known (``fixed``)."""
+        if fixed is not None:
+            # The statement's own values and the request's: no need for SQLAlchemy to
+            # assemble them (a report's statement holds its rules' params and the day).
+            values = {**fixed, **params} if params else fixed
+            return self.sql, [_convert(p, values[name]) for name, p in self.binds]
         if not self.expanding and params:
             # Every parameter given by name (a statement built once with bindparams):
             # no need for SQLAlchemy to assemble them.
@@ -326,7 +347,9 @@ class PostgresReads(Reads):
         self.timeout = timeout
         self._idle = IdleConnections()
         self._by_key: dict[Any, _Compiled] = {}
-        self._by_identity: dict[int, tuple[Select[Any], _Compiled, Sequence[Any]]] = {}
+        self._by_identity: dict[
+            int, tuple[Select[Any], _Compiled, Sequence[Any], dict[str, Any] | None]
+        ] = {}
         self._printables: dict[int, tuple[Select[Any], Select[Any]]] = {}
         self._listeners: list[StatementListener] = []
         self._gate = FairGate(pool_size)
@@ -356,9 +379,11 @@ class PostgresReads(Reads):
             raise
         return connection
 
-    def _compile(self, stmt: Select[Any]) -> tuple[_Compiled, Sequence[Any] | None]:
-        """The compiled form of ``stmt``, and the values it holds when it shares its
-        form with the statement that was compiled.
+    def _compile(
+        self, stmt: Select[Any]
+    ) -> tuple[_Compiled, Sequence[Any] | None, dict[str, Any] | None]:
+        """The compiled form of ``stmt``, the values it holds when it shares its form
+        with the statement that was compiled, and those values by name (``fixed``).
 
         A statement seen before is found by identity: hashing its cache key (a nested
         tuple as large as the statement, whose hash Python does not keep) costs more
@@ -366,10 +391,10 @@ class PostgresReads(Reads):
         reused while it is there."""
         seen = self._by_identity.get(id(stmt))
         if seen is not None:
-            return seen[1], seen[2]
+            return seen[1], seen[2], seen[3]
         key = stmt._generate_cache_key()
         if key is None:  # a construct that cannot be cached: compiled each time
-            return _Compiled(stmt, self.dialect), None
+            return _Compiled(stmt, self.dialect), None, None
         compiled = self._by_key.get(key.key)
         if compiled is None:
             if len(self._by_key) >= MAX_COMPILED:
@@ -377,8 +402,9 @@ class PostgresReads(Reads):
             compiled = self._by_key[key.key] = _Compiled(stmt, self.dialect, key)
         if len(self._by_identity) >= MAX_COMPILED:
             self._by_identity.clear()
-        self._by_identity[id(stmt)] = (stmt, compiled, key.bindparams)
-        return compiled, key.bindparams
+        fixed = compiled.fixed(key.bindparams)
+        self._by_identity[id(stmt)] = (stmt, compiled, key.bindparams, fixed)
+        return compiled, key.bindparams, fixed
 
     def _printable(self, stmt: Select[Any]) -> Select[Any]:
         """``stmt`` with its UUIDs read as text and its money as double precision: the
@@ -400,8 +426,8 @@ class PostgresReads(Reads):
     async def all(
         self, stmt: Select[Any], params: Mapping[str, Any] | None = None, *, for_json: bool = False
     ) -> list[Row]:
-        compiled, extracted = self._compile(self._printable(stmt) if for_json else stmt)
-        sql, arguments = compiled.arguments(params or {}, extracted)
+        compiled, extracted, fixed = self._compile(self._printable(stmt) if for_json else stmt)
+        sql, arguments = compiled.arguments(params or {}, extracted, fixed)
         for listener in self._listeners:
             listener(sql)
         if not self._gate.try_acquire():

@@ -18,9 +18,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     and_,
     bindparam,
     case,
+    cast,
     false,
     func,
     not_,
@@ -30,6 +32,7 @@ from sqlalchemy import (
 )
 
 from pmo_api.core.context import RowReads, ServiceContext
+from pmo_api.core.errors import not_found
 from pmo_api.db.reads import PostgresReads, Row, SessionReads
 from pmo_api.portfolios.declaration import PORTFOLIOS
 from pmo_api.portfolios.repository import PortfolioReads
@@ -44,7 +47,6 @@ from pmo_api.standards.schemas import (
     FailingRule,
     PortfolioCompliance,
     ProjectCompliance,
-    RuleResult,
     ScopeCompliance,
 )
 
@@ -90,18 +92,76 @@ class InForce:
     params: Any
     applies: Callable[[Row], bool] | None
     """``applies_when`` made into a test (None: every project)."""
+    shown: dict[str, Any]
+    """What a report shows of the rule whatever its verdict (a ``RuleResult``'s first
+    fields), made once: a published revision never changes."""
 
+
+_IN_FORCE = (Policy.status == StandardStatus.PUBLISHED, Policy.archived_at.is_(None))
+
+_POLICIES_TOKEN = (
+    select(
+        func.aggregate_strings(cast(Policy.id, String) + ":" + cast(Policy.version, String), ",")
+    )
+    .where(*_IN_FORCE)
+    .scalar_subquery()
+)
+"""Which policy revisions are in force, each at which version (in no particular order:
+compared as a set, ``_token``): a statement that reads it beside its own rows knows
+whether the rules it was built from are still the ones in force."""
 
 _POLICIES_IN_FORCE = (
-    select(Policy.id, Policy.key, Policy.revision, Policy.version, Policy.rules)
-    .where(Policy.status == StandardStatus.PUBLISHED, Policy.archived_at.is_(None))
+    select(
+        Policy.id,
+        Policy.key,
+        Policy.revision,
+        Policy.version,
+        Policy.rules,
+        _POLICIES_TOKEN.label("policies_token"),
+    )
+    .where(*_IN_FORCE)
     .order_by(Policy.key)
 )
 
 
 async def rules_in_force(ctx: ServiceContext) -> list[InForce]:
     """The rules of every published policy revision, by policy key and rule order."""
-    return _parsed(await _reads(ctx).all(_POLICIES_IN_FORCE))
+    return (await _rules_and_token(ctx)).rules
+
+
+@dataclass(frozen=True)
+class RulesSeen:
+    """The rules in force as last read by this process, and the token they were read
+    with (``_POLICIES_TOKEN``)."""
+
+    rules: list[InForce]
+    token: frozenset[str]
+    figured: tuple[tuple[str, tuple[Any, ...]], ...]
+    """Each check type with figures that the rules use, with every params value."""
+
+
+def _token(raw: str | None) -> frozenset[str]:
+    return frozenset(raw.split(",")) if raw else frozenset()
+
+
+_LATEST: list[RulesSeen] = []
+"""The rules in force last read (a process reads them again when a report's statement
+finds that the policies in force changed)."""
+
+
+async def _rules_and_token(ctx: ServiceContext) -> RulesSeen:
+    policies = await _reads(ctx).all(_POLICIES_IN_FORCE)
+    rules = _parsed(policies)
+    used: dict[str, list[Any]] = defaultdict(list)
+    for item in rules:
+        used[item.check.name].append(item.params)
+    seen = RulesSeen(
+        rules,
+        _token(policies[0]["policies_token"] if policies else None),
+        tuple((kind, tuple(params)) for kind, params in used.items() if CHECKS[kind].figures),
+    )
+    _LATEST[:] = [seen]
+    return seen
 
 
 def _parsed(policies: Sequence[Row]) -> list[InForce]:
@@ -129,7 +189,16 @@ def _policy_rules(policy: Row) -> list[InForce]:
             continue
         params = check.params.model_validate(rule.check.params)
         test = compiled(rule.applies_when) if rule.applies_when else None
-        found.append(InForce(policy, rule, check, params, test))
+        shown = {
+            "policy_id": policy["id"],
+            "policy_key": policy["key"],
+            "policy_revision": policy["revision"],
+            "rule": rule.code,
+            "title": rule.title,
+            "severity": rule.severity,
+            "check": check.name,
+        }
+        found.append(InForce(policy, rule, check, params, test, shown))
     if len(_PARSED) >= 1000:
         _PARSED.clear()
     _PARSED[key] = found
@@ -142,37 +211,47 @@ Judged = list[tuple[InForce, Verdict]]
 _DOES_NOT_APPLY = not_applicable("The rule does not apply to this project (applies_when).")
 
 
-_ONE_PROJECT = select(Project.id).where(
-    Project.id == bindparam("project_id", type_=Project.id.type), Project.archived_at.is_(None)
-)
+FigureNames = list[tuple[str, list[tuple[str, str]]]]
+"""Each check type and its figures in ``_one_report``'s row: (the label there, the
+figure's name)."""
 
 
 @functools.lru_cache(maxsize=256)
-def _figures_of_one(used: tuple[tuple[str, tuple[Any, ...]], ...], today: date) -> Any:
-    """Every check type's figures for the one project ``project_id`` names, in ONE
-    statement (each type's figures joined to the project's row), built once per rules
-    and day: a project's report then compiles nothing and makes one round trip for
-    its figures."""
+def _one_report(
+    figured: tuple[tuple[str, tuple[Any, ...]], ...], today: date, by: str
+) -> tuple[Any, FigureNames]:
+    """What one project's report reads, in ONE statement: the project's fields, every
+    check type's figures for it (each type's figures joined to the project's row), and
+    which policies are in force (``_POLICIES_TOKEN``); the project named by id or by key
+    (``by``, bound as ``ref``); and where each type's figures are in its row. Built once
+    per rules, day and way of naming: a report then compiles nothing and makes one round
+    trip."""
+    column = Project.id if by == "id" else Project.key
+    ref = bindparam("ref", type_=column.type)
+    one = select(Project.id).where(column == ref, Project.archived_at.is_(None))
     joined: Any = Project.__table__
-    columns: list[Any] = []
-    for n, (kind, params) in enumerate(used):
+    columns: list[Any] = list(_PROJECT_FIELDS)
+    names: FigureNames = []
+    for n, (kind, params) in enumerate(figured):
         query = CHECKS[kind].figures
         assert query is not None
-        figures = query(_ONE_PROJECT, list(params), today).subquery(f"figures_{n}")
+        figures = query(one, list(params), today).subquery(f"figures_{n}")
         joined = joined.outerjoin(figures, figures.c.project_id == Project.id)
-        columns += [column.label(f"{n}__{column.key}") for column in figures.c]
-    return select(*columns).select_from(joined).where(Project.id == bindparam("project_id"))
+        own = [(f"{n}__{figure.key}", figure.key) for figure in figures.c]
+        columns += [figure.label(label) for figure, (label, _) in zip(figures.c, own, strict=True)]
+        names.append((kind, own))
+    columns.append(_POLICIES_TOKEN.label("policies_token"))
+    return select(*columns).select_from(joined).where(column == ref), names
 
 
 def _split_figures(
-    used: Sequence[tuple[str, Any]], row: Row | None, project_id: Any
+    names: FigureNames, row: Row | None, project_id: Any
 ) -> dict[str, dict[Any, Row]]:
-    """The one row of ``_figures_of_one`` as each check type's figures (none when the
+    """The one row of ``_one_report`` as each check type's figures (none when the
     type's figures found nothing for the project)."""
     out: dict[str, dict[Any, Row]] = {}
-    for n, (kind, _) in enumerate(used):
-        prefix = f"{n}__"
-        own = {k[len(prefix) :]: v for k, v in (row or {}).items() if k.startswith(prefix)}
+    for kind, labels in names:
+        own = {bare: row[labelled] for labelled, bare in labels} if row else {}
         out[kind] = {project_id: own} if own.get("project_id") is not None else {}
     return out
 
@@ -183,73 +262,78 @@ async def judge(
     """Every rule in force on each project (``scope`` selects them in SQL)."""
     if not projects:
         return {}
-    rules = await rules_in_force(ctx)
+    seen = await _rules_and_token(ctx)
     today = ctx.now.date()
-    used: dict[str, list[Any]] = defaultdict(list)
-    for item in rules:
-        used[item.check.name].append(item.params)
     ids = select(Project.id).where(scope, Project.archived_at.is_(None))
-    with_figures = [(kind, tuple(params)) for kind, params in used.items() if CHECKS[kind].figures]
     figures: dict[str, dict[Any, Row]] = {}
-    if len(projects) == 1 and with_figures:
+    if len(projects) == 1 and seen.figured:
         project_id = projects[0]["id"]
-        row = await _reads(ctx).first(
-            _figures_of_one(tuple(with_figures), today), {"project_id": project_id}
-        )
-        figures = _split_figures(with_figures, row, project_id)
+        stmt, names = _one_report(seen.figured, today, "id")
+        row = await _reads(ctx).first(stmt, {"ref": project_id})
+        figures = _split_figures(names, row, project_id)
     else:
-        for kind, params in with_figures:
+        for kind, params in seen.figured:
             query = CHECKS[kind].figures
             assert query is not None
             rows = await _reads(ctx).all(query(ids, list(params), today))
             figures[kind] = {row["project_id"]: row for row in rows}
-    plan = [
+    plan = _plan(seen.rules, figures)
+    return {project["id"]: _verdicts(plan, project, today) for project in projects}
+
+
+Plan = list[tuple[InForce, Callable[[Row], bool] | None, Any, dict[Any, Row], Any]]
+"""Each rule in force with what judging it takes: its applies_when test, its judge, its
+check type's figures by project, its params."""
+
+
+def _plan(rules: Sequence[InForce], figures: dict[str, dict[Any, Row]]) -> Plan:
+    return [
         (item, item.applies, item.check.judge, figures.get(item.check.name, {}), item.params)
         for item in rules
     ]
-    judged: dict[uuid.UUID, Judged] = {}
-    for project in projects:
-        project_id = project["id"]
-        verdicts: Judged = []
-        for item, test, check, found, params in plan:
-            if test is not None and not test(project):
-                verdicts.append((item, _DOES_NOT_APPLY))
-            else:
-                verdicts.append((item, check(project, found.get(project_id), params, today)))
-        judged[project_id] = verdicts
-    return judged
 
 
-def _result(item: InForce, verdict: Verdict) -> RuleResult:
-    return RuleResult(
-        policy_id=item.policy["id"],
-        policy_key=item.policy["key"],
-        policy_revision=item.policy["revision"],
-        rule=item.rule.code,
-        title=item.rule.title,
-        severity=item.rule.severity,
-        check=item.check.name,
-        outcome=verdict.outcome,
-        reason=verdict.reason,
-        figures=plain(verdict.figures),
-    )
+def _verdicts(plan: Plan, project: Row, today: date) -> Judged:
+    project_id = project["id"]
+    verdicts: Judged = []
+    for item, test, check, found, params in plan:
+        if test is not None and not test(project):
+            verdicts.append((item, _DOES_NOT_APPLY))
+        else:
+            verdicts.append((item, check(project, found.get(project_id), params, today)))
+    return verdicts
+
+
+def _result(item: InForce, verdict: Verdict) -> dict[str, Any]:
+    """A ``RuleResult`` as JSON shows it."""
+    return {
+        **item.shown,
+        "outcome": verdict.outcome,
+        "reason": verdict.reason,
+        "figures": plain(verdict.figures),
+    }
+
+
+def _report(ctx: ServiceContext, project: Row, judged: Judged) -> dict[str, Any]:
+    """A ``ProjectCompliance`` as JSON shows it (the REST door prints it as it is)."""
+    passed = sum(1 for _, v in judged if v.outcome == Outcome.PASS)
+    failed = sum(1 for _, v in judged if v.outcome == Outcome.FAIL)
+    return {
+        "project_id": project["id"],
+        "key": project["key"],
+        "name": project["name"],
+        "as_of": ctx.now.date(),
+        "compliant": failed == 0,
+        "rate": _rate(passed, passed + failed),
+        "passed": passed,
+        "failed": failed,
+        "not_applicable": len(judged) - passed - failed,
+        "rules": [_result(item, verdict) for item, verdict in judged],
+    }
 
 
 def _project_report(ctx: ServiceContext, project: Row, judged: Judged) -> ProjectCompliance:
-    passed = sum(1 for _, v in judged if v.outcome == Outcome.PASS)
-    failed = sum(1 for _, v in judged if v.outcome == Outcome.FAIL)
-    return ProjectCompliance(
-        project_id=project["id"],
-        key=project["key"],
-        name=project["name"],
-        as_of=ctx.now.date(),
-        compliant=failed == 0,
-        rate=_rate(passed, passed + failed),
-        passed=passed,
-        failed=failed,
-        not_applicable=len(judged) - passed - failed,
-        rules=[_result(item, verdict) for item, verdict in judged],
-    )
+    return ProjectCompliance.model_validate(_report(ctx, project, judged))
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -265,11 +349,32 @@ async def scoped_projects(ctx: ServiceContext, scope: ColumnElement[bool]) -> li
 # -- use cases ---------------------------------------------------------------------------------
 
 
-async def project_compliance(ctx: ServiceContext, ref: uuid.UUID | str) -> ProjectCompliance:
-    """A project against every rule in force (404 ``project_not_found``)."""
+async def project_compliance(ctx: ServiceContext, ref: uuid.UUID | str) -> dict[str, Any]:
+    """A project against every rule in force (404 ``project_not_found``): the
+    ``ProjectCompliance`` document, as JSON shows it.
+
+    One statement (``_one_report``) built from the rules this process last read; the
+    rules are read again, and the statement run again, only when the policies it finds
+    in force are not those (another process published or retired one meanwhile)."""
+    resources.refuse_unless_reader(ctx, PROJECTS)
+    by = "id" if isinstance(ref, uuid.UUID) else "key"
+    today = ctx.now.date()
+    seen = _LATEST[0] if _LATEST else await _rules_and_token(ctx)
+    for _ in range(3):
+        stmt, names = _one_report(seen.figured, today, by)
+        row = await _reads(ctx).first(stmt, {"ref": ref})
+        if row is None:
+            raise not_found(PROJECTS.name, ref)
+        if _token(row["policies_token"]) == seen.token:
+            project = {column.key: row[column.key] for column in _PROJECT_FIELDS}
+            figures = _split_figures(names, row, project["id"])
+            judged = _verdicts(_plan(seen.rules, figures), project, today)
+            return _report(ctx, project, judged)
+        seen = await _rules_and_token(ctx)
+    # The policies changed under every try: judged on what one reading of them finds.
     project = await resources.read(ctx, PROJECTS, ref)
     results = await judge(ctx, Project.id == project["id"], [project])
-    return _project_report(ctx, project, results[project["id"]])
+    return _report(ctx, project, results[project["id"]])
 
 
 async def projects_compliance(

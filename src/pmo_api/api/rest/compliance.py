@@ -47,7 +47,7 @@ async def project_compliance(
 async def _project(request: Request, id: str, _: NoQuery) -> Response:
     async with request_context(request) as ctx:
         report = await compliance.project_compliance(ctx, ref_or_422(id))
-    return present.figures(request, report)
+    return present.document(request, report)
 
 
 @router.get(

@@ -117,7 +117,11 @@ def query_parser(model: type[BaseModel]) -> Parser:
     """A list's query parameters validated into its query model, as FastAPI reads a
     query model: repeated parameters for list fields, the last value otherwise."""
 
+    empty: list[Any] = []  # the model of no parameters, once it has validated
+
     def parse(request: Request) -> Any:
+        if empty and not request.scope.get("query_string"):
+            return empty[0]
         params = request.query_params
         values: dict[str, Any] = {}
         for name, field in model.model_fields.items():
@@ -126,9 +130,12 @@ def query_parser(model: type[BaseModel]) -> Parser:
                 sequence = _is_sequence(field.annotation)
                 values[key] = params.getlist(key) if sequence else params[key]
         try:
-            return model.model_validate(values)
+            parsed = model.model_validate(values)
         except ValidationError as error:
             raise RequestValidationError(_located(error, ("query",))) from None
+        if not values and not empty:
+            empty.append(parsed)
+        return parsed
 
     return parse
 

@@ -196,6 +196,12 @@ def figures(request: Request, model: BaseModel) -> Response:
     return computed(request, model.model_dump_json().encode())
 
 
+def document(request: Request, shown: dict[str, Any]) -> Response:
+    """``figures`` for a document already as JSON shows it (plain values: see
+    ``_plain_value``), printed by orjson."""
+    return computed(request, orjson.dumps(shown, default=_plain_value, option=orjson.OPT_UTC_Z))
+
+
 def created(request: Request, schema: type[M], obj: Any, location: str) -> Response:
     return resource(request, schema, obj, status_code=201, headers={"Location": location})
 
