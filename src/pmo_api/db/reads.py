@@ -30,7 +30,7 @@ import collections
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import orjson
@@ -123,6 +123,17 @@ def _convert(processor: Callable[[Any], Any] | None, value: Any) -> Any:
     return value if processor is None or value is None else processor(value)
 
 
+class _Fixed(NamedTuple):
+    """A statement's SQL with its own values in place: ``_Compiled.fixed``."""
+
+    sql: str
+    binds: list[tuple[str, Any]]
+    values: dict[str, Any]
+    expanded: frozenset[str]
+    """The parameters expanded into the SQL (``IN`` lists): a request that gives one of
+    them needs the SQL made again."""
+
+
 class _Compiled:
     """A statement compiled once: its SQL, where each parameter goes, how each
     parameter and each column is converted."""
@@ -159,32 +170,51 @@ class _Compiled:
             columns.append((entry.keyname, processor))
         self.columns = columns
 
-    def fixed(self, extracted: Sequence[Any] | None) -> dict[str, Any] | None:
+    def fixed(self, extracted: Sequence[Any] | None) -> _Fixed | None:
         """The values a statement holds (``extracted``: its own, when it shares this
-        compiled form), by parameter name, for ``arguments``; None when they cannot be
-        kept (``IN`` lists, a value computed when the statement runs)."""
-        if self.expanding or any(b.callable is not None for b in self.compiled.binds.values()):
+        compiled form), by parameter name, and with them its SQL when it has ``IN``
+        lists (expanded once: their values are the statement's own); None when a value
+        is computed as the statement runs."""
+        if any(b.callable is not None for b in self.compiled.binds.values()):
             return None
-        return dict(
-            self.compiled.construct_params(
-                {}, extracted_parameters=extracted, _check=False, _no_postcompile=True
-            )
+        values = self.compiled.construct_params(
+            {}, extracted_parameters=extracted, _check=False, _no_postcompile=True
+        )
+        if not self.expanding:
+            return _Fixed(self.sql, self.binds, dict(values), frozenset())
+        try:
+            state = self.compiled._process_parameters_for_postcompile(values)
+        except Exception:  # an IN list whose values the request gives (a list filter)
+            return None
+        names = self.compiled.bind_names
+        return _Fixed(
+            state.statement,
+            [(name, state.processors.get(name)) for name in state.positiontup or ()],
+            dict(state.parameters),
+            frozenset(
+                names[bind]
+                for bind in (
+                    *self.compiled.post_compile_params,
+                    *self.compiled.literal_execute_params,
+                )
+            ),
         )
 
     def arguments(
         self,
         params: Mapping[str, Any],
         extracted: Sequence[Any] | None,
-        fixed: Mapping[str, Any] | None = None,
+        fixed: _Fixed | None = None,
     ) -> tuple[str, list[Any]]:
         """The SQL to run and its positional arguments. ``extracted``: the values of the
         statement at hand when it shares its compiled form with another (cache key);
-        ``fixed``: those values by name, when already known (``fixed``)."""
-        if fixed is not None:
+        ``fixed``: what ``fixed`` made of them, when known."""
+        if fixed is not None and not (fixed.expanded and fixed.expanded & params.keys()):
             # The statement's own values and the request's: no need for SQLAlchemy to
-            # assemble them (a report's statement holds its rules' params and the day).
-            values = {**fixed, **params} if params else fixed
-            return self.sql, [_convert(p, values[name]) for name, p in self.binds]
+            # assemble them (a report's statement holds its rules' params and the day,
+            # and IN lists of its own).
+            values = {**fixed.values, **params} if params else fixed.values
+            return fixed.sql, [_convert(p, values[name]) for name, p in fixed.binds]
         if not self.expanding and params:
             # Every parameter given by name (a statement built once with bindparams):
             # no need for SQLAlchemy to assemble them.
@@ -348,7 +378,7 @@ class PostgresReads(Reads):
         self._idle = IdleConnections()
         self._by_key: dict[Any, _Compiled] = {}
         self._by_identity: dict[
-            int, tuple[Select[Any], _Compiled, Sequence[Any], dict[str, Any] | None]
+            int, tuple[Select[Any], _Compiled, Sequence[Any], _Fixed | None]
         ] = {}
         self._printables: dict[int, tuple[Select[Any], Select[Any]]] = {}
         self._listeners: list[StatementListener] = []
@@ -379,9 +409,7 @@ class PostgresReads(Reads):
             raise
         return connection
 
-    def _compile(
-        self, stmt: Select[Any]
-    ) -> tuple[_Compiled, Sequence[Any] | None, dict[str, Any] | None]:
+    def _compile(self, stmt: Select[Any]) -> tuple[_Compiled, Sequence[Any] | None, _Fixed | None]:
         """The compiled form of ``stmt``, the values it holds when it shares its form
         with the statement that was compiled, and those values by name (``fixed``).
 
