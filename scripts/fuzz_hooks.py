@@ -62,6 +62,9 @@ STATE_REFUSALS: dict[str, str] = {
     # nor which filters and sort they were made for.
     "invalid_cursor": "the cursor was not issued by this service, or was altered",
     "cursor_mismatch": "the cursor was made for other filters or another sort",
+    # One parameter that needs another: a schema of independent parameters cannot say it
+    # (the sort's description does).
+    "sort_needs_search": "sort=relevance without q: the relevance is to a search",
     # Uniqueness is against the other records.
     "duplicate_key": "another record already has this key or email",
     # The record's lifecycle: what it may still do depends on what happened to it.

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from pmo_api.demo import (
+    DEMO_LESSONS,
     DEMO_METHODOLOGIES,
     DEMO_POLICIES,
     DEMO_TEMPLATES,
@@ -65,6 +66,7 @@ def table_counts(env: dict[str, str]) -> dict[str, int]:
             "methodologies",
             "templates",
             "milestones",
+            "lessons",
             "audit_events",
             "api_keys",
         )
@@ -101,7 +103,7 @@ def test_create_api_key_refuses_a_manager_without_a_person(env: dict[str, str]) 
 def test_seed_demo_builds_the_organisation_once(env: dict[str, str]) -> None:
     first = pmo_api("seed-demo", env=env)
     assert first.returncode == 0, first.stderr
-    assert "[5/6] projects" in first.stderr  # progress, step by step
+    assert "[5/7] projects" in first.stderr  # progress, step by step
     showcase = next(t for t in DEMO_TEMPLATES if t["key"] == SHOWCASE["template"])
     made_from_template = sum(
         len(showcase[part]) for part in ("milestones", "risks", "deliverables")
@@ -117,6 +119,7 @@ def test_seed_demo_builds_the_organisation_once(env: dict[str, str]) -> None:
         "projects": len(PROJECT_NAMES) + 1,  # and the one made from a template
         **standards,
         "milestones": len(showcase["milestones"]),
+        "lessons": len(DEMO_LESSONS),
     }
     counts = table_counts(env)
     assert {k: counts[k] for k in expected} == expected

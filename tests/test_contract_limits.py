@@ -370,8 +370,14 @@ async def test_every_stated_sort_is_accepted_and_no_other(api: Api) -> None:
         if "{id}" in path:
             path = path.replace("{id}", refs[path.split("/")[3]])
         for value in stated["enum"]:
-            response = await api.get(path, params={"sort": value, "limit": 1})
+            ranked = value.lstrip("-") == "relevance"  # relevance to a search: needs q
+            params = {"sort": value, "limit": 1, **({"q": "plan"} if ranked else {})}
+            response = await api.get(path, params=params)
             assert response.status_code == 200, (path, value, response.text)
+            if ranked:
+                assert "relevance" in sort["description"] and "q" in sort["description"]
+                alone = await api.get(path, params={"sort": value})
+                assert_problem(alone, 422, "sort_needs_search")
         assert_problem(await api.get(path, params={"sort": "id"}), 422, "invalid_sort")
         assert_problem(await api.get(path, params={"sort": ""}), 422, "validation_failed")
         lists += 1

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, inspect, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from pmo_api.db import migrate
-from pmo_api.migrations.metadata import metadata
+from pmo_api.migrations.metadata import SEARCH_INDEXES, include_object, metadata
 from tests.conftest import create_database
 
 
@@ -28,7 +28,9 @@ async def _on_sync_connection(url: str, work: Any) -> Any:
 
 
 def _tables(connection: Connection) -> set[str]:
-    return set(inspect(connection).get_table_names()) - {"alembic_version"}
+    """The tables, but for the search index's own (SQLite's FTS5 tables)."""
+    names = set(inspect(connection).get_table_names()) - {"alembic_version"}
+    return {name for name in names if not name.startswith(SEARCH_INDEXES)}
 
 
 def _revision(connection: Connection) -> str | None:
@@ -36,7 +38,9 @@ def _revision(connection: Connection) -> str | None:
 
 
 def _pending_diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": include_object}
+    )
     return list(compare_metadata(context, metadata))
 
 

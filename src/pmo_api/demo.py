@@ -24,11 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from pmo_api.core.context import SYSTEM, ServiceContext
 from pmo_api.core.errors import NotFound
 from pmo_api.db.transaction import unit_of_work
+from pmo_api.lessons.declaration import LESSONS
+from pmo_api.lessons.models import Lesson
 from pmo_api.people import declaration as people
 from pmo_api.people.models import Person
 from pmo_api.portfolios import declaration as portfolios
 from pmo_api.projects.declaration import PROJECTS
-from pmo_api.projects.models import Health, ProjectStatus
+from pmo_api.projects.models import Health, Project, ProjectStatus
 from pmo_api.resources import service as resources
 from pmo_api.resources.declaration import ResourceType
 from pmo_api.standards.declaration import METHODOLOGIES, POLICIES, TEMPLATES
@@ -579,6 +581,83 @@ async def _seed_showcase(ctx: ServiceContext, result: SeedResult) -> None:
     result.created["showcase"] += 1
 
 
+DEMO_LESSONS: tuple[dict[str, Any], ...] = (
+    {
+        "category": "vendors",
+        "title": "Sign the integration vendor before design starts",
+        "what_happened": "The vendor contract took eleven weeks to sign; design waited on "
+        "interface decisions the vendor alone could make, and the build slipped a month.",
+        "recommendation": "Start procurement in initiation and make the signed contract an "
+        "entry criterion of design.",
+        "tags": ["procurement", "schedule"],
+    },
+    {
+        "category": "stakeholders",
+        "title": "Name a business owner for every data migration",
+        "what_happened": "Nobody owned the quality of the legacy customer data; the "
+        "migration rehearsals failed three times on duplicates nobody would decide on.",
+        "recommendation": "Give each migrated data set an owner who signs off the "
+        "cleansing rules before the first rehearsal.",
+        "tags": ["data", "migration"],
+    },
+    {
+        "category": "planning",
+        "title": "Plan the cut-over weekend as a project of its own",
+        "what_happened": "The cut-over plan was a single line in the schedule; on the "
+        "weekend the rollback steps were missing and the go-live was postponed.",
+        "recommendation": "Write the cut-over runbook with rollback steps and rehearse it "
+        "twice before the go/no-go meeting.",
+        "tags": ["go-live", "schedule"],
+    },
+    {
+        "category": "risks",
+        "title": "Review the top risks with the sponsor every month",
+        "what_happened": "The risk register was updated but never discussed with the "
+        "sponsor; the budget risk that materialised had been open for five months.",
+        "recommendation": "Put the five highest risks on the steering agenda each month.",
+        "tags": ["governance"],
+    },
+    {
+        "category": "testing",
+        "title": "Budget performance testing before user acceptance",
+        "what_happened": "Load tests ran after user acceptance; the month-end batch ran "
+        "three times too long and the release waited for a redesign of two reports.",
+        "recommendation": "Run load tests on production-sized data before acceptance.",
+        "tags": ["quality", "performance"],
+    },
+    {
+        "category": "vendors",
+        "title": "Keep licence renewals out of the critical path",
+        "what_happened": "A licence expired mid-sprint; the vendor's renewal took two "
+        "weeks and the team could not build.",
+        "recommendation": "Track licence expiry dates in the plan as milestones.",
+        "tags": ["procurement"],
+    },
+)
+"""Lessons learned on the first demo projects (one each), searchable (``q=``)."""
+
+
+async def _seed_lessons(ctx: ServiceContext, result: SeedResult) -> None:
+    projects = (
+        await ctx.session.scalars(
+            select(Project.id).where(Project.archived_at.is_(None)).order_by(Project.key)
+        )
+    ).all()
+    for project_id, lesson in zip(projects, DEMO_LESSONS, strict=False):
+        found = await ctx.session.scalar(
+            select(Lesson.id).where(
+                Lesson.project_id == project_id, Lesson.title == lesson["title"]
+            )
+        )
+        if found is not None:
+            result.present["lessons"] += 1
+            continue
+        await resources.create(
+            ctx, LESSONS, LESSONS.create.model_validate({**lesson, "project_id": project_id})
+        )
+        result.created["lessons"] += 1
+
+
 Step = Callable[[ServiceContext, SeedResult], Awaitable[None]]
 STEPS: tuple[tuple[str, Step], ...] = (
     ("people", _seed_people),
@@ -587,6 +666,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("standards", _seed_standards),
     ("projects", _seed_projects),
     ("showcase", _seed_showcase),
+    ("lessons", _seed_lessons),
 )
 
 

@@ -213,8 +213,8 @@ class _Compiled:
             # The statement's own values and the request's: no need for SQLAlchemy to
             # assemble them (a report's statement holds its rules' params and the day,
             # and IN lists of its own).
-            values = {**fixed.values, **params} if params else fixed.values
-            return fixed.sql, [_convert(p, values[name]) for name, p in fixed.binds]
+            given = {**fixed.values, **params} if params else fixed.values
+            return fixed.sql, [_convert(p, given[name]) for name, p in fixed.binds]
         if not self.expanding and params:
             # Every parameter given by name (a statement built once with bindparams):
             # no need for SQLAlchemy to assemble them.

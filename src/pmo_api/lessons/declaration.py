@@ -14,14 +14,15 @@ from sqlalchemy import select
 from pmo_api.core.access import is_staff
 from pmo_api.core.context import Role, ServiceContext
 from pmo_api.core.errors import Forbidden
-from pmo_api.core.schemas import Label, Name, Text
+from pmo_api.core.schemas import Label, Name, Search, Text
 from pmo_api.lessons.models import Lesson
+from pmo_api.lessons.search import HasTag, Matches, Relevance, Snippet
 from pmo_api.people.declaration import acted_by, acting
 from pmo_api.projects import access
 from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Project
 from pmo_api.resources.declaration import Docs, ResourceRules, ResourceType, Writers
-from pmo_api.resources.fields import Field, Filter
+from pmo_api.resources.fields import Field, Filter, Listed, Ranked
 
 Tags = Annotated[list[Label], Limits(max_length=20)]
 
@@ -73,18 +74,52 @@ LESSONS = ResourceType(
         *acted_by("author", "recorded"),
     ),
     filters=(
-        Filter.search(
-            (Lesson.title, Lesson.what_happened, Lesson.recommendation),
-            "Text search in title, what happened and the recommendation.",
+        Filter(
+            "q",
+            Search,
+            lambda _value, _today: Matches(),
+            "Full-text search of the title, tags, what happened and the recommendation, "
+            'in web search syntax: words (all of them), "a phrase", `or` between two, '
+            "-word to leave out; words match their other forms (vendor, vendors). The "
+            "list is then ordered by relevance unless a sort is asked.",
+            bound=True,
         ),
         Filter.equal(Lesson.project_id, uuid.UUID),
         Filter.equal(Lesson.category, Label),
+        Filter(
+            "tag", Label, lambda value, _today: HasTag(value), "Lessons with this tag.", bound=True
+        ),
+        Filter(
+            "portfolio_id",
+            uuid.UUID,
+            lambda value, _today: Lesson.project_id.in_(
+                select(Project.id).where(Project.portfolio_id == value)
+            ),
+            "Lessons of the portfolio's projects.",
+            bound=True,
+        ),
     ),
-    sorts=("created_at", "updated_at", "title", "category"),
+    sorts=(
+        "created_at",
+        "updated_at",
+        "title",
+        "category",
+        Ranked("relevance", Relevance(), by="q"),
+    ),
     default_sort="-created_at",
     writers=Writers(
         lambda principal: principal.role != Role.VIEWER,
         ("role_forbidden", "Viewers read only."),
+    ),
+    listed=(
+        Listed(
+            "relevance", float | None, "How well it matches q (higher is closer); null without q."
+        ),
+        Listed(
+            "snippet",
+            str | None,
+            "The passage that matches q best, the words found in <mark></mark>; null without q.",
+        ),
     ),
     rules=LessonRules(),
     docs=Docs(
@@ -95,3 +130,6 @@ LESSONS = ResourceType(
         archive="Archive a lesson: readable by id, no longer listed.",
     ),
 )
+
+LESSONS.bind_listed("relevance", Relevance().label("relevance"))
+LESSONS.bind_listed("snippet", Snippet().label("snippet"))

@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy import Connection, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from pmo_api.migrations.metadata import metadata
+from pmo_api.migrations.metadata import include_object, metadata
 from pmo_api.settings import get_settings
 
 config = context.config
@@ -25,6 +25,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

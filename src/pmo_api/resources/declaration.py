@@ -43,6 +43,7 @@ from pmo_api.resources.fields import (
     Filter,
     Listed,
     Range,
+    Ranked,
     Reference,
     Sort,
 )
@@ -92,7 +93,7 @@ class Declared:
     name: str
     model: type[Any]
     fields: tuple[Field, ...]
-    sorts: tuple[str | Sort, ...]
+    sorts: tuple[str | Sort | Ranked, ...]
     default_sort: str
     docs: Docs
     filters: tuple[Filter | Range, ...]
@@ -143,7 +144,9 @@ class Declared:
             raise ValueError(f"a declared type's name is snake_case, not {self.name!r}")
         if any(kind.name == self.name for kind in registry):
             raise ValueError(f"type {self.name!r} is declared twice")
-        named = [s.name if isinstance(s, Sort) else s for s in self.sorts]
+        named = [
+            s.name if isinstance(s, Sort) else s for s in self.sorts if not isinstance(s, Ranked)
+        ]
         unknown = [s for s in (*named, self.default_sort.lstrip("-")) if not self._column(s)]
         if unknown:
             raise ValueError(f"{self.name}: no column to sort by {', '.join(unknown)}")
@@ -193,7 +196,12 @@ class Declared:
 
     @property
     def sort_names(self) -> tuple[str, ...]:
-        return tuple(s.name if isinstance(s, Sort) else s for s in self.sorts)
+        return tuple(s if isinstance(s, str) else s.name for s in self.sorts)
+
+    @property
+    def ranked(self) -> Ranked | None:
+        """The sort by relevance to a search, if the type has one."""
+        return next((s for s in self.sorts if isinstance(s, Ranked)), None)
 
     @property
     def filter_list(self) -> tuple[Filter, ...]:
@@ -359,7 +367,7 @@ class ResourceType(Declared, Generic[M]):
     type, error codes (``person_not_found``), the repository and the loader."""
     model: type[M]
     fields: tuple[Field, ...]
-    sorts: tuple[str | Sort, ...]
+    sorts: tuple[str | Sort | Ranked, ...]
     default_sort: str
     """``field`` or ``-field``: the order of a list when none is asked for."""
     docs: Docs

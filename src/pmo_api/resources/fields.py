@@ -270,6 +270,19 @@ class Sort:
 
 
 @dataclass(frozen=True)
+class Ranked:
+    """A sort by how well a record matches a search filter (``relevance``: higher is
+    closer): its key is SQL that reads the filter's value (a parameter of the filter's
+    name). A list that sends the filter and asks no sort is in this order, best first;
+    asking it without the filter is refused (422 ``sort_needs_search``)."""
+
+    name: str
+    key: Any
+    by: str
+    """The filter whose value it ranks by (``q``)."""
+
+
+@dataclass(frozen=True)
 class Range:
     """Two filters bounding one range (``due_from``, ``due_to``): the upper bound may
     not be below the lower (422 ``dates_out_of_order``)."""

@@ -26,7 +26,7 @@ from pmo_api.core.pagination import Page, PageRequest
 from pmo_api.db.reads import Row, SessionReads
 from pmo_api.db.records import common_filters
 from pmo_api.db.repository import Repository
-from pmo_api.resources.fields import Sort
+from pmo_api.resources.fields import Ranked, Sort
 
 if TYPE_CHECKING:
     from pmo_api.resources.declaration import Declared, ResourceType
@@ -138,7 +138,9 @@ def sort_keys(kind: Declared) -> Mapping[str, Any]:
     model: Any = kind.model
     keys: dict[str, Any] = {}
     for spec in kind.sorts:
-        if isinstance(spec, Sort):
+        if isinstance(spec, Ranked):
+            keys[spec.name] = spec.key
+        elif isinstance(spec, Sort):
             column = getattr(model, spec.name)
             key_type = _MissingAs(column.type, spec.missing)
             keys[spec.name] = func.coalesce(

@@ -41,6 +41,8 @@ class DeclaredFilter(Input):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sort_fields: ClassVar[tuple[str, ...]] = ()
+    sort_note: ClassVar[str | None] = None
+    """What the contract says of a sort beyond its name (a relevance to a search)."""
     ranges: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     @model_validator(mode="after")
@@ -180,9 +182,20 @@ def shapes_of(kind: Declared) -> tuple[type[Input], type[Patch], type[Read], typ
         f"{prefix}Filter",
         DeclaredFilter,
         filter_fields,
-        {"sort_fields": kind.sort_names, "ranges": kind.ranges},
+        {"sort_fields": kind.sort_names, "sort_note": _ranked_note(kind), "ranges": kind.ranges},
     )
     return create, update, read, filter_
+
+
+def _ranked_note(kind: Declared) -> str | None:
+    ranked = kind.ranked
+    if ranked is None:
+        return None
+    return (
+        f"{ranked.name}: how well a record matches {ranked.by} (-{ranked.name}: the closest "
+        f"first); it needs {ranked.by}, and is the order when {ranked.by} is sent and no "
+        "sort is asked."
+    )
 
 
 def created_of(kind: Any) -> type[Read]:

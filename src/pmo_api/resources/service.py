@@ -12,6 +12,7 @@ must name live records (422 ``<entity>_not_found``), the unique column answers 4
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
@@ -29,6 +30,7 @@ from pmo_api.db.repository import build_page_request, flush_unique
 from pmo_api.events.service import create_recorded, record
 from pmo_api.events.types import Event
 from pmo_api.resources.declaration import Declared, ResourceAction, ResourceType
+from pmo_api.resources.fields import Ranked
 
 M = TypeVar("M")
 Ref = uuid.UUID | str
@@ -84,6 +86,8 @@ async def read_list(
     """A page of the list as rows, with the declared filters and sorts. ``for_json``:
     rows that only a JSON body prints (``db.reads.Reads.all``)."""
     refuse_unless_reader(ctx, kind)
+    if kind.ranked is not None:
+        params = ranked_order(kind.ranked, filters, params)
     page = build_page_request(
         params, columns=kind.sortable, default_sort=kind.default_sort, filters=filters.model_dump()
     )
@@ -91,6 +95,21 @@ async def read_list(
         ctx.reads, ctx.principal, filters, page, kind.listed_columns(), for_json=for_json
     )
     return found
+
+
+def ranked_order(ranked: Ranked, filters: BaseModel, params: ListParams) -> ListParams:
+    """A search with no sort asked: best match first; the relevance asked without a
+    search: 422 ``sort_needs_search``."""
+    searched = getattr(filters, ranked.by, None) is not None
+    if params.sort is None:
+        return dataclasses.replace(params, sort=f"-{ranked.name}") if searched else params
+    if params.sort.lstrip("-") == ranked.name and not searched:
+        raise InvalidInput(
+            code="sort_needs_search",
+            detail=f"Sorting by {ranked.name} needs a search: send {ranked.by}=.",
+            errors=[ErrorDetail(("query", "sort"), f"needs {ranked.by}", "value_error")],
+        )
+    return params
 
 
 # -- writes ----------------------------------------------------------------------------------

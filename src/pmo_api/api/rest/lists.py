@@ -64,9 +64,11 @@ class ListQuery(BaseModel):
         tokens = [token for name in fields for token in (name, f"-{name}")]
         stated = WithJsonSchema({"type": "string", "enum": tokens}, mode="validation")
         # ``sort=`` (empty) is refused like any value outside the list, not read as unsent.
+        note: str | None = getattr(cls, "sort_note", None)
+        description = f"{_SORT_DESCRIPTION} {note}" if note else _SORT_DESCRIPTION
         cls.__pydantic_fields__["sort"] = FieldInfo.from_annotated_attribute(
             Annotated[str, StringConstraints(min_length=1), stated] | None,  # type: ignore[arg-type]
-            Field(default=None, description=_SORT_DESCRIPTION),
+            Field(default=None, description=description),
         )
         cls.model_rebuild(force=True)
 

@@ -1,0 +1,190 @@
+"""Full-text search of lessons (``/api/v1/lessons?q=``), by each database's own engine.
+
+PostgreSQL: a ``tsvector`` column that the database keeps (``search_document``,
+generated from the title and tags, weight A, what happened, B, and the recommendation,
+C; English stemming) with a GIN index; ``q`` is read by ``websearch_to_tsquery`` (web
+search syntax: ``"a phrase"``, ``or``, ``-word``), ranked by ``ts_rank_cd`` and shown
+with ``ts_headline``.
+
+SQLite: an FTS5 table over the same columns (``lessons_search``, external content: the
+lessons' own rows; kept by triggers; Porter stemming, diacritics folded), ranked by
+``bm25`` (the same weights) and shown with ``snippet``; ``q`` is turned into FTS5's
+query syntax here (``fts5_query``), every word quoted, so no text is ever a syntax
+error.
+
+The three pieces (the match, the relevance, the snippet) read the list's ``q`` from
+one parameter of that name (the list's statement is built once and ``q`` bound per
+request, ``db.repository.Repository.list_template``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Boolean, Float, String, TypeDecorator, bindparam
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ColumnElement
+
+MARK = ("<mark>", "</mark>")
+"""How a snippet marks the words that matched."""
+
+ELLIPSIS = " … "
+
+_NOTHING = '""'
+"""The FTS5 query that matches nothing (an empty phrase): what a ``q`` with no word to
+look for reads as."""
+
+_TERM = re.compile(r'"([^"]*)"?|(\S+)')
+
+
+def fts5_query(text: str) -> str:
+    """``q`` in web search syntax as an FTS5 query: words and ``"phrases"`` must all be
+    there, ``or`` between two of them lets either be, ``-word`` must not be there; every
+    word is quoted (FTS5 reads nothing in it as an operator), and a word with no letter
+    or digit in it is left out (FTS5 indexes none)."""
+    groups: list[tuple[list[str], list[str]]] = [([], [])]
+    for match in _TERM.finditer(text):
+        phrase, word = match.group(1), match.group(2)
+        if word is not None and word.lower() == "or":
+            if groups[-1][0]:
+                groups.append(([], []))
+            continue
+        negative = phrase is None and word.startswith("-") and len(word) > 1
+        term = phrase if phrase is not None else word[1:] if negative else word
+        if not any(character.isalnum() for character in term):
+            continue
+        quoted = '"' + term.replace('"', '""') + '"'
+        groups[-1][1 if negative else 0].append(quoted)
+    parts = []
+    for wanted, unwanted in groups:
+        if wanted:
+            parts.append("(" + " AND ".join(wanted) + "".join(f" NOT {u}" for u in unwanted) + ")")
+    return " OR ".join(parts) or _NOTHING
+
+
+class SearchText(TypeDecorator[str]):
+    """``q`` as each database's engine reads it: as sent (PostgreSQL's
+    ``websearch_to_tsquery``), or in FTS5's syntax (SQLite)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return fts5_query(value)
+
+
+def _q(compiler: SQLCompiler, **kw: Any) -> str:
+    """The list's ``q`` (null when not sent: the relevance and the snippet are then)."""
+    return compiler.process(bindparam("q", None, type_=SearchText()), **kw)
+
+
+_PG_QUERY = "websearch_to_tsquery('english', {q})"
+
+
+class Matches(ColumnElement[bool]):
+    """The lesson holds what ``q`` asks for."""
+
+    inherit_cache = True
+    type = Boolean()
+
+
+@compiles(Matches, "postgresql")
+def _pg_matches(_: Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    return "lessons.search_document @@ " + _PG_QUERY.format(q=_q(compiler, **kw))
+
+
+@compiles(Matches, "sqlite")
+def _sqlite_matches(_: Matches, compiler: SQLCompiler, **kw: Any) -> str:
+    return (
+        "lessons.rowid IN (SELECT lessons_search.rowid FROM lessons_search "
+        f"WHERE lessons_search MATCH {_q(compiler, **kw)})"
+    )
+
+
+class Relevance(ColumnElement[float]):
+    """How well the lesson matches ``q``: higher is closer (null without ``q``)."""
+
+    inherit_cache = True
+    type = Float()
+
+
+@compiles(Relevance, "postgresql")
+def _pg_relevance(_: Relevance, compiler: SQLCompiler, **kw: Any) -> str:
+    query = _PG_QUERY.format(q=_q(compiler, **kw))
+    return f"CAST(ts_rank_cd(lessons.search_document, {query}) AS DOUBLE PRECISION)"
+
+
+# bm25 is lower for a closer match: negated. Weights: title 10, tags 10, what happened 4,
+# recommendation 2 (as PostgreSQL's A, A, B, C).
+_BM25 = "bm25(lessons_search, 10.0, 10.0, 4.0, 2.0)"
+
+
+def _sqlite_of_the_lesson(shown: str, compiler: SQLCompiler, **kw: Any) -> str:
+    """``shown`` (an FTS5 function of the match) for the lesson at hand; null without
+    ``q`` (FTS5 refuses to match a null)."""
+    q = _q(compiler, **kw)
+    return (
+        f"(CASE WHEN {q} IS NOT NULL THEN (SELECT {shown} FROM lessons_search "
+        f"WHERE lessons_search MATCH {q} AND lessons_search.rowid = lessons.rowid) END)"
+    )
+
+
+@compiles(Relevance, "sqlite")
+def _sqlite_relevance(_: Relevance, compiler: SQLCompiler, **kw: Any) -> str:
+    return _sqlite_of_the_lesson(f"-{_BM25}", compiler, **kw)
+
+
+class Snippet(ColumnElement[str]):
+    """The passage of the lesson that matches ``q`` best, the words found marked
+    (null without ``q``)."""
+
+    inherit_cache = True
+    type = String()
+
+
+@compiles(Snippet, "postgresql")
+def _pg_snippet(_: Snippet, compiler: SQLCompiler, **kw: Any) -> str:
+    query = _PG_QUERY.format(q=_q(compiler, **kw))
+    options = (
+        f"StartSel={MARK[0]}, StopSel={MARK[1]}, MaxWords=30, MinWords=12, ShortWord=2, "
+        f'MaxFragments=2, FragmentDelimiter="{ELLIPSIS}"'
+    )
+    text = (
+        "lessons.title || '. ' || lessons.what_happened "
+        "|| coalesce(' ' || lessons.recommendation, '')"
+    )
+    return f"ts_headline('english', {text}, {query}, '{options}')"
+
+
+@compiles(Snippet, "sqlite")
+def _sqlite_snippet(_: Snippet, compiler: SQLCompiler, **kw: Any) -> str:
+    shown = f"snippet(lessons_search, -1, '{MARK[0]}', '{MARK[1]}', '{ELLIPSIS}', 24)"
+    return _sqlite_of_the_lesson(shown, compiler, **kw)
+
+
+class HasTag(ColumnElement[bool]):
+    """The lesson's tags hold ``tag`` (a value, or the list's parameter)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [("tag", visitors.InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, tag: Any) -> None:
+        self.tag = tag if isinstance(tag, ColumnElement) else bindparam(None, tag, String())
+
+
+@compiles(HasTag, "postgresql")
+def _pg_has_tag(element: HasTag, compiler: SQLCompiler, **kw: Any) -> str:
+    tag = compiler.process(element.tag, **kw)
+    return f"lessons.tags @> jsonb_build_array(CAST({tag} AS TEXT))"
+
+
+@compiles(HasTag, "sqlite")
+def _sqlite_has_tag(element: HasTag, compiler: SQLCompiler, **kw: Any) -> str:
+    tag = compiler.process(element.tag, **kw)
+    return f"EXISTS (SELECT 1 FROM json_each(lessons.tags) AS tag WHERE tag.value = {tag})"

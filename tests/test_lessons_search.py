@@ -1,0 +1,214 @@
+"""Full-text search of lessons (``/api/v1/lessons?q=``): PostgreSQL's full-text search on
+PostgreSQL, FTS5 on SQLite. Relevance order, snippets, web search syntax (quotes, ``or``,
+``-word``), filters, paging by relevance, text that must never be an error. Both
+databases."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.conftest import Api
+from tests.test_lessons import LESSONS, _lesson
+from tests.test_raid import ok
+from tests.test_rest_conventions import assert_problem
+
+
+def _word() -> str:
+    """A word no other test's lessons hold (letters only: every stemmer keeps it)."""
+    return "zq" + "".join(chr(97 + int(c, 16)) for c in uuid.uuid4().hex[:10])
+
+
+async def _search(api: Api, q: str, **params: Any) -> list[dict[str, Any]]:
+    page = await ok(await api.get(LESSONS, params={"q": q, "limit": 200, **params}))
+    return list(page["items"])
+
+
+async def test_search_ranks_by_relevance_with_snippets_and_filters(api: Api) -> None:
+    word = _word()
+    portfolio = await api.make_portfolio()
+    here = await api.make_project(portfolio["id"])
+    elsewhere = await api.make_project()
+    made = {}
+    for name, project, fields in (
+        ("title", here, {"title": f"Renegotiate the {word} contract", "tags": ["vendors"]}),
+        (
+            "body",
+            here,
+            {
+                "category": "planning",
+                "what_happened": f"Late in the year the {word} team had to stop the build "
+                "while the licences were renewed.",
+            },
+        ),
+        ("recommendation", elsewhere, {"recommendation": f"Ask {word} for a fixed price."}),
+        ("unrelated", here, {}),
+    ):
+        made[name] = await ok(await api.post(LESSONS, json=_lesson(project, **fields)), 201)
+
+    found = await _search(api, word)
+    assert [item["id"] for item in found] == [
+        made["title"]["id"],
+        made["body"]["id"],
+        made["recommendation"]["id"],
+    ]  # a word in the title outranks it in the story, which outranks the recommendation
+    relevance = [item["relevance"] for item in found]
+    assert relevance == sorted(relevance, reverse=True) and relevance[-1] > 0
+    for item in found:
+        assert f"<mark>{word}</mark>" in item["snippet"].lower(), item["snippet"]
+
+    # Stemming: the plural finds the word; filters narrow the hits.
+    assert {i["id"] for i in await _search(api, f"{word}s")} == {i["id"] for i in found}
+    assert [i["id"] for i in await _search(api, word, category="planning")] == [made["body"]["id"]]
+    assert [i["id"] for i in await _search(api, word, tag="vendors")] == [made["title"]["id"]]
+    by_portfolio = await _search(api, word, portfolio_id=portfolio["id"])
+    assert {i["id"] for i in by_portfolio} == {made["title"]["id"], made["body"]["id"]}
+    assert [i["id"] for i in await _search(api, word, project_id=elsewhere["id"])] == [
+        made["recommendation"]["id"]
+    ]
+
+    # Another order on request, relevance and snippet still shown; none without q.
+    by_title = await _search(api, word, sort="title")
+    assert [i["title"] for i in by_title] == sorted(i["title"] for i in by_title)
+    assert all(i["snippet"] and i["relevance"] for i in by_title)
+    listed = await ok(await api.get(LESSONS, params={"project_id": here["id"]}))
+    assert all(i["snippet"] is None and i["relevance"] is None for i in listed["items"])
+    assert_problem(await api.get(LESSONS, params={"sort": "-relevance"}), 422, "sort_needs_search")
+
+
+async def test_search_syntax_phrases_or_and_exclusions(api: Api) -> None:
+    word, other = _word(), _word()
+    project = await api.make_project()
+    phrase = await ok(
+        await api.post(
+            LESSONS,
+            json=_lesson(project, what_happened=f"The steering {word} committee met monthly."),
+        ),
+        201,
+    )
+    apart = await ok(
+        await api.post(
+            LESSONS,
+            json=_lesson(project, what_happened=f"The {word} met the steering group twice."),
+        ),
+        201,
+    )
+    either = await ok(
+        await api.post(LESSONS, json=_lesson(project, what_happened=f"Only {other} here.")), 201
+    )
+    ids = {"phrase": phrase["id"], "apart": apart["id"], "either": either["id"]}
+
+    def named(items: list[dict[str, Any]]) -> set[str]:
+        return {name for name, id_ in ids.items() if id_ in {i["id"] for i in items}}
+
+    assert named(await _search(api, word)) == {"phrase", "apart"}
+    assert named(await _search(api, f'"steering {word}"')) == {"phrase"}
+    assert named(await _search(api, f"{word} or {other}")) == {"phrase", "apart", "either"}
+    assert named(await _search(api, f"{word} -committee")) == {"apart"}
+    assert named(await _search(api, f"{word} -{word}")) == set()
+    assert await _search(api, _word()) == []  # nothing holds it: an empty page
+
+
+async def test_any_text_is_a_search_never_an_error(api: Api) -> None:
+    project = await api.make_project()
+    word = _word()
+    await ok(await api.post(LESSONS, json=_lesson(project, title=f"Naïve {word} café")), 201)
+    assert len(await _search(api, f"naïve {word} café")) == 1
+    for q in (
+        '"unterminated',
+        '""',
+        "or",
+        "-",
+        "- -",
+        "or or or",
+        "***",
+        "a AND OR NOT b",
+        "(x",
+        "NEAR(a b)",
+        "col:value",
+        "^start",
+        "🚀 漢字 ‮ עברית",
+        "'; DROP TABLE lessons; --",
+        "\\",
+        "-" + word,
+        "x" * 200,
+    ):
+        response = await api.get(LESSONS, params={"q": q})
+        assert response.status_code == 200, (q, response.text)
+    assert_problem(await api.get(LESSONS, params={"q": "x" * 201}), 422)
+    assert_problem(await api.get(LESSONS, params={"q": "a\x00b"}), 422)
+
+
+async def test_search_pages_by_relevance_see_every_hit_once(api: Api) -> None:
+    word = _word()
+    project = await api.make_project()
+    made = set()
+    for n in range(7):
+        story = " ".join([word] * (n % 3 + 1)) + f" happened in sprint {n}."
+        lesson = await ok(await api.post(LESSONS, json=_lesson(project, what_happened=story)), 201)
+        made.add(lesson["id"])
+    seen: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"q": word, "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = await ok(await api.get(LESSONS, params=params))
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(i["id"] for i in seen) == sorted(made)
+    order = [(i["relevance"], i["id"]) for i in seen]
+    assert order == sorted(order, reverse=True)
+    # A cursor is bound to its search: another q cannot resume it.
+    first = await ok(await api.get(LESSONS, params={"q": word, "limit": 2}))
+    assert_problem(
+        await api.get(LESSONS, params={"q": _word(), "cursor": first["next_cursor"]}),
+        422,
+        "cursor_mismatch",
+    )
+
+
+async def test_search_over_graphql_ranks_like_rest(api: Api) -> None:
+    word = _word()
+    project = await api.make_project()
+    for title in (f"The {word} lesson", "Another lesson"):
+        story = f"It was about {word}." if title == "Another lesson" else "It was so."
+        await ok(
+            await api.post(LESSONS, json=_lesson(project, title=title, what_happened=story)), 201
+        )
+    body = await api.gql(
+        "query($q: String!) { lessons(filter: {q: $q}) { edges { node { uuid title } } } }",
+        {"q": word},
+    )
+    assert "errors" not in body, body
+    titles = [edge["node"]["title"] for edge in body["data"]["lessons"]["edges"]]
+    assert titles == [item["title"] for item in await _search(api, word)]
+    assert titles == [f"The {word} lesson", "Another lesson"]
+
+
+async def test_search_follows_changes_and_archiving(api: Api) -> None:
+    before, after = _word(), _word()
+    project = await api.make_project()
+    lesson = await ok(
+        await api.post(LESSONS, json=_lesson(project, title=f"Mind the {before}")), 201
+    )
+    assert [i["id"] for i in await _search(api, before)] == [lesson["id"]]
+    changed = await ok(
+        await api.patch(
+            f"{LESSONS}/{lesson['id']}",
+            json={"title": f"Mind the {after}"},
+            headers={"If-Match": f'"{lesson["version"]}"'},
+        )
+    )
+    assert await _search(api, before) == []
+    assert [i["id"] for i in await _search(api, after)] == [lesson["id"]]
+    await ok(
+        await api.delete(
+            f"{LESSONS}/{lesson['id']}", headers={"If-Match": f'"{changed["version"]}"'}
+        )
+    )
+    assert await _search(api, after) == []
+    archived = await _search(api, after, include_archived="true")
+    assert [i["id"] for i in archived] == [lesson["id"]]
