@@ -16,6 +16,7 @@ from pmo_api.core.context import Role, ServiceContext
 from pmo_api.core.errors import Forbidden
 from pmo_api.core.schemas import Label, Name, Search, Text
 from pmo_api.lessons.models import Lesson
+from pmo_api.lessons.repository import LessonReads
 from pmo_api.lessons.search import HasTag, Matches, Relevance, Snippet
 from pmo_api.people.declaration import acted_by, acting
 from pmo_api.projects import access
@@ -122,6 +123,7 @@ LESSONS = ResourceType(
         ),
     ),
     rules=LessonRules(),
+    reads=LessonReads,
     docs=Docs(
         summary="A lesson a project learned: what happened and what to do next time.",
         listed="Lessons, newest first",

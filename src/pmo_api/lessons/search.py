@@ -119,9 +119,12 @@ def _pg_relevance(_: Relevance, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST(ts_rank_cd(lessons.search_document, {query}) AS DOUBLE PRECISION)"
 
 
+SNIPPET = f"snippet(lessons_search, -1, '{MARK[0]}', '{MARK[1]}', '{ELLIPSIS}', 24)"
+"""SQLite's snippet of a matched lesson (FTS5 picks the column that matches best)."""
+
 # bm25 is lower for a closer match: negated. Weights: title 10, tags 10, what happened 4,
 # recommendation 2 (as PostgreSQL's A, A, B, C).
-_BM25 = "bm25(lessons_search, 10.0, 10.0, 4.0, 2.0)"
+BM25 = "bm25(lessons_search, 10.0, 10.0, 4.0, 2.0)"
 
 
 def _sqlite_of_the_lesson(shown: str, compiler: SQLCompiler, **kw: Any) -> str:
@@ -136,7 +139,7 @@ def _sqlite_of_the_lesson(shown: str, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(Relevance, "sqlite")
 def _sqlite_relevance(_: Relevance, compiler: SQLCompiler, **kw: Any) -> str:
-    return _sqlite_of_the_lesson(f"-{_BM25}", compiler, **kw)
+    return _sqlite_of_the_lesson(f"-{BM25}", compiler, **kw)
 
 
 class Snippet(ColumnElement[str]):
@@ -163,8 +166,7 @@ def _pg_snippet(_: Snippet, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(Snippet, "sqlite")
 def _sqlite_snippet(_: Snippet, compiler: SQLCompiler, **kw: Any) -> str:
-    shown = f"snippet(lessons_search, -1, '{MARK[0]}', '{MARK[1]}', '{ELLIPSIS}', 24)"
-    return _sqlite_of_the_lesson(shown, compiler, **kw)
+    return _sqlite_of_the_lesson(SNIPPET, compiler, **kw)
 
 
 class HasTag(ColumnElement[bool]):
