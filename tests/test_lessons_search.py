@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from tests.conftest import Api
 from tests.test_lessons import LESSONS, _lesson
 from tests.test_raid import ok
@@ -212,3 +214,66 @@ async def test_search_follows_changes_and_archiving(api: Api) -> None:
     assert await _search(api, after) == []
     archived = await _search(api, after, include_archived="true")
     assert [i["id"] for i in archived] == [lesson["id"]]
+
+
+async def test_suggested_lessons_match_open_risks_and_prefer_projects_alike(api: Api) -> None:
+    word, other_word = _word(), _word()
+    portfolio = await api.make_portfolio()
+    project = await api.make_project(portfolio["id"], methodology="Scrum")
+    await ok(
+        await api.post(
+            f"/api/v1/projects/{project['id']}/risks",
+            json={"title": f"The {word} supplier may deliver late", "probability": 3, "impact": 4},
+        ),
+        201,
+    )
+    await ok(
+        await api.post(
+            f"/api/v1/projects/{project['id']}/issues",
+            json={"title": f"{other_word} licences expired", "severity": "high"},
+        ),
+        201,
+    )
+    sibling = await api.make_project(portfolio["id"])
+    stranger = await api.make_project(methodology="Waterfall")
+    alike = await ok(
+        await api.post(LESSONS, json=_lesson(sibling, title=f"Chase the {word} supplier")), 201
+    )
+    unlike = await ok(
+        await api.post(LESSONS, json=_lesson(stranger, title=f"Chase the {word} supplier")), 201
+    )
+    licences = await ok(
+        await api.post(LESSONS, json=_lesson(stranger, what_happened=f"Our {other_word} ran out.")),
+        201,
+    )
+    own = await ok(await api.post(LESSONS, json=_lesson(project, title=f"Our {word} lesson")), 201)
+    unrelated = await ok(await api.post(LESSONS, json=_lesson(stranger)), 201)
+
+    path = f"/api/v1/projects/{project['key']}/lessons/suggested"
+    found = await ok(await api.get(path))
+    assert found["project_id"] == project["id"]
+    assert word in found["words"] and other_word in found["words"]
+    ids = [item["id"] for item in found["items"]]
+    assert {alike["id"], unlike["id"], licences["id"]} <= set(ids)
+    assert own["id"] not in ids and unrelated["id"] not in ids  # its own; no shared word
+    by_id = {item["id"]: item for item in found["items"]}
+    near, far = by_id[alike["id"]], by_id[unlike["id"]]
+    assert ids.index(alike["id"]) < ids.index(unlike["id"])  # the same text, a portfolio more
+    assert near["why"] == ["matches its open risks and issues", "same portfolio"]
+    assert far["why"] == ["matches its open risks and issues"]
+    assert near["score"] == pytest.approx(far["score"] * 1.5, rel=1e-3)
+    assert f"<mark>{word}</mark>" in near["snippet"].lower()
+    scores = [item["score"] for item in found["items"]]
+    assert scores == sorted(scores, reverse=True)
+    assert len((await ok(await api.get(path, params={"limit": 1})))["items"]) == 1
+    assert_problem(await api.get(path, params={"limit": 0}), 422)
+    assert_problem(await api.get(path, params={"limit": 201}), 422)
+    missing = "/api/v1/projects/NO-SUCH-PROJECT/lessons/suggested"
+    assert_problem(await api.get(missing), 404, "project_not_found")
+
+    # Nothing open to match on: the latest lessons of projects like it.
+    quiet = await api.make_project(portfolio["id"])
+    calm = await ok(await api.get(f"/api/v1/projects/{quiet['id']}/lessons/suggested"))
+    assert calm["words"] == []
+    assert {i["id"] for i in calm["items"]} >= {alike["id"], own["id"]}
+    assert all("same portfolio" in i["why"] for i in calm["items"])
