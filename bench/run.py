@@ -73,6 +73,17 @@ PMO_ORDER = ["healthz", "get", "list", "rollup", "graphql", "compliance", "post"
 SCOPES = ("organisation", "portfolio")
 """The compliance roll-ups, timed one request at a time (their target is a latency)."""
 SCOPE_REQUESTS = 15
+TIMED = ("lessons",)
+"""What is timed one request at a time rather than loaded (``--routes``)."""
+LESSON_SEARCHES = [
+    ("two rarer words", "licence renewal"),
+    ("a phrase", '"critical path"'),
+    ("either word", "warranty or handover"),
+    ("a word without another", "rollback -cutover"),
+    ("the most common word", "vendor"),
+]
+"""The lessons searches timed one request at a time (``q=``): from words in about one
+lesson in ten to a word in nearly every one of the 100,000."""
 CEILING_ORDER = ["hello", "get", "list", "rollup", "post"]
 
 GQL_FIELDS = "edges { node { key name openRiskCount portfolio { key } manager { name } } }"
@@ -405,6 +416,13 @@ def prepare(target: Target, results: Path, projects: int) -> None:
     (d / "scopes.txt").write_text(
         f"organisation /api/v1/compliance\nportfolio /api/v1/portfolios/{largest}/compliance\n"
     )
+    (d / "lessons.txt").write_text(
+        "".join(
+            f"search: {name} /api/v1/lessons?limit=20&q={urllib.parse.quote(q)}\n"
+            for name, q in LESSON_SEARCHES
+        )
+        + f"suggested /api/v1/projects/{project_ids[0]}/lessons/suggested\n"
+    )
     server = pmo_server(target.database_url, results / "logs" / f"prepare-{target.name}.log")
     with server.running():
         api = Api(server.port)
@@ -660,14 +678,17 @@ def measure_startup(targets: list[Target], results: Path, times: int) -> dict[st
     return out
 
 
-def time_scopes(server: Server, target: Target) -> list[dict[str, Any]]:
-    """The compliance roll-ups (the organisation's, the largest portfolio's), one
-    request at a time after one warm-up each: their targets are latencies."""
+def time_scopes(
+    server: Server, target: Target, listing: str = "scopes.txt", prefix: str = "compliance-"
+) -> list[dict[str, Any]]:
+    """The compliance roll-ups (the organisation's, the largest portfolio's), or the
+    lessons searches (``lessons.txt``), one request at a time after one warm-up each:
+    their targets are latencies."""
     api = Api(server.port)
     found = []
     try:
-        for line in (target.data_dir / "scopes.txt").read_text().splitlines():
-            scope, path = line.split(" ", 1)
+        for line in (target.data_dir / listing).read_text().splitlines():
+            scope, path = line.rsplit(" ", 1)
             status, _ = api.call("GET", path)
             assert status == 200, (status, path)
             times = []
@@ -678,7 +699,7 @@ def time_scopes(server: Server, target: Target) -> list[dict[str, Any]]:
                 assert status == 200, (status, path)
             found.append(
                 {
-                    "route": f"compliance-{scope}",
+                    "route": f"{prefix}{scope}",
                     "requests": len(times),
                     "p50_ms": round(statistics.median(times), 1),
                     "min_ms": round(min(times), 1),
@@ -716,6 +737,15 @@ def measured_rounds(
             f"rss {rec['rss_peak_mb']:.0f} MB  errors {errors_of(rec)}"
         )
 
+    def keep_latency(rec: dict[str, Any]) -> None:
+        records.append(rec)
+        with raw.open("a") as f:
+            f.write(json.dumps(rec) + "\n")
+        say(
+            f"  {rec['side']:<14} {rec['database']:<10} {rec['route']:<44} p50 "
+            f"{rec['p50_ms']:.1f} ms ({rec['min_ms']:.1f}-{rec['max_ms']:.1f})"
+        )
+
     log_errors: dict[str, dict[str, int]] = meta.setdefault("server_log_errors", {})
 
     def note_log(side: str, kinds: dict[str, int]) -> None:
@@ -739,11 +769,11 @@ def measured_rounds(
                 if side == "pmo-api" and "compliance" in a.routes:
                     for rec in time_scopes(server, pg):
                         rec.update(side="pmo-api-scope", round=rnd, database="postgresql")
-                        records.append(rec)
-                        with raw.open("a") as f:
-                            f.write(json.dumps(rec) + "\n")
-                        say(f"  pmo-api {rec['route']:<24} p50 {rec['p50_ms']:.1f} ms "
-                            f"({rec['min_ms']:.1f}-{rec['max_ms']:.1f})")  # fmt: skip
+                        keep_latency(rec)
+                if side == "pmo-api" and "lessons" in a.routes:
+                    for rec in time_scopes(server, pg, "lessons.txt", "lessons-"):
+                        rec.update(side="pmo-api-lessons", round=rnd, database="postgresql")
+                        keep_latency(rec)
             note_log(side, scan_log(log, a.keep_logs))
     if sqlite is not None:
         for rnd in range(1, a.sqlite_rounds + 1):
@@ -754,6 +784,10 @@ def measured_rounds(
                     rec = load_pmo(server, route, "pmo-api-sqlite", sqlite, ls)
                     rec.update(side="pmo-api-sqlite", round=rnd, database="sqlite")
                     keep(rec)
+                if "lessons" in a.routes:
+                    for rec in time_scopes(server, sqlite, "lessons.txt", "lessons-"):
+                        rec.update(side="pmo-api-lessons", round=rnd, database="sqlite")
+                        keep_latency(rec)
             note_log("pmo-api-sqlite", scan_log(log, a.keep_logs))
     return records
 
@@ -852,6 +886,27 @@ def summarize(records: list[dict[str, Any]], meta: dict[str, Any], routes: list[
         for scope in SCOPES:
             p50s = [r["p50_ms"] for r in scoped if r["route"] == f"compliance-{scope}"]
             lines.append(f"| {scope} | {_fmt(_med(p50s), 1)} |")
+    timed = [r for r in records if r["side"] == "pmo-api-lessons"]
+    if timed:
+        lines += [
+            "",
+            "## Lessons search (one request at a time)",
+            "",
+            f"{SCOPE_REQUESTS} sequential requests per round after one warm-up, a page of 20;"
+            " 100,000 lessons of about 200 words.",
+            "",
+            "| request | PostgreSQL p50 ms (min-max over rounds) | SQLite p50 ms |",
+            "|---|---|---|",
+        ]
+        names = list(dict.fromkeys(r["route"] for r in timed))
+        for name in names:
+            cells = []
+            for database in ("postgresql", "sqlite"):
+                p50s = [
+                    r["p50_ms"] for r in timed if r["route"] == name and r["database"] == database
+                ]
+                cells.append(_fmt(_med(p50s), 1) if p50s else "-")
+            lines.append(f"| {name.removeprefix('lessons-')} | {cells[0]} | {cells[1]} |")
     peak_p = max(
         (r["rss_peak_mb"] for r in records if r["side"] == "pmo-api" and "rss_peak_mb" in r),
         default=0,
@@ -991,7 +1046,11 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per route")
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--routes", default=",".join(p[0] for p in PAIRS))
+    ap.add_argument(
+        "--routes",
+        default=",".join([p[0] for p in PAIRS] + list(TIMED)),
+        help="the loaded routes, and 'lessons' (its searches timed one at a time)",
+    )
     ap.add_argument("--startup-runs", type=int, default=3, help="0: skip the start-time check")
     ap.add_argument("--skip-seed", action="store_true", help="reuse the seeded databases")
     ap.add_argument("--profile", action="store_true", help="py-spy after the measured rounds")
@@ -1003,9 +1062,9 @@ def main() -> int:
     a = ap.parse_args()
     a.routes = [r.strip() for r in a.routes.split(",") if r.strip()]
     a.profile_routes = [r.strip() for r in a.profile_routes.split(",") if r.strip()]
-    unknown = set(a.routes) - {p[0] for p in PAIRS}
+    unknown = set(a.routes) - {p[0] for p in PAIRS} - set(TIMED)
     if unknown:
-        ap.error(f"unknown routes {sorted(unknown)}; known: {[p[0] for p in PAIRS]}")
+        ap.error(f"unknown routes {sorted(unknown)}; known: {[p[0] for p in PAIRS]} + {TIMED}")
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             ap.error(f"{tool} is missing (make bench installs wrk: apt-get install -y wrk)")

@@ -14,7 +14,9 @@ What is seeded (deterministic for a given --seed; dates relative to today):
 people (one per 25 projects, at least 400), 20 portfolios, the projects with every
 field filled the way a PMO fills it, one ``*.created`` audit event per person,
 portfolio and project, and the ceiling's volume of project records: 10 risks and 5
-milestones per project (100,000 and 50,000 at the default scale).
+milestones per project (100,000 and 50,000 at the default scale); and 10 lessons learned
+per project (100,000), each a title and a story of about 200 words written from a PMO's
+vocabulary (the words skewed as in real text), for the full-text search.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ HEALTHS = (["green", "amber", "red"], [60, 28, 12])
 RISK_STATUSES = (["open", "mitigating", "occurred", "closed"], [50, 15, 5, 30])
 RISK_RESPONSES = ["avoid", "mitigate", "transfer", "accept", None]
 RISKS_PER_PROJECT = 10
+LESSONS_PER_PROJECT = 10
 MILESTONES_PER_PROJECT = 5
 MILESTONE_NAMES = ["Kick-off", "Design signed off", "Build complete", "Go-live", "Closure"]
 
@@ -216,6 +219,7 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
     milestones = [
         _milestone(r, project, n, today) for project in rows for n in range(MILESTONES_PER_PROJECT)
     ]
+    lessons = [_lesson(r, project) for project in rows for _ in range(LESSONS_PER_PROJECT)]
     policies = [
         {
             "id": _uuid(r),
@@ -240,6 +244,7 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
         "projects": rows,
         "risks": risks,
         "milestones": milestones,
+        "lessons": lessons,
         "policies": policies,
         "audit_events": events,
     }
@@ -318,6 +323,64 @@ def _risk(r: random.Random, project: Row, person_ids: list[uuid.UUID], today: dt
         "response": r.choice(RISK_RESPONSES),
         "status": r.choices(*RISK_STATUSES)[0],
         "last_reviewed_on": today - dt.timedelta(days=r.randint(0, 120)),
+        "version": 1,
+        "created_at": at,
+        "updated_at": at,
+        "archived_at": None,
+    }
+
+
+# A lesson's story: sentences from these parts, the nouns drawn with Zipf-like weights
+# (a few words in many lessons, most in few), so searches find hundreds or thousands.
+LESSON_CATEGORIES = ["vendors", "planning", "stakeholders", "risks", "testing", "data",
+                     "governance", "resourcing", "scope", "budget"]  # fmt: skip
+LESSON_TAGS = ["procurement", "schedule", "migration", "go-live", "quality", "cost",
+               "people", "security", "integration", "reporting", "training", "cloud"]  # fmt: skip
+NOUNS = ["vendor", "contract", "steering committee", "sponsor", "budget", "schedule",
+         "cutover", "migration", "data quality", "test environment", "release", "backlog",
+         "architecture", "integration", "licence", "supplier", "change request", "baseline",
+         "requirements", "stakeholder", "training", "rollout", "interface", "deployment",
+         "forecast", "invoice", "procurement", "capacity", "dependency", "escalation",
+         "handover", "warranty", "audit", "compliance", "security review", "pilot",
+         "performance test", "acceptance", "go-live", "runbook", "rollback", "helpdesk",
+         "licence renewal", "data owner", "cost centre", "sprint", "retrospective",
+         "milestone", "critical path", "business case"]  # fmt: skip
+NOUN_WEIGHTS = [1 / (rank + 1) for rank in range(len(NOUNS))]
+TEAMS = ["the project team", "the vendor", "the sponsor", "operations", "the architects",
+         "finance", "the business", "the testers", "the PMO", "the service desk"]  # fmt: skip
+VERBS = ["delayed", "underestimated", "renegotiated", "escalated", "postponed",
+         "reworked", "skipped", "rushed", "approved late", "missed", "doubled",
+         "reviewed", "cancelled", "split", "handed over"]  # fmt: skip
+WHEN = ["in the second month", "before the design review", "after go-live",
+        "during user acceptance", "at the steering meeting", "in the last sprint",
+        "over the summer", "two weeks before the cutover", "at year end"]  # fmt: skip
+BECAUSE = ["nobody owned the decision", "the contract was unclear", "the budget was frozen",
+           "key people left", "the estimates were optimistic", "the scope kept growing",
+           "the data was not cleansed", "the environment was not ready",
+           "the approvals took weeks", "the plan had no slack"]  # fmt: skip
+
+
+def _sentence(r: random.Random) -> str:
+    noun, other = r.choices(NOUNS, NOUN_WEIGHTS, k=2)
+    return (
+        f"{r.choice(TEAMS).capitalize()} {r.choice(VERBS)} the {noun} {r.choice(WHEN)} "
+        f"because {r.choice(BECAUSE)}, and the {other} was affected."
+    )
+
+
+def _lesson(r: random.Random, project: Row) -> Row:
+    at = project["created_at"] + dt.timedelta(days=r.randint(30, 400))
+    noun = r.choices(NOUNS, NOUN_WEIGHTS)[0]
+    return {
+        "id": _uuid(r),
+        "project_id": project["id"],
+        "category": r.choice(LESSON_CATEGORIES),
+        "title": f"{r.choice(['Plan', 'Watch', 'Own', 'Test', 'Agree'])} the {noun} early",
+        "what_happened": " ".join(_sentence(r) for _ in range(r.randint(8, 12))),
+        "recommendation": _sentence(r),
+        "tags": r.sample(LESSON_TAGS, r.randint(1, 3)),
+        "author": "bench",
+        "author_person_id": None,
         "version": 1,
         "created_at": at,
         "updated_at": at,

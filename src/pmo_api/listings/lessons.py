@@ -2,7 +2,7 @@
 (``GET /api/v1/projects/{id}/lessons/suggested``): lessons of other projects that
 match the words of the project's open risks and issues (the lessons' full-text search,
 ``lessons/search.py``), ranked higher when their project shares its portfolio or methodology.
-Without open risks or issues, the latest lessons of projects like it."""
+Without open risks or issues, the latest lessons of its portfolio's other projects."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ from pmo_api.resources import service as resources
 
 WORDS = 12
 """The most frequent words of the open risks and issues that the search looks for."""
-CANDIDATES = 200
-"""The best text matches that the likeness of their projects then reorders."""
+CANDIDATES = 3
+"""How many of the best text matches per lesson asked (``limit``) the likeness of
+their projects then reorders: each match costs a snippet."""
 LIKE_PROJECT = 0.5
 """How much a shared portfolio, and a shared methodology, add to a match's relevance
 (each: relevance x 1.5)."""
@@ -143,9 +144,9 @@ async def suggested(ctx: ServiceContext, ref: uuid.UUID | str, limit: int) -> di
     )
     found = await reads.all(select(texts.subquery()))
     words = _words([t for row in found for t in (row["title"], row["description"])])
-    # Nothing to match on: the lessons of projects like it, the latest first.
-    wanted = {"q": " or ".join(words)} if words else {}
-    params = ListParams(limit=CANDIDATES, sort=None if words else "-created_at")
+    # Nothing to match on: the latest lessons of its portfolio's other projects.
+    wanted = {"q": " or ".join(words)} if words else {"portfolio_id": project["portfolio_id"]}
+    params = ListParams(limit=min(200, CANDIDATES * limit), sort=None if words else "-created_at")
     page = await resources.read_list(ctx, LESSONS, LESSONS.filter.model_validate(wanted), params)
     hits = [row for row in page.items if row["project_id"] != project["id"]]
     alike = await _projects_alike(reads, project, {row["project_id"] for row in hits})

@@ -36,7 +36,7 @@ async def suggested_lessons(
 ) -> Response:
     """The lessons of other projects that match the words of the project's open risks
     and issues, ranked higher when their project shares its portfolio or methodology;
-    without open risks or issues, the latest lessons of projects like it."""
+    without open risks or issues, the latest lessons of its portfolio's other projects."""
     async with request_context(request) as ctx:
         found = await suggestions.suggested(ctx, ref_or_422(id), query.limit)
     return present.document(request, found)
