@@ -652,6 +652,30 @@ async def test_a_project_report_follows_the_policies_in_force_as_they_change(
 # --- GraphQL -----------------------------------------------------------------------------------
 
 
+async def test_a_rule_on_a_status_no_project_can_have_applies_to_none(api: Api) -> None:
+    """applies_when on a health or status outside the enum (odd text included) is a
+    condition that never holds: every report, roll-up and list filter answers."""
+    case = _case()
+    project = await api.make_project(attributes={"case": case})
+    odd = {"attributes.case": {"eq": case}, "health": {"eq": "ÐìÐ purple"}}
+    rule = {**_rule("ODD", "baseline_present", case), "applies_when": odd}
+    either = {**_rule("ODDIN", "baseline_present", case)}
+    either["applies_when"] = {"attributes.case": {"eq": case}, "status": {"in": ["x", "active"]}}
+    policy = await _published(api, [rule, either])
+    report = await ok(await api.get(f"/api/v1/projects/{project['id']}/compliance"))
+    assert _by_rule(report, policy["key"])["ODD"]["outcome"] == "not_applicable"
+    await ok(await api.get("/api/v1/compliance"))
+    await ok(await api.get(f"/api/v1/portfolios/{project['portfolio_id']}/compliance"))
+    listed = await ok(await api.get("/api/v1/projects", params={"failing_rule": "ODD"}))
+    assert project["id"] not in {p["id"] for p in listed["items"]}
+    await ok(await api.get("/api/v1/projects", params={"compliance": "failing"}))
+    body = await api.gql(
+        "{ compliance { notApplicable } projects(filter: {compliance: FAILING}) "
+        "{ edges { cursor } } }"
+    )
+    assert "errors" not in body, body
+
+
 async def test_policies_and_compliance_over_graphql(api: Api) -> None:
     case = _case()
     key = new_key("PG")

@@ -25,7 +25,7 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
 )
-from sqlalchemy import ColumnElement, Float, and_, false, func, literal, not_, or_, true
+from sqlalchemy import ColumnElement, Float, String, and_, false, func, literal, not_, or_, true
 
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.schemas import Name
@@ -404,7 +404,9 @@ def _condition_sql(name: str, operator: str, expected: Any) -> ColumnElement[boo
         return _compare(target, operator, literal(float(expected), Float()))
     if kind == _ID:
         return _compare(target, operator, uuid.UUID(expected))
-    return _compare(target, operator, expected)
+    # Bound as text, not as the column's type: a status or health no project can have
+    # ("purple") is a condition that never holds, not a value the enum's type refuses.
+    return _compare(target, operator, literal(expected, String()))
 
 
 def _attribute_sql(name: str, operator: str, expected: Any) -> ColumnElement[bool]:
