@@ -181,13 +181,23 @@ async def test_search_over_graphql_ranks_like_rest(api: Api) -> None:
             await api.post(LESSONS, json=_lesson(project, title=title, what_happened=story)), 201
         )
     body = await api.gql(
-        "query($q: String!) { lessons(filter: {q: $q}) { edges { node { uuid title } } } }",
+        "query($q: String!) { lessons(filter: {q: $q}) "
+        "{ edges { node { uuid title relevance snippet } } } }",
         {"q": word},
     )
     assert "errors" not in body, body
-    titles = [edge["node"]["title"] for edge in body["data"]["lessons"]["edges"]]
-    assert titles == [item["title"] for item in await _search(api, word)]
-    assert titles == [f"The {word} lesson", "Another lesson"]
+    nodes = [edge["node"] for edge in body["data"]["lessons"]["edges"]]
+    rest = await _search(api, word)
+    assert [n["title"] for n in nodes] == [item["title"] for item in rest]
+    assert [n["title"] for n in nodes] == [f"The {word} lesson", "Another lesson"]
+    assert [(n["relevance"], n["snippet"]) for n in nodes] == [
+        (item["relevance"], item["snippet"]) for item in rest
+    ]
+    # Read any other way, a lesson has no relevance nor snippet.
+    one = await api.gql(
+        "query($id: ID!) { lesson(id: $id) { relevance snippet } }", {"id": nodes[0]["uuid"]}
+    )
+    assert one["data"]["lesson"] == {"relevance": None, "snippet": None}, one
 
 
 async def test_search_follows_changes_and_archiving(api: Api) -> None:

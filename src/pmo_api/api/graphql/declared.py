@@ -367,11 +367,26 @@ def node_type(
         annotations[d.name] = graphql_type(d.type)
         if d.description is not None:
             namespace[d.name] = strawberry.field(description=d.description)
+    for item in getattr(kind, "listed", ()):
+        if allows_none(item.type) and (own is None or item.name not in vars(own)):
+            namespace[item.name] = _listed_field(item.name, item.type, item.description)
     if own is not None:
         namespace.update(
             {key: value for key, value in vars(own).items() if isinstance(value, StrawberryField)}
         )
     return strawberry.type(made(name, namespace, (base,), module), description=kind.docs.summary)
+
+
+def _listed_field(name: str, annotation: Any, description: str | None) -> StrawberryField:
+    """A value a list computes beside each record (a lesson's ``relevance`` to a search):
+    null on a record read any other way (``allows_none``: only such values are shown
+    here; a count every read can give has a field of its door's own)."""
+
+    @plain
+    def resolve(root: Any) -> Any:
+        return getattr(root, name, None)
+
+    return field(signed(resolve, [ROOT], graphql_type(annotation)), description)
 
 
 def payload_type(kind: Declared, node: type, module: str = __name__) -> type:
