@@ -287,3 +287,34 @@ async def test_suggested_lessons_match_open_risks_and_prefer_projects_alike(api:
     assert calm["words"] == []
     assert {i["id"] for i in calm["items"]} >= {alike["id"], own["id"]}
     assert all("same portfolio" in i["why"] for i in calm["items"])
+
+
+async def test_suggested_lessons_over_graphql_match_rest(api: Api) -> None:
+    word = _word()
+    project = await api.make_project()
+    await ok(
+        await api.post(
+            f"/api/v1/projects/{project['id']}/risks",
+            json={"title": f"The {word} may slip", "probability": 2, "impact": 3},
+        ),
+        201,
+    )
+    other = await api.make_project(project["portfolio_id"])
+    lesson = await ok(await api.post(LESSONS, json=_lesson(other, title=f"Tame the {word}")), 201)
+    query = (
+        "query($id: String!) { project(idOrKey: $id) { suggestedLessons(first: 5) "
+        "{ words items { id title score why snippet } } } }"
+    )
+    body = await api.gql(query, {"id": project["key"]})
+    assert "errors" not in body, body
+    shown = body["data"]["project"]["suggestedLessons"]
+    rest = await ok(await api.get(f"/api/v1/projects/{project['id']}/lessons/suggested?limit=5"))
+    assert shown["words"] == rest["words"] and word in shown["words"]
+    assert [i["id"] for i in shown["items"]] == [i["id"] for i in rest["items"]]
+    assert shown["items"][0]["id"] == lesson["id"]
+    assert shown["items"][0]["why"] == rest["items"][0]["why"]
+    refused = await api.gql(
+        "query($id: String!) { project(idOrKey: $id) { suggestedLessons(first: 0) { words } } }",
+        {"id": project["key"]},
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "invalid_page_arguments", refused

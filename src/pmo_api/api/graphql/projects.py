@@ -19,6 +19,7 @@ from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import parse_model
 from pmo_api.api.graphql.execution import plain
 from pmo_api.api.graphql.inputs import provided
+from pmo_api.api.graphql.lessons import PROJECT_SUGGESTED_LESSONS
 from pmo_api.api.graphql.records import with_project_connections
 from pmo_api.api.graphql.relay import requested_node_fields
 from pmo_api.projects.declaration import PROJECTS
@@ -141,6 +142,7 @@ class ProjectFields:
         description="OPEN risks: status open or mitigating, not archived.",
     )
     compliance = PROJECT_COMPLIANCE
+    suggested_lessons = PROJECT_SUGGESTED_LESSONS
 
 
 def project_filter(filter: Any, **fixed: Any) -> Any:
