@@ -12,9 +12,11 @@ lessons' own rows; kept by triggers; Porter stemming, diacritics folded), ranked
 query syntax here (``fts5_query``), every word quoted, so no text is ever a syntax
 error.
 
-The three pieces (the match, the relevance, the snippet) read the list's ``q`` from
-one parameter of that name (the list's statement is built once and ``q`` bound per
-request, ``db.repository.Repository.list_template``)."""
+On PostgreSQL the three pieces (the match, the relevance, the snippet) read the list's
+``q`` from one parameter of that name (the list's statement is built once and ``q``
+bound per request, ``db.repository.Repository.list_template``). On SQLite a search is
+the lessons' own statement (``repository.LessonReads``): FTS5 ranks and cuts snippets
+only of the rows its MATCH finds, so its table is joined."""
 
 from __future__ import annotations
 
@@ -129,19 +131,12 @@ SNIPPET = f"snippet(lessons_search, -1, '{MARK[0]}', '{MARK[1]}', '{ELLIPSIS}', 
 BM25 = "bm25(lessons_search, 10.0, 10.0, 4.0, 2.0)"
 
 
-def _sqlite_of_the_lesson(shown: str, compiler: SQLCompiler, **kw: Any) -> str:
-    """``shown`` (an FTS5 function of the match) for the lesson at hand; null without
-    ``q`` (FTS5 refuses to match a null)."""
-    q = _q(compiler, **kw)
-    return (
-        f"(CASE WHEN {q} IS NOT NULL THEN (SELECT {shown} FROM lessons_search "
-        f"WHERE lessons_search MATCH {q} AND lessons_search.rowid = lessons.rowid) END)"
-    )
-
-
 @compiles(Relevance, "sqlite")
 def _sqlite_relevance(_: Relevance, compiler: SQLCompiler, **kw: Any) -> str:
-    return _sqlite_of_the_lesson(f"-{BM25}", compiler, **kw)
+    # Only a list without q reads it here: a search on SQLite is the lessons' own
+    # statement, the FTS5 table joined (``repository.LessonReads``), which reads
+    # ``BM25`` and ``SNIPPET`` of the rows its MATCH finds.
+    return "CAST(NULL AS REAL)"
 
 
 class Snippet(ColumnElement[str]):
@@ -167,7 +162,7 @@ def _pg_snippet(_: Snippet, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(Snippet, "sqlite")
 def _sqlite_snippet(_: Snippet, compiler: SQLCompiler, **kw: Any) -> str:
-    return _sqlite_of_the_lesson(SNIPPET, compiler, **kw)
+    return "CAST(NULL AS TEXT)"  # as _sqlite_relevance
 
 
 class HasTag(ColumnElement[bool]):

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select, union_all
+from sqlalchemy import select, union_all
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.pagination import ListParams
@@ -155,8 +155,8 @@ async def suggested(ctx: ServiceContext, ref: uuid.UUID | str, limit: int) -> di
         why = list(alike.get(row["project_id"], ()))
         if not words and not why:
             continue
-        relevance = row["relevance"] or 0.0
-        score = (relevance or 1.0) * (1 + LIKE_PROJECT * len(why))
+        # Without words to match, every lesson weighs 1 before its likeness.
+        score = (row["relevance"] or 1.0) * (1 + LIKE_PROJECT * len(why))
         if words:
             why.insert(0, "matches its open risks and issues")
         items.append({**row, "score": round(score, 6), "why": why})
@@ -171,14 +171,9 @@ async def _projects_alike(
     methodology (the same methodology record, or the same name)."""
     if not project_ids:
         return {}
-    same = [Project.portfolio_id == project["portfolio_id"]]
-    if project.get("methodology_id") is not None:
-        same.append(Project.methodology_id == project["methodology_id"])
-    if project.get("methodology"):
-        same.append(Project.methodology == project["methodology"])
     rows = await reads.all(
         select(Project.id, Project.portfolio_id, Project.methodology_id, Project.methodology).where(
-            Project.id.in_(project_ids), or_(*same)
+            Project.id.in_(project_ids)
         )
     )
     out: dict[uuid.UUID, tuple[str, ...]] = {}
