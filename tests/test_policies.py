@@ -270,6 +270,17 @@ async def test_bad_policies_are_refused_with_the_place_of_each_error(api: Api) -
         f"{POLICIES}/{draft['id']}", json={"rules": [_rule("BAD", "no_such_check", case)]}
     )
     assert_problem(refused, 422, "invalid_policy")
+    # A bad body is refused for itself, ahead of a stale If-Match or an unknown id.
+    stale = await api.patch(
+        f"{POLICIES}/{draft['id']}",
+        json={"rules": [_rule("BAD", "no_such_check", case)]},
+        headers={"If-Match": '"99"'},
+    )
+    assert_problem(stale, 422, "invalid_policy")
+    unknown = await api.patch(
+        f"{POLICIES}/{uuid.uuid4()}", json={"rules": [_rule("BAD", "no_such_check", case)]}
+    )
+    assert_problem(unknown, 422, "invalid_policy")
     assert (await ok(await api.get(f"{POLICIES}/{draft['id']}")))["version"] == 1
 
 

@@ -285,6 +285,11 @@ class ResourceRules(Generic[M]):
     ``creating`` is given the unit of work's context, and asking it for a session is
     what does that."""
 
+    def checking(self, values: Mapping[str, Any]) -> None:
+        """The body's own checks beyond its schema, on the values sent alone (nothing
+        read): run before anything else, so that a bad body is a 422 ahead of any 404,
+        403 or 412 the stored record would answer."""
+
     async def expanding(self, ctx: ServiceContext, data: Any) -> Any:
         """First of all, the create body the record is made from: ``data`` as sent, or
         completed (a template's defaults where the body says nothing)."""

@@ -140,6 +140,7 @@ async def create(ctx: ServiceContext, kind: ResourceType[Any], data: BaseModel) 
     refuse_unless_writer(ctx, kind)
     data = await kind.rules.expanding(ctx, data)
     values = data.model_dump()
+    kind.rules.checking(values)
     owned = await kind.rules.creating(ctx, values)
     for name in kind.instructions:  # seen by the rules, never kept
         values.pop(name, None)
@@ -160,12 +161,13 @@ async def update(
     expected_version: int | None,
 ) -> M:
     """The sent fields applied; an event of what really changed (none: nothing)."""
+    values = patch.changes()
+    kind.rules.checking(values)
     obj: Any = await get(ctx, kind, ref)
     refuse_unless_writer(ctx, kind)
     kind.rules.may_change(ctx, obj)
     if kind.versioned:
         check_version(kind.name, obj, expected_version)
-    values = patch.changes()
     await kind.rules.updating(ctx, obj, values)
     creates = kind.creates
     await writes.check_references(ctx.session, creates.table, creates.references, values)

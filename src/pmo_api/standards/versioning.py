@@ -58,9 +58,11 @@ class VersionedRules(ResourceRules[Any]):
         self.model = model
         self.validate = validate
 
-    async def creating(self, ctx: ServiceContext, values: dict[str, Any]) -> Mapping[str, Any]:
+    def checking(self, values: Mapping[str, Any]) -> None:
         if self.validate is not None:
             self.validate(values)
+
+    async def creating(self, ctx: ServiceContext, values: dict[str, Any]) -> Mapping[str, Any]:
         latest = await ctx.session.scalar(
             select(func.max(self.model.revision)).where(self.model.key == values["key"])
         )
@@ -72,9 +74,6 @@ class VersionedRules(ResourceRules[Any]):
     def may_archive(self, ctx: ServiceContext, obj: Any) -> None:
         refuse_unless_draft(obj, "discarded")
 
-    async def updating(self, ctx: ServiceContext, obj: Any, values: dict[str, Any]) -> None:
-        if self.validate is not None:
-            self.validate(values)
 
 
 def life_cycle(model: type[Any], noun: str) -> tuple[ResourceAction, ResourceAction]:
