@@ -75,7 +75,6 @@ class VersionedRules(ResourceRules[Any]):
         refuse_unless_draft(obj, "discarded")
 
 
-
 def life_cycle(model: type[Any], noun: str) -> tuple[ResourceAction, ResourceAction]:
     """The ``publish`` and ``retire`` actions of a standard's revisions."""
 
