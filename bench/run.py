@@ -67,9 +67,19 @@ PAIRS = [
     ("post", "post", "post", "POST /api/v1/projects (+ Idempotency-Key)"),
     ("graphql", "list", "graphql", "POST /graphql: 50 projects + portfolio, manager, open risks"),
     ("compliance", "get", "compliance", "GET /api/v1/projects/{id}/compliance (15 rules)"),
+    ("findings", "list", "findings", "GET /api/v1/findings?status=open&overdue=true&limit=50"),
     ("hello", "hello", "healthz", "GET /healthz (framework floor)"),
 ]
-PMO_ORDER = ["healthz", "get", "list", "rollup", "graphql", "compliance", "post"]  # post last
+PMO_ORDER = [
+    "healthz",
+    "get",
+    "list",
+    "rollup",
+    "graphql",
+    "compliance",
+    "findings",
+    "post",
+]  # post last
 SCOPES = ("organisation", "portfolio")
 """The compliance roll-ups, timed one request at a time (their target is a latency)."""
 SCOPE_REQUESTS = 15
@@ -457,6 +467,26 @@ def prepare(target: Target, results: Path, projects: int) -> None:
                         break
                     after = info["endCursor"]
             (d / "list.txt").write_text("".join(p + "\n" for p in list_paths))
+            # Findings as a PMO pulls them: the open ones past due, everywhere and per
+            # portfolio, pages walked with their cursors.
+            finding_paths = []
+            finding_bases = ["/api/v1/findings?status=open&overdue=true&limit=50"] + [
+                f"/api/v1/findings?status=open&status=in_remediation&overdue=true"
+                f"&portfolio_id={pf}&limit=50"
+                for pf, _ in portfolios
+            ]
+            for base in finding_bases:
+                cursor = None
+                for _ in range(10):
+                    q = "" if cursor is None else "&cursor=" + urllib.parse.quote(cursor)
+                    status, page = api.call("GET", base + q)
+                    if status != 200 or not page["items"]:
+                        raise RuntimeError(f"findings walk: {status} {str(page)[:300]}")
+                    finding_paths.append(base + q)
+                    cursor = page["next_cursor"]
+                    if cursor is None:
+                        break
+            (d / "findings.txt").write_text("".join(p + "\n" for p in finding_paths))
             (d / "graphql.txt").write_text(
                 "".join(json.dumps(b, separators=(",", ":")) + "\n" for b in bodies)
             )

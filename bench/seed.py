@@ -14,9 +14,11 @@ What is seeded (deterministic for a given --seed; dates relative to today):
 people (one per 25 projects, at least 400), 20 portfolios, the projects with every
 field filled the way a PMO fills it, one ``*.created`` audit event per person,
 portfolio and project, and the ceiling's volume of project records: 10 risks and 5
-milestones per project (100,000 and 50,000 at the default scale); and 10 lessons learned
+milestones per project (100,000 and 50,000 at the default scale); 10 lessons learned
 per project (100,000), each a title and a story of about 200 words written from a PMO's
-vocabulary (the words skewed as in real text), for the full-text search.
+vocabulary (the words skewed as in real text), for the full-text search; an audit of
+every second project (5,000), most completed, with 10 findings each (50,000: 60 % open
+or in remediation, due dates from four months ago to three months ahead).
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ RISK_STATUSES = (["open", "mitigating", "occurred", "closed"], [50, 15, 5, 30])
 RISK_RESPONSES = ["avoid", "mitigate", "transfer", "accept", None]
 RISKS_PER_PROJECT = 10
 LESSONS_PER_PROJECT = 10
+PROJECTS_PER_AUDIT = 2
+FINDINGS_PER_AUDIT = 10
 MILESTONES_PER_PROJECT = 5
 MILESTONE_NAMES = ["Kick-off", "Design signed off", "Build complete", "Go-live", "Closure"]
 
@@ -220,6 +224,12 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
         _milestone(r, project, n, today) for project in rows for n in range(MILESTONES_PER_PROJECT)
     ]
     lessons = [_lesson(r, project) for project in rows for _ in range(LESSONS_PER_PROJECT)]
+    audits = [_audit(r, project, person_ids, today, now) for project in rows[::PROJECTS_PER_AUDIT]]
+    findings = [
+        _finding(r, audit, person_ids, today, now)
+        for audit in audits
+        for _ in range(FINDINGS_PER_AUDIT)
+    ]
     policies = [
         {
             "id": _uuid(r),
@@ -246,6 +256,8 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
         "milestones": milestones,
         "lessons": lessons,
         "policies": policies,
+        "audits": audits,
+        "findings": findings,
         "audit_events": events,
     }
 
@@ -406,6 +418,70 @@ def _milestone(r: random.Random, project: Row, n: int, today: dt.date) -> Row:
         "version": 1,
         "created_at": project["created_at"],
         "updated_at": project["created_at"],
+        "archived_at": None,
+    }
+
+
+AUDIT_TYPES = ["compliance_review", "health_check", "post_implementation_review"]
+FINDING_STATUSES = (["open", "in_remediation", "resolved", "accepted"], [40, 20, 32, 8])
+SEVERITIES = (["low", "medium", "high", "critical"], [30, 40, 22, 8])
+
+
+def _audit(
+    r: random.Random, project: Row, person_ids: list[uuid.UUID], today: dt.date, now: dt.datetime
+) -> Row:
+    started = now - dt.timedelta(days=r.randint(1, 400))
+    completed = r.random() < 0.6
+    return {
+        "id": _uuid(r),
+        "project_id": project["id"],
+        "type": r.choice(AUDIT_TYPES),
+        "auditor_id": r.choice(person_ids),
+        "planned_on": started.date(),
+        "scope": "The standards the project follows.",
+        "summary": "Mostly compliant." if completed else None,
+        "status": "completed" if completed else "in_progress",
+        "checklist": [],
+        "answers": [],
+        "score": round(r.uniform(40, 100), 1) if completed else None,
+        "started_at": started,
+        "completed_at": started + dt.timedelta(days=r.randint(1, 20)) if completed else None,
+        "version": 3 if completed else 2,
+        "created_at": started,
+        "updated_at": started,
+        "archived_at": None,
+    }
+
+
+def _finding(
+    r: random.Random, audit: Row, person_ids: list[uuid.UUID], today: dt.date, now: dt.datetime
+) -> Row:
+    status = r.choices(*FINDING_STATUSES)[0]
+    raised = audit["created_at"] + dt.timedelta(days=r.randint(0, 10), seconds=r.randint(0, 86400))
+    closed = status in ("resolved", "accepted")
+    return {
+        "id": _uuid(r),
+        "audit_id": audit["id"],
+        "project_id": audit["project_id"],
+        "severity": r.choices(*SEVERITIES)[0],
+        "rule_code": r.choice(["FRESH", "RISKS", "BASELINE", "OVERDUE", None]),
+        "policy_key": None,
+        "gate_phase": None,
+        "description": f"The {r.choice(NOUNS)} does not follow the standard.",
+        "remediation": "Fix it with the team." if status != "open" else None,
+        "owner_id": r.choice(person_ids) if r.random() < 0.8 else None,
+        "due_on": today + dt.timedelta(days=r.randint(-120, 90)) if r.random() < 0.9 else None,
+        "status": status,
+        "raised_by": "bench",
+        "raised_by_person_id": None,
+        "remediation_started_at": raised + dt.timedelta(days=3) if status != "open" else None,
+        "closed_at": raised + dt.timedelta(days=20) if closed else None,
+        "closed_by": "bench" if closed else None,
+        "closed_by_person_id": None,
+        "closing_note": "Done." if closed else None,
+        "version": 1,
+        "created_at": raised,
+        "updated_at": raised,
         "archived_at": None,
     }
 

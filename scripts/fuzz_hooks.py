@@ -123,6 +123,15 @@ STATE_REFUSALS: dict[str, str] = {
     "two fields)",
     "justification_without_force": "a justification comes only with force (a rule between "
     "two fields)",
+    # An audit's life and its findings': what they may still do depends on what happened.
+    "audit_not_started": "the audit is planned: it takes answers and findings once started",
+    "audit_started": "the audit was started before",
+    "audit_completed": "the audit was completed: it is frozen",
+    "audit_unanswered": "items of the stored checklist have no answer yet",
+    "unknown_checklist_item": "the item is not one of the stored checklist's",
+    "finding_closed": "the finding was resolved or accepted: it is final",
+    "finding_in_remediation": "the finding's remediation started before",
+    "finding_not_in_remediation": "only a finding in remediation is resolved",
 }
 """The problem codes that may answer schema-valid data, each with why no schema states it."""
 

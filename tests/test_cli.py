@@ -67,6 +67,8 @@ def table_counts(env: dict[str, str]) -> dict[str, int]:
             "templates",
             "milestones",
             "lessons",
+            "audits",
+            "findings",
             "audit_events",
             "api_keys",
         )
@@ -103,7 +105,7 @@ def test_create_api_key_refuses_a_manager_without_a_person(env: dict[str, str]) 
 def test_seed_demo_builds_the_organisation_once(env: dict[str, str]) -> None:
     first = pmo_api("seed-demo", env=env)
     assert first.returncode == 0, first.stderr
-    assert "[5/7] projects" in first.stderr  # progress, step by step
+    assert "[5/8] projects" in first.stderr  # progress, step by step
     showcase = next(t for t in DEMO_TEMPLATES if t["key"] == SHOWCASE["template"])
     made_from_template = sum(
         len(showcase[part]) for part in ("milestones", "risks", "deliverables")
@@ -120,16 +122,22 @@ def test_seed_demo_builds_the_organisation_once(env: dict[str, str]) -> None:
         **standards,
         "milestones": len(showcase["milestones"]),
         "lessons": len(DEMO_LESSONS),
+        "audits": 2,  # one in progress, one completed
     }
     counts = table_counts(env)
+    assert counts["findings"] >= 1  # the failing rules, raised
     assert {k: counts[k] for k in expected} == expected
     assert expected["people"] >= 15 and 30 <= expected["projects"] <= 41
-    # one event per record (the template's records too), and each standard's publication
+    # one event per record (the template's records too), each standard's publication,
+    # each audit's start, each finding, and the completed audit's answers and completion
     assert counts["audit_events"] == (
         sum(expected.values())
         - expected["milestones"]
         + made_from_template
         + sum(standards.values())
+        + expected["audits"]
+        + counts["findings"]
+        + 2
     )
 
     second = pmo_api("seed-demo", env=env)

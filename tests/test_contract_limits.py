@@ -358,7 +358,21 @@ def test_each_list_states_the_sort_fields_its_repository_sorts_by() -> None:
 async def test_every_stated_sort_is_accepted_and_no_other(api: Api) -> None:
     document = await _openapi(api)
     project = await api.make_project()
-    refs = {"projects": project["id"], "portfolios": project["portfolio_id"]}
+    audit = await api.post(
+        "/api/v1/audits",
+        json={
+            "project_id": project["id"],
+            "type": "health_check",
+            "auditor_id": api.people["manager"]["id"],
+            "planned_on": "2027-01-04",
+        },
+    )
+    assert audit.status_code == 201, audit.text
+    refs = {
+        "projects": project["id"],
+        "portfolios": project["portfolio_id"],
+        "audits": audit.json()["id"],
+    }
     lists = 0
     for path, operations in document["paths"].items():
         parameters = operations.get("get", {}).get("parameters", [])

@@ -77,6 +77,24 @@ def lesson_body(project: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def audit_body(project: dict[str, Any], person: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "project_id": project["id"],
+        "type": "health_check",
+        "auditor_id": person["id"],
+        "planned_on": "2027-01-04",
+    }
+
+
+async def started_audit(api: Api, project: dict[str, Any], person: dict[str, Any]) -> Any:
+    """An audit in progress on the project, with one finding: (audit, finding)."""
+    audit = (await api.post("/api/v1/audits", json=audit_body(project, person))).json()
+    assert (await api.post(f"/api/v1/audits/{audit['id']}/start")).status_code == 200
+    finding = await api.post(f"/api/v1/audits/{audit['id']}/findings", json={"description": "V"})
+    assert finding.status_code == 201, finding.text
+    return audit, finding.json()
+
+
 def objective_body() -> dict[str, Any]:
     return {
         "key": new_key("OB"),
@@ -650,8 +668,11 @@ class TestAPI4ResourceConsumption:
         ]
         assert "/api/v1/projects" in lists and "/api/v1/audit-events" in lists
         project = await api.make_project()
+        audit, _ = await started_audit(api, project, await api.make_person())
         for template in lists:
             owner = project["id"] if template.startswith("/api/v1/projects/") else None
+            if template.startswith("/api/v1/audits/"):
+                owner = audit["id"]
             path = concrete(template, owner or project["portfolio_id"])
             for limit in ("100000", "201", "0"):
                 problem = assert_problem(await api.get(path, params={"limit": limit}), 422)
@@ -890,9 +911,19 @@ class TestAPI5FunctionLevelAuthorization:
         ).json()
         template = (await api.post("/api/v1/standards/templates", json=template_body())).json()
         lesson = (await api.post("/api/v1/lessons", json=lesson_body(project))).json()
+        audit, finding = await started_audit(api, project, person)
         records = await control_records(api, project, person)
         ids = {
             "/api/v1/lessons/{id}": lesson["id"],
+            **{
+                f"/api/v1/audits/{{id}}{tail}": audit["id"]
+                for tail in ("", "/start", "/answer", "/complete", "/findings")
+            },
+            "/api/v1/audits/{id}/findings/from-compliance": audit["id"],
+            **{
+                f"/api/v1/findings/{{id}}{tail}": finding["id"]
+                for tail in ("", "/remediate", "/resolve", "/accept")
+            },
             "/api/v1/standards/templates/{id}": template["id"],
             "/api/v1/standards/templates/{id}/publish": template["id"],
             "/api/v1/standards/templates/{id}/retire": template["id"],
@@ -957,6 +988,22 @@ class TestAPI5FunctionLevelAuthorization:
             ("POST", "/api/v1/lessons"): lesson_body(project),
             ("PATCH", "/api/v1/lessons/{id}"): {"title": "W"},
             ("DELETE", "/api/v1/lessons/{id}"): None,
+            ("POST", "/api/v1/audits"): audit_body(project, person),
+            ("PATCH", "/api/v1/audits/{id}"): {"scope": "W"},
+            ("DELETE", "/api/v1/audits/{id}"): None,
+            ("POST", "/api/v1/audits/{id}/start"): None,
+            ("POST", "/api/v1/audits/{id}/answer"): {
+                "answers": [{"item": "x", "answer": "conforms"}]
+            },
+            ("POST", "/api/v1/audits/{id}/complete"): {},
+            ("POST", "/api/v1/audits/{id}/findings"): {"description": "W"},
+            ("POST", "/api/v1/audits/{id}/findings/from-compliance"): {},
+            ("POST", "/api/v1/findings"): {"audit_id": audit["id"], "description": "W"},
+            ("PATCH", "/api/v1/findings/{id}"): {"remediation": "W"},
+            ("DELETE", "/api/v1/findings/{id}"): None,
+            ("POST", "/api/v1/findings/{id}/remediate"): {},
+            ("POST", "/api/v1/findings/{id}/resolve"): {},
+            ("POST", "/api/v1/findings/{id}/accept"): {"note": "W"},
             ("POST", "/api/v1/standards/templates"): template_body(),
             ("PATCH", "/api/v1/standards/templates/{id}"): {"name": "W"},
             ("DELETE", "/api/v1/standards/templates/{id}"): None,
@@ -1017,7 +1064,25 @@ class TestAPI5FunctionLevelAuthorization:
         template = (await api.post("/api/v1/standards/templates", json=template_body())).json()
         on_template = f'id: "{template["id"]}"'
         lesson = (await api.post("/api/v1/lessons", json=lesson_body(project))).json()
+        audit, finding = await started_audit(api, project, person)
+        on_audit, on_finding = f'id: "{audit["id"]}"', f'id: "{finding["id"]}"'
         calls = {
+            "createAudit": (
+                f'input: {{projectId: "{project["id"]}", type: HEALTH_CHECK, '
+                f'auditorId: "{person["id"]}", plannedOn: "2027-01-04"}}'
+            ),
+            "updateAudit": f'{on_audit}, input: {{scope: "V"}}',
+            "archiveAudit": on_audit,
+            "startAudit": on_audit,
+            "answerAudit": f'{on_audit}, answers: [{{item: "x", answer: CONFORMS}}]',
+            "completeAudit": on_audit,
+            "raiseComplianceFindings": f'auditId: "{audit["id"]}"',
+            "createFinding": f'input: {{auditId: "{audit["id"]}", description: "V"}}',
+            "updateFinding": f'{on_finding}, input: {{remediation: "V"}}',
+            "archiveFinding": on_finding,
+            "remediateFinding": on_finding,
+            "resolveFinding": on_finding,
+            "acceptFinding": f'{on_finding}, note: "V"',
             "createRisk": f'{in_project}, input: {{title: "V", probability: 1, impact: 1}}',
             "updateRisk": f'{on("risks")}, input: {{title: "V"}}',
             "archiveRisk": on("risks"),

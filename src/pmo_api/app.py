@@ -18,6 +18,7 @@ from pmo_api.api import routing
 from pmo_api.api.graphql.router import graphql_router
 from pmo_api.api.middleware import CorsMiddleware, RequestMiddleware
 from pmo_api.api.problems import PROBLEM_MEDIA_TYPE
+from pmo_api.api.rest import audits as audits_rest
 from pmo_api.api.rest import compliance as compliance_rest
 from pmo_api.api.rest import errors, meta, operations, resources
 from pmo_api.api.rest import lessons as lessons_rest
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
     errors.install(app)
 
     for router in (
+        audits_rest.router,
         *resources.routers,
         metrics_rest.router,
         compliance_rest.router,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from pmo_api.assumptions.declaration import ASSUMPTIONS
+from pmo_api.audits.declaration import AUDITS, FINDINGS
 from pmo_api.auth.declaration import API_KEYS
 from pmo_api.finance.declaration import COSTS
 from pmo_api.lessons.declaration import LESSONS
@@ -53,6 +54,8 @@ RESOURCES: tuple[ResourceType[Any], ...] = (
     POLICIES,
     METHODOLOGIES,
     TEMPLATES,
+    AUDITS,
+    FINDINGS,
 )
 
 PROJECT_RECORDS: tuple[RecordType[Any], ...] = (

@@ -21,6 +21,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from pmo_api.audits.declaration import AUDITS
+from pmo_api.audits.models import Audit
+from pmo_api.audits.raising import RaiseFailedRules, raise_failed_rules
 from pmo_api.core.context import SYSTEM, ServiceContext
 from pmo_api.core.errors import NotFound
 from pmo_api.db.transaction import unit_of_work
@@ -658,6 +661,66 @@ async def _seed_lessons(ctx: ServiceContext, result: SeedResult) -> None:
         result.created["lessons"] += 1
 
 
+def _action(kind: Any, verb: str) -> Any:
+    return next(action for action in kind.actions if action.verb == verb)
+
+
+async def _seed_audits(ctx: ServiceContext, result: SeedResult) -> None:
+    """The showcase project's compliance review, in progress, its failing rules raised
+    as findings; and a completed health check of the first demo project."""
+    showcase: Any = await resources.get(ctx, PROJECTS, SHOWCASE["key"])
+    first = await ctx.session.scalar(
+        select(Project.id)
+        .where(Project.archived_at.is_(None), Project.id != showcase.id)
+        .order_by(Project.key)
+        .limit(1)
+    )
+    auditor = result.people["Sofia Marques"]
+    for project_id, type_, completed in (
+        (showcase.id, "compliance_review", False),
+        (first, "health_check", True),
+    ):
+        found = await ctx.session.scalar(
+            select(Audit.id).where(Audit.project_id == project_id, Audit.type == type_)
+        )
+        if found is not None or project_id is None:
+            result.present["audits"] += 1
+            continue
+        data = AUDITS.create.model_validate(
+            {
+                "project_id": project_id,
+                "type": type_,
+                "auditor_id": auditor,
+                "planned_on": date.today(),
+                "scope": "The standards the project follows, from initiation to today.",
+            }
+        )
+        audit = await resources.create(ctx, AUDITS, data)
+        start = _action(AUDITS, "start")
+        started: Any = await resources.act(ctx, AUDITS, start, audit["id"], None, None)
+        await raise_failed_rules(
+            ctx, audit["id"], RaiseFailedRules(due_on=date.today() + timedelta(days=30))
+        )
+        if completed:
+            answers = [
+                {
+                    "item": item["item"],
+                    "answer": "does_not_conform" if item.get("outcome") == "fail" else "conforms",
+                }
+                for item in started.checklist
+            ]
+            if answers:
+                answer = _action(AUDITS, "answer")
+                body = answer.input.model_validate({"answers": answers})
+                await resources.act(ctx, AUDITS, answer, audit["id"], body, None)
+            complete = _action(AUDITS, "complete")
+            summary = complete.input.model_validate(
+                {"summary": "Healthy; the failing rules are raised as findings."}
+            )
+            await resources.act(ctx, AUDITS, complete, audit["id"], summary, None)
+        result.created["audits"] += 1
+
+
 Step = Callable[[ServiceContext, SeedResult], Awaitable[None]]
 STEPS: tuple[tuple[str, Step], ...] = (
     ("people", _seed_people),
@@ -667,6 +730,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("projects", _seed_projects),
     ("showcase", _seed_showcase),
     ("lessons", _seed_lessons),
+    ("audits", _seed_audits),
 )
 
 

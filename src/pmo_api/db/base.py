@@ -108,14 +108,14 @@ def sql_values(members: Sequence[enum.Enum]) -> list[ColumnElement[Any]]:
     return values
 
 
-def string_enum(cls: type[enum.Enum], name: str) -> Enum:
-    """A Python enum stored as its values in a VARCHAR(16) with a CHECK constraint (no
-    native enum type: the same column on SQLite and PostgreSQL)."""
+def string_enum(cls: type[enum.Enum], name: str, length: int = 16) -> Enum:
+    """A Python enum stored as its values in a VARCHAR(``length``) with a CHECK
+    constraint (no native enum type: the same column on SQLite and PostgreSQL)."""
     return Enum(
         cls,
         name=name,
         native_enum=False,
-        length=16,
+        length=length,
         validate_strings=True,
         values_callable=lambda e: [m.value for m in e],
     )

@@ -32,7 +32,7 @@ from strawberry.types.field import StrawberryField
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import ChangeErrors, parse_model
 from pmo_api.api.graphql.execution import plain
-from pmo_api.api.graphql.inputs import provided
+from pmo_api.api.graphql.inputs import plain_value, provided
 from pmo_api.api.graphql.relay import (
     AFTER_DESCRIPTION,
     FIRST_DESCRIPTION,
@@ -519,14 +519,15 @@ def action_mutation(
 
     async def resolve(info: GqlInfo, id: str, expected_version: int | None, **sent: Any) -> Any:
         ref = to_ref(id)
-        body = None if model is None else parse_model(model, sent, "query")
+        values = {name: plain_value(value) for name, value in sent.items()}
+        body = None if model is None else parse_model(model, values, "query")
         return await info.context.change(
             lambda ctx: run(ctx, ref, body, expected_version), found.of
         )
 
     parameters: list[tuple[str, Any, Any]] = [INFO, ("id", argument, inspect.Parameter.empty)]
     for name, info in (model.model_fields if model is not None else {}).items():
-        annotation = graphql_type(info.annotation)
+        annotation = graphql_type(info.annotation, written=True)
         if info.description is not None:
             annotation = Annotated[annotation, strawberry.argument(description=info.description)]
         parameters.append((name, annotation, None))

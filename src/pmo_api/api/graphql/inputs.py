@@ -30,13 +30,14 @@ def provided(
             continue
         if field.name in references and isinstance(value, str):
             value = raw_uuid(value, references[field.name])
-        values[field.name] = _plain(value)
+        values[field.name] = plain_value(value)
     return values
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A value sent as GraphQL gives it (input objects, lists of them) as plain data."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return provided(value)
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [plain_value(item) for item in value]
     return value

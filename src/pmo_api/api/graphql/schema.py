@@ -32,6 +32,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from pmo_api.api.graphql.audits import AuditsMutation, AuditsQuery
 from pmo_api.api.graphql.compliance import ComplianceQuery
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import EXCEPTION_HANDLERS, ErrorTranslation
@@ -108,6 +109,7 @@ Query = merge_types(
         ResourcesQuery,
         RecordsQuery,
         ComplianceQuery,
+        AuditsQuery,
     ),
 )
 Mutation = merge_types(
@@ -115,6 +117,7 @@ Mutation = merge_types(
     (
         ResourcesMutation,
         RecordsMutation,
+        AuditsMutation,
     ),
 )
 
