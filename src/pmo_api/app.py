@@ -21,6 +21,7 @@ from pmo_api.api.problems import PROBLEM_MEDIA_TYPE
 from pmo_api.api.rest import compliance as compliance_rest
 from pmo_api.api.rest import errors, meta, operations, resources
 from pmo_api.api.rest import lessons as lessons_rest
+from pmo_api.api.rest import training as training_rest
 from pmo_api.api.rest import metrics as metrics_rest
 from pmo_api.api.rest import records as records_rest
 from pmo_api.api.rest import reporting as reporting_rest
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
         compliance_rest.router,
         lessons_rest.router,
         standards_rest.router,
+        training_rest.router,
         *records_rest.routers,
         *schedule_rest.routers,
         *reporting_rest.routers,
