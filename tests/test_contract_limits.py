@@ -358,7 +358,12 @@ def test_each_list_states_the_sort_fields_its_repository_sorts_by() -> None:
 async def test_every_stated_sort_is_accepted_and_no_other(api: Api) -> None:
     document = await _openapi(api)
     project = await api.make_project()
-    refs = {"projects": project["id"], "portfolios": project["portfolio_id"]}
+    person = await api.make_person()
+    refs = {
+        "projects": project["id"],
+        "portfolios": project["portfolio_id"],
+        "people": person["id"],
+    }
     lists = 0
     for path, operations in document["paths"].items():
         parameters = operations.get("get", {}).get("parameters", [])

@@ -21,13 +21,13 @@ from pmo_api.api.problems import PROBLEM_MEDIA_TYPE
 from pmo_api.api.rest import compliance as compliance_rest
 from pmo_api.api.rest import errors, meta, operations, resources
 from pmo_api.api.rest import lessons as lessons_rest
-from pmo_api.api.rest import training as training_rest
 from pmo_api.api.rest import metrics as metrics_rest
 from pmo_api.api.rest import records as records_rest
 from pmo_api.api.rest import reporting as reporting_rest
 from pmo_api.api.rest import schedule as schedule_rest
 from pmo_api.api.rest import staffing as staffing_rest
 from pmo_api.api.rest import standards as standards_rest
+from pmo_api.api.rest import training as training_rest
 from pmo_api.api.rest.deps import reject_unknown_query
 from pmo_api.api.state import AppState
 from pmo_api.auth.cache import principals

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
@@ -157,9 +156,7 @@ async def training_gaps(ctx: ServiceContext, within_days: int = DEFAULT_DAYS) ->
         item = rules[row["rule"]]
         wanted = item.params.certification
         names[row["manager_id"]] = row["manager_name"]
-        entry = needed.setdefault(
-            (row["manager_id"], wanted), {"projects": {}, "rules": set()}
-        )
+        entry = needed.setdefault((row["manager_id"], wanted), {"projects": {}, "rules": set()})
         entry["projects"][row["id"]] = GapProject(id=row["id"], key=row["key"], name=row["name"])
         entry["rules"].add((item.policy["key"], item.rule.code))
     if not needed:

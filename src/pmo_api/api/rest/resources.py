@@ -5,6 +5,7 @@ portfolio's projects."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
@@ -80,7 +81,7 @@ def _under_router(kind: ResourceType[Any], under: Under) -> APIRouter:
 
     @router.get(
         "",
-        response_model=present.ListOf[Item],  # type: ignore[name-defined]
+        response_model=present.ListOf[Item],  # type: ignore[valid-type]
         responses=list_problems(404),
         name=f"list_{parent.name}_{plural}",
         summary=f"List {parent.a_word}'s {tag}",
@@ -113,9 +114,11 @@ def _under_router(kind: ResourceType[Any], under: Under) -> APIRouter:
         body: Create,  # type: ignore[valid-type]
         key: IdempotencyKey = None,
     ) -> Response:
+        sent: BaseModel = body
+
         async def produce() -> Response:
             found = await resources.read(ctx, parent, ref_or_422(id, keyed=parent.keyed))
-            data = kind.create.model_validate({**body.model_dump(), under.field: found["id"]})
+            data = kind.create.model_validate({**sent.model_dump(), under.field: found["id"]})
             row = await resources.create(ctx, kind, data)
             return present.created(request, Read, row, f"/api/v1/{kind.plural}/{row['id']}")
 

@@ -44,7 +44,7 @@ _CERTIFICATIONS = sa.table(
 )
 
 
-def _envelope(table: str) -> list[sa.Column[Any]]:
+def _envelope(table: str) -> list[Any]:
     return [
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
