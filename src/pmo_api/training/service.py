@@ -35,6 +35,11 @@ class EnrollmentRules(ResourceRules[Enrollment]):
     score is given to a completed enrollment only."""
 
     async def creating(self, ctx: ServiceContext, values: dict[str, Any]) -> Mapping[str, Any]:
+        # The person's row locked: two enrollments of one person made at once are
+        # checked one after the other (a missing person is the reference check's 422).
+        await ctx.session.execute(
+            select(Person.id).where(Person.id == values["person_id"]).with_for_update()
+        )
         under_way = await ctx.session.scalar(
             select(Enrollment.id).where(
                 Enrollment.person_id == values["person_id"],
