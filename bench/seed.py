@@ -108,6 +108,7 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
     events: list[Row] = []
 
     people: list[Row] = []
+    certifications: list[Row] = []
     for i in range(1, max(400, projects // 25) + 1):
         first, last = r.choice(FIRST), r.choice(LAST)
         created = now - dt.timedelta(days=r.randint(200, 2000))
@@ -119,17 +120,6 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
             "skills": [
                 {"skill": s, "level": r.randint(1, 5)} for s in r.sample(SKILLS, r.randint(1, 4))
             ],
-            # Most managers hold a PMP, some expired: the compliance check
-            # manager_certified passes and fails.
-            "certifications": [
-                {
-                    "name": "PMP",
-                    "issuer": "PMI",
-                    "expires_on": str(now.date() + dt.timedelta(days=r.randint(-200, 900))),
-                }
-            ]
-            if r.random() < 0.7
-            else [],
             "weekly_capacity_hours": float(r.choice([40, 40, 40, 32, 24, 20])),
             "active": r.random() > 0.03,
             "version": 1,
@@ -139,6 +129,24 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
         }
         people.append(row)
         events.append(_event(r, "person", row["id"], created, row))
+        # Most managers hold a PMP, some expired: the compliance check manager_certified
+        # passes and fails.
+        if r.random() < 0.7:
+            held = {
+                "id": _uuid(r),
+                "person_id": row["id"],
+                "name": "PMP",
+                "issuer": "PMI",
+                "issued_on": None,
+                "expires_on": now.date() + dt.timedelta(days=r.randint(-200, 900)),
+                "course_id": None,
+                "enrollment_id": None,
+                "version": 1,
+                "created_at": created,
+                "updated_at": created,
+                "archived_at": None,
+            }
+            certifications.append(held)
     person_ids = [p["id"] for p in people]
 
     portfolios: list[Row] = []
@@ -250,6 +258,7 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
     ]
     return {
         "people": people,
+        "certifications": certifications,
         "portfolios": portfolios,
         "projects": rows,
         "risks": risks,

@@ -132,6 +132,12 @@ STATE_REFUSALS: dict[str, str] = {
     "finding_closed": "the finding was resolved or accepted: it is final",
     "finding_in_remediation": "the finding's remediation started before",
     "finding_not_in_remediation": "only a finding in remediation is resolved",
+    # An enrollment's life: its stored status decides what it may still do.
+    "already_enrolled": "the person is already enrolled in the course, not yet completed or "
+    "withdrawn",
+    "enrollment_already_completed": "the enrollment was completed before",
+    "invalid_enrollment_transition": "the enrollment's stored status does not allow the change",
+    "enrollment_not_completed": "a score for an enrollment that is not completed",
 }
 """The problem codes that may answer schema-valid data, each with why no schema states it."""
 
@@ -144,6 +150,7 @@ GRAPHQL_UNSTATED: dict[str, str] = {
     # What the GraphQL type system cannot say, whatever the server's schema.
     "invalid_identifier": "an ID names a record of one type; the ID scalar carries no type",
     "invalid_page_arguments": "first/last are Int (Relay connections), which have no range",
+    "invalid_within_days": "trainingGaps' withinDays is an Int, which has no range",
     "invalid_sort": "sort is a String (`field` or `-field`): a GraphQL enum value cannot "
     "carry the `-` of a descending sort, and one String serves every connection",
 }

@@ -368,9 +368,11 @@ async def test_every_stated_sort_is_accepted_and_no_other(api: Api) -> None:
         },
     )
     assert audit.status_code == 201, audit.text
+    person = await api.make_person()
     refs = {
         "projects": project["id"],
         "portfolios": project["portfolio_id"],
+        "people": person["id"],
         "audits": audit.json()["id"],
     }
     lists = 0

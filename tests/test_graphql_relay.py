@@ -54,10 +54,10 @@ def test_every_connection_takes_a_nullable_first_with_a_default() -> None:
     nested = {(t, f) for t, f, _ in fields if t != "Query"}
     assert nested >= {("Portfolio", "projects"), ("Project", "risks"), ("Project", "costs")}
     # people, portfolios, projects, auditEvents, objectives, lessons, policies, methodologies,
-    # templates, audits, findings,
+    # templates, audits, findings, courses, enrollments, certifications,
     # statusReports,
     # Portfolio.projects, and one under Project per record type (control.PROJECT_RECORDS)
-    assert len(fields) == 13 + len(PROJECT_RECORDS), sorted((t, f) for t, f, _ in fields)
+    assert len(fields) == 16 + len(PROJECT_RECORDS), sorted((t, f) for t, f, _ in fields)
     for type_name, field_name, field in fields:
         first, after = field.args["first"], field.args["after"]
         where = f"{type_name}.{field_name}"

@@ -499,15 +499,27 @@ async def test_applies_when_reads_the_same_in_sql_as_in_the_reports(api: Api) ->
 async def test_manager_certified_reads_the_managers_certifications(api: Api) -> None:
     case = _case()
     portfolio = await api.make_portfolio()
-    holder = await api.make_person(
-        certifications=[
-            {"name": "PMP", "issuer": "PMI", "expires_on": str(TODAY + timedelta(days=30))}
-        ]
+    holder = await api.make_person()
+    lapsed = await api.make_person()
+    lacking = await api.make_person()
+    held = {
+        holder["id"]: [
+            {"name": "PMP", "issuer": "PMI", "expires_on": str(TODAY + timedelta(days=30))},
+            {"name": "PMP", "expires_on": str(TODAY - timedelta(days=400))},
+        ],
+        lapsed["id"]: [{"name": "PMP", "expires_on": str(TODAY - timedelta(days=1))}],
+        lacking["id"]: [{"name": "PRINCE2"}],
+    }
+    for person_id, certifications in held.items():
+        for certification in certifications:
+            path = f"/api/v1/people/{person_id}/certifications"
+            await ok(await api.post(path, "pmo", json=certification), 201)
+    # An archived certification is not held.
+    archived = await ok(
+        await api.post(f"/api/v1/people/{lacking['id']}/certifications", json={"name": "PMP"}),
+        201,
     )
-    lapsed = await api.make_person(
-        certifications=[{"name": "PMP", "expires_on": str(TODAY - timedelta(days=1))}]
-    )
-    lacking = await api.make_person(certifications=[{"name": "PRINCE2"}])
+    await ok(await api.delete(f"/api/v1/certifications/{archived['id']}"))
     common = {"attributes": {"case": case}}
     projects = {
         "holder": await api.make_project(portfolio["id"], **common, manager_id=holder["id"]),

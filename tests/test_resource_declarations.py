@@ -76,8 +76,11 @@ def test_its_rest_routes_are_served_and_published(kind: ResourceType[Any]) -> No
     collection = f"/api/v1/{kind.plural}"
     own = f"{collection}/{{id}}"
     expected = {(collection, "GET"), (own, "GET")}
-    if kind.creatable:
+    if kind.creatable and kind.under is None:
         expected.add((collection, "POST"))
+    if kind.under is not None:  # its collection under its parent's record
+        under = f"/api/v1/{kind.under.parent.plural}/{{id}}/{kind.collection}"
+        expected |= {(under, "GET"), (under, "POST")}
     if kind.updatable:
         expected.add((own, "PATCH"))
     if kind.archivable:

@@ -95,6 +95,26 @@ async def started_audit(api: Api, project: dict[str, Any], person: dict[str, Any
     return audit, finding.json()
 
 
+async def training_records(api: Api, person: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A course, an enrollment in it and a certification, made by an admin."""
+    course = (
+        await api.post(
+            "/api/v1/training/courses",
+            json={"title": "V", "skill": "agile", "level": 2, "hours": 4},
+        )
+    ).json()
+    enrollment = (
+        await api.post(
+            "/api/v1/training/enrollments",
+            json={"person_id": person["id"], "course_id": course["id"]},
+        )
+    ).json()
+    certification = (
+        await api.post(f"/api/v1/people/{person['id']}/certifications", json={"name": "PMP"})
+    ).json()
+    return {"course": course, "enrollment": enrollment, "certification": certification}
+
+
 def objective_body() -> dict[str, Any]:
     return {
         "key": new_key("OB"),
@@ -668,11 +688,14 @@ class TestAPI4ResourceConsumption:
         ]
         assert "/api/v1/projects" in lists and "/api/v1/audit-events" in lists
         project = await api.make_project()
-        audit, _ = await started_audit(api, project, await api.make_person())
+        person = await api.make_person()
+        audit, _ = await started_audit(api, project, person)
         for template in lists:
             owner = project["id"] if template.startswith("/api/v1/projects/") else None
             if template.startswith("/api/v1/audits/"):
                 owner = audit["id"]
+            if template.startswith("/api/v1/people/"):
+                owner = person["id"]
             path = concrete(template, owner or project["portfolio_id"])
             for limit in ("100000", "201", "0"):
                 problem = assert_problem(await api.get(path, params={"limit": limit}), 422)
@@ -913,7 +936,16 @@ class TestAPI5FunctionLevelAuthorization:
         lesson = (await api.post("/api/v1/lessons", json=lesson_body(project))).json()
         audit, finding = await started_audit(api, project, person)
         records = await control_records(api, project, person)
+        training = await training_records(api, person)
+        enrollment = training["enrollment"]["id"]
         ids = {
+            "/api/v1/training/courses/{id}": training["course"]["id"],
+            "/api/v1/training/enrollments/{id}": enrollment,
+            "/api/v1/training/enrollments/{id}/start": enrollment,
+            "/api/v1/training/enrollments/{id}/complete": enrollment,
+            "/api/v1/training/enrollments/{id}/withdraw": enrollment,
+            "/api/v1/certifications/{id}": training["certification"]["id"],
+            "/api/v1/people/{id}/certifications": person["id"],
             "/api/v1/lessons/{id}": lesson["id"],
             **{
                 f"/api/v1/audits/{{id}}{tail}": audit["id"]
@@ -1012,6 +1044,26 @@ class TestAPI5FunctionLevelAuthorization:
             ("PUT", "/api/v1/standards/templates/{id}"): {
                 k: v for k, v in template_body().items() if k != "key"
             },
+            ("POST", "/api/v1/training/courses"): {
+                "title": "V",
+                "skill": "agile",
+                "level": 1,
+                "hours": 1,
+            },
+            ("PATCH", "/api/v1/training/courses/{id}"): {"hours": 2},
+            ("DELETE", "/api/v1/training/courses/{id}"): None,
+            ("POST", "/api/v1/training/enrollments"): {
+                "person_id": person["id"],
+                "course_id": training["course"]["id"],
+            },
+            ("PATCH", "/api/v1/training/enrollments/{id}"): {"score": 5},
+            ("DELETE", "/api/v1/training/enrollments/{id}"): None,
+            ("POST", "/api/v1/training/enrollments/{id}/start"): None,
+            ("POST", "/api/v1/training/enrollments/{id}/complete"): {"score": 50},
+            ("POST", "/api/v1/training/enrollments/{id}/withdraw"): None,
+            ("POST", "/api/v1/people/{id}/certifications"): {"name": "V"},
+            ("PATCH", "/api/v1/certifications/{id}"): {"issuer": "V"},
+            ("DELETE", "/api/v1/certifications/{id}"): None,
             ("POST", "/api/v1/projects/{id}/transitions"): {"to_phase": "end"},
             ("POST", "/api/v1/projects/{id}/gate-reviews"): {
                 "phase": "end",
@@ -1066,6 +1118,10 @@ class TestAPI5FunctionLevelAuthorization:
         lesson = (await api.post("/api/v1/lessons", json=lesson_body(project))).json()
         audit, finding = await started_audit(api, project, person)
         on_audit, on_finding = f'id: "{audit["id"]}"', f'id: "{finding["id"]}"'
+        training = await training_records(api, person)
+        on_course = f'id: "{training["course"]["id"]}"'
+        on_enrollment = f'id: "{training["enrollment"]["id"]}"'
+        on_certification = f'id: "{training["certification"]["id"]}"'
         calls = {
             "createAudit": (
                 f'input: {{projectId: "{project["id"]}", type: HEALTH_CHECK, '
@@ -1083,6 +1139,20 @@ class TestAPI5FunctionLevelAuthorization:
             "remediateFinding": on_finding,
             "resolveFinding": on_finding,
             "acceptFinding": f'{on_finding}, note: "V"',
+            "createCourse": 'input: {title: "V", skill: "agile", level: 1, hours: 1}',
+            "updateCourse": f"{on_course}, input: {{hours: 2}}",
+            "archiveCourse": on_course,
+            "createEnrollment": (
+                f'input: {{personId: "{person["id"]}", courseId: "{training["course"]["id"]}"}}'
+            ),
+            "updateEnrollment": f"{on_enrollment}, input: {{score: 5}}",
+            "archiveEnrollment": on_enrollment,
+            "startEnrollment": on_enrollment,
+            "completeEnrollment": f"{on_enrollment}, score: 50",
+            "withdrawEnrollment": on_enrollment,
+            "createCertification": f'input: {{personId: "{person["id"]}", name: "V"}}',
+            "updateCertification": f'{on_certification}, input: {{issuer: "V"}}',
+            "archiveCertification": on_certification,
             "createRisk": f'{in_project}, input: {{title: "V", probability: 1, impact: 1}}',
             "updateRisk": f'{on("risks")}, input: {{title: "V"}}',
             "archiveRisk": on("risks"),

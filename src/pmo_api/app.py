@@ -28,6 +28,7 @@ from pmo_api.api.rest import reporting as reporting_rest
 from pmo_api.api.rest import schedule as schedule_rest
 from pmo_api.api.rest import staffing as staffing_rest
 from pmo_api.api.rest import standards as standards_rest
+from pmo_api.api.rest import training as training_rest
 from pmo_api.api.rest.deps import reject_unknown_query
 from pmo_api.api.state import AppState
 from pmo_api.auth.cache import principals
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
         compliance_rest.router,
         lessons_rest.router,
         standards_rest.router,
+        training_rest.router,
         *records_rest.routers,
         *schedule_rest.routers,
         *reporting_rest.routers,

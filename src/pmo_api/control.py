@@ -42,6 +42,7 @@ from pmo_api.standards.compliance import (
 from pmo_api.standards.declaration import METHODOLOGIES, POLICIES, TEMPLATES
 from pmo_api.standards.instantiation import ProjectTemplates
 from pmo_api.trail.declaration import AUDIT_EVENTS
+from pmo_api.training.declaration import CERTIFICATIONS, COURSES, ENROLLMENTS
 
 RESOURCES: tuple[ResourceType[Any], ...] = (
     API_KEYS,
@@ -56,6 +57,9 @@ RESOURCES: tuple[ResourceType[Any], ...] = (
     TEMPLATES,
     AUDITS,
     FINDINGS,
+    COURSES,
+    ENROLLMENTS,
+    CERTIFICATIONS,
 )
 
 PROJECT_RECORDS: tuple[RecordType[Any], ...] = (

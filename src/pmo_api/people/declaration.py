@@ -9,11 +9,15 @@ from pydantic import BaseModel, StringConstraints
 from pydantic import Field as Limits
 
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.schemas import TEXT_PATTERN, Day, Email, Name
+from pmo_api.core.schemas import TEXT_PATTERN, Email, Name
 from pmo_api.people import access
 from pmo_api.people.models import Person
 from pmo_api.resources.declaration import Docs, ResourceType, Writers
 from pmo_api.resources.fields import Field, Filter, owned
+
+SkillName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=TEXT_PATTERN)]
+"""A skill's name (what a course builds)."""
+SkillLevel = Annotated[int, Limits(ge=1, le=5, description="1 (novice) to 5.")]
 
 
 class Skill(BaseModel):
@@ -21,26 +25,13 @@ class Skill(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    skill: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=TEXT_PATTERN)]
+    skill: SkillName
     level: int = Limits(ge=1, le=5)
 
 
 Skills = Annotated[list[Skill], Limits(max_length=50)]
 
 
-class Certification(BaseModel):
-    """A certification the person holds: what the compliance check "manager holds
-    certification X" reads (valid until it expires)."""
-
-    model_config = {"extra": "forbid"}
-
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=TEXT_PATTERN)]
-    issuer: Name | None = None
-    issued_on: Day | None = None
-    expires_on: Day | None = Limits(default=None, description="Null: it does not expire.")
-
-
-Certifications = Annotated[list[Certification], Limits(max_length=50)]
 Capacity = Annotated[float, Limits(ge=0, le=168, description="Hours per week.")]
 
 PEOPLE = ResourceType(
@@ -52,7 +43,6 @@ PEOPLE = ResourceType(
         Field("email", Email),
         Field("title", Name | None, None),
         Field("skills", Skills, []),
-        Field("certifications", Certifications, []),
         Field("weekly_capacity_hours", Capacity, 40.0),
         Field("active", bool, True),
     ),

@@ -15,7 +15,6 @@ class Person(Entity, Archivable, Base):
     email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
     title: Mapped[str | None] = mapped_column(String(200), nullable=True)
     skills: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
-    certifications: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
     weekly_capacity_hours: Mapped[float] = mapped_column(Float, nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 

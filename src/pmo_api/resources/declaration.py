@@ -47,7 +47,7 @@ from pmo_api.resources.fields import (
     Reference,
     Sort,
 )
-from pmo_api.resources.schemas import created_of, list_item_of, shapes_of
+from pmo_api.resources.schemas import created_of, created_under, list_item_of, shapes_of
 
 M = TypeVar("M")
 
@@ -358,6 +358,23 @@ class Writers:
     refusal: tuple[str, str]
 
 
+@dataclass(frozen=True)
+class Under:
+    """The record of another resource type that a resource's collection is also kept
+    under: a person's certifications, ``/people/{id}/certifications``. ``field`` is the
+    resource's field naming it (a reference to ``parent``, not changed once written).
+
+    The REST door derives ``GET`` (the parent's records, with every filter and sort of
+    the list) and ``POST`` (a new one for the parent: the body without ``field``) at
+    ``/<parent path>/{id}/<collection>``, both 404 when the parent is not there; the
+    record itself stays at ``/<resources>/{id}``, and the top-level collection is a
+    list alone (every record is made under its parent). GraphQL takes ``field`` in the
+    create's input like any reference."""
+
+    parent: ResourceType[Any]
+    field: str
+
+
 DECLARED: list[ResourceType[Any]] = []
 """Every resource type declared in this process, in order (``control.py`` registers
 them; a test proves none is left out)."""
@@ -410,6 +427,8 @@ class ResourceType(Declared, Generic[M]):
     secret): ``creating`` answers it among the values the server owns; the answer's
     shape is ``<Name>Created``, and a create that shows one takes no Idempotency-Key
     (its stored answer would keep it)."""
+    under: Under | None = None
+    """The other resource's record its collection is kept under, if any (``Under``)."""
     graphql: bool = True
     """Whether the GraphQL door shows it (an API key is the REST admin's business)."""
     # names in the doors
@@ -439,6 +458,9 @@ class ResourceType(Declared, Generic[M]):
     """The SQL of each ``listed`` value, once bound."""
     created: type[Read] = field(init=False, repr=False)
     """The create's answer: the representation and ``shown_once``."""
+    create_under: type[Input] | None = field(init=False, repr=False)
+    """With ``under``: the create body under the parent (``PersonCertificationCreate``,
+    the create's without the field naming the parent)."""
 
     def __post_init__(self) -> None:
         from pmo_api.resources.repository import repository_for
@@ -463,6 +485,23 @@ class ResourceType(Declared, Generic[M]):
         object.__setattr__(self, "list_item", list_item_of(self))
         object.__setattr__(self, "created", created_of(self))
         object.__setattr__(self, "repository", repository_for(self))
+        object.__setattr__(self, "create_under", self._create_under())
+
+    def _create_under(self) -> type[Input] | None:
+        if self.under is None:
+            return None
+        named = next((f for f in self.fields if f.name == self.under.field), None)
+        if (
+            named is None
+            or named.refers_to is None
+            or named.refers_to.entity != self.under.parent.name
+            or named.update
+        ):
+            raise ValueError(
+                f"{self.name}: under {self.under.parent.name}, {self.under.field!r} is a "
+                f"field naming a {self.under.parent.name}, not updatable"
+            )
+        return created_under(self, self.under.parent.pascal, self.under.field)
 
     def action_verbs(self) -> Sequence[str]:
         return [action.event for action in self.actions]

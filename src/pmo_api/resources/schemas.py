@@ -208,6 +208,25 @@ def created_of(kind: Any) -> type[Read]:
     return _model(f"{kind.pascal}Created", kind.read, fields, {"__doc__": doc})
 
 
+def created_under(kind: Any, parent: str, field: str) -> type[Input]:
+    """The create body of a resource made under its parent's record
+    (``PersonCertificationCreate``): the create's fields but the one naming the parent,
+    which the path gives, with the create's own checks."""
+    create = kind.create
+    fields = {
+        name: (info.annotation, info) for name, info in create.model_fields.items() if name != field
+    }
+    namespace: dict[str, Any] = {"model_config": create.model_config}
+    if kind.docs.create_body is not None:
+        namespace["__doc__"] = kind.docs.create_body
+    base = create.__bases__[0]
+    if base is _InOrder:
+        namespace["__annotations__"] = {"in_order": ClassVar[tuple[tuple[str, str], ...]]}
+        namespace["in_order"] = kind.in_order
+    made: type[Input] = _model(f"{parent}{kind.pascal}Create", base, fields, namespace)
+    return made
+
+
 def list_item_of(kind: Any) -> type[Read]:
     """How a list shows a resource (``ProjectListItem``): its representation, and the
     values its list computes beside it (``listed``); the representation itself when

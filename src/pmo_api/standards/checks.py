@@ -15,6 +15,7 @@ and the figures it used.
 from __future__ import annotations
 
 import enum
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,12 +27,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy import ColumnElement, Select, String, and_, case, exists, func, or_, select
 
 from pmo_api.lessons.models import Lesson
-from pmo_api.people.models import Person
 from pmo_api.projects.models import Project
 from pmo_api.raid.models import Risk, open_risk_clause
 from pmo_api.reporting.models import ReportState, StatusReport
 from pmo_api.schedule.models import Baseline, Milestone, overdue_clause
 from pmo_api.standards.sql import DaysBetween, HoldsCertification, JsonAttribute, MoneyAmount
+from pmo_api.training.models import Certification
 
 
 class Outcome(enum.StrEnum):
@@ -490,14 +491,41 @@ class CertifiedParams(Params):
     )
 
 
-def _manager_certifications(ids: Select[Any], _: Sequence[Any], today: date) -> Any:
-    return select(
-        Project.id.label("project_id"), Person.certifications.label("certifications")
-    ).where(Project.id.in_(ids), Person.id == Project.manager_id)
+def _held(name: str) -> str:
+    """The prefix of a certification's figures (its name may be any text)."""
+    return "held_" + hashlib.sha256(name.encode()).hexdigest()[:16]
+
+
+def _manager_certifications(ids: Select[Any], used: Sequence[Any], today: date) -> Any:
+    """Per project, for each certification the rules name, the manager's live ones of
+    that name: how many, how many never expire, and the latest expiry."""
+    names = sorted({params.certification for params in used})
+    columns: list[Any] = []
+    for name in names:
+        named, held = Certification.name == name, _held(name)
+        columns += [
+            func.sum(case((named, 1), else_=0)).label(f"{held}_count"),
+            func.sum(case((and_(named, Certification.expires_on.is_(None)), 1), else_=0)).label(
+                f"{held}_lasting"
+            ),
+            func.max(case((named, Certification.expires_on))).label(f"{held}_until"),
+        ]
+    return (
+        select(Project.id.label("project_id"), *columns)
+        .join(Certification, Certification.person_id == Project.manager_id)
+        .where(
+            Project.id.in_(ids),
+            Certification.archived_at.is_(None),
+            Certification.name.in_(names),
+        )
+        .group_by(Project.id)
+    )
 
 
 def _uncertified(params: CertifiedParams, today: date) -> ColumnElement[bool]:
-    held = HoldsCertification(Person.__table__, Project.manager_id, params.certification, today)
+    held = HoldsCertification(
+        Certification.__table__, Project.manager_id, params.certification, today
+    )
     return or_(Project.manager_id.is_(None), ~held)
 
 
@@ -518,17 +546,17 @@ def manager_certified(
     wanted = params.certification
     if project["manager_id"] is None:
         return failed("The project names no manager.", certification=wanted)
-    held = [c for c in (figures["certifications"] if figures else []) if c.get("name") == wanted]
-    if not held:
+    held = _held(wanted)
+    if not (figures and figures[f"{held}_count"]):
         return failed(
             "The manager does not hold {certification}.",
             certification=wanted,
             manager_id=project["manager_id"],
         )
-    expiries = [c.get("expires_on") for c in held]
-    if None in expiries:
+    if figures[f"{held}_lasting"]:
         return passed("The manager holds {certification}.", certification=wanted)
-    latest = max(date.fromisoformat(str(e)) for e in expiries)
+    until = figures[f"{held}_until"]
+    latest = until if isinstance(until, date) else date.fromisoformat(str(until))
     shown = {"certification": wanted, "expires_on": latest}
     if latest < today:
         return failed("The manager's {certification} expired on {expires_on}.", **shown)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Integer, String, bindparam
+from sqlalchemy import Boolean, Date, Float, Integer, String, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement
@@ -108,46 +108,28 @@ def _sqlite_days(element: DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 class HoldsCertification(ColumnElement[bool]):
-    """Whether the person ``person_id`` names holds the certification ``name`` that has
-    not expired by ``today`` (one without an expiry never does)."""
+    """Whether the person ``person_id`` names holds the certification ``name``, not
+    archived and not expired by ``today`` (one without an expiry never does): a row of
+    the ``certifications`` table."""
 
     inherit_cache = False
     type = Boolean()
 
-    def __init__(self, people: Any, person_id: Any, name: str, today: date) -> None:
-        self.people = people
+    def __init__(self, certifications: Any, person_id: Any, name: str, today: date) -> None:
+        self.certifications = certifications
         self.person_id = person_id
         self.name = name
         self.today = today
 
 
-def _certification_parts(
-    element: HoldsCertification, compiler: SQLCompiler, **kw: Any
-) -> tuple[str, str, str, str]:
-    people = compiler.preparer.format_table(element.people)
+@compiles(HoldsCertification)
+def _certified(element: HoldsCertification, compiler: SQLCompiler, **kw: Any) -> str:
+    held = compiler.preparer.format_table(element.certifications)
     person = compiler.process(element.person_id, **kw)
     name = _key(compiler, element.name, **kw)
-    today = _key(compiler, element.today.isoformat(), **kw)
-    return people, person, name, today
-
-
-@compiles(HoldsCertification, "postgresql")
-def _pg_certified(element: HoldsCertification, compiler: SQLCompiler, **kw: Any) -> str:
-    people, person, name, today = _certification_parts(element, compiler, **kw)
+    today = compiler.process(bindparam(None, element.today, type_=Date()), **kw)
     return (
-        f"EXISTS (SELECT 1 FROM {people} AS held_by, "
-        f"jsonb_array_elements(held_by.certifications) AS held "
-        f"WHERE held_by.id = {person} AND held ->> 'name' = {name} "
-        f"AND (held ->> 'expires_on' IS NULL OR held ->> 'expires_on' >= {today}))"
-    )
-
-
-@compiles(HoldsCertification, "sqlite")
-def _sqlite_certified(element: HoldsCertification, compiler: SQLCompiler, **kw: Any) -> str:
-    people, person, name, today = _certification_parts(element, compiler, **kw)
-    return (
-        f"EXISTS (SELECT 1 FROM {people} AS held_by, json_each(held_by.certifications) AS held "
-        f"WHERE held_by.id = {person} AND json_extract(held.value, '$.name') = {name} "
-        f"AND (json_extract(held.value, '$.expires_on') IS NULL "
-        f"OR json_extract(held.value, '$.expires_on') >= {today}))"
+        f"EXISTS (SELECT 1 FROM {held} AS held WHERE held.person_id = {person} "
+        f"AND held.name = {name} AND held.archived_at IS NULL "
+        f"AND (held.expires_on IS NULL OR held.expires_on >= {today}))"
     )

@@ -283,15 +283,18 @@ def _document(model: type[BaseModel], stored: Mapping[str, Any]) -> Any:
 
 
 def _document_list(f: Field) -> StrawberryField:
-    """A field holding documents, as stored (a list of dicts): made into the objects of
-    their type only when a query asks for them."""
+    """A field holding documents, as stored (a list of dicts, or one dict or null): made
+    into the objects of their type only when a query asks for them."""
     model = _documents_of(f)
     assert model is not None
     column = f.name
 
     @plain
     def resolve(root: Any) -> Any:
-        return [_document(model, item) for item in getattr(root, column)]
+        stored = getattr(root, column)
+        if stored is None or isinstance(stored, Mapping):
+            return None if stored is None else _document(model, stored)
+        return [_document(model, item) for item in stored]
 
     return field(signed(resolve, [ROOT], graphql_type(f.read_type)), described(f))
 

@@ -41,6 +41,7 @@ from pmo_api.api.graphql.records import RecordsMutation, RecordsQuery
 from pmo_api.api.graphql.relay import Node
 from pmo_api.api.graphql.resources import Person, ResourcesMutation, ResourcesQuery
 from pmo_api.api.graphql.scalars import SCALAR_MAP
+from pmo_api.api.graphql.training import TrainingQuery
 from pmo_api.core.context import Role
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.settings import Settings
@@ -110,6 +111,7 @@ Query = merge_types(
         RecordsQuery,
         ComplianceQuery,
         AuditsQuery,
+        TrainingQuery,
     ),
 )
 Mutation = merge_types(

@@ -1,7 +1,7 @@
 """audits and findings
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-06 12:30:45
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from pmo_api.db.base import UTCDateTime
 
 revision: str = "0018"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
