@@ -155,6 +155,11 @@ async def test_an_audit_from_plan_to_frozen_with_its_findings(api: Api) -> None:
     )
     assert late["raised_by"] == "test pmo"
     assert_problem(await api.post(f"{path}/findings", "manager", json=finding), 403)
+    # Findings are raised under their audit; /findings lists them across audits.
+    elsewhere = await api.post(FINDINGS, "pmo", json={**finding, "audit_id": made["id"]})
+    assert_problem(elsewhere, 405, "method_not_allowed")
+    with_audit = await api.post(f"{path}/findings", "pmo", json={**finding, "audit_id": made["id"]})
+    assert_problem(with_audit, 422)
     assert_problem(await api.post(f"{path}/findings", "pmo", json={"severity": "low"}), 422)
     listed = await ok(await api.get(f"{path}/findings"))
     assert {f["id"] for f in listed["items"]} == {from_rule["id"], late["id"]}

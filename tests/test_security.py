@@ -1030,7 +1030,6 @@ class TestAPI5FunctionLevelAuthorization:
             ("POST", "/api/v1/audits/{id}/complete"): {},
             ("POST", "/api/v1/audits/{id}/findings"): {"description": "W"},
             ("POST", "/api/v1/audits/{id}/findings/from-compliance"): {},
-            ("POST", "/api/v1/findings"): {"audit_id": audit["id"], "description": "W"},
             ("PATCH", "/api/v1/findings/{id}"): {"remediation": "W"},
             ("DELETE", "/api/v1/findings/{id}"): None,
             ("POST", "/api/v1/findings/{id}/remediate"): {},

@@ -34,6 +34,7 @@ from pmo_api.resources.declaration import (
     ResourceAction,
     ResourceRules,
     ResourceType,
+    Under,
     Writers,
 )
 from pmo_api.resources.fields import Field, Filter, owned
@@ -259,6 +260,7 @@ FINDINGS = ResourceType(
         lambda principal: principal.role != Role.VIEWER, ("role_forbidden", "Viewers read only.")
     ),
     rules=FindingRules(),
+    under=Under(AUDITS, "audit_id"),
     actions=(
         ResourceAction(
             verb="remediate",
