@@ -19,6 +19,8 @@ import httpx
 import pytest
 
 from pmo_api.demo import (
+    DEMO_COURSES,
+    DEMO_ENROLLMENTS,
     DEMO_LESSONS,
     DEMO_METHODOLOGIES,
     DEMO_POLICIES,
@@ -69,6 +71,9 @@ def table_counts(env: dict[str, str]) -> dict[str, int]:
             "lessons",
             "audits",
             "findings",
+            "courses",
+            "enrollments",
+            "certifications",
             "audit_events",
             "api_keys",
         )
@@ -105,7 +110,7 @@ def test_create_api_key_refuses_a_manager_without_a_person(env: dict[str, str]) 
 def test_seed_demo_builds_the_organisation_once(env: dict[str, str]) -> None:
     first = pmo_api("seed-demo", env=env)
     assert first.returncode == 0, first.stderr
-    assert "[5/8] projects" in first.stderr  # progress, step by step
+    assert "[5/9] projects" in first.stderr  # progress, step by step
     showcase = next(t for t in DEMO_TEMPLATES if t["key"] == SHOWCASE["template"])
     made_from_template = sum(
         len(showcase[part]) for part in ("milestones", "risks", "deliverables")
@@ -123,11 +128,18 @@ def test_seed_demo_builds_the_organisation_once(env: dict[str, str]) -> None:
         "milestones": len(showcase["milestones"]),
         "lessons": len(DEMO_LESSONS),
         "audits": 2,  # one in progress, one completed
+        "courses": len(DEMO_COURSES),
+        "enrollments": len(DEMO_ENROLLMENTS),
     }
     counts = table_counts(env)
     assert counts["findings"] >= 1  # the failing rules, raised
+    completed = [e for e in DEMO_ENROLLMENTS if e[2] is not None]
+    granted = [e for e in completed if e[1] != "Agile delivery foundations"]
+    assert counts["certifications"] == len(granted) + 1  # and one held, expiring soon
     assert {k: counts[k] for k in expected} == expected
     assert expected["people"] >= 15 and 30 <= expected["projects"] <= 41
+    # Grace Mwangi holds agile at 5: the course's 3 raises nothing.
+    skills_raised = len(completed) - 1
     # one event per record (the template's records too), each standard's publication,
     # each audit's start, each finding, and the completed audit's answers and completion
     assert counts["audit_events"] == (
@@ -138,6 +150,12 @@ def test_seed_demo_builds_the_organisation_once(env: dict[str, str]) -> None:
         + expected["audits"]
         + counts["findings"]
         + 2
+        # each enrollment started; each completion, its certification and raised skill;
+        # the certification held
+        + len(DEMO_ENROLLMENTS)
+        + len(completed)
+        + counts["certifications"]
+        + skills_raised
     )
 
     second = pmo_api("seed-demo", env=env)

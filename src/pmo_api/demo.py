@@ -38,6 +38,8 @@ from pmo_api.resources import service as resources
 from pmo_api.resources.declaration import ResourceType
 from pmo_api.standards.declaration import METHODOLOGIES, POLICIES, TEMPLATES
 from pmo_api.standards.models import Methodology, StandardStatus
+from pmo_api.training.declaration import CERTIFICATIONS, COURSES, ENROLLMENTS
+from pmo_api.training.models import Certification, Course, Enrollment
 
 SEED = 20261125
 EMAIL_DOMAIN = "northwind.example"
@@ -417,6 +419,14 @@ DEMO_POLICIES: tuple[tuple[str, str, str, list[dict[str, Any]]], ...] = (
             ),
             _rule("SLIP", "Slip at most 30 days", "medium", "schedule_slip", ACTIVE, max_days=30),
             _rule("END", "Plan an end date", "low", "field_present", {}, field="planned_end"),
+            _rule(
+                "PMP",
+                "Large projects are led by a certified PMP",
+                "high",
+                "manager_certified",
+                {"budget": {"gte": 1000000}, **ACTIVE},
+                certification="PMP",
+            ),
         ],
     ),
 )
@@ -721,6 +731,86 @@ async def _seed_audits(ctx: ServiceContext, result: SeedResult) -> None:
         result.created["audits"] += 1
 
 
+DEMO_COURSES: tuple[dict[str, Any], ...] = (
+    {
+        "title": "PMP exam preparation",
+        "skill": "project management",
+        "level": 4,
+        "hours": 35,
+        "grants_certification": {"name": "PMP", "issuer": "PMI", "valid_days": 1095},
+    },
+    {"title": "Agile delivery foundations", "skill": "agile", "level": 3, "hours": 16},
+    {
+        "title": "Risk management in practice",
+        "skill": "risk management",
+        "level": 4,
+        "hours": 12,
+        "grants_certification": {"name": "PMI-RMP", "issuer": "PMI", "valid_days": 1095},
+    },
+)
+DEMO_ENROLLMENTS: tuple[tuple[str, str, int | None], ...] = (
+    # (person, course, score when completed; None: still in progress)
+    ("Ethan Brooks", "PMP exam preparation", 88),
+    ("Laura Chen", "PMP exam preparation", 91),
+    ("Kenji Watanabe", "PMP exam preparation", None),
+    ("Grace Mwangi", "Agile delivery foundations", 95),
+    ("Omar Haddad", "Risk management in practice", None),
+)
+"""Who trains: two managers certified PMP by the course, others on their way."""
+
+
+async def _seed_training(ctx: ServiceContext, result: SeedResult) -> None:
+    """Three courses, managers enrolled (some completed: certified, skills raised), and a
+    PMP of Hannah Schmidt's that expires in two weeks (``/training/gaps`` shows it)."""
+    courses: dict[str, Any] = {}
+    for course in DEMO_COURSES:
+        found = await ctx.session.scalar(select(Course.id).where(Course.title == course["title"]))
+        if found is not None:
+            courses[course["title"]] = found
+            result.present["training"] += 1
+            continue
+        made = await resources.create(ctx, COURSES, COURSES.create.model_validate(course))
+        courses[course["title"]] = made["id"]
+        result.created["training"] += 1
+    for person, title, score in DEMO_ENROLLMENTS:
+        person_id = result.people[person]
+        found = await ctx.session.scalar(
+            select(Enrollment.id).where(
+                Enrollment.person_id == person_id, Enrollment.course_id == courses[title]
+            )
+        )
+        if found is not None:
+            result.present["training"] += 1
+            continue
+        body = {"person_id": person_id, "course_id": courses[title]}
+        made = await resources.create(ctx, ENROLLMENTS, ENROLLMENTS.create.model_validate(body))
+        await resources.act(ctx, ENROLLMENTS, _action(ENROLLMENTS, "start"), made["id"], None, None)
+        if score is not None:
+            complete = _action(ENROLLMENTS, "complete")
+            done = complete.input.model_validate({"score": score})
+            await resources.act(ctx, ENROLLMENTS, complete, made["id"], done, None)
+        result.created["training"] += 1
+    holder = result.people["Hannah Schmidt"]
+    found = await ctx.session.scalar(
+        select(Certification.id).where(
+            Certification.person_id == holder, Certification.name == "PMP"
+        )
+    )
+    if found is not None:
+        result.present["training"] += 1
+        return
+    today = date.today()
+    held = {
+        "person_id": holder,
+        "name": "PMP",
+        "issuer": "PMI",
+        "issued_on": today - timedelta(days=1080),
+        "expires_on": today + timedelta(days=15),
+    }
+    await resources.create(ctx, CERTIFICATIONS, CERTIFICATIONS.create.model_validate(held))
+    result.created["training"] += 1
+
+
 Step = Callable[[ServiceContext, SeedResult], Awaitable[None]]
 STEPS: tuple[tuple[str, Step], ...] = (
     ("people", _seed_people),
@@ -730,6 +820,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("projects", _seed_projects),
     ("showcase", _seed_showcase),
     ("lessons", _seed_lessons),
+    ("training", _seed_training),
     ("audits", _seed_audits),
 )
 
