@@ -321,3 +321,72 @@ async def test_audits_and_findings_over_graphql(api: Api) -> None:
         role="viewer",
     )
     assert data(viewer)["raiseComplianceFindings"]["__typename"] == "ForbiddenError"
+
+
+async def test_bad_audit_input_is_refused_and_writes_nothing(api: Api) -> None:
+    project, policy = await _audited_project(api)
+    made = await ok(await api.post(AUDITS, json=_audit(project, api)), 201)
+    path = f"{AUDITS}/{made['id']}"
+    await ok(await api.post(f"{path}/start"))
+    before = await counts(api)
+    findings = f"{path}/findings"
+    # A finding on a rule that does not exist, of a policy or of any; on a phase the
+    # project's methodology does not have; a policy without its rule's code.
+    for body, code, place in (
+        ({"rule_code": "NO-SUCH-RULE"}, "rule_not_found", "rule_code"),
+        (
+            {"rule_code": "NEEDS-BASELINE", "policy_key": "PO-ELSEWHERE"},
+            "rule_not_found",
+            "rule_code",
+        ),
+        ({"policy_key": policy["key"]}, "rule_not_found", "rule_code"),
+        ({"gate_phase": "launch"}, "unknown_phase", "gate_phase"),
+        ({"severity": "dire"}, None, "severity"),
+        ({"due_on": "2027-02-30"}, None, "due_on"),
+        ({"owner_id": str(uuid.uuid4())}, "person_not_found", "owner_id"),
+    ):
+        response = await api.post(findings, json={"description": "Found.", **body})
+        problem = assert_problem(response, 422, code)
+        assert ["body", place] in [e["loc"] for e in problem["errors"]], problem
+    # Completing with checklist items unanswered; answers to items it does not have.
+    incomplete = await api.post(f"{path}/complete", json={"summary": "Done?"})
+    assert_problem(incomplete, 409, "audit_unanswered")
+    wrong = {"answers": [{"item": "rule/NOPE/NOPE", "answer": "conforms"}]}
+    assert_problem(await api.post(f"{path}/answer", json=wrong), 422, "unknown_checklist_item")
+    assert_problem(await api.post(f"{path}/answer", json={"answers": []}), 422)
+    maybe = {"answers": [{"item": "rule/NOPE/NOPE", "answer": "maybe"}]}
+    assert_problem(await api.post(f"{path}/answer", json=maybe), 422)
+    assert await counts(api) == before
+    assert (await ok(await api.get(path)))["status"] == "in_progress"
+    # A finding's reference changed to one that is not there: refused the same way.
+    good = await ok(
+        await api.post(
+            findings,
+            json={"description": "Found.", "rule_code": "NEEDS-BASELINE", "gate_phase": "planning"},
+        ),
+        201,
+    )
+    assert (good["rule_code"], good["gate_phase"]) == ("NEEDS-BASELINE", "planning")
+    moved = await api.patch(f"{FINDINGS}/{good['id']}", json={"rule_code": "NO-SUCH-RULE"})
+    assert_problem(moved, 422, "rule_not_found")
+    assert (await ok(await api.get(f"{FINDINGS}/{good['id']}")))["version"] == 1
+
+
+async def test_an_enrollment_in_an_archived_course_is_refused(api: Api) -> None:
+    person = await api.make_person()
+    course = await ok(
+        await api.post(
+            "/api/v1/training/courses",
+            json={"title": "Old course", "skill": "agile", "level": 2, "hours": 4},
+        ),
+        201,
+    )
+    await ok(await api.delete(f"/api/v1/training/courses/{course['id']}"))
+    before = await counts(api)
+    refused = await api.post(
+        "/api/v1/training/enrollments",
+        json={"person_id": person["id"], "course_id": course["id"]},
+    )
+    problem = assert_problem(refused, 422, "course_not_found")
+    assert ["body", "course_id"] in [e["loc"] for e in problem["errors"]]
+    assert await counts(api) == before

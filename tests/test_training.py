@@ -443,3 +443,39 @@ async def test_the_gaps_cost_a_bounded_number_of_statements(api: Api) -> None:
         counts.append(counter.count)
         assert len([g for g in found if g["certification"].endswith(case)]) >= 3
     assert counts[0] == counts[1] <= 4
+
+
+async def test_a_certification_expiring_flips_the_check(api: Api) -> None:
+    """The same certification passes while it is valid (its last day included) and fails
+    from the day after it expires; the gaps report follows it, expiring then expired."""
+    case = uuid.uuid4().hex[:12]
+    name = f"CERT-{case}"
+    manager = await api.make_person(name=f"Flip {case}")
+    held = await ok(
+        await api.post(_held(manager), json={"name": name, "expires_on": str(TODAY)}), 201
+    )
+    project = await api.make_project(attributes={"case": case}, manager_id=manager["id"])
+    policy = await _published(api, [_rule("FLIP-CERT", "manager_certified", case, certification=name)])
+
+    async def outcome() -> str:
+        report = await ok(await api.get(f"/api/v1/projects/{project['id']}/compliance"))
+        [rule] = [r for r in report["rules"] if r["policy_key"] == policy["key"]]
+        return str(rule["outcome"])
+
+    async def states() -> list[str]:
+        found = await ok(await api.get("/api/v1/training/gaps"))
+        return [g["state"] for g in found["gaps"] if g["certification"] == name]
+
+    assert await outcome() == "pass"
+    assert await states() == ["expiring"]
+    yesterday = str(TODAY - timedelta(days=1))
+    path = f"/api/v1/certifications/{held['id']}"
+    await ok(await api.patch(path, json={"expires_on": yesterday}, headers={"If-Match": '"1"'}))
+    assert await outcome() == "fail"
+    assert await states() == ["expired"]
+    listed = await ok(await api.get("/api/v1/projects", params={"failing_rule": "FLIP-CERT", "limit": 200}))
+    assert project["id"] in {p["id"] for p in listed["items"]}
+    renewed = str(TODAY + timedelta(days=400))
+    await ok(await api.patch(path, json={"expires_on": renewed}, headers={"If-Match": '"2"'}))
+    assert await outcome() == "pass"
+    assert await states() == []

@@ -166,6 +166,7 @@ class FindingRules(ResourceRules[Finding]):
             raise Forbidden(code="finding_forbidden", detail="Only pmo and admin raise findings.")
         audit = await service.audit_for_findings(ctx, values["audit_id"])
         project_id = audit.project_id if audit is not None else None
+        await service.check_refers_to(ctx, project_id, values)
         return {
             "project_id": project_id,
             "status": FindingStatus.OPEN,

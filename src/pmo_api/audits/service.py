@@ -15,14 +15,14 @@ from pmo_api.audits.checklist import Answers, Completion
 from pmo_api.audits.models import Audit, AuditStatus, Finding, FindingStatus
 from pmo_api.core.access import is_staff
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.errors import Conflict, ErrorDetail, Forbidden
+from pmo_api.core.errors import Conflict, ErrorDetail, Forbidden, InvalidInput
 from pmo_api.db.records import apply_changes
 from pmo_api.events.service import save_changes
 from pmo_api.events.types import RecordEvent
 from pmo_api.projects import access
 from pmo_api.projects.models import Project
 from pmo_api.standards.compliance import project_compliance
-from pmo_api.standards.models import Methodology
+from pmo_api.standards.models import Methodology, Policy
 
 # -- audits ------------------------------------------------------------------------------------
 
@@ -127,6 +127,47 @@ async def _project_manager(ctx: ServiceContext, project_id: uuid.UUID) -> uuid.U
     return found
 
 
+async def check_refers_to(
+    ctx: ServiceContext, project_id: uuid.UUID | None, values: Mapping[str, Any]
+) -> None:
+    """What a finding refers to must be there: its rule in a policy (of ``policy_key``
+    when sent; 422 ``rule_not_found``), its gate a phase of the methodology the audited
+    project follows (422 ``unknown_phase``)."""
+    code, key, phase = values.get("rule_code"), values.get("policy_key"), values.get("gate_phase")
+    if code is None and key is not None:
+        raise InvalidInput(
+            code="rule_not_found",
+            detail="A finding names a policy with the code of its rule.",
+            errors=[ErrorDetail(("body", "rule_code"), "required with policy_key", "missing")],
+        )
+    if code is not None:
+        query = select(Policy.rules).where(Policy.archived_at.is_(None))
+        if key is not None:
+            query = query.where(Policy.key == key)
+        found = any(
+            rule.get("code") == code for rules in await ctx.session.scalars(query) for rule in rules
+        )
+        if not found:
+            where = f" of policy {key}" if key is not None else " of any policy"
+            raise InvalidInput(
+                code="rule_not_found",
+                detail=f"No rule {code}{where}.",
+                errors=[ErrorDetail(("body", "rule_code"), "no such rule", "value_error")],
+            )
+    if phase is not None and project_id is not None:
+        phases = await ctx.session.scalar(
+            select(Methodology.phases)
+            .join(Project, Project.methodology_id == Methodology.id)
+            .where(Project.id == project_id)
+        )
+        if phase not in [p["name"] for p in phases or []]:
+            raise InvalidInput(
+                code="unknown_phase",
+                detail=f"{phase} is not a phase of the methodology the audited project follows.",
+                errors=[ErrorDetail(("body", "gate_phase"), "no such phase", "value_error")],
+            )
+
+
 async def refuse_unless_answering(ctx: ServiceContext, finding: Finding) -> None:
     """pmo and admin, or the audited project's manager (403 ``finding_forbidden``)."""
     principal = ctx.principal
@@ -160,6 +201,12 @@ async def checking_update(ctx: ServiceContext, finding: Finding, values: Mapping
                     ErrorDetail(("body", name), "the auditor's", "forbidden") for name in others
                 ],
             )
+    if {"rule_code", "policy_key", "gate_phase"} & set(values):
+        sent = {
+            name: values.get(name, getattr(finding, name))
+            for name in ("rule_code", "policy_key", "gate_phase")
+        }
+        await check_refers_to(ctx, finding.project_id, sent)
 
 
 def _closing(ctx: ServiceContext, status: FindingStatus, note: str | None) -> dict[str, Any]:
