@@ -455,7 +455,8 @@ async def test_a_certification_expiring_flips_the_check(api: Api) -> None:
         await api.post(_held(manager), json={"name": name, "expires_on": str(TODAY)}), 201
     )
     project = await api.make_project(attributes={"case": case}, manager_id=manager["id"])
-    policy = await _published(api, [_rule("FLIP-CERT", "manager_certified", case, certification=name)])
+    rule = _rule("FLIP-CERT", "manager_certified", case, certification=name)
+    policy = await _published(api, [rule])
 
     async def outcome() -> str:
         report = await ok(await api.get(f"/api/v1/projects/{project['id']}/compliance"))
@@ -473,7 +474,8 @@ async def test_a_certification_expiring_flips_the_check(api: Api) -> None:
     await ok(await api.patch(path, json={"expires_on": yesterday}, headers={"If-Match": '"1"'}))
     assert await outcome() == "fail"
     assert await states() == ["expired"]
-    listed = await ok(await api.get("/api/v1/projects", params={"failing_rule": "FLIP-CERT", "limit": 200}))
+    failing = {"failing_rule": "FLIP-CERT", "limit": 200}
+    listed = await ok(await api.get("/api/v1/projects", params=failing))
     assert project["id"] in {p["id"] for p in listed["items"]}
     renewed = str(TODAY + timedelta(days=400))
     await ok(await api.patch(path, json={"expires_on": renewed}, headers={"If-Match": '"2"'}))
