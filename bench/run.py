@@ -467,17 +467,12 @@ def prepare(target: Target, results: Path, projects: int) -> None:
                         break
                     after = info["endCursor"]
             (d / "list.txt").write_text("".join(p + "\n" for p in list_paths))
-            # Findings as a PMO pulls them: the open ones past due, everywhere and per
-            # portfolio, pages walked with their cursors.
+            # Findings as a script pulls them: the open ones past due across every
+            # audit, page after page with the cursors.
             finding_paths = []
-            finding_bases = ["/api/v1/findings?status=open&overdue=true&limit=50"] + [
-                f"/api/v1/findings?status=open&status=in_remediation&overdue=true"
-                f"&portfolio_id={pf}&limit=50"
-                for pf, _ in portfolios
-            ]
-            for base in finding_bases:
+            for base in ["/api/v1/findings?status=open&overdue=true&limit=50"]:
                 cursor = None
-                for _ in range(10):
+                for _ in range(100):
                     q = "" if cursor is None else "&cursor=" + urllib.parse.quote(cursor)
                     status, page = api.call("GET", base + q)
                     if status != 200 or not page["items"]:

@@ -89,6 +89,9 @@ class Finding(Entity, Archivable, Base):
             name="closed_when_final",
         ),
         Index("ix_findings_status_due_on", "status", "due_on"),
+        # The lists' default order (newest first): a page is read from the index in
+        # order, the filters applied on the way, whatever the number of findings.
+        Index("ix_findings_created_at_id", "created_at", "id"),
     )
 
     audit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("audits.id"), nullable=False, index=True)

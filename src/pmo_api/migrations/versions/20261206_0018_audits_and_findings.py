@@ -160,12 +160,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_findings_audit_id"), ["audit_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_findings_project_id"), ["project_id"], unique=False)
         batch_op.create_index("ix_findings_status_due_on", ["status", "due_on"], unique=False)
+        batch_op.create_index("ix_findings_created_at_id", ["created_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_findings_updated_at"), ["updated_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("findings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_findings_updated_at"))
+        batch_op.drop_index("ix_findings_created_at_id")
         batch_op.drop_index("ix_findings_status_due_on")
         batch_op.drop_index(batch_op.f("ix_findings_project_id"))
         batch_op.drop_index(batch_op.f("ix_findings_audit_id"))
