@@ -318,3 +318,55 @@ async def test_suggested_lessons_over_graphql_match_rest(api: Api) -> None:
         {"id": project["key"]},
     )
     assert refused["errors"][0]["extensions"]["code"] == "invalid_page_arguments", refused
+
+
+async def test_a_search_past_its_ranked_window_lists_every_hit_once(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With more hits than its window (here 2 a part), a search ranks the newest hits in
+    a title or tags and the newest anywhere, then lists the others newest first, with
+    relevance 0; pages of any size see every hit once."""
+    from pmo_api.lessons import repository
+
+    monkeypatch.setattr(repository, "WINDOW", 2)
+    word = _word()
+    project = await api.make_project()
+    made = []
+    for n in range(7):
+        title = f"{word} in the title {n}" if n in (0, 1, 2) else f"Lesson {n}"
+        story = f"The {word} happened in sprint {n}."
+        body = _lesson(project, title=title, what_happened=story)
+        made.append((await ok(await api.post(LESSONS, json=body), 201))["id"])
+    found = await _search(api, word)
+    assert sorted(i["id"] for i in found) == sorted(made)
+    # Ranked: the 2 newest with the word in the title (1, 2) and the 2 newest (5, 6).
+    ranked = [i for i in found if i["relevance"] > 0]
+    assert {i["id"] for i in ranked} == {made[1], made[2], made[5], made[6]}
+    assert [i["relevance"] for i in ranked] == sorted(
+        (i["relevance"] for i in ranked), reverse=True
+    )
+    assert found[: len(ranked)] == ranked
+    assert min(i["relevance"] for i in ranked if i["title"].startswith(word)) > max(
+        i["relevance"] for i in ranked if not i["title"].startswith(word)
+    )
+    # The rest, newest first, relevance 0, each with its snippet.
+    rest = found[len(ranked) :]
+    assert [i["id"] for i in rest] == [made[4], made[3], made[0]]
+    assert all(i["relevance"] == 0 and "<mark>" in i["snippet"] for i in rest)
+    for size in (1, 2, 3, 5):
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"q": word, "limit": size}
+            if cursor:
+                params["cursor"] = cursor
+            page = await ok(await api.get(LESSONS, params=params))
+            seen += [i["id"] for i in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == [i["id"] for i in found], size
+    # The window holds the filters too: a category keeps its own newest.
+    narrowed = await _search(api, word, category="vendors")
+    assert {i["id"] for i in narrowed} == set(made)
+    assert await _search(api, word, category="nothing-here") == []

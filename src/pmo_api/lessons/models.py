@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pmo_api.db.base import Archivable, Base, Entity, JSONDocument
@@ -13,6 +13,8 @@ class Lesson(Entity, Archivable, Base):
     """A lesson a project learned: what happened, and what to do next time."""
 
     __tablename__ = "lessons"
+    # Newest first: the lists' default order, and the ranked window of a search.
+    __table_args__ = (Index("ix_lessons_created_at_id", "created_at", "id"),)
 
     project_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("projects.id"), nullable=False, index=True

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Boolean, Float, String, TypeDecorator, bindparam
+from sqlalchemy import Boolean, Float, String, TypeDecorator, bindparam, literal_column
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import visitors
@@ -35,7 +35,7 @@ MARK = ("<mark>", "</mark>")
 
 ELLIPSIS = " … "
 
-_NOTHING = '""'
+NOTHING = '""'
 """The FTS5 query that matches nothing (an empty phrase): what a ``q`` with no word to
 look for reads as."""
 
@@ -64,7 +64,7 @@ def fts5_query(text: str) -> str:
     for wanted, unwanted in groups:
         if wanted:
             parts.append("(" + " AND ".join(wanted) + "".join(f" NOT {u}" for u in unwanted) + ")")
-    return " OR ".join(parts) or _NOTHING
+    return " OR ".join(parts) or NOTHING
 
 
 class SearchText(TypeDecorator[str]):
@@ -147,17 +147,26 @@ class Snippet(ColumnElement[str]):
     type = String()
 
 
+# One passage (no MaxFragments): fragments cost ts_headline 6 times as much, 35 ms for a
+# page of 20 lessons of 200 words.
+_HEADLINE_OPTIONS = f"StartSel={MARK[0]}, StopSel={MARK[1]}, MaxWords=30, MinWords=12, ShortWord=2"
+_HEADLINE_TEXT = (
+    "lessons.title || '. ' || lessons.what_happened || coalesce(' ' || lessons.recommendation, '')"
+)
+
+
+def _headline_sql(query: str) -> str:
+    return f"ts_headline('english', {_HEADLINE_TEXT}, {query}, '{_HEADLINE_OPTIONS}')"
+
+
+def headline(query: ColumnElement[Any]) -> ColumnElement[str]:
+    """PostgreSQL's snippet of a lesson for a ``tsquery`` given as SQL (a value)."""
+    return literal_column(_headline_sql(str(query)), String)
+
+
 @compiles(Snippet, "postgresql")
 def _pg_snippet(_: Snippet, compiler: SQLCompiler, **kw: Any) -> str:
-    query = _PG_QUERY.format(q=_q(compiler, **kw))
-    # One passage (no MaxFragments): fragments cost ts_headline 6 times as much, 35 ms
-    # for a page of 20 lessons of 200 words.
-    options = f"StartSel={MARK[0]}, StopSel={MARK[1]}, MaxWords=30, MinWords=12, ShortWord=2"
-    text = (
-        "lessons.title || '. ' || lessons.what_happened "
-        "|| coalesce(' ' || lessons.recommendation, '')"
-    )
-    return f"ts_headline('english', {text}, {query}, '{options}')"
+    return _headline_sql(_PG_QUERY.format(q=_q(compiler, **kw)))
 
 
 @compiles(Snippet, "sqlite")

@@ -18,7 +18,7 @@ SEARCH_INDEXES = ("lessons_search",)
 """The full-text search structures each database keeps of its own, outside the models
 (``lessons/search.py``): SQLite's FTS5 tables (and their shadow tables,
 ``lessons_search_data``...)."""
-SEARCH_COLUMNS = {("lessons", "search_document")}
+SEARCH_COLUMNS = {("lessons", "search_document"), ("lessons", "title_document")}
 """PostgreSQL's generated ``tsvector`` columns, and their indexes (``ix_<table>_<column>``)."""
 
 
