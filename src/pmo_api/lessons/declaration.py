@@ -82,7 +82,10 @@ LESSONS = ResourceType(
             "Full-text search of the title, tags, what happened and the recommendation, "
             'in web search syntax: words (all of them), "a phrase", `or` between two, '
             "-word to leave out; words match their other forms (vendor, vendors). The "
-            "list is then ordered by relevance unless a sort is asked.",
+            "list is then ordered by relevance unless a sort is asked: the newest 250 hits "
+            "in a title or tags and the newest 250 anywhere are ranked (title and tags "
+            "weigh most); a search with more hits lists the others after them, newest "
+            "first, with relevance 0.",
             bound=True,
         ),
         Filter.equal(Lesson.project_id, uuid.UUID),
