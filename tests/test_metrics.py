@@ -272,10 +272,13 @@ async def test_project_metrics_measure_against_the_current_baseline(api: Api) ->
         "cost_variance": 100.0,
         "spi": 0.8,
         "cpi": 1.333,
-        "estimate_at_completion": 750.19,
-        "estimate_to_complete": 450.19,
-        "variance_at_completion": 249.81,
+        # BAC / CPI with CPI exact (400 / 300), not with its 3 decimals shown: 750.00.
+        "estimate_at_completion": 750.0,
+        "estimate_to_complete": 450.0,
+        "variance_at_completion": 250.0,
+        "reasons": {},
     }
+    assert body["earned_value_reason"] is None
     assert body["open_risks"] == {"total": 4, "low": 1, "medium": 1, "high": 1, "critical": 1}
     assert body["overdue_milestones"] == 1
     assert body["status_report"]["latest_id"] == draft.json()["id"]
@@ -321,6 +324,7 @@ async def test_project_metrics_refusals(api: Api) -> None:
     assert (await api.get(f"/api/v1/metrics/projects/{project['id']}?x=1")).status_code == 422
     body = (await api.get(f"/api/v1/metrics/projects/{project['id']}")).json()
     assert body["earned_value"] is None and body["status_report"] is None
+    assert body["earned_value_reason"] == "The project has no current baseline to measure against."
     assert body["open_risks"]["total"] == 0
 
 
@@ -365,3 +369,60 @@ async def test_comparisons_diffs_and_allocation_answer_304_while_unchanged(api: 
     for path in (paths[0], paths[2], paths[3]):  # the plan, the load and the figures moved
         changed = await api.get(path, headers={"If-None-Match": etags[path]})
         assert changed.status_code == 200 and changed.headers["etag"] != etags[path], path
+
+
+async def _earned(api: Api, start: int, budget: str, percent: int, cost: str | None) -> Any:
+    """The earned value of a project planned over 100 days from ``start`` days from
+    today, baselined, ``percent`` complete, with ``cost`` spent."""
+    project = await api.make_project(
+        planned_start=str(TODAY + timedelta(days=start)),
+        planned_end=str(TODAY + timedelta(days=start + 100)),
+        planned_budget=budget,
+        percent_complete=percent,
+    )
+    if cost is not None:
+        await _cost(api, project, cost)
+    captured = await api.post(f"/api/v1/projects/{project['id']}/baselines", json={"name": "B"})
+    assert captured.status_code == 201, captured.text
+    body = (await api.get(f"/api/v1/metrics/projects/{project['id']}")).json()
+    return body["earned_value"]
+
+
+async def test_earned_value_by_hand_with_the_null_cases(api: Api) -> None:
+    # Budget 10,000, 40 % complete, 4,500 spent, 60 of 100 days gone: PV 6,000, EV 4,000,
+    # SPI 0.667, CPI 0.889; EAC = 10,000 x 4,500 / 4,000 = 11,250.00 exactly.
+    worked = await _earned(api, -60, "10000.00", 40, "4500.00")
+    assert {k: worked[k] for k in ("planned_value", "earned_value", "actual_cost")} == {
+        "planned_value": 6000.0,
+        "earned_value": 4000.0,
+        "actual_cost": 4500.0,
+    }
+    assert (worked["spi"], worked["cpi"]) == (0.667, 0.889)
+    assert (
+        worked["estimate_at_completion"],
+        worked["estimate_to_complete"],
+        worked["variance_at_completion"],
+    ) == (11250.0, 6750.0, -1250.0)
+    assert (worked["schedule_variance"], worked["cost_variance"]) == (-2000.0, -500.0)
+    assert worked["reasons"] == {}
+    # As much spent as earned: CPI exactly 1, EAC the budget to the cent.
+    even = await _earned(api, -50, "3000.00", 33, "990.00")
+    assert even["earned_value"] == 990.0 and even["estimate_at_completion"] == 3000.0
+    # Not started (nothing planned yet), no cost: SPI, CPI and the estimates are null,
+    # each with its reason; nothing is divided by zero.
+    early = await _earned(api, 10, "5000.00", 0, None)
+    assert early["planned_value"] == 0.0 and early["spi"] is None and early["cpi"] is None
+    assert set(early["reasons"]) == {
+        "spi",
+        "cpi",
+        "estimate_at_completion",
+        "estimate_to_complete",
+        "variance_at_completion",
+    }
+    assert "planned value 0" in early["reasons"]["spi"]
+    assert "actual cost 0" in early["reasons"]["cpi"]
+    # Money spent, nothing earned: CPI 0, no estimate at completion.
+    stuck = await _earned(api, -20, "5000.00", 0, "800.00")
+    assert stuck["cpi"] == 0.0 and stuck["estimate_at_completion"] is None
+    assert "earned value 0" in stuck["reasons"]["estimate_at_completion"]
+    assert "spi" not in stuck["reasons"] and stuck["spi"] == 0.0

@@ -68,8 +68,10 @@ class EarnedValue(Read):
     """Earned value against the current baseline (its budget and dates).
 
     PV = BAC x the share of the baseline's duration elapsed today; EV = BAC x percent
-    complete; AC = actual cost. SPI and CPI are null when PV or AC is 0, and EAC, ETC
-    and VAC when CPI is null or 0.
+    complete; AC = actual cost; SPI = EV / PV; CPI = EV / AC; EAC = BAC / CPI; ETC =
+    EAC - AC; VAC = BAC - EAC. Ratios are exact until shown (EAC is not computed from a
+    rounded CPI). A figure that cannot be computed (nothing planned yet, no cost yet,
+    nothing earned yet) is null, its reason in ``reasons``.
     """
 
     budget_at_completion: Money
@@ -83,6 +85,9 @@ class EarnedValue(Read):
     estimate_at_completion: SignedMoney | None = Field(description="BAC / CPI.")
     estimate_to_complete: SignedMoney | None = Field(description="EAC - AC.")
     variance_at_completion: SignedMoney | None = Field(description="BAC - EAC.")
+    reasons: dict[str, str] = Field(
+        default_factory=dict, description="Why each figure that is null is null, by its name."
+    )
 
 
 class StatusReportAge(Read):
@@ -106,6 +111,9 @@ class ProjectMetrics(Read):
     variance: PlanVariance | None = Field(description="Null without a current baseline.")
     earned_value: EarnedValue | None = Field(
         description="Null without a current baseline with planned start and end."
+    )
+    earned_value_reason: str | None = Field(
+        default=None, description="Why earned_value is null; null when it is not."
     )
     open_risks: RiskCounts
     overdue_milestones: int

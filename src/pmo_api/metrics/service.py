@@ -102,6 +102,7 @@ async def project_metrics(ctx: ServiceContext, ref: uuid.UUID | str) -> ProjectM
         else BaselineRef.model_validate({**_columns(baseline), "captured_at": baseline.created_at}),
         variance=None if baseline is None else _variance(project, baseline),
         earned_value=None if baseline is None else _earned_value(project, baseline, today),
+        earned_value_reason=_earned_value_reason(baseline),
         open_risks=RiskCounts(total=sum(figures.open_risks.values()), **figures.open_risks),
         overdue_milestones=figures.overdue_milestones,
         status_report=report,
@@ -127,13 +128,19 @@ def _variance(project: Project, baseline: Baseline) -> PlanVariance:
     )
 
 
-def _ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
-    if denominator == 0:
-        return None
-    return (numerator / denominator).quantize(THOUSANDTH)
+def _earned_value_reason(baseline: Baseline | None) -> str | None:
+    if baseline is None:
+        return "The project has no current baseline to measure against."
+    if baseline.planned_start is None or baseline.planned_end is None:
+        return "The current baseline has no planned start and end."
+    return None
 
 
 def _earned_value(project: Project, baseline: Baseline, today: date) -> EarnedValue | None:
+    """The standard formulas, ratios kept exact until shown: SPI = EV / PV, CPI = EV /
+    AC, EAC = BAC / CPI (= BAC x AC / EV), ETC = EAC - AC, VAC = BAC - EAC; money to
+    the cent, ratios to 3 decimals, only as shown. A figure that cannot be computed is
+    null, and ``reasons`` says why."""
     start, end = baseline.planned_start, baseline.planned_end
     if start is None or end is None:
         return None
@@ -143,8 +150,25 @@ def _earned_value(project: Project, baseline: Baseline, today: date) -> EarnedVa
     pv = (bac * elapsed / duration).quantize(CENT)
     ev = (bac * project.percent_complete / 100).quantize(CENT)
     ac = project.actual_cost
-    spi, cpi = _ratio(ev, pv), _ratio(ev, ac)
-    eac = None if not cpi else (bac / cpi).quantize(CENT)
+    reasons: dict[str, str] = {}
+    spi = cpi = eac = None
+    if pv == 0:
+        reasons["spi"] = "Nothing is planned yet (planned value 0): the baseline starts later."
+    else:
+        spi = ev / pv
+    if ac == 0:
+        reasons["cpi"] = "No cost is recorded yet (actual cost 0)."
+    else:
+        cpi = ev / ac
+    if ac == 0:
+        why = "No cost is recorded yet (actual cost 0): there is no CPI to project with."
+    elif ev == 0:
+        why = "Nothing is earned yet (earned value 0): CPI is 0, the cost has no end."
+    else:
+        eac, why = (bac * ac / ev).quantize(CENT), ""
+    if eac is None:
+        for name in ("estimate_at_completion", "estimate_to_complete", "variance_at_completion"):
+            reasons[name] = why
     return EarnedValue(
         budget_at_completion=bac,
         planned_value=pv,
@@ -152,9 +176,10 @@ def _earned_value(project: Project, baseline: Baseline, today: date) -> EarnedVa
         actual_cost=ac,
         schedule_variance=ev - pv,
         cost_variance=ev - ac,
-        spi=None if spi is None else float(spi),
-        cpi=None if cpi is None else float(cpi),
+        spi=None if spi is None else float(spi.quantize(THOUSANDTH)),
+        cpi=None if cpi is None else float(cpi.quantize(THOUSANDTH)),
         estimate_at_completion=eac,
         estimate_to_complete=None if eac is None else eac - ac,
         variance_at_completion=None if eac is None else bac - eac,
+        reasons=reasons,
     )

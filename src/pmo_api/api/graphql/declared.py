@@ -533,7 +533,11 @@ def action_mutation(
         annotation = graphql_type(info.annotation, written=True)
         if info.description is not None:
             annotation = Annotated[annotation, strawberry.argument(description=info.description)]
-        parameters.append((name, annotation, None))
+        # A field the input requires is a required argument (no default); the others
+        # default to null.
+        parameters.append(
+            (name, annotation, inspect.Parameter.empty if info.is_required() else None)
+        )
     parameters.append(("expected_version", int | None, None))
     union = result(f"{action.verb.title()}{kind.pascal}Result", found.payload, ChangeErrors)
     return mutation(signed(resolve, parameters, union), action.graphql_description)
