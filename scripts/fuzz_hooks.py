@@ -124,6 +124,7 @@ STATE_REFUSALS: dict[str, str] = {
     "justification_without_force": "a justification comes only with force (a rule between "
     "two fields)",
     # An audit's life and its findings': what they may still do depends on what happened.
+    "already_aligned": "the project is aligned with that objective already",
     "audit_not_started": "the audit is planned: it takes answers and findings once started",
     "audit_started": "the audit was started before",
     "audit_completed": "the audit was completed: it is frozen",

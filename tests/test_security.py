@@ -938,7 +938,14 @@ class TestAPI5FunctionLevelAuthorization:
         records = await control_records(api, project, person)
         training = await training_records(api, person)
         enrollment = training["enrollment"]["id"]
+        aligned = await api.post(
+            f"/api/v1/projects/{project['id']}/alignments",
+            json={"objective_id": objective["id"], "contribution": 1},
+        )
+        assert aligned.status_code == 201, aligned.text
         ids = {
+            "/api/v1/alignments/{id}": aligned.json()["id"],
+            "/api/v1/projects/{id}/alignments": project["id"],
             "/api/v1/training/courses/{id}": training["course"]["id"],
             "/api/v1/training/enrollments/{id}": enrollment,
             "/api/v1/training/enrollments/{id}/start": enrollment,
@@ -1020,6 +1027,12 @@ class TestAPI5FunctionLevelAuthorization:
             ("POST", "/api/v1/lessons"): lesson_body(project),
             ("PATCH", "/api/v1/lessons/{id}"): {"title": "W"},
             ("DELETE", "/api/v1/lessons/{id}"): None,
+            ("POST", "/api/v1/projects/{id}/alignments"): {
+                "objective_id": objective["id"],
+                "contribution": 2,
+            },
+            ("PATCH", "/api/v1/alignments/{id}"): {"contribution": 2},
+            ("DELETE", "/api/v1/alignments/{id}"): None,
             ("POST", "/api/v1/audits"): audit_body(project, person),
             ("PATCH", "/api/v1/audits/{id}"): {"scope": "W"},
             ("DELETE", "/api/v1/audits/{id}"): None,
@@ -1117,11 +1130,21 @@ class TestAPI5FunctionLevelAuthorization:
         lesson = (await api.post("/api/v1/lessons", json=lesson_body(project))).json()
         audit, finding = await started_audit(api, project, person)
         on_audit, on_finding = f'id: "{audit["id"]}"', f'id: "{finding["id"]}"'
+        aligned = await api.post(
+            f"/api/v1/projects/{project['id']}/alignments",
+            json={"objective_id": objective["id"], "contribution": 1},
+        )
+        on_alignment = f'id: "{aligned.json()["id"]}"'
         training = await training_records(api, person)
         on_course = f'id: "{training["course"]["id"]}"'
         on_enrollment = f'id: "{training["enrollment"]["id"]}"'
         on_certification = f'id: "{training["certification"]["id"]}"'
         calls = {
+            "createAlignment": (
+                f'{in_project}, input: {{objectiveId: "{objective["id"]}", contribution: 2}}'
+            ),
+            "updateAlignment": f"{on_alignment}, input: {{contribution: 2}}",
+            "archiveAlignment": on_alignment,
             "createAudit": (
                 f'input: {{projectId: "{project["id"]}", type: HEALTH_CHECK, '
                 f'auditorId: "{person["id"]}", plannedOn: "2027-01-04"}}'

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pmo_api.alignment.declaration import ALIGNMENTS
 from pmo_api.assumptions.declaration import ASSUMPTIONS
 from pmo_api.audits.declaration import AUDITS, FINDINGS
 from pmo_api.auth.declaration import API_KEYS
@@ -75,6 +76,7 @@ PROJECT_RECORDS: tuple[RecordType[Any], ...] = (
     ASSUMPTIONS,
     TRANSITIONS,
     GATE_REVIEWS,
+    ALIGNMENTS,
 )
 
 PEOPLE.bind_filter(
