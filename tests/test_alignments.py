@@ -91,7 +91,8 @@ async def test_alignments_over_graphql(api: Api) -> None:
     body = await api.gql(
         """mutation($p: ID!, $o: ID!) { createAlignment(projectId: $p,
              input: {objectiveId: $o, contribution: 2}) {
-             __typename ... on AlignmentPayload { alignment { contribution objective { key } } } } }""",
+             __typename ... on AlignmentPayload {
+               alignment { contribution objective { key } } } } }""",
         {"p": project["id"], "o": objective["id"]},
     )
     assert data(body)["createAlignment"]["alignment"] == {
