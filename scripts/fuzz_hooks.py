@@ -125,6 +125,7 @@ STATE_REFUSALS: dict[str, str] = {
     "two fields)",
     # An audit's life and its findings': what they may still do depends on what happened.
     "already_aligned": "the project is aligned with that objective already",
+    "rule_not_found": "the finding's rule code names no rule of the stored policies",
     "audit_not_started": "the audit is planned: it takes answers and findings once started",
     "audit_started": "the audit was started before",
     "audit_completed": "the audit was completed: it is frozen",
