@@ -125,6 +125,8 @@ STATE_REFUSALS: dict[str, str] = {
     "two fields)",
     # An audit's life and its findings': what they may still do depends on what happened.
     "already_aligned": "the project is aligned with that objective already",
+    "priority_weights_zero": "a PATCH setting the weights sent to 0 when the stored others "
+    "are 0 too (a rule between fields and the record)",
     "rule_not_found": "the finding's rule code names no rule of the stored policies",
     "audit_not_started": "the audit is planned: it takes answers and findings once started",
     "audit_started": "the audit was started before",

@@ -23,6 +23,7 @@ from pmo_api.api.rest import compliance as compliance_rest
 from pmo_api.api.rest import errors, meta, operations, resources
 from pmo_api.api.rest import lessons as lessons_rest
 from pmo_api.api.rest import metrics as metrics_rest
+from pmo_api.api.rest import ranking as ranking_rest
 from pmo_api.api.rest import records as records_rest
 from pmo_api.api.rest import reporting as reporting_rest
 from pmo_api.api.rest import schedule as schedule_rest
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
         metrics_rest.router,
         compliance_rest.router,
         lessons_rest.router,
+        ranking_rest.router,
         standards_rest.router,
         training_rest.router,
         *records_rest.routers,

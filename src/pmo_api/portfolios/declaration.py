@@ -4,7 +4,10 @@ belong to."""
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field as Limits
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
@@ -12,21 +15,46 @@ from pmo_api.core.schemas import Key, Money, Name, Text
 from pmo_api.db.records import has_live_dependents
 from pmo_api.people.declaration import PERSON
 from pmo_api.portfolios import access
-from pmo_api.portfolios.models import Portfolio
+from pmo_api.portfolios.models import PRIORITY_PARTS, Portfolio
 from pmo_api.portfolios.repository import PortfolioReads
 from pmo_api.resources.declaration import Docs, ResourceRules, ResourceType, Writers
 from pmo_api.resources.fields import Field, Filter, Reference
 from pmo_api.resources.repository import ResourceRepository
 
+PriorityWeight = Annotated[int, Limits(ge=0, le=100, description="0 to 100.")]
+
 PORTFOLIO = Reference(Portfolio, "portfolio", "Portfolio")
 """A field naming a portfolio (its parent, a project's portfolio)."""
+
+
+_WEIGHTS = tuple(f"priority_weight_{part}" for part in PRIORITY_PARTS)
+
+
+def _weights_count(sent: Mapping[str, Any], weights: Mapping[str, Any]) -> None:
+    """The priority weights may not all be 0 (422 ``priority_weights_zero``)."""
+    if not any(name in sent for name in _WEIGHTS) or any(weights.get(n) for n in _WEIGHTS):
+        return
+    raise InvalidInput(
+        code="priority_weights_zero",
+        detail="At least one priority weight is above 0: a ranking weighs something.",
+        errors=[
+            ErrorDetail(("body", name), "all the weights are 0", "value_error")
+            for name in _WEIGHTS
+            if name in sent
+        ],
+    )
 
 
 class PortfolioRules(ResourceRules[Portfolio]):
     """A portfolio is never nested inside itself or one of its descendants, and only an
     empty one (no live projects, no live sub-portfolios) is archived."""
 
+    def checking(self, values: Mapping[str, Any]) -> None:
+        if all(name in values for name in _WEIGHTS):  # a create; a PATCH of all three
+            _weights_count(values, values)
+
     async def updating(self, ctx: ServiceContext, obj: Portfolio, values: dict[str, Any]) -> None:
+        _weights_count(values, {n: values.get(n, getattr(obj, n)) for n in _WEIGHTS})
         new_parent = values.get("parent_id")
         if new_parent is None:
             return
@@ -69,6 +97,24 @@ PORTFOLIOS = ResourceType(
             refers_to=PORTFOLIO,
         ),
         Field("budget_cap", Money | None, None),
+        Field(
+            "priority_weight_alignment",
+            PriorityWeight,
+            50,
+            "How much a project's alignment with the objectives counts in its priority.",
+        ),
+        Field(
+            "priority_weight_value",
+            PriorityWeight,
+            30,
+            "How much a project's value for its cost counts in its priority.",
+        ),
+        Field(
+            "priority_weight_risk",
+            PriorityWeight,
+            20,
+            "How much carrying little open risk counts in a project's priority.",
+        ),
     ),
     filters=(
         Filter.search(

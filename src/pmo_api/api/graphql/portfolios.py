@@ -13,6 +13,7 @@ import strawberry
 from pmo_api.api.graphql.compliance import PORTFOLIO_COMPLIANCE
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.projects import SORT_DESCRIPTION, project_filter
+from pmo_api.api.graphql.ranking import PORTFOLIO_RANKING
 from pmo_api.api.graphql.relay import After, Connection, First, LoaderSet, list_params, same
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.pagination import DEFAULT_LIMIT, ListParams, Page
@@ -48,6 +49,7 @@ class PortfolioFields:
         "nested portfolios too); sorted by " + SORT_DESCRIPTION,
     )
     compliance = PORTFOLIO_COMPLIANCE
+    ranking = PORTFOLIO_RANKING
 
 
 @dataclass(frozen=True)
