@@ -24,7 +24,7 @@ from sqlalchemy import Float, and_, cast, func, literal, select
 
 from pmo_api.alignment.models import Alignment
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.schemas import Read
+from pmo_api.core.schemas import Money, Read
 from pmo_api.db.reads import SessionReads
 from pmo_api.objectives.models import Objective, ObjectiveStatus
 from pmo_api.portfolios.declaration import PORTFOLIOS
@@ -52,8 +52,8 @@ class RankedProject(Read):
     alignment: float = Field(description="Weighted contributions / the most possible, 0 to 1.")
     value_for_cost: float = Field(description="Against the best in the ranking, 0 to 1.")
     risk_exposure: int = Field(description="The sum of its open risks' scores.")
-    planned_budget: Decimal
-    cumulative_budget: Decimal = Field(description="Its budget and those ranked before it.")
+    planned_budget: Money
+    cumulative_budget: Money = Field(description="Its budget and those ranked before it.")
     fits_budget_cap: bool = Field(
         description="The cumulative budget stays under the portfolio's cap (true without one)."
     )
@@ -64,10 +64,10 @@ class PortfolioRanking(Read):
 
     portfolio_id: uuid.UUID
     key: str
-    budget_cap: Decimal | None
+    budget_cap: Money | None
     weights: PriorityWeights
     include_sub_portfolios: bool
-    funded_budget: Decimal = Field(description="The budget of the projects that fit.")
+    funded_budget: Money = Field(description="The budget of the projects that fit.")
     projects: list[RankedProject]
 
 
