@@ -433,6 +433,11 @@ DEMO_POLICIES: tuple[tuple[str, str, str, list[dict[str, Any]]], ...] = (
 """Three policies in force: what the compliance reports of the tour judge."""
 
 
+def _action(kind: Any, verb: str) -> Any:
+    """The declared action ``verb`` of ``kind`` (publish, start, complete...)."""
+    return next(action for action in kind.actions if action.verb == verb)
+
+
 async def _published(
     ctx: ServiceContext, kind: ResourceType[Any], document: dict[str, Any]
 ) -> uuid.UUID | None:
@@ -442,8 +447,7 @@ async def _published(
     if found is not None:
         return None
     made = await resources.create(ctx, kind, kind.create.model_validate(document))
-    publish = next(action for action in kind.actions if action.verb == "publish")
-    await resources.act(ctx, kind, publish, made["id"], None, None)
+    await resources.act(ctx, kind, _action(kind, "publish"), made["id"], None, None)
     return uuid.UUID(str(made["id"]))
 
 
@@ -669,10 +673,6 @@ async def _seed_lessons(ctx: ServiceContext, result: SeedResult) -> None:
             ctx, LESSONS, LESSONS.create.model_validate({**lesson, "project_id": project_id})
         )
         result.created["lessons"] += 1
-
-
-def _action(kind: Any, verb: str) -> Any:
-    return next(action for action in kind.actions if action.verb == verb)
 
 
 async def _seed_audits(ctx: ServiceContext, result: SeedResult) -> None:

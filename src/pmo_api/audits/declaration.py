@@ -162,8 +162,7 @@ class FindingRules(ResourceRules[Finding]):
     finding is final."""
 
     async def creating(self, ctx: ServiceContext, values: dict[str, Any]) -> Mapping[str, Any]:
-        if not is_staff(ctx.principal):
-            raise Forbidden(code="finding_forbidden", detail="Only pmo and admin raise findings.")
+        service.refuse_unless_auditor(ctx)
         audit = await service.audit_for_findings(ctx, values["audit_id"])
         project_id = audit.project_id if audit is not None else None
         await service.check_refers_to(ctx, project_id, values)
@@ -225,13 +224,7 @@ FINDINGS = ResourceType(
         *acted_by("raised_by", "raised"),
         owned("remediation_started_at", datetime | None, "When its remediation started."),
         owned("closed_at", datetime | None, "When it was resolved or accepted."),
-        owned("closed_by", str | None, "The API key that resolved or accepted it."),
-        owned(
-            "closed_by_person_id",
-            uuid.UUID | None,
-            "The person that key acts for, if any.",
-            refers_to=PERSON,
-        ),
+        *acted_by("closed_by", "resolved or accepted", until_done=True),
         owned("closing_note", str | None, "How it was resolved, or why it was accepted."),
     ),
     filters=(

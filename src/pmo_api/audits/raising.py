@@ -13,9 +13,7 @@ from pmo_api.audits import service
 from pmo_api.audits.checklist import ItemKind
 from pmo_api.audits.declaration import AUDITS, FINDINGS
 from pmo_api.audits.models import Finding
-from pmo_api.core.access import is_staff
 from pmo_api.core.context import ServiceContext
-from pmo_api.core.errors import Forbidden
 from pmo_api.core.schemas import Day, Input
 from pmo_api.resources import service as resources
 
@@ -33,8 +31,7 @@ async def raise_failed_rules(
     description the rule's title and the reason it failed. The findings made, in the
     checklist's order (none: each failing rule has one already)."""
     audit: Any = await resources.get(ctx, AUDITS, ref)
-    if not is_staff(ctx.principal):
-        raise Forbidden(code="finding_forbidden", detail="Only pmo and admin raise findings.")
+    service.refuse_unless_auditor(ctx)
     await service.audit_for_findings(ctx, audit.id)
     raised = {
         (row.policy_key, row.rule_code)

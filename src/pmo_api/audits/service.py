@@ -111,6 +111,12 @@ MANAGERS_WRITE = frozenset({"remediation", "owner_id", "due_on"})
 fixed, and by when; what was found and how grave is the auditor's."""
 
 
+def refuse_unless_auditor(ctx: ServiceContext) -> None:
+    """pmo and admin raise findings (403 ``finding_forbidden``)."""
+    if not is_staff(ctx.principal):
+        raise Forbidden(code="finding_forbidden", detail="Only pmo and admin raise findings.")
+
+
 async def audit_for_findings(ctx: ServiceContext, audit_id: uuid.UUID) -> Audit | None:
     """The audit a finding is raised in (None: there is none, the reference check's
     422); 409 unless it is in progress."""

@@ -46,10 +46,8 @@ from pmo_api.db.repository import keyset_rows, page_of
 from pmo_api.lessons.models import Lesson
 from pmo_api.lessons.search import (
     BM25,
-    MARK,
     NOTHING,
     SNIPPET,
-    SearchText,
     fts5_query,
     headline,
 )
@@ -234,13 +232,11 @@ class _SqliteSearch:
         self.ranked_relevance = func.max(self.relevance, _FLOOR, type_=Float)
         self.snippet = _SNIPPET
 
-    def _match(self, query: str) -> ColumnElement[bool]:
-        return literal_column("lessons_search").op("MATCH")(bindparam(None, query, type_=String))
+    def _match(self, query: str, name: str | None = None) -> ColumnElement[bool]:
+        return literal_column("lessons_search").op("MATCH")(bindparam(name, query, type_=String))
 
     def joined(self, stmt: Select[Any]) -> Select[Any]:
-        return stmt.join(_SEARCH, _SEARCH.c.rowid == _ROWID).where(
-            literal_column("lessons_search").op("MATCH")(bindparam("q", self.fts, String))
-        )
+        return stmt.join(_SEARCH, _SEARCH.c.rowid == _ROWID).where(self._match(self.fts, "q"))
 
     def window(self, filtered: Any) -> Any:
         def newest(query: str) -> Select[Any]:
@@ -256,6 +252,3 @@ class _SqliteSearch:
             mark = select(_ROWID).where(Lesson.id == after.id).scalar_subquery()
             stmt = stmt.where(_SEARCH.c.rowid < mark)
         return stmt.order_by(_SEARCH.c.rowid.desc()).limit(limit)
-
-
-__all__ = ["MARK", "WINDOW", "LessonReads", "SearchText"]

@@ -77,11 +77,12 @@ PERSON = PEOPLE.reference
 """A field naming a person (a project's manager, a risk's owner)."""
 
 
-def acted_by(name: str, did: str) -> tuple[Field, Field]:
+def acted_by(name: str, did: str, *, until_done: bool = False) -> tuple[Field, Field]:
     """The two fields naming who wrote a record: the API key (``name``) and the person it
-    acts for (``<name>_person_id``); ``acting`` gives their values."""
+    acts for (``<name>_person_id``); ``acting`` gives their values. ``until_done``: null
+    until someone does it (who closed a finding)."""
     return (
-        owned(name, str, f"The API key that {did} it."),
+        owned(name, str | None if until_done else str, f"The API key that {did} it."),
         owned(
             f"{name}_person_id",
             uuid.UUID | None,

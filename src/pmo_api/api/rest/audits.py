@@ -8,10 +8,11 @@ the signatures."""
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from pmo_api.api.rest import responses as present
+from pmo_api.api.rest.compliance import NoQuery
 from pmo_api.api.rest.deps import Caller, Ctx, request_context
 from pmo_api.api.rest.docs import problems
 from pmo_api.api.rest.lists import UuidRef, ref_or_422
@@ -20,10 +21,6 @@ from pmo_api.audits.raising import RaiseFailedRules, raise_failed_rules
 from pmo_api.audits.reports import FindingsReport, findings_report
 
 router = APIRouter(tags=["findings"])
-
-
-class NoQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class RaisedFindings(BaseModel):
