@@ -100,8 +100,11 @@ def _event(r: random.Random, entity: str, entity_id: uuid.UUID, at: dt.datetime,
     }
 
 
-def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
-    """Every row to load, by table, as the Python values the ORM would hold."""
+def generate(projects: int, seed: int = 42, metrics: bool = False) -> dict[str, list[Row]]:
+    """Every row to load, by table, as the Python values the ORM would hold. With
+    ``metrics`` (the executive metrics' benchmark, ``bench/metrics.py``): the portfolios
+    nested three levels deep under PF-001, and each project's baseline, submitted status
+    reports, cost entries and alignments with 10 objectives; no lessons nor audits."""
     r = random.Random(seed)
     today = dt.date.today()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -234,13 +237,20 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
     milestones = [
         _milestone(r, project, n, today) for project in rows for n in range(MILESTONES_PER_PROJECT)
     ]
-    lessons = [_lesson(r, project) for project in rows for _ in range(LESSONS_PER_PROJECT)]
-    audits = [_audit(r, project, person_ids, today, now) for project in rows[::PROJECTS_PER_AUDIT]]
-    findings = [
-        _finding(r, audit, person_ids, today, now)
-        for audit in audits
-        for _ in range(FINDINGS_PER_AUDIT)
-    ]
+    if metrics:
+        lessons: list[Row] = []
+        audits: list[Row] = []
+        findings: list[Row] = []
+    else:
+        lessons = [_lesson(r, project) for project in rows for _ in range(LESSONS_PER_PROJECT)]
+        audits = [
+            _audit(r, project, person_ids, today, now) for project in rows[::PROJECTS_PER_AUDIT]
+        ]
+        findings = [
+            _finding(r, audit, person_ids, today, now)
+            for audit in audits
+            for _ in range(FINDINGS_PER_AUDIT)
+        ]
     policies = [
         {
             "id": _uuid(r),
@@ -259,7 +269,7 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
         }
         for key, title, rules in POLICIES
     ]
-    return {
+    tables = {
         "people": people,
         "certifications": certifications,
         "portfolios": portfolios,
@@ -272,6 +282,115 @@ def generate(projects: int, seed: int = 42) -> dict[str, list[Row]]:
         "findings": findings,
         "audit_events": events,
     }
+    if metrics:
+        tables.update(_metrics_rows(r, portfolios, rows, person_ids, today, now))
+    return {name: found for name, found in tables.items() if found}
+
+
+OBJECTIVES = 10
+REPORTS_PER_PROJECT = 4
+COSTS_PER_PROJECT = 3
+
+
+def _metrics_rows(
+    r: random.Random,
+    portfolios: list[Row],
+    projects: list[Row],
+    person_ids: list[uuid.UUID],
+    today: dt.date,
+    now: dt.datetime,
+) -> dict[str, list[Row]]:
+    """The metrics' data: PF-001 the root, PF-002..PF-005 below it, the other fifteen
+    below those (three levels); for each started project a baseline (the project points
+    at it: ``link_baselines``), four submitted weekly status reports and three cost
+    entries adding up to its actual cost; 10 objectives, 80 % of the projects aligned
+    with one or two of them."""
+    root, middle, leaves = portfolios[0], portfolios[1:5], portfolios[5:]
+    for portfolio in middle:
+        portfolio["parent_id"] = root["id"]
+    for i, portfolio in enumerate(leaves):
+        portfolio["parent_id"] = middle[i % len(middle)]["id"]
+    baselines: list[Row] = []
+    reports: list[Row] = []
+    costs: list[Row] = []
+    for project in projects:
+        if project["actual_start"] is None:
+            continue
+        at = project["created_at"]
+        baselines.append({
+            "id": _uuid(r), "project_id": project["id"], "name": "Approved plan",
+            "description": None,
+            "planned_start": project["planned_start"] - dt.timedelta(days=r.randint(0, 20)),
+            "planned_end": project["planned_end"] - dt.timedelta(days=r.randint(0, 90)),
+            "planned_budget": _money(float(project["planned_budget"]) * r.uniform(0.85, 1.0)),
+            "milestones": [], "captured_by": "bench", "captured_by_person_id": None,
+            "version": 1, "created_at": at, "updated_at": at, "archived_at": None,
+        })  # fmt: skip
+        end = today - dt.timedelta(days=r.randint(0, 40))
+        for _ in range(REPORTS_PER_PROJECT):
+            start = end - dt.timedelta(days=6)
+            submitted = dt.datetime.combine(end, dt.time(17), dt.UTC)
+            health = r.choices(*HEALTHS)[0]
+            reports.append({
+                "id": _uuid(r), "project_id": project["id"], "period_start": start,
+                "period_end": end, "overall_health": health, "schedule_health": health,
+                "budget_health": r.choices(*HEALTHS)[0], "scope_health": "green",
+                "resources_health": "green", "summary": "On course.", "accomplishments": None,
+                "next_steps": None, "state": "submitted", "submitted_by": "bench",
+                "submitted_by_person_id": None, "submitted_at": submitted,
+                "percent_complete": project["percent_complete"],
+                "actual_cost": project["actual_cost"],
+                "planned_budget": project["planned_budget"], "open_risks": 0,
+                "overdue_milestones": 0, "version": 2, "created_at": submitted,
+                "updated_at": submitted, "archived_at": None,
+            })  # fmt: skip
+            end = start - dt.timedelta(days=1)
+        cents = int(project["actual_cost"] * 100)
+        first, second = r.randint(0, cents), r.randint(0, cents)
+        first, second = min(first, second), max(first, second)
+        for amount in (first, second - first, cents - second):
+            costs.append({
+                "id": _uuid(r), "project_id": project["id"],
+                "incurred_on": project["actual_start"] + dt.timedelta(days=r.randint(0, 30)),
+                "amount": Decimal(amount) / 100, "category": "labour",
+                "description": "Team time", "reference": None, "version": 1,
+                "created_at": at, "updated_at": at, "archived_at": None,
+            })  # fmt: skip
+    objectives = [
+        {
+            "id": _uuid(r), "key": f"OBJ-{i:02d}", "title": f"Objective {i}",
+            "description": None, "weight": r.randint(1, 10),
+            "period_start": dt.date(today.year, 1, 1), "period_end": dt.date(today.year, 12, 31),
+            "owner_id": r.choice(person_ids), "status": "active", "version": 1,
+            "created_at": now, "updated_at": now, "archived_at": None,
+        }
+        for i in range(1, OBJECTIVES + 1)
+    ]  # fmt: skip
+    alignments = [
+        {
+            "id": _uuid(r), "project_id": project["id"], "objective_id": objective["id"],
+            "contribution": r.randint(1, 3), "note": None, "version": 1,
+            "created_at": now, "updated_at": now, "archived_at": None,
+        }
+        for project in projects
+        if r.random() < 0.8
+        for objective in r.sample(objectives, r.randint(1, 2))
+    ]  # fmt: skip
+    return {
+        "baselines": baselines,
+        "status_reports": reports,
+        "cost_entries": costs,
+        "objectives": objectives,
+        "alignments": alignments,
+    }
+
+
+LINK_BASELINES = (
+    "UPDATE projects SET baseline_id = "
+    "(SELECT b.id FROM baselines b WHERE b.project_id = projects.id)"
+)
+"""Each project points at its baseline (loaded after the projects: the two tables refer
+to each other)."""
 
 
 def _rule(code: str, check: str, when: dict[str, Any], **params: Any) -> dict[str, Any]:
@@ -518,7 +637,9 @@ def migrate(database_url: str) -> None:
     subprocess.run([str(PMO_API), "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-async def seed_postgres(db: str, projects: int, seed: int = 42) -> dict[str, int]:
+async def seed_postgres(
+    db: str, projects: int, seed: int = 42, metrics: bool = False
+) -> dict[str, int]:
     import asyncpg
 
     from pmo_api.migrations.metadata import metadata
@@ -531,7 +652,7 @@ async def seed_postgres(db: str, projects: int, seed: int = 42) -> dict[str, int
         await admin.close()
     dsn = ADMIN_DSN.rsplit("/", 1)[0] + "/" + db
     migrate(dsn)
-    data = generate(projects, seed)
+    data = generate(projects, seed, metrics)
     conn = await asyncpg.connect(dsn)
     try:
         for name, rows in data.items():
@@ -545,13 +666,15 @@ async def seed_postgres(db: str, projects: int, seed: int = 42) -> dict[str, int
                 for row in rows
             ]
             await conn.copy_records_to_table(name, records=records, columns=columns)
+        if "baselines" in data:
+            await conn.execute(LINK_BASELINES)
         await conn.execute("VACUUM ANALYZE")
         return {name: await conn.fetchval(f"SELECT count(*) FROM {name}") for name in data}
     finally:
         await conn.close()
 
 
-def seed_sqlite(path: Path, projects: int, seed: int = 42) -> dict[str, int]:
+def seed_sqlite(path: Path, projects: int, seed: int = 42, metrics: bool = False) -> dict[str, int]:
     from sqlalchemy import create_engine, func, insert, select
 
     from pmo_api.migrations.metadata import metadata
@@ -560,7 +683,7 @@ def seed_sqlite(path: Path, projects: int, seed: int = 42) -> dict[str, int]:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     migrate(f"sqlite:///{path}")
-    data = generate(projects, seed)
+    data = generate(projects, seed, metrics)
     engine = create_engine(f"sqlite:///{path}")
     try:
         with engine.begin() as conn:
@@ -569,6 +692,8 @@ def seed_sqlite(path: Path, projects: int, seed: int = 42) -> dict[str, int]:
                 columns = _check_columns(table, rows[0])
                 for chunk in _chunks(rows, 5000):
                     conn.execute(insert(table), [{c: row[c] for c in columns} for row in chunk])
+            if "baselines" in data:
+                conn.exec_driver_sql(LINK_BASELINES)
         with engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
             return {
@@ -595,14 +720,20 @@ def main() -> None:
     ap.add_argument("--db", default=DEFAULT_DB, help=f"PostgreSQL database (default {DEFAULT_DB})")
     ap.add_argument("--sqlite", type=Path, help="seed this SQLite file instead of PostgreSQL")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument(
+        "--metrics",
+        action="store_true",
+        help="the metrics benchmark's data (bench/metrics.py): a portfolio tree, baselines, "
+        "status reports, costs, objectives and alignments; no lessons nor audits",
+    )
     a = ap.parse_args()
     projects = a.projects or SCALES[a.scale]
     t0 = time.perf_counter()
     if a.sqlite:
-        counts = seed_sqlite(a.sqlite, projects, a.seed)
+        counts = seed_sqlite(a.sqlite, projects, a.seed, a.metrics)
         where = str(a.sqlite)
     else:
-        counts = asyncio.run(seed_postgres(a.db, projects, a.seed))
+        counts = asyncio.run(seed_postgres(a.db, projects, a.seed, a.metrics))
         where = a.db
     print(f"seeded {where}: {counts} in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
 

@@ -21,6 +21,7 @@ from pmo_api.api.problems import PROBLEM_MEDIA_TYPE
 from pmo_api.api.rest import audits as audits_rest
 from pmo_api.api.rest import compliance as compliance_rest
 from pmo_api.api.rest import errors, meta, operations, resources
+from pmo_api.api.rest import exports as exports_rest
 from pmo_api.api.rest import lessons as lessons_rest
 from pmo_api.api.rest import metrics as metrics_rest
 from pmo_api.api.rest import ranking as ranking_rest
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
         *schedule_rest.routers,
         *reporting_rest.routers,
         *staffing_rest.routers,
+        exports_rest.router,
         meta.router,
     ):
         routing.mount(app, router, "/api/v1")

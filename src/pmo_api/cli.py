@@ -233,6 +233,16 @@ def compliance_watch_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def snapshot_command(args: argparse.Namespace) -> int:
+    from pmo_api.metrics import service as metrics
+
+    settings = load_settings()
+    _ensure_schema(settings)
+    taken = asyncio.run(_as_system(settings, metrics.snapshot))
+    print(f"{taken} project snapshot(s) taken for today (UTC)")
+    return 0
+
+
 # --- standards ---------------------------------------------------------------------------
 
 
@@ -353,6 +363,13 @@ def build_parser() -> argparse.ArgumentParser:
         "for those that changed (the server does it every PMO_COMPLIANCE_WATCH_SECONDS)",
     )
     look.set_defaults(handler=compliance_watch_command)
+
+    shot = commands.add_parser(
+        "snapshot",
+        help="snapshot every live project's key figures for the metrics' history: once per "
+        "day per project however often it runs (run it daily from cron)",
+    )
+    shot.set_defaults(handler=snapshot_command)
 
     standards = commands.add_parser(
         "standards", help="standards as code: export them to a folder, or apply a folder"

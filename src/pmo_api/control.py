@@ -23,6 +23,7 @@ from pmo_api.finance.declaration import COSTS
 from pmo_api.lessons.declaration import LESSONS
 from pmo_api.lifecycle.declaration import GATE_REVIEWS, TRANSITIONS
 from pmo_api.listings.projects import open_risk_count
+from pmo_api.metrics.service import snapshot_project
 from pmo_api.objectives.declaration import OBJECTIVES
 from pmo_api.people.declaration import PEOPLE
 from pmo_api.people.models import Person
@@ -30,6 +31,7 @@ from pmo_api.portfolios.declaration import PORTFOLIOS
 from pmo_api.projects.declaration import PROJECTS
 from pmo_api.raid.declaration import CHANGES, ISSUES, RISKS
 from pmo_api.records.declaration import RecordType
+from pmo_api.reporting import service as reporting
 from pmo_api.reporting.declaration import STATUS_REPORTS
 from pmo_api.resources.declaration import ResourceType
 from pmo_api.schedule.declaration import BASELINES, DELIVERABLES, MILESTONES
@@ -87,3 +89,4 @@ PROJECTS.bind_listed("open_risk_count", open_risk_count())
 PROJECTS.bind_filter("compliance", failing_condition, prepare_compliance)
 PROJECTS.bind_filter("failing_rule", failing_condition, prepare_failing_rule)
 PROJECTS.rules.bind_templates(ProjectTemplates())  # type: ignore[attr-defined]
+reporting.ON_SUBMITTED.append(snapshot_project)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import String, select
+from sqlalchemy import String, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,3 +30,18 @@ async def cursor_secret(session: AsyncSession) -> bytes:
         session.add(InstanceSetting(name=CURSOR_SECRET, value=value))
         await session.flush()
     return bytes.fromhex(value)
+
+
+async def set_instance(session: AsyncSession, name: str, value: str) -> None:
+    """Keep ``value`` under ``name`` (made or replaced)."""
+    found = await session.get(InstanceSetting, name)
+    if found is None:
+        session.add(InstanceSetting(name=name, value=value))
+    else:
+        found.value = value
+
+
+INSTANCE_VALUE = select(InstanceSetting.value).where(
+    InstanceSetting.name == bindparam("name", type_=String)
+)
+"""One instance setting's value, read by name (the bound ``name``)."""

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pmo_api.core.context import RowReads
 from pmo_api.core.errors import not_found
 from pmo_api.db.reads import Row, SessionReads
-from pmo_api.db.repository import among_ids
+from pmo_api.metrics.rollup import scope_clause
 from pmo_api.portfolios.repository import PortfolioReads
 from pmo_api.projects.models import Project
 from pmo_api.raid.models import Risk, open_risk_clause
@@ -124,38 +124,46 @@ class MetricsRepository:
             ),
         )
 
-    async def portfolio_figures(
-        self, reads: RowReads | None, ref: uuid.UUID | str, *, nested: bool, today: date
-    ) -> tuple[Row, PortfolioFigures]:
-        """The portfolio (by id or key: its id, key and name) and its figures, in two
-        statements: the portfolio with the ids of those nested below it, then the live
-        projects in scope counted and summed by status, by health and by phase.
-
-        Each project's open risks, open high risks and overdue milestones are counted by
-        index look-ups on its own rows (risks (project_id, score) of the open ones;
-        milestones (project_id, due_date) of the open ones), which keeps the database's
-        work proportional to the portfolio: a join of the portfolio's projects with all
-        risks is planned as a scan of the whole risks table (most risks are open, so
-        the status filter selects little).
+    async def portfolio_tree(
+        self, reads: RowReads | None, ref: uuid.UUID | str, *, nested: bool
+    ) -> tuple[Row, list[uuid.UUID]]:
+        """The portfolio (by id or key: its id, key and name) and the ids of it and of
+        those nested below it (when ``nested``), in one statement (404 when none).
 
         The tree's ids are read first (a few index look-ups) rather than joined as a
         recursive query: the planner cannot estimate a recursive query's rows, and
-        planned a scan of every project to join them.
-        """
+        planned a scan of every project to join them."""
         rows = reads or SessionReads(self.session)
         by = "id" if isinstance(ref, uuid.UUID) else "key"
         tree = await rows.all(_tree(by), {"ref": ref, "nested": nested})
         portfolio = next((row for row in tree if row["depth"] == 0), None)
         if portfolio is None:
             raise not_found("portfolio", ref)
+        return portfolio, [row["id"] for row in tree]
+
+    async def figures(
+        self, reads: RowReads | None, portfolio_ids: list[uuid.UUID] | None, *, today: date
+    ) -> PortfolioFigures:
+        """The live projects of ``portfolio_ids`` (None: all) counted and summed by
+        status, by health and by phase, in one statement.
+
+        Each project's open risks, open high risks and overdue milestones are counted by
+        index look-ups on its own rows (risks (project_id, score) of the open ones;
+        milestones (project_id, due_date) of the open ones), which keeps the database's
+        work proportional to the portfolio: a join of the portfolio's projects with all
+        risks is planned as a scan of the whole risks table (most risks are open, so
+        the status filter selects little)."""
+        rows = reads or SessionReads(self.session)
+        params: dict[str, Any] = {"today": today}
+        if portfolio_ids is not None:
+            params["portfolio_ids"] = portfolio_ids
         grouped = await rows.all(
-            _portfolio_groups(rows.dialect_name),
-            {"portfolio_ids": [row["id"] for row in tree], "today": today},
+            _portfolio_groups(rows.dialect_name, portfolio_ids is None), params
         )
         figures = PortfolioFigures()
         for row in grouped:
             _add(figures, row)
-        return portfolio, figures
+        return figures
 
 
 def _add(figures: PortfolioFigures, row: dict[str, Any]) -> None:
@@ -187,8 +195,8 @@ def _tree(by: str) -> Select[Any]:
 
 
 @functools.cache
-def _portfolio_groups(dialect_name: str) -> Select[Any]:
-    """``portfolio_figures``'s statement, built once per database (building it is a
+def _portfolio_groups(dialect_name: str, whole: bool) -> Select[Any]:
+    """``figures``'s statement, built once per database (building it is a
     millisecond of SQLAlchemy work): the portfolios and the day are bound per request.
 
     PostgreSQL answers the three groupings and the total in one pass (GROUPING SETS,
@@ -199,12 +207,7 @@ def _portfolio_groups(dialect_name: str) -> Select[Any]:
     # The day as a bound parameter where the clause takes a date: it compares with it.
     today: Any = bindparam("today", type_=Date)
     postgres = dialect_name == "postgresql"
-    in_scope = (
-        among_ids(Project.portfolio_id, "portfolio_ids")
-        if postgres
-        else Project.portfolio_id.in_(bindparam("portfolio_ids", expanding=True)),
-        Project.archived_at.is_(None),
-    )
+    in_scope = (scope_clause(dialect_name, whole),)
     overdue = _count_for_project(Milestone, overdue_clause(today)).scalar_subquery()
     money: list[Any] = [
         func.coalesce(func.sum(Project.planned_budget), 0).label("planned"),

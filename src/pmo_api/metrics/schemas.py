@@ -19,22 +19,129 @@ class PhaseCount(Read):
     count: int
 
 
-class PortfolioMetrics(Read):
-    """A portfolio's live projects (not archived), rolled up over nested portfolios."""
+class RollupValue(Read):
+    """Earned value summed over the projects it can be measured on (a current baseline
+    with planned start and end): SPI = sum EV / sum PV, CPI = sum EV / sum AC."""
 
-    portfolio_id: uuid.UUID
+    projects_measured: int
+    planned_value: Money
+    earned_value: Money
+    actual_cost: Money = Field(description="Actual cost of the projects measured.")
+    spi: float | None = Field(description="sum EV / sum PV, 3 decimals.")
+    cpi: float | None = Field(description="sum EV / sum AC, 3 decimals.")
+    reasons: dict[str, str] = Field(
+        default_factory=dict, description="Why each figure that is null is null, by its name."
+    )
+
+
+class TopRisk(Read):
+    id: uuid.UUID
+    title: str
+    score: int
+    probability: int
+    impact: int
+    status: str
+    project_id: uuid.UUID
+    project_key: str
+
+
+class ProjectBrief(Read):
+    id: uuid.UUID
     key: str
     name: str
-    include_sub_portfolios: bool
-    as_of: Day = Field(description="The day overdue milestones are measured against (UTC).")
+    phase: str | None
+    manager_id: uuid.UUID | None
+
+
+class ComplianceFigures(Read):
+    """Every rule in force judged on every live project in scope."""
+
+    rate: float | None = Field(
+        description="Rules passed of rules applicable (passed or failed), 4 decimals; "
+        "null when no rule applies."
+    )
+    passed: int
+    failed: int
+
+
+class RollupCompliance(ComplianceFigures):
+    """The rules in force, as the compliance watch last judged the live projects in scope
+    (it judges every project every ``PMO_COMPLIANCE_WATCH_SECONDS``, or when
+    ``pmo-api compliance watch`` runs); a project's own metrics and ``/compliance``
+    judge it live. From the history (as_of): as the day's snapshots judged them."""
+
+    projects_judged: int = Field(description="Projects in scope with a verdict.")
+    judged_at: datetime | None = Field(
+        description="When the watch last looked; null before its first look (and from the history)."
+    )
+
+
+class ObjectiveShare(Read):
+    """The live projects in scope that contribute to an objective (contribution >= 1)."""
+
+    objective_id: uuid.UUID
+    key: str
+    title: str
+    weight: int
+    projects: int
+    planned_budget: Money
+    actual_cost: Money
+    share_of_budget: float | None = Field(
+        description="Their planned budget over the scope's, 4 decimals (a project aligned "
+        "to several objectives counts in each)."
+    )
+
+
+class Unaligned(Read):
+    """The live projects in scope aligned to no objective."""
+
+    projects: int
+    planned_budget: Money
+    actual_cost: Money = Field(description="Unaligned spend.")
+    share_of_budget: float | None = Field(description="Of the scope's planned budget.")
+
+
+class RollupMetrics(Read):
+    """Live projects (not archived) rolled up: now, or as they stood at the end of a day
+    from the history (``as_of``)."""
+
+    as_of: Day = Field(description="The day the figures are of (UTC).")
+    from_history: bool = Field(
+        default=False,
+        description="True when answered from the history (as_of before today): the "
+        "figures the history keeps, and null for the others.",
+    )
     project_count: int
     by_status: dict[str, int] = Field(description="Every project status, zero included.")
     by_health: dict[str, int] = Field(description="green, amber and red, zero included.")
     by_phase: list[PhaseCount] = Field(description="Largest first, then by phase name.")
     budget: BudgetFigures
-    open_risks: int = Field(description="Risks open or being mitigated.")
-    open_high_risks: int = Field(description="Open risks scoring at least 15 (of 25).")
-    overdue_milestones: int = Field(description="Open milestones due before as_of.")
+    earned_value: RollupValue
+    compliance: RollupCompliance
+    open_risks: int | None = Field(description="Risks open or being mitigated.")
+    open_high_risks: int | None = Field(description="Open risks scoring at least 10 (of 25).")
+    overdue_milestones: int | None = Field(description="Open milestones due before as_of.")
+    top_risks: list[TopRisk] | None = Field(description="The open risks scoring highest.")
+    red_projects: list[ProjectBrief] | None = Field(
+        description="Red projects, by key (the first 20; by_health.red counts them all)."
+    )
+    objectives: list[ObjectiveShare] | None = Field(
+        description="The budget aligned to each objective."
+    )
+    unaligned: Unaligned | None
+
+
+class PortfolioMetrics(RollupMetrics):
+    """A portfolio's live projects, rolled up over nested portfolios."""
+
+    portfolio_id: uuid.UUID
+    key: str
+    name: str
+    include_sub_portfolios: bool
+
+
+class OrganisationMetrics(RollupMetrics):
+    """Every live project of the organisation: the view an executive opens first."""
 
 
 class RiskCounts(Read):
@@ -98,11 +205,20 @@ class StatusReportAge(Read):
 
 
 class ProjectMetrics(Read):
-    """One project's figures, computed in SQL on request."""
+    """One project's figures, computed in SQL on request; or as they stood at the end of
+    a day, from its history (``as_of``)."""
 
     project_id: uuid.UUID
     key: str
     as_of: Day = Field(description="The day (UTC) figures that depend on time refer to.")
+    from_history: bool = Field(
+        default=False,
+        description="True when answered from the history (as_of before today): the "
+        "figures a snapshot keeps, and null for the others.",
+    )
+    status: str
+    phase: str | None
+    health: str
     percent_complete: int
     planned_budget: Money
     actual_cost: Money
@@ -115,8 +231,39 @@ class ProjectMetrics(Read):
     earned_value_reason: str | None = Field(
         default=None, description="Why earned_value is null; null when it is not."
     )
-    open_risks: RiskCounts
-    overdue_milestones: int
+    compliance: ComplianceFigures
+    open_risks: RiskCounts | None
+    overdue_milestones: int | None
     status_report: StatusReportAge | None = Field(
         description="The latest submitted status report; null before the first."
     )
+
+
+class HistoryPoint(Read):
+    """A portfolio's figures at the end of one interval: each project's latest snapshot
+    on or before ``as_of``."""
+
+    period_start: Day
+    as_of: Day = Field(description="The interval's last day: the figures are of its end.")
+    project_count: int
+    by_health: dict[str, int]
+    planned_budget: Money
+    actual_cost: Money
+    planned_value: Money
+    earned_value: Money
+    spi: float | None
+    cpi: float | None
+    compliance_rate: float | None
+    percent_complete: float | None = Field(description="The projects' mean, 1 decimal.")
+
+
+class PortfolioHistory(Read):
+    portfolio_id: uuid.UUID
+    key: str
+    name: str
+    include_sub_portfolios: bool
+    interval: str = Field(description="day, week (ISO, Monday to Sunday) or month.")
+    start: Day
+    end: Day
+    first_snapshot: Day | None = Field(description="The history's first day, if any.")
+    points: list[HistoryPoint] = Field(description="One per interval, oldest first.")

@@ -21,7 +21,7 @@ Rules:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -120,6 +120,11 @@ class StatusReportRules(RecordRules[StatusReport]):
         _refuse_submitted(record)
 
 
+ON_SUBMITTED: list[Callable[[ServiceContext, uuid.UUID], Awaitable[None]]] = []
+"""Run in a submission's unit of work once the project's health is set, with the
+project's id: bound where the domains meet (``control.py``: the history's snapshot)."""
+
+
 async def submit(
     ctx: ServiceContext, report: StatusReport, project: Project, body: Any, event: RecordEvent
 ) -> None:
@@ -153,6 +158,8 @@ async def submit(
     if not await repository.submitted_after(ctx.session, report):
         project_changes = apply_changes(ctx, project, {"health": report.overall_health})
         await save_changes(ctx, project, PROJECTS.updated_event, project_changes)
+    for hook in ON_SUBMITTED:
+        await hook(ctx, project.id)
 
 
 # -- the diff --------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from sqlalchemy import (
     cast,
     false,
     func,
+    literal,
     not_,
     or_,
     select,
@@ -597,3 +598,60 @@ async def prepare_failing_rule(reads: RowReads, code: str, today: date) -> Faili
 
 def failing_condition(prepared: Failing, _today: date) -> ColumnElement[bool]:
     return prepared.condition
+
+
+# -- compliance as a figure of a rollup (metrics) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleCounts:
+    """Rules judged over a scope of projects: passed and failed (the rest not applicable)."""
+
+    passed: int
+    failed: int
+
+    @property
+    def rate(self) -> float | None:
+        """Passed of applicable (passed or failed), 4 decimals; null when none applies."""
+        return _rate(self.passed, self.passed + self.failed)
+
+
+async def rule_counts(reads: RowReads, scope: ColumnElement[bool], today: date) -> RuleCounts:
+    """Every rule in force judged on every live project in ``scope``, counted in one
+    aggregate statement: each rule's outcome in SQL (``_outcome_sql``, a check with
+    figures by its correlated subquery), summed; no project is read into Python."""
+    rules = await _in_force(reads)
+    if not rules:
+        return RuleCounts(0, 0)
+    outcomes = [_outcome_sql(item, today) for item in rules]
+
+    def counted(outcome: int) -> Any:
+        total: Any = None
+        for judged in outcomes:
+            term = case((judged == outcome, 1), else_=0)
+            total = term if total is None else total + term
+        return func.coalesce(func.sum(total), 0)
+
+    stmt = select(counted(1).label("passed"), counted(2).label("failed")).where(
+        scope, Project.archived_at.is_(None)
+    )
+    row = await reads.first(stmt)
+    assert row is not None  # an aggregate has its row
+    return RuleCounts(int(row["passed"]), int(row["failed"]))
+
+
+async def rule_count_columns(
+    reads: RowReads, today: date
+) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """A project's rules passed and failed, as two SQL expressions on its row (0 and 0
+    when no policy is in force): what a snapshot keeps of its compliance."""
+    rules = await _in_force(reads)
+    outcomes = [_outcome_sql(item, today) for item in rules]
+
+    def counted(outcome: int) -> Any:
+        total: Any = literal(0)
+        for judged in outcomes:
+            total = total + case((judged == outcome, 1), else_=0)
+        return total
+
+    return counted(1), counted(2)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from pmo_api.core.context import ServiceContext
+from pmo_api.db.instance import set_instance
 from pmo_api.events.service import record
 from pmo_api.events.types import Event, RecordEvent
 from pmo_api.projects.models import Project
@@ -30,6 +31,9 @@ log = logging.getLogger("pmo_api.compliance")
 
 FAILED = RecordEvent("compliance", "failed")
 PASSED = RecordEvent("compliance", "passed")
+
+LAST_LOOK = "compliance_watch_last_look"
+"""The instance setting holding when the watch last looked (ISO 8601, UTC)."""
 
 WATCH_LOCK = 7_100_411
 """The advisory lock key one watching process holds for its look (PostgreSQL)."""
@@ -51,14 +55,21 @@ async def look(ctx: ServiceContext) -> tuple[int, int]:
     known = {row.project_id: row for row in (await session.scalars(select(ComplianceRecord))).all()}
     recorded = 0
     for project in projects:
+        verdicts = judged.get(project["id"], [])
         failing = [
             {"policy_key": item.policy["key"], "rule": item.rule.code}
-            for item, verdict in judged.get(project["id"], [])
+            for item, verdict in verdicts
             if verdict.outcome == Outcome.FAIL
         ]
+        passed = sum(verdict.outcome == Outcome.PASS for _, verdict in verdicts)
         before = known.get(project["id"])
         compliant = not failing
-        if before is not None and before.compliant == compliant and before.failing == failing:
+        if (
+            before is not None
+            and before.compliant == compliant
+            and before.failing == failing
+            and before.rules_passed == passed
+        ):
             continue
         was = None if before is None else before.failing
         if not compliant and (before is None or before.compliant):
@@ -78,10 +89,14 @@ async def look(ctx: ServiceContext) -> tuple[int, int]:
                     compliant=compliant,
                     failing=failing,
                     checked_at=ctx.now,
+                    rules_passed=passed,
+                    rules_failed=len(failing),
                 )
             )
         else:
             before.compliant, before.failing, before.checked_at = compliant, failing, ctx.now
+            before.rules_passed, before.rules_failed = passed, len(failing)
+    await set_instance(session, LAST_LOOK, ctx.now.isoformat())
     await session.flush()
     return len(projects), recorded
 

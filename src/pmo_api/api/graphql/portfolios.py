@@ -12,6 +12,7 @@ import strawberry
 
 from pmo_api.api.graphql.compliance import PORTFOLIO_COMPLIANCE
 from pmo_api.api.graphql.context import GqlInfo
+from pmo_api.api.graphql.metrics import PORTFOLIO_HISTORY, PORTFOLIO_METRICS
 from pmo_api.api.graphql.projects import SORT_DESCRIPTION, project_filter
 from pmo_api.api.graphql.ranking import PORTFOLIO_RANKING
 from pmo_api.api.graphql.relay import After, Connection, First, LoaderSet, list_params, same
@@ -50,6 +51,8 @@ class PortfolioFields:
     )
     compliance = PORTFOLIO_COMPLIANCE
     ranking = PORTFOLIO_RANKING
+    metrics = PORTFOLIO_METRICS
+    history = PORTFOLIO_HISTORY
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from pmo_api.api.graphql.errors import parse_model
 from pmo_api.api.graphql.execution import plain
 from pmo_api.api.graphql.inputs import provided
 from pmo_api.api.graphql.lessons import PROJECT_SUGGESTED_LESSONS
+from pmo_api.api.graphql.metrics import PROJECT_METRICS
 from pmo_api.api.graphql.records import with_project_connections
 from pmo_api.api.graphql.relay import requested_node_fields
 from pmo_api.projects.declaration import PROJECTS
@@ -142,6 +143,7 @@ class ProjectFields:
         description="OPEN risks: status open or mitigating, not archived.",
     )
     compliance = PROJECT_COMPLIANCE
+    metrics = PROJECT_METRICS
     suggested_lessons = PROJECT_SUGGESTED_LESSONS
 
 

@@ -37,6 +37,7 @@ from pmo_api.api.graphql.compliance import ComplianceQuery
 from pmo_api.api.graphql.context import GqlInfo
 from pmo_api.api.graphql.errors import EXCEPTION_HANDLERS, ErrorTranslation
 from pmo_api.api.graphql.execution import PlainDataExecutionContext
+from pmo_api.api.graphql.metrics import MetricsQuery
 from pmo_api.api.graphql.records import RecordsMutation, RecordsQuery
 from pmo_api.api.graphql.relay import Node
 from pmo_api.api.graphql.resources import Person, ResourcesMutation, ResourcesQuery
@@ -110,6 +111,7 @@ Query = merge_types(
         ResourcesQuery,
         RecordsQuery,
         ComplianceQuery,
+        MetricsQuery,
         AuditsQuery,
         TrainingQuery,
     ),

@@ -52,6 +52,15 @@ CSV_FIGURES = {
     "content": {"text/csv": {"schema": {"type": "string"}}},
 }
 
+CHART_FIGURES = {
+    "description": "The figures; as CSV with `format=csv` or `Accept: text/csv`; as an "
+    "SVG chart with `format=svg` or `Accept: image/svg+xml`.",
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "image/svg+xml": {"schema": {"type": "string"}},
+    },
+}
+
 
 def list_problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a list route: JSON or CSV pages, plus the problems."""
