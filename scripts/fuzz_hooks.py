@@ -142,6 +142,11 @@ STATE_REFUSALS: dict[str, str] = {
     "enrollment_already_completed": "the enrollment was completed before",
     "invalid_enrollment_transition": "the enrollment's stored status does not allow the change",
     "enrollment_not_completed": "a score for an enrollment that is not completed",
+    # The metrics' history: which days it holds, and the clock.
+    "before_history": "as_of before the first stored snapshot",
+    "as_of_in_future": "as_of after today (a schema is the same every day)",
+    "too_many_points": "a series from `from` to `to` by `interval` past the most points "
+    "(a rule between three parameters)",
 }
 """The problem codes that may answer schema-valid data, each with why no schema states it."""
 
