@@ -12,7 +12,7 @@ PORT ?= 8000
 INSTALLED := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-slow fuzz reliability lint schemas migrate seed bench bench-profile clean
+.PHONY: help install run test test-slow fuzz reliability lint schemas migrate seed bench bench-profile bench-metrics clean
 
 help:
 	@echo "make run      install and serve on SQLite at http://$(HOST):$(PORT)"
@@ -23,6 +23,7 @@ help:
 	@echo "make migrate  bring the database (PMO_DATABASE_URL) to the latest schema"
 	@echo "make seed     create the demo organisation (idempotent)"
 	@echo "make bench    pmo-api side by side with ../shared/bench's ceiling (bench/README.md)"
+	@echo "make bench-metrics  the executive metrics and exports at 100,000 projects"
 
 install: $(INSTALLED)
 
@@ -79,6 +80,11 @@ bench-profile: install
 	@command -v wrk >/dev/null || { echo "installing wrk (Debian package)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py --profile-only $(BENCH_ARGS)
+
+# The executive metrics at 100,000 projects on PostgreSQL and SQLite (bench/metrics.py):
+# seeds both (a few minutes), then latency and the export's memory. No ceiling, no root.
+bench-metrics: install
+	$(BIN)/python bench/metrics.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

@@ -170,15 +170,20 @@ def main() -> int:
     sqlite_path = (harness.BENCH / "results" / "work" / f"{DB}-{a.projects}.db").resolve()
     seed = [sys.executable, str(harness.BENCH / "seed.py"), "--metrics", "--projects",
             str(a.projects)]  # fmt: skip
+    targets = [("postgresql", f"postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/{a.db}")]
+    if not a.no_sqlite:
+        targets.append(("sqlite", f"sqlite+aiosqlite:///{sqlite_path}"))
     if not a.skip_seed:
         harness.say(f"seeding PostgreSQL {a.db} with {a.projects:,} projects")
         harness.run([*seed, "--db", a.db])
         if not a.no_sqlite:
             harness.say(f"seeding {sqlite_path}")
             harness.run([*seed, "--sqlite", str(sqlite_path)])
-    targets = [("postgresql", f"postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/{a.db}")]
-    if not a.no_sqlite:
-        targets.append(("sqlite", f"sqlite+aiosqlite:///{sqlite_path}"))
+        for name, url in targets:
+            # What a deployment's watch keeps: the verdicts a rollup's compliance reads.
+            harness.say(f"the compliance watch's first look on {name}")
+            env = harness.clean_env(PMO_DATABASE_URL=url, PMO_LOG_LEVEL="WARNING")
+            harness.run([str(harness.PMO_API), "compliance", "watch"], env=env)
     found = [measure(name, url, results, a.requests, a.projects) for name, url in targets]
     (results / "raw.json").write_text(json.dumps(found, indent=1))
     text = summary(found, a.projects, a.requests)

@@ -147,11 +147,41 @@ async def test_rollup_statements_do_not_grow_with_the_portfolio(api: Api) -> Non
         assert response.status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1]
-    # the API key's look-up, the portfolio with its tree's ids, the counts' aggregate
-    # statement, earned value summed, the top risks, the red projects, the budget by
-    # objective, the unaligned budget, the policies in force (none here; with some,
-    # one aggregate more judges their rules); reads run outside any transaction
+    # the API key's look-up, the portfolio with its tree's ids, then one aggregate each:
+    # the counts, budgets, open risks and overdue milestones, earned value, the top
+    # risks, the red projects, the budget by objective, the unaligned budget, the
+    # compliance watch's verdicts; reads run outside any transaction (no BEGIN)
     assert counts[1] == 9, counter.statements
+    # Only the figures asked for are computed: the counts and budget, one statement.
+    with api.count_statements() as counter:
+        response = await api.get(
+            f"/api/v1/metrics/portfolios/{big['id']}",
+            params={"fields": "project_count,by_health,budget,open_high_risks"},
+        )
+    assert response.status_code == 200, response.text
+    assert counter.count == 3, counter.statements
+    assert set(response.json()) == {
+        "portfolio_id", "key", "name", "include_sub_portfolios", "as_of", "from_history",
+        "project_count", "by_health", "budget", "open_high_risks",
+    }  # fmt: skip
+    assert response.json()["project_count"] == 12
+    assert response.json()["open_high_risks"] == 12  # 4 x 4 each
+
+
+async def test_rollup_fields_refusals(api: Api) -> None:
+    portfolio = await api.make_portfolio()
+    path = f"/api/v1/metrics/portfolios/{portfolio['id']}"
+    for fields in ("budget,nope", "budget,", "BUDGET", ""):
+        response = await api.get(path, params={"fields": fields})
+        assert response.status_code == 422, (fields, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+    unknown = await api.get("/api/v1/metrics/summary", params={"fields": "budget,nope"})
+    assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_field"
+    assert "top_risks" in unknown.json()["detail"]
+    as_csv = await api.get(path, params={"fields": "budget", "format": "csv"})
+    columns = set(as_csv.text.splitlines()[0].split(","))
+    assert {"budget.planned", "budget.actual", "budget.variance"} <= columns
+    assert not any(column.startswith("by_health") for column in columns)
 
 
 async def test_rollup_refusals(api: Api) -> None:

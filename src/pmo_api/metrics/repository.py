@@ -10,16 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
     Date,
     Select,
     bindparam,
-    cast,
     func,
     literal,
     select,
-    true,
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pmo_api.core.context import RowReads
 from pmo_api.core.errors import not_found
 from pmo_api.db.reads import Row, SessionReads
-from pmo_api.metrics.rollup import scope_clause
+from pmo_api.metrics.rollup import AnySelect, scope_clause
 from pmo_api.portfolios.repository import PortfolioReads
 from pmo_api.projects.models import Project
 from pmo_api.raid.models import Risk, open_risk_clause
@@ -145,14 +141,8 @@ class MetricsRepository:
         self, reads: RowReads | None, portfolio_ids: list[uuid.UUID] | None, *, today: date
     ) -> PortfolioFigures:
         """The live projects of ``portfolio_ids`` (None: all) counted and summed by
-        status, by health and by phase, in one statement.
-
-        Each project's open risks, open high risks and overdue milestones are counted by
-        index look-ups on its own rows (risks (project_id, score) of the open ones;
-        milestones (project_id, due_date) of the open ones), which keeps the database's
-        work proportional to the portfolio: a join of the portfolio's projects with all
-        risks is planned as a scan of the whole risks table (most risks are open, so
-        the status filter selects little)."""
+        status, by health and by phase, with their open risks (and open high risks) and
+        overdue milestones, in one statement (``_portfolio_groups``)."""
         rows = reads or SessionReads(self.session)
         params: dict[str, Any] = {"today": today}
         if portfolio_ids is not None:
@@ -163,6 +153,11 @@ class MetricsRepository:
         figures = PortfolioFigures()
         for row in grouped:
             _add(figures, row)
+        if grouped:
+            first = grouped[0]
+            figures.open_risks = int(first["open_risks"])
+            figures.open_high_risks = int(first["open_high_risks"])
+            figures.overdue_milestones = int(first["overdue"])
         return figures
 
 
@@ -183,9 +178,6 @@ def _add(figures: PortfolioFigures, row: dict[str, Any]) -> None:
         figures.count += count
         figures.planned += Decimal(row["planned"])
         figures.actual += Decimal(row["actual"])
-        figures.open_risks += row["open_risks"]
-        figures.open_high_risks += row["open_high_risks"]
-        figures.overdue_milestones += row["overdue"]
 
 
 @functools.cache
@@ -196,32 +188,28 @@ def _tree(by: str) -> Select[Any]:
 
 @functools.cache
 def _portfolio_groups(dialect_name: str, whole: bool) -> Select[Any]:
-    """``figures``'s statement, built once per database (building it is a
-    millisecond of SQLAlchemy work): the portfolios and the day are bound per request.
+    """The counts and sums of ``figures``, built once per database and scope (building
+    it is a millisecond of SQLAlchemy work): the portfolios are bound per request.
 
     PostgreSQL answers the three groupings and the total in one pass (GROUPING SETS,
-    about fifteen rows) and counts a project's open and open high risks in one index
-    look-up (LATERAL). SQLite has neither: it answers the (status, health, phase)
-    groups, each project's risks counted by two correlated look-ups, and the groups are
-    added up in Python; its rows are few and cheap to read in the process."""
-    # The day as a bound parameter where the clause takes a date: it compares with it.
-    today: Any = bindparam("today", type_=Date)
-    postgres = dialect_name == "postgresql"
-    in_scope = (scope_clause(dialect_name, whole),)
-    overdue = _count_for_project(Milestone, overdue_clause(today)).scalar_subquery()
+    about fifteen rows). SQLite has none: it answers the (status, health, phase) groups,
+    added up in Python; its rows are few and cheap to read in the process.
+
+    The open risks and overdue milestones are counted once each (uncorrelated scalar
+    subqueries, on every row alike) as a join of the open ones (their partial indexes)
+    with the projects in scope: the planner walks a small portfolio's projects and looks
+    their rows up, and hashes the projects of a large one (a hundred thousand index
+    look-ups, one per project, cost more than one pass)."""
+    in_scope = scope_clause(dialect_name, whole)
+    risks = _open_risks(dialect_name, whole).cte("risk_totals")  # read twice, made once
     money: list[Any] = [
         func.coalesce(func.sum(Project.planned_budget), 0).label("planned"),
         func.coalesce(func.sum(Project.actual_cost), 0).label("actual"),
+        select(risks.c.open).scalar_subquery().label("open_risks"),
+        select(risks.c.high).scalar_subquery().label("open_high_risks"),
+        _overdue(dialect_name, whole).scalar_subquery().label("overdue"),
     ]
-    if postgres:
-        risks = (
-            select(
-                func.count().label("open"),
-                func.count().filter(Risk.score >= HIGH_RISK_SCORE).label("high"),
-            )
-            .where(Risk.project_id == Project.id, open_risk_clause())
-            .lateral("open_risks")
-        )
+    if dialect_name == "postgresql":
         grouping_sets: Select[Any] = (
             select(
                 func.grouping(Project.status, Project.health, Project.phase).label("grouping"),
@@ -230,13 +218,8 @@ def _portfolio_groups(dialect_name: str, whole: bool) -> Select[Any]:
                 Project.phase,
                 func.count().label("count"),
                 *money,
-                _whole(func.sum(risks.c.open)).label("open_risks"),
-                _whole(func.sum(risks.c.high)).label("open_high_risks"),
-                _whole(func.sum(overdue)).label("overdue"),
             )
-            .select_from(Project)
-            .join(risks, true())
-            .where(*in_scope)
+            .where(in_scope)
             .group_by(
                 func.grouping_sets(
                     tuple_(Project.status),
@@ -247,8 +230,6 @@ def _portfolio_groups(dialect_name: str, whole: bool) -> Select[Any]:
             )
         )
         return grouping_sets
-    open_risks = _count_for_project(Risk, open_risk_clause())
-    high = open_risks.where(Risk.score >= HIGH_RISK_SCORE)
     by_groups: Select[Any] = (
         select(
             literal(0).label("grouping"),
@@ -257,26 +238,36 @@ def _portfolio_groups(dialect_name: str, whole: bool) -> Select[Any]:
             Project.phase,
             func.count().label("count"),
             *money,
-            _whole(func.sum(open_risks.scalar_subquery())).label("open_risks"),
-            _whole(func.sum(high.scalar_subquery())).label("open_high_risks"),
-            _whole(func.sum(overdue)).label("overdue"),
         )
-        .where(*in_scope)
+        .where(in_scope)
         .group_by(Project.status, Project.health, Project.phase)
     )
     return by_groups
 
 
-def _whole(total: ColumnElement[Any]) -> ColumnElement[int]:
-    """A sum of counts as an integer (PostgreSQL's sum of bigints is a numeric)."""
-    return cast(func.coalesce(total, 0), BigInteger)
-
-
-def _count_for_project(model: Any, *conditions: ColumnElement[bool]) -> Select[int]:
-    """A correlated count of one project's rows of ``model`` (a control record table)."""
-    return (
-        select(func.count())
-        .select_from(model)
-        .where(model.project_id == Project.id, *conditions)
-        .correlate(Project)
+@functools.cache
+def _open_risks(dialect_name: str, whole: bool) -> AnySelect:
+    """The open risks of the live projects in scope, and the high ones among them."""
+    stmt: AnySelect = (
+        select(
+            func.count().label("open"),
+            func.count().filter(Risk.score >= HIGH_RISK_SCORE).label("high"),
+        )
+        .select_from(Risk)
+        .join(Project, Project.id == Risk.project_id)
+        .where(open_risk_clause(), scope_clause(dialect_name, whole))
     )
+    return stmt
+
+
+@functools.cache
+def _overdue(dialect_name: str, whole: bool) -> Select[Any]:
+    """The overdue milestones of the live projects in scope (the day bound per request)."""
+    today: Any = bindparam("today", type_=Date)
+    stmt: Select[Any] = (
+        select(func.count().label("overdue"))
+        .select_from(Milestone)
+        .join(Project, Project.id == Milestone.project_id)
+        .where(overdue_clause(today), scope_clause(dialect_name, whole))
+    )
+    return stmt

@@ -48,7 +48,7 @@ AnySelect = Select[*tuple[Any, ...]]
 """A statement of any columns."""
 
 TOP_RISKS = 5
-"""Risks a rollup lists, highest score first."""
+"""Risks a rollup lists, highest score first (then the newest)."""
 RED_SHOWN = 20
 """Red projects a rollup lists (``by_health.red`` counts them all)."""
 
@@ -161,7 +161,7 @@ def _top_risks(dialect_name: str, whole: bool) -> AnySelect:
         )
         .join(Project, Project.id == Risk.project_id)
         .where(open_risk_clause(), scope_clause(dialect_name, whole))
-        .order_by(Risk.score.desc(), Risk.created_at, Risk.id)
+        .order_by(Risk.score.desc(), Risk.created_at.desc(), Risk.id.desc())
         .limit(TOP_RISKS)
     )
     return stmt
@@ -240,41 +240,50 @@ def _watched(dialect_name: str, whole: bool) -> AnySelect:
     return stmt
 
 
+EXTRAS = {
+    "earned": _earned,
+    "top": _top_risks,
+    "red": _red,
+    "objectives": _objectives,
+    "unaligned": _unaligned,
+    "watched": _watched,
+}
+"""Each extra figure's statement, by name."""
+
+
 async def rollup_extras(
-    reads: RowReads, portfolio_ids: list[Any] | None, today: date
+    reads: RowReads, portfolio_ids: list[Any] | None, today: date, parts: frozenset[str]
 ) -> RollupExtras:
-    """The extra figures of the live projects of ``portfolio_ids`` (None: every one)."""
+    """The extra figures named in ``parts`` (of ``EXTRAS``) of the live projects of
+    ``portfolio_ids`` (None: every one); the others keep their defaults."""
     name = reads.dialect_name
     whole = portfolio_ids is None
     params: dict[str, Any] = {"today": today}
     if not whole:
         params["portfolio_ids"] = portfolio_ids
-    statements = [
-        _earned(name, whole),
-        _top_risks(name, whole),
-        _red(name, whole),
-        _objectives(name, whole),
-        _unaligned(name, whole),
-        _watched(name, whole),
-    ]
+    wanted = [part for part in EXTRAS if part in parts]
+    statements = [EXTRAS[part](name, whole) for part in wanted]
     found: list[list[Row]]
     if isinstance(reads, PostgresReads):
         found = list(await asyncio.gather(*(reads.all(stmt, params) for stmt in statements)))
     else:
         found = [await reads.all(stmt, params) for stmt in statements]
-    earned, top, red, objectives, unaligned, watched = found
-    looked = watched[0]["last_look"]
-    value = earned[0]
-    return RollupExtras(
-        planned_value=Decimal(value["pv"]),
-        earned_value=Decimal(value["ev"]),
-        measured_cost=Decimal(value["ac"]),
-        measured=int(value["measured"]),
-        top_risks=top,
-        red_projects=red,
-        objectives=objectives,
-        unaligned=unaligned[0],
-        compliance=RuleCounts(int(watched[0]["passed"]), int(watched[0]["failed"])),
-        judged=int(watched[0]["judged"]),
-        last_look=None if looked is None else datetime.fromisoformat(looked),
-    )
+    rows = dict(zip(wanted, found, strict=True))
+    extras = RollupExtras()
+    if "earned" in rows:
+        value = rows["earned"][0]
+        extras.planned_value = Decimal(value["pv"])
+        extras.earned_value = Decimal(value["ev"])
+        extras.measured_cost = Decimal(value["ac"])
+        extras.measured = int(value["measured"])
+    extras.top_risks = rows.get("top", [])
+    extras.red_projects = rows.get("red", [])
+    extras.objectives = rows.get("objectives", [])
+    extras.unaligned = rows["unaligned"][0] if "unaligned" in rows else {}
+    if "watched" in rows:
+        watched = rows["watched"][0]
+        looked = watched["last_look"]
+        extras.compliance = RuleCounts(int(watched["passed"]), int(watched["failed"]))
+        extras.judged = int(watched["judged"])
+        extras.last_look = None if looked is None else datetime.fromisoformat(looked)
+    return extras

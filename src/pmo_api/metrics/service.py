@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import uuid
 from collections import defaultdict
@@ -13,10 +14,10 @@ from sqlalchemy import true
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import InvalidInput
-from pmo_api.db.reads import SessionReads
+from pmo_api.db.reads import PostgresReads, SessionReads
 from pmo_api.metrics import history
-from pmo_api.metrics.repository import MetricsRepository
-from pmo_api.metrics.rollup import rollup_extras
+from pmo_api.metrics.repository import MetricsRepository, PortfolioFigures
+from pmo_api.metrics.rollup import RollupExtras, rollup_extras
 from pmo_api.metrics.schemas import (
     BaselineRef,
     BudgetFigures,
@@ -108,37 +109,105 @@ def _when(ctx: ServiceContext, as_of: date | None) -> date | None:
     return as_of
 
 
+ROLLUP_FIGURES: dict[str, frozenset[str]] = {
+    "project_count": frozenset({"groups"}),
+    "by_status": frozenset({"groups"}),
+    "by_health": frozenset({"groups"}),
+    "by_phase": frozenset({"groups"}),
+    "budget": frozenset({"groups"}),
+    "open_risks": frozenset({"groups"}),
+    "open_high_risks": frozenset({"groups"}),
+    "overdue_milestones": frozenset({"groups"}),
+    "earned_value": frozenset({"earned"}),
+    "compliance": frozenset({"watched"}),
+    "top_risks": frozenset({"top"}),
+    "red_projects": frozenset({"red"}),
+    "objectives": frozenset({"objectives", "groups"}),
+    "unaligned": frozenset({"unaligned", "groups"}),
+}
+"""A rollup's figures (asked for with ``fields``) and the statements each needs:
+``groups`` (``MetricsRepository.figures``) and ``rollup.EXTRAS``'s."""
+
+
+def _fields(fields: str | None) -> tuple[str, ...]:
+    """The figures asked for (``fields=budget,by_health``; all when none is named);
+    an unknown name is a 422 ``unknown_field`` naming the known ones."""
+    if fields is None:
+        return tuple(ROLLUP_FIGURES)
+    names = tuple(dict.fromkeys(name.strip() for name in fields.split(",") if name.strip()))
+    unknown = [name for name in names if name not in ROLLUP_FIGURES]
+    if unknown or not names:
+        raise InvalidInput(
+            code="unknown_field",
+            detail=f"fields names {', '.join(unknown) or 'nothing'}: the figures are "
+            f"{', '.join(ROLLUP_FIGURES)}.",
+            extra={"field": "fields"},
+        )
+    return names
+
+
 async def _live_rollup(
-    ctx: ServiceContext, repository: MetricsRepository, ids: list[uuid.UUID] | None
+    ctx: ServiceContext,
+    repository: MetricsRepository,
+    ids: list[uuid.UUID] | None,
+    names: tuple[str, ...],
 ) -> dict[str, Any]:
     today = ctx.now.date()
     reads = ctx.reads or SessionReads(ctx.session)
-    figures = await repository.figures(ctx.reads, ids, today=today)
-    extras = await rollup_extras(reads, ids, today)
+    parts = frozenset().union(*(ROLLUP_FIGURES[name] for name in names))
+    figures = PortfolioFigures()
+    if isinstance(reads, PostgresReads):  # side by side on the pool
+        if "groups" in parts:
+            figures, extras = await asyncio.gather(
+                repository.figures(reads, ids, today=today),
+                rollup_extras(reads, ids, today, parts),
+            )
+        else:
+            extras = await rollup_extras(reads, ids, today, parts)
+    else:
+        if "groups" in parts:
+            figures = await repository.figures(reads, ids, today=today)
+        extras = await rollup_extras(reads, ids, today, parts)
     planned = figures.planned
-    return {
-        "as_of": today,
-        "project_count": figures.count,
-        "by_status": {status.value: 0 for status in ProjectStatus} | figures.by_status,
-        "by_health": {health.value: 0 for health in Health} | figures.by_health,
-        "by_phase": _phases(figures.by_phase),
-        "budget": _budget(planned, figures.actual),
-        "earned_value": _rollup_value(
+    shown: dict[str, Any] = {"as_of": today, "from_history": False}
+    for name in names:
+        shown[name] = _live_figure(name, figures, extras, planned)
+    return shown
+
+
+def _live_figure(
+    name: str, figures: PortfolioFigures, extras: RollupExtras, planned: Decimal
+) -> Any:
+    if name == "project_count":
+        return figures.count
+    if name == "by_status":
+        return {status.value: 0 for status in ProjectStatus} | figures.by_status
+    if name == "by_health":
+        return {health.value: 0 for health in Health} | figures.by_health
+    if name == "by_phase":
+        return _phases(figures.by_phase)
+    if name == "budget":
+        return _budget(planned, figures.actual)
+    if name in ("open_risks", "open_high_risks", "overdue_milestones"):
+        return getattr(figures, name)
+    if name == "earned_value":
+        return _rollup_value(
             extras.measured, extras.planned_value, extras.earned_value, extras.measured_cost
-        ),
-        "compliance": RollupCompliance(
+        )
+    if name == "compliance":
+        return RollupCompliance(
             rate=extras.compliance.rate,
             passed=extras.compliance.passed,
             failed=extras.compliance.failed,
             projects_judged=extras.judged,
             judged_at=extras.last_look,
-        ),
-        "open_risks": figures.open_risks,
-        "open_high_risks": figures.open_high_risks,
-        "overdue_milestones": figures.overdue_milestones,
-        "top_risks": [TopRisk.model_validate(row) for row in extras.top_risks],
-        "red_projects": [ProjectBrief.model_validate(row) for row in extras.red_projects],
-        "objectives": [
+        )
+    if name == "top_risks":
+        return [TopRisk.model_validate(row) for row in extras.top_risks]
+    if name == "red_projects":
+        return [ProjectBrief.model_validate(row) for row in extras.red_projects]
+    if name == "objectives":
+        return [
             ObjectiveShare(
                 objective_id=row["id"],
                 key=row["key"],
@@ -150,14 +219,14 @@ async def _live_rollup(
                 share_of_budget=_share(Decimal(row["planned"]), planned),
             )
             for row in extras.objectives
-        ],
-        "unaligned": Unaligned(
-            projects=extras.unaligned["projects"],
-            planned_budget=Decimal(extras.unaligned["planned"]).quantize(CENT),
-            actual_cost=Decimal(extras.unaligned["actual"]).quantize(CENT),
-            share_of_budget=_share(Decimal(extras.unaligned["planned"]), planned),
-        ),
-    }
+        ]
+    assert name == "unaligned", name
+    return Unaligned(
+        projects=extras.unaligned["projects"],
+        planned_budget=Decimal(extras.unaligned["planned"]).quantize(CENT),
+        actual_cost=Decimal(extras.unaligned["actual"]).quantize(CENT),
+        share_of_budget=_share(Decimal(extras.unaligned["planned"]), planned),
+    )
 
 
 async def _past_rollup(
@@ -228,19 +297,22 @@ async def portfolio_metrics(
     *,
     include_sub_portfolios: bool = True,
     as_of: date | None = None,
+    fields: str | None = None,
 ) -> PortfolioMetrics:
     """A portfolio's rollup now, or as it stood at the end of ``as_of`` (from the
-    history, the projects counted in the portfolio they were in that day)."""
+    history, the projects counted in the portfolio they were in that day); with
+    ``fields``, only the figures named (the others are not computed, nor shown)."""
+    names = _fields(fields)
     # Every role reads the portfolio structure: no visibility rule to apply here.
     day = _when(ctx, as_of)
     repository = MetricsRepository(None if ctx.reads else ctx.session)
     portfolio, ids = await repository.portfolio_tree(ctx.reads, ref, nested=include_sub_portfolios)
     figures = (
-        await _live_rollup(ctx, repository, ids)
+        await _live_rollup(ctx, repository, ids, names)
         if day is None
-        else await _past_rollup(ctx, ids, day)
+        else _only(await _past_rollup(ctx, ids, day), names)
     )
-    return PortfolioMetrics(
+    return PortfolioMetrics.model_construct(
         portfolio_id=portfolio["id"],
         key=portfolio["key"],
         name=portfolio["name"],
@@ -250,17 +322,25 @@ async def portfolio_metrics(
 
 
 async def organisation_metrics(
-    ctx: ServiceContext, *, as_of: date | None = None
+    ctx: ServiceContext, *, as_of: date | None = None, fields: str | None = None
 ) -> OrganisationMetrics:
-    """Every live project rolled up: the executive's summary."""
+    """Every live project rolled up: the executive's summary (``fields``: as for a
+    portfolio)."""
+    names = _fields(fields)
     day = _when(ctx, as_of)
     repository = MetricsRepository(None if ctx.reads else ctx.session)
     figures = (
-        await _live_rollup(ctx, repository, None)
+        await _live_rollup(ctx, repository, None, names)
         if day is None
-        else await _past_rollup(ctx, None, day)
+        else _only(await _past_rollup(ctx, None, day), names)
     )
-    return OrganisationMetrics(**figures)
+    return OrganisationMetrics.model_construct(**figures)
+
+
+def _only(figures: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The figures named, with the day and where they come from."""
+    kept = {"as_of", "from_history", *names}
+    return {name: value for name, value in figures.items() if name in kept}
 
 
 async def project_metrics(

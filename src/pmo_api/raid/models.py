@@ -104,6 +104,16 @@ class Risk(ProjectRecord, Base):
             postgresql_where=text(OPEN_RISK_PREDICATE),
             sqlite_where=text(OPEN_RISK_PREDICATE),
         ),
+        # OPEN risks by score: a rollup's top risks (highest score, then newest) are the
+        # last few entries, read backwards.
+        Index(
+            "ix_risks_open_score_created_at_id",
+            "score",
+            "created_at",
+            "id",
+            postgresql_where=text(OPEN_RISK_PREDICATE),
+            sqlite_where=text(OPEN_RISK_PREDICATE),
+        ),
     )
 
     title: Mapped[str] = mapped_column(String(200), nullable=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -22,6 +21,7 @@ from pmo_api.api.rest.deps import (
 )
 from pmo_api.api.rest.docs import CHART_FIGURES, CSV_FIGURES, problems
 from pmo_api.api.rest.lists import KeyedRef, ref_or_422
+from pmo_api.core.schemas import Day
 from pmo_api.metrics import service as metrics
 from pmo_api.metrics.schemas import (
     OrganisationMetrics,
@@ -29,7 +29,7 @@ from pmo_api.metrics.schemas import (
     PortfolioMetrics,
     ProjectMetrics,
 )
-from pmo_api.metrics.service import Interval
+from pmo_api.metrics.service import ROLLUP_FIGURES, Interval
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 
@@ -71,7 +71,7 @@ class FiguresQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: present.Format | None = Field(default=None, description="json or csv.")
-    as_of: date | None = AS_OF
+    as_of: Day | None = AS_OF
 
 
 class SummaryQuery(BaseModel):
@@ -82,7 +82,15 @@ class SummaryQuery(BaseModel):
     format: ChartFormat | None = Field(
         default=None, description="json, csv (one row) or svg (a chart)."
     )
-    as_of: date | None = AS_OF
+    as_of: Day | None = AS_OF
+    fields: str | None = Field(
+        default=None,
+        max_length=400,
+        pattern=r"^[a-z_]+(,[a-z_]+)*$",
+        description="Only these figures, comma-separated (computed and shown; the others "
+        "are not): " + ", ".join(ROLLUP_FIGURES) + ". Default: all. The chart (svg) "
+        "draws the budget, the health counts and earned value whatever is named.",
+    )
 
 
 class RollupQuery(SummaryQuery):
@@ -98,12 +106,12 @@ class HistoryQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=False)
 
-    start: date | None = Field(
+    start: Day | None = Field(
         default=None,
         alias="from",
         description="The first day (default: 30 days, 12 weeks or a year before `to`).",
     )
-    end: date | None = Field(default=None, alias="to", description="The last day (default today).")
+    end: Day | None = Field(default=None, alias="to", description="The last day (default today).")
     interval: Interval = Field(default=Interval.WEEK, description="day, week or month.")
     include_sub_portfolios: bool = Field(
         default=True, description="Roll up the portfolios nested below it too (default)."
@@ -149,16 +157,25 @@ async def _project_figures(request: Request, id: str, query: FiguresQuery) -> Re
 
 
 async def _answer(
-    request: Request, figures: BaseModel, fmt: ChartFormat, chart: Any = None
+    request: Request,
+    figures: BaseModel,
+    fmt: ChartFormat,
+    chart: Any = None,
+    *,
+    partial: bool = False,
 ) -> Response:
+    """The figures as JSON, one CSV row or a chart. A rollup (``partial``) holds the
+    ``fields`` asked for alone, made without validation: ``exclude_unset`` shows what it
+    holds."""
     if fmt is ChartFormat.SVG and chart is not None:
-        svg = await chart(figures.model_dump(mode="json"))
+        svg = await chart(figures.model_dump(mode="json", exclude_unset=partial))
         return present.computed(request, svg, SVG)
     if fmt is ChartFormat.CSV:
-        row = _flatten(figures.model_dump(mode="json"))
+        row = _flatten(figures.model_dump(mode="json", exclude_unset=partial))
         csv = present.to_csv(list(row), [row])
         return present.computed(request, csv, present.CSV + "; charset=utf-8")
-    return present.figures(request, figures)
+    body = figures.model_dump_json(exclude_unset=partial)
+    return present.computed(request, body.encode())
 
 
 @router.get(
@@ -179,8 +196,11 @@ async def organisation_metrics(
 
 async def _summary(request: Request, query: SummaryQuery) -> Response:
     async with request_context(request) as ctx:
-        figures = await metrics.organisation_metrics(ctx, as_of=query.as_of)
-    return await _answer(request, figures, _wants(request, query.format), charts.rollup_chart)
+        fmt = _wants(request, query.format)
+        figures = await metrics.organisation_metrics(
+            ctx, as_of=query.as_of, fields=None if fmt is ChartFormat.SVG else query.fields
+        )
+    return await _answer(request, figures, fmt, charts.rollup_chart, partial=True)
 
 
 @router.get(
@@ -201,14 +221,16 @@ async def portfolio_metrics(
 
 
 async def _rollup(request: Request, id: str, query: RollupQuery) -> Response:
+    fmt = _wants(request, query.format)
     async with request_context(request) as ctx:
         figures = await metrics.portfolio_metrics(
             ctx,
             ref_or_422(id),
             include_sub_portfolios=query.include_sub_portfolios,
             as_of=query.as_of,
+            fields=None if fmt is ChartFormat.SVG else query.fields,
         )
-    return await _answer(request, figures, _wants(request, query.format), charts.rollup_chart)
+    return await _answer(request, figures, fmt, charts.rollup_chart, partial=True)
 
 
 @router.get(
