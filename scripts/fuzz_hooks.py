@@ -142,6 +142,9 @@ STATE_REFUSALS: dict[str, str] = {
     "enrollment_already_completed": "the enrollment was completed before",
     "invalid_enrollment_transition": "the enrollment's stored status does not allow the change",
     "enrollment_not_completed": "a score for an enrollment that is not completed",
+    # An export's parameters are its collection's list's: the collection is named in the
+    # path, and one operation's schema cannot tie its query to a path parameter.
+    "unknown_filter": "a parameter the list of the collection named in the path does not take",
     # The metrics' history: which days it holds, and the clock.
     "before_history": "as_of before the first stored snapshot",
     "as_of_in_future": "as_of after today (a schema is the same every day)",

@@ -3,7 +3,7 @@
 Every declared resource type (``control.RESOURCES``) is exported under its collection's
 name (``projects``, ``policies``...), with its list's query less the paging: the same
 filters, ``sort``, ``include_archived`` and ``updated_since``, checked and refused
-exactly as the list checks them (an unknown parameter is a 422 ``unknown_parameter``,
+exactly as the list checks them (an unknown parameter is a 422 ``unknown_filter``,
 a bad value a 422 ``validation_failed``). Each NDJSON line is what the list's ``items``
 hold for that record; the CSV has the list's columns and cells.
 
@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from pmo_api.api.requests import check_query
 from pmo_api.api.rest import responses as present
 from pmo_api.api.rest.deps import (
     Caller,
@@ -44,7 +45,7 @@ from pmo_api.api.rest.deps import (
 from pmo_api.api.rest.docs import problems
 from pmo_api.api.rest.lists import ListQuery, split
 from pmo_api.control import RESOURCES
-from pmo_api.core.errors import NotFound
+from pmo_api.core.errors import InvalidInput, NotFound
 from pmo_api.core.schemas import TEXT_PATTERN
 from pmo_api.db.streams import Batches, RowStreams
 from pmo_api.resources import exports
@@ -267,6 +268,19 @@ async def dispatch(request: Request) -> Response:
             detail=f"No collection {name!r} to export; exported: {', '.join(OPERATIONS)}.",
         )
     request.scope["route"] = operation  # whose query the checks read (``check_query``)
+    try:
+        check_query(request)
+    except InvalidInput as error:
+        if error.code != "unknown_parameter":
+            raise
+        # Which parameters an export takes depends on the collection its path names:
+        # no schema of one operation can say it, so the refusal says so by its code.
+        raise InvalidInput(
+            code="unknown_filter",
+            detail=f"{error.detail} An export of {name} takes the parameters of its list "
+            f"(GET /api/v1/{name}) but limit and cursor, and format.",
+            errors=error.errors,
+        ) from None
     handler: Callable[[Request], Awaitable[Response]] = operation.endpoint.direct  # type: ignore[attr-defined]
     return await handler(request)
 
