@@ -234,6 +234,15 @@ def generate(projects: int, seed: int = 42, metrics: bool = False) -> dict[str, 
     risks = [
         _risk(r, project, person_ids, today) for project in rows for _ in range(RISKS_PER_PROJECT)
     ]
+    by_id = {project["id"]: project for project in rows}
+    for project in rows:  # the counts each project keeps of its open risks
+        project.update(open_risks=0, open_high_risks=0, baseline_budget=None,
+                       baseline_start=None, baseline_end=None)  # fmt: skip
+    for risk in risks:
+        if risk["status"] in ("open", "mitigating"):
+            project = by_id[risk["project_id"]]
+            project["open_risks"] += 1
+            project["open_high_risks"] += risk["score"] >= 10
     milestones = [
         _milestone(r, project, n, today) for project in rows for n in range(MILESTONES_PER_PROJECT)
     ]
@@ -317,7 +326,7 @@ def _metrics_rows(
         if project["actual_start"] is None:
             continue
         at = project["created_at"]
-        baselines.append({
+        baselines.append(baseline := {
             "id": _uuid(r), "project_id": project["id"], "name": "Approved plan",
             "description": None,
             "planned_start": project["planned_start"] - dt.timedelta(days=r.randint(0, 20)),
@@ -326,6 +335,11 @@ def _metrics_rows(
             "milestones": [], "captured_by": "bench", "captured_by_person_id": None,
             "version": 1, "created_at": at, "updated_at": at, "archived_at": None,
         })  # fmt: skip
+        project.update(
+            baseline_budget=baseline["planned_budget"],
+            baseline_start=baseline["planned_start"],
+            baseline_end=baseline["planned_end"],
+        )
         end = today - dt.timedelta(days=r.randint(0, 40))
         for _ in range(REPORTS_PER_PROJECT):
             start = end - dt.timedelta(days=6)

@@ -300,3 +300,47 @@ async def test_graphql_metrics_are_the_rest_figures(
         '{ metricsSummary(asOf: "2000-01-01") { projectCount } }', role="viewer"
     )
     assert refused["errors"][0]["extensions"]["code"] == "before_history"
+
+
+async def test_the_counts_a_project_keeps_follow_its_risks_and_baseline(api: Api) -> None:
+    """A rollup sums the open risks and the baseline each project keeps on its row: every
+    kind of write moves them as the risks and baselines themselves say."""
+    portfolio = await api.make_portfolio()
+    project = await api.make_project(
+        portfolio["id"], percent_complete=50, planned_budget="1000.00",
+        planned_start=str(TODAY - timedelta(days=10)), planned_end=str(TODAY + timedelta(days=10)),
+    )  # fmt: skip
+    base = f"/api/v1/projects/{project['id']}"
+    path = f"/api/v1/metrics/portfolios/{portfolio['id']}"
+
+    async def agree() -> dict[str, Any]:
+        rollup = await ok(await api.get(path))
+        figures = await ok(await api.get(f"/api/v1/metrics/projects/{project['id']}"))
+        bands = figures["open_risks"]
+        assert rollup["open_risks"] == bands["total"]
+        assert rollup["open_high_risks"] == bands["high"] + bands["critical"]
+        return rollup
+
+    made = []
+    for p, i, status in ((5, 4, "open"), (1, 2, "mitigating"), (5, 5, "closed"), (3, 3, "open")):
+        body = {"title": "r", "probability": p, "impact": i, "status": status}
+        made.append(await ok(await api.post(f"{base}/risks", json=body), 201))
+    assert (await agree())["open_risks"] == 3
+    await ok(await api.patch(f"/api/v1/risks/{made[0]['id']}", json={"status": "closed"}))
+    await ok(await api.patch(f"/api/v1/risks/{made[2]['id']}", json={"status": "open"}))
+    await ok(await api.patch(f"/api/v1/risks/{made[3]['id']}", json={"probability": 4}))  # 12
+    await ok(await api.patch(f"/api/v1/risks/{made[1]['id']}", json={"title": "renamed"}))
+    assert (await agree())["open_high_risks"] == 2
+    assert (await api.delete(f"/api/v1/risks/{made[2]['id']}")).status_code == 200
+    assert (await agree())["open_risks"] == 2
+
+    first = await ok(await api.post(f"{base}/baselines", json={"name": "B1"}), 201)
+    measured = (await agree())["earned_value"]
+    assert (measured["planned_value"], measured["earned_value"]) == (500.0, 500.0)
+    await ok(await api.patch(base, json={"planned_budget": "2000.00"}))
+    await ok(await api.post(f"{base}/baselines", json={"name": "B2"}), 201)
+    assert (await agree())["earned_value"]["earned_value"] == 1000.0  # 50 % of B2's 2000
+    await ok(await api.patch(base, json={"baseline_id": first["id"]}))
+    assert (await agree())["earned_value"]["earned_value"] == 500.0  # back to B1
+    await ok(await api.patch(base, json={"baseline_id": None}))
+    assert (await agree())["earned_value"]["projects_measured"] == 0

@@ -48,7 +48,6 @@ from pmo_api.db.repository import among_ids
 from pmo_api.metrics.models import ProjectSnapshot as Snapshot
 from pmo_api.metrics.rollup import value_sql
 from pmo_api.projects.models import Health, Project
-from pmo_api.schedule.models import Baseline
 from pmo_api.standards.compliance import rule_count_columns
 
 MAX_POINTS = 1000
@@ -81,7 +80,7 @@ async def take(session: AsyncSession, scope: ColumnElement[bool], now: datetime)
     today = now.date()
     passed, failed = await rule_count_columns(SessionReads(session), today)
     pv, ev = value_sql(dialect_name, today)
-    measured = and_(Baseline.planned_start.is_not(None), Baseline.planned_end.is_not(None))
+    measured = and_(Project.baseline_start.is_not(None), Project.baseline_end.is_not(None))
     applicable = passed + failed
     postgres = dialect_name == "postgresql"
     # Exact on PostgreSQL (numeric), a double on SQLite (a cast to NUMERIC is an integer).
@@ -102,7 +101,7 @@ async def take(session: AsyncSession, scope: ColumnElement[bool], now: datetime)
             Project.percent_complete,
             Project.planned_budget,
             Project.actual_cost,
-            case((measured, Baseline.planned_budget), else_=None),
+            case((measured, Project.baseline_budget), else_=None),
             case((measured, money(pv)), else_=None),
             case((measured, money(ev)), else_=None),
             passed,
@@ -110,7 +109,6 @@ async def take(session: AsyncSession, scope: ColumnElement[bool], now: datetime)
             rate,
         )
         .select_from(Project)
-        .outerjoin(Baseline, Baseline.id == Project.baseline_id)
         .where(scope, Project.archived_at.is_(None))
     )
     insert = (postgresql.insert if postgres else sqlite.insert)(Snapshot)

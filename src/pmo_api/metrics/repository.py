@@ -10,30 +10,33 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
     Date,
     Select,
+    and_,
     bindparam,
+    case,
+    cast,
     func,
-    literal,
     select,
-    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pmo_api.core.context import RowReads
 from pmo_api.core.errors import not_found
 from pmo_api.db.reads import Row, SessionReads
-from pmo_api.metrics.rollup import AnySelect, scope_clause
+from pmo_api.metrics.rollup import last_look, money_sum, scope_clause, value_sql
+from pmo_api.portfolios.models import Portfolio
 from pmo_api.portfolios.repository import PortfolioReads
 from pmo_api.projects.models import Project
-from pmo_api.raid.models import Risk, open_risk_clause
+from pmo_api.raid.models import HIGH_RISK_SCORE, Risk, open_risk_clause
 from pmo_api.reporting.models import ReportState, StatusReport
 from pmo_api.schedule.models import Milestone, overdue_clause
 
 RISK_BANDS = {"low": (1, 4), "medium": (5, 9), "high": (10, 14), "critical": (15, 25)}
 """Severity bands of a risk's score (probability x impact, 1-25)."""
-HIGH_RISK_SCORE = RISK_BANDS["high"][0]
-"""An open risk scoring this or more is high or critical: e.g. probability 5 x impact 2."""
+assert RISK_BANDS["high"][0] == HIGH_RISK_SCORE  # the projects' open high risk counts
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,18 @@ class PortfolioFigures:
     open_risks: int = 0
     open_high_risks: int = 0
     overdue_milestones: int = 0
+    measured: int = 0
+    """Projects whose earned value is measured (a current baseline with dates), and
+    their planned value, earned value and actual cost."""
+    planned_value: Decimal = Decimal(0)
+    earned_value: Decimal = Decimal(0)
+    measured_cost: Decimal = Decimal(0)
+    judged: int = 0
+    """Projects the compliance watch has judged, and the rules they passed and failed."""
+    rules_passed: int = 0
+    rules_failed: int = 0
+    last_look: str | None = None
+    """When the compliance watch last looked (ISO 8601), if ever."""
 
 
 class MetricsRepository:
@@ -137,12 +152,22 @@ class MetricsRepository:
             raise not_found("portfolio", ref)
         return portfolio, [row["id"] for row in tree]
 
+    async def portfolio_ids(self, reads: RowReads | None) -> list[uuid.UUID]:
+        """Every portfolio's id (archived ones hold no live project, but cost nothing)."""
+        rows = reads or SessionReads(self.session)
+        return [row["id"] for row in await rows.all(_ALL_PORTFOLIOS)]
+
     async def figures(
-        self, reads: RowReads | None, portfolio_ids: list[uuid.UUID] | None, *, today: date
+        self,
+        reads: RowReads | None,
+        portfolio_ids: list[uuid.UUID] | None,
+        *,
+        today: date,
     ) -> PortfolioFigures:
         """The live projects of ``portfolio_ids`` (None: all) counted and summed by
-        status, by health and by phase, with their open risks (and open high risks) and
-        overdue milestones, in one statement (``_portfolio_groups``)."""
+        status, by health and by phase, with their open risks (and open high risks),
+        overdue milestones, earned value and compliance, in one statement
+        (``_portfolio_groups``)."""
         rows = reads or SessionReads(self.session)
         params: dict[str, Any] = {"today": today}
         if portfolio_ids is not None:
@@ -153,31 +178,34 @@ class MetricsRepository:
         figures = PortfolioFigures()
         for row in grouped:
             _add(figures, row)
-        if grouped:
-            first = grouped[0]
-            figures.open_risks = int(first["open_risks"])
-            figures.open_high_risks = int(first["open_high_risks"])
-            figures.overdue_milestones = int(first["overdue"])
+        if grouped:  # the same on every row
+            figures.overdue_milestones = int(grouped[0]["overdue"])
+            figures.last_look = grouped[0]["last_look"]
         return figures
 
 
+_ALL_PORTFOLIOS = select(Portfolio.id)
+
+
 def _add(figures: PortfolioFigures, row: dict[str, Any]) -> None:
-    """Count one row of ``_portfolio_groups``: a grouping set's row on PostgreSQL (which
-    set, in ``grouping``'s bits: 3 by status, 5 by health, 6 by phase, 7 the total), a
-    (status, health, phase) group on SQLite (``grouping`` 0: it counts in every set)."""
-    grouping, count = row["grouping"], row["count"]
-    if grouping in (0, 3):
-        status = str(row["status"])
-        figures.by_status[status] = figures.by_status.get(status, 0) + count
-    if grouping in (0, 5):
-        health = str(row["health"])
-        figures.by_health[health] = figures.by_health.get(health, 0) + count
-    if grouping in (0, 6):
-        figures.by_phase[row["phase"]] = figures.by_phase.get(row["phase"], 0) + count
-    if grouping in (0, 7):
-        figures.count += count
-        figures.planned += Decimal(row["planned"])
-        figures.actual += Decimal(row["actual"])
+    """Count one (status, health, phase) group of ``_portfolio_groups``."""
+    count = row["count"]
+    status, health = str(row["status"]), str(row["health"])
+    figures.by_status[status] = figures.by_status.get(status, 0) + count
+    figures.by_health[health] = figures.by_health.get(health, 0) + count
+    figures.by_phase[row["phase"]] = figures.by_phase.get(row["phase"], 0) + count
+    figures.count += count
+    figures.planned += Decimal(row["planned"])
+    figures.actual += Decimal(row["actual"])
+    figures.open_risks += row["open_risks"]
+    figures.open_high_risks += row["open_high_risks"]
+    figures.measured += row["measured"]
+    figures.planned_value += Decimal(row["pv"])
+    figures.earned_value += Decimal(row["ev"])
+    figures.measured_cost += Decimal(row["ac"])
+    figures.judged += row["judged"]
+    figures.rules_passed += row["passed"]
+    figures.rules_failed += row["failed"]
 
 
 @functools.cache
@@ -191,71 +219,48 @@ def _portfolio_groups(dialect_name: str, whole: bool) -> Select[Any]:
     """The counts and sums of ``figures``, built once per database and scope (building
     it is a millisecond of SQLAlchemy work): the portfolios are bound per request.
 
-    PostgreSQL answers the three groupings and the total in one pass (GROUPING SETS,
-    about fifteen rows). SQLite has none: it answers the (status, health, phase) groups,
-    added up in Python; its rows are few and cheap to read in the process.
+    The live projects in scope grouped by (status, health, phase), a few dozen groups
+    whatever their number, added up in Python into the counts by status, by health and
+    by phase and the totals (one hash of the rows, where PostgreSQL's GROUPING SETS hash
+    them once per grouping, each with every sum). On PostgreSQL the rows are read from
+    the live projects' covering index alone (``ix_projects_live_portfolio_id``).
 
-    The open risks and overdue milestones are counted once each (uncorrelated scalar
-    subqueries, on every row alike) as a join of the open ones (their partial indexes)
-    with the projects in scope: the planner walks a small portfolio's projects and looks
-    their rows up, and hashes the projects of a large one (a hundred thousand index
-    look-ups, one per project, cost more than one pass)."""
-    in_scope = scope_clause(dialect_name, whole)
-    risks = _open_risks(dialect_name, whole).cte("risk_totals")  # read twice, made once
-    money: list[Any] = [
+    The open risks are summed from the counts each project keeps (``Project.open_risks``,
+    moved by every risk's write): reading the risks of a hundred thousand projects costs
+    more than the rest of the rollup. The overdue milestones (a matter of the day) are
+    counted once (an uncorrelated scalar subquery, on every row alike) as a join of the
+    open ones (their partial index) with the projects in scope: the planner walks a
+    small portfolio's projects and looks their rows up, and hashes a large one's.
+
+    Earned value (the current baseline's budget and dates are on the project's row) and
+    the compliance watch's verdicts (the rules passed and failed, on the row too) are
+    sums of the same rows."""
+    today: Any = bindparam("today", type_=Date)
+    pv, ev = value_sql(dialect_name, today)
+    measured = and_(Project.baseline_start.is_not(None), Project.baseline_end.is_not(None))
+    columns: list[Any] = [
+        Project.status,
+        Project.health,
+        Project.phase,
+        func.count().label("count"),
         func.coalesce(func.sum(Project.planned_budget), 0).label("planned"),
         func.coalesce(func.sum(Project.actual_cost), 0).label("actual"),
-        select(risks.c.open).scalar_subquery().label("open_risks"),
-        select(risks.c.high).scalar_subquery().label("open_high_risks"),
+        _whole(func.sum(Project.open_risks)).label("open_risks"),
+        _whole(func.sum(Project.open_high_risks)).label("open_high_risks"),
+        _whole(func.sum(case((measured, 1), else_=0))).label("measured"),
+        money_sum(case((measured, pv), else_=None)).label("pv"),
+        money_sum(case((measured, ev), else_=None)).label("ev"),
+        money_sum(case((measured, Project.actual_cost), else_=None)).label("ac"),
+        func.count(Project.rules_judged_at).label("judged"),
+        _whole(func.sum(Project.rules_passed)).label("passed"),
+        _whole(func.sum(Project.rules_failed)).label("failed"),
         _overdue(dialect_name, whole).scalar_subquery().label("overdue"),
+        last_look().label("last_look"),
     ]
-    if dialect_name == "postgresql":
-        grouping_sets: Select[Any] = (
-            select(
-                func.grouping(Project.status, Project.health, Project.phase).label("grouping"),
-                Project.status,
-                Project.health,
-                Project.phase,
-                func.count().label("count"),
-                *money,
-            )
-            .where(in_scope)
-            .group_by(
-                func.grouping_sets(
-                    tuple_(Project.status),
-                    tuple_(Project.health),
-                    tuple_(Project.phase),
-                    tuple_(),
-                )
-            )
-        )
-        return grouping_sets
-    by_groups: Select[Any] = (
-        select(
-            literal(0).label("grouping"),
-            Project.status,
-            Project.health,
-            Project.phase,
-            func.count().label("count"),
-            *money,
-        )
-        .where(in_scope)
+    stmt: Select[Any] = (
+        select(*columns)
+        .where(scope_clause(dialect_name, whole))
         .group_by(Project.status, Project.health, Project.phase)
-    )
-    return by_groups
-
-
-@functools.cache
-def _open_risks(dialect_name: str, whole: bool) -> AnySelect:
-    """The open risks of the live projects in scope, and the high ones among them."""
-    stmt: AnySelect = (
-        select(
-            func.count().label("open"),
-            func.count().filter(Risk.score >= HIGH_RISK_SCORE).label("high"),
-        )
-        .select_from(Risk)
-        .join(Project, Project.id == Risk.project_id)
-        .where(open_risk_clause(), scope_clause(dialect_name, whole))
     )
     return stmt
 
@@ -271,3 +276,8 @@ def _overdue(dialect_name: str, whole: bool) -> Select[Any]:
         .where(overdue_clause(today), scope_clause(dialect_name, whole))
     )
     return stmt
+
+
+def _whole(total: ColumnElement[Any]) -> ColumnElement[int]:
+    """A sum of counts as an integer (PostgreSQL's sum of integers is a bigint)."""
+    return cast(func.coalesce(total, 0), BigInteger)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -39,9 +39,6 @@ from pmo_api.db.repository import among_ids
 from pmo_api.objectives.models import Objective
 from pmo_api.projects.models import Health, Project
 from pmo_api.raid.models import Risk, open_risk_clause
-from pmo_api.schedule.models import Baseline
-from pmo_api.standards.compliance import RuleCounts
-from pmo_api.standards.models import ComplianceRecord
 from pmo_api.standards.watch import LAST_LOOK
 
 AnySelect = Select[*tuple[Any, ...]]
@@ -55,20 +52,12 @@ RED_SHOWN = 20
 
 @dataclass
 class RollupExtras:
-    planned_value: Decimal = Decimal(0)
-    earned_value: Decimal = Decimal(0)
-    measured_cost: Decimal = Decimal(0)
-    """Actual cost of the projects earned value is measured on (a baseline with dates)."""
-    measured: int = 0
+    """The figures a rollup reads beyond its projects' rows (``EXTRAS``)."""
+
     top_risks: list[Row] = field(default_factory=list)
     red_projects: list[Row] = field(default_factory=list)
     objectives: list[Row] = field(default_factory=list)
     unaligned: Row = field(default_factory=dict)
-    compliance: RuleCounts = field(default_factory=lambda: RuleCounts(0, 0))
-    judged: int = 0
-    """Projects in scope the compliance watch has judged."""
-    last_look: datetime | None = None
-    """When the compliance watch last looked (null: never)."""
 
 
 def scope_clause(dialect_name: str, whole: bool) -> ColumnElement[bool]:
@@ -98,52 +87,35 @@ def value_sql(dialect_name: str, today: Any) -> tuple[Any, Any]:
     each rounded to the cent as the project's metrics show them: PV = BAC x the share of
     the baseline's duration elapsed (0 to 1), EV = BAC x percent complete."""
     duration: Any = func.max(
-        days_between(dialect_name, Baseline.planned_start, Baseline.planned_end), 1
+        days_between(dialect_name, Project.baseline_start, Project.baseline_end), 1
     )
     if dialect_name == "postgresql":
         duration = func.greatest(
-            days_between(dialect_name, Baseline.planned_start, Baseline.planned_end), 1
+            days_between(dialect_name, Project.baseline_start, Project.baseline_end), 1
         )
         elapsed = func.least(
-            func.greatest(days_between(dialect_name, Baseline.planned_start, today), 0), duration
+            func.greatest(days_between(dialect_name, Project.baseline_start, today), 0), duration
         )
-        pv = func.round(Baseline.planned_budget * elapsed / duration, 2)
-        ev = func.round(Baseline.planned_budget * Project.percent_complete / _HUNDRED, 2)
+        pv = func.round(Project.baseline_budget * elapsed / duration, 2)
+        ev = func.round(Project.baseline_budget * Project.percent_complete / _HUNDRED, 2)
         return pv, ev
     elapsed = func.min(
-        func.max(days_between(dialect_name, Baseline.planned_start, today), 0), duration
+        func.max(days_between(dialect_name, Project.baseline_start, today), 0), duration
     )
     # Money is integer cents on SQLite: round to a whole number of cents.
-    pv = func.round(Baseline.planned_budget * elapsed / duration)
-    ev = func.round(Baseline.planned_budget * Project.percent_complete / _HUNDRED)
+    pv = func.round(Project.baseline_budget * elapsed / duration)
+    ev = func.round(Project.baseline_budget * Project.percent_complete / _HUNDRED)
     return pv, ev
 
 
-def _money(total: Any) -> ColumnElement[Decimal]:
+def money_sum(amounts: Any) -> ColumnElement[Decimal]:
     """A sum of money read as money (cents on SQLite), 0 when there is nothing."""
-    return type_coerce(func.coalesce(total, 0), Money())
+    return type_coerce(func.coalesce(func.sum(amounts), 0), Money())
 
 
-@functools.cache
-def _earned(dialect_name: str, whole: bool) -> AnySelect:
-    today: Any = bindparam("today", type_=Date)
-    pv, ev = value_sql(dialect_name, today)
-    stmt: AnySelect = (
-        select(
-            func.count().label("measured"),
-            _money(func.sum(pv)).label("pv"),
-            _money(func.sum(ev)).label("ev"),
-            func.coalesce(func.sum(Project.actual_cost), 0).label("ac"),
-        )
-        .select_from(Project)
-        .join(Baseline, Baseline.id == Project.baseline_id)
-        .where(
-            scope_clause(dialect_name, whole),
-            Baseline.planned_start.is_not(None),
-            Baseline.planned_end.is_not(None),
-        )
-    )
-    return stmt
+def last_look() -> ColumnElement[str | None]:
+    """When the compliance watch last looked (ISO 8601), as a scalar subquery."""
+    return select(InstanceSetting.value).where(InstanceSetting.name == LAST_LOOK).scalar_subquery()
 
 
 @functools.cache
@@ -178,7 +150,7 @@ def _red(dialect_name: str, whole: bool) -> AnySelect:
     return stmt
 
 
-_ALIGNED = and_(Alignment.archived_at.is_(None), Alignment.contribution > 0)
+ALIGNED = and_(Alignment.archived_at.is_(None), Alignment.contribution > 0)
 
 
 @functools.cache
@@ -198,7 +170,7 @@ def _objectives(dialect_name: str, whole: bool) -> AnySelect:
         .select_from(Alignment)
         .join(Project, Project.id == Alignment.project_id)
         .join(Objective, Objective.id == Alignment.objective_id)
-        .where(_ALIGNED, scope_clause(dialect_name, whole))
+        .where(ALIGNED, scope_clause(dialect_name, whole))
         .group_by(Objective.id, Objective.key, Objective.title, Objective.weight)
         .order_by(Objective.key)
     )
@@ -207,8 +179,9 @@ def _objectives(dialect_name: str, whole: bool) -> AnySelect:
 
 @functools.cache
 def _unaligned(dialect_name: str, whole: bool) -> AnySelect:
-    """The live projects in scope aligned to no objective, their budget and spend."""
-    aligned = exists().where(Alignment.project_id == Project.id, _ALIGNED)
+    """The live projects in scope aligned to no objective, their budget and spend (an
+    anti-join: the planner hashes the live alignments once)."""
+    aligned = exists().where(Alignment.project_id == Project.id, ALIGNED)
     stmt: AnySelect = select(
         func.count().label("projects"),
         func.coalesce(func.sum(Project.planned_budget), 0).label("planned"),
@@ -217,36 +190,11 @@ def _unaligned(dialect_name: str, whole: bool) -> AnySelect:
     return stmt
 
 
-@functools.cache
-def _watched(dialect_name: str, whole: bool) -> AnySelect:
-    """The rules the compliance watch last found passed and failed on the live projects
-    in scope, summed, and when it last looked: one read of its kept states (judging
-    every rule on a hundred thousand projects takes seconds; the watch does it in the
-    background, every ``PMO_COMPLIANCE_WATCH_SECONDS``)."""
-    last_look = (
-        select(InstanceSetting.value).where(InstanceSetting.name == LAST_LOOK).scalar_subquery()
-    )
-    stmt: AnySelect = (
-        select(
-            func.count().label("judged"),
-            func.coalesce(func.sum(ComplianceRecord.rules_passed), 0).label("passed"),
-            func.coalesce(func.sum(ComplianceRecord.rules_failed), 0).label("failed"),
-            last_look.label("last_look"),
-        )
-        .select_from(ComplianceRecord)
-        .join(Project, Project.id == ComplianceRecord.project_id)
-        .where(scope_clause(dialect_name, whole))
-    )
-    return stmt
-
-
 EXTRAS = {
-    "earned": _earned,
     "top": _top_risks,
     "red": _red,
     "objectives": _objectives,
     "unaligned": _unaligned,
-    "watched": _watched,
 }
 """Each extra figure's statement, by name."""
 
@@ -269,21 +217,9 @@ async def rollup_extras(
     else:
         found = [await reads.all(stmt, params) for stmt in statements]
     rows = dict(zip(wanted, found, strict=True))
-    extras = RollupExtras()
-    if "earned" in rows:
-        value = rows["earned"][0]
-        extras.planned_value = Decimal(value["pv"])
-        extras.earned_value = Decimal(value["ev"])
-        extras.measured_cost = Decimal(value["ac"])
-        extras.measured = int(value["measured"])
-    extras.top_risks = rows.get("top", [])
-    extras.red_projects = rows.get("red", [])
-    extras.objectives = rows.get("objectives", [])
-    extras.unaligned = rows["unaligned"][0] if "unaligned" in rows else {}
-    if "watched" in rows:
-        watched = rows["watched"][0]
-        looked = watched["last_look"]
-        extras.compliance = RuleCounts(int(watched["passed"]), int(watched["failed"]))
-        extras.judged = int(watched["judged"])
-        extras.last_look = None if looked is None else datetime.fromisoformat(looked)
-    return extras
+    return RollupExtras(
+        top_risks=rows.get("top", []),
+        red_projects=rows.get("red", []),
+        objectives=rows.get("objectives", []),
+        unaligned=rows["unaligned"][0] if "unaligned" in rows else {},
+    )

@@ -6,7 +6,7 @@ import asyncio
 import enum
 import uuid
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -118,8 +118,8 @@ ROLLUP_FIGURES: dict[str, frozenset[str]] = {
     "open_risks": frozenset({"groups"}),
     "open_high_risks": frozenset({"groups"}),
     "overdue_milestones": frozenset({"groups"}),
-    "earned_value": frozenset({"earned"}),
-    "compliance": frozenset({"watched"}),
+    "earned_value": frozenset({"groups"}),
+    "compliance": frozenset({"groups"}),
     "top_risks": frozenset({"top"}),
     "red_projects": frozenset({"red"}),
     "objectives": frozenset({"objectives", "groups"}),
@@ -192,15 +192,16 @@ def _live_figure(
         return getattr(figures, name)
     if name == "earned_value":
         return _rollup_value(
-            extras.measured, extras.planned_value, extras.earned_value, extras.measured_cost
+            figures.measured, figures.planned_value, figures.earned_value, figures.measured_cost
         )
     if name == "compliance":
+        looked = figures.last_look
         return RollupCompliance(
-            rate=extras.compliance.rate,
-            passed=extras.compliance.passed,
-            failed=extras.compliance.failed,
-            projects_judged=extras.judged,
-            judged_at=extras.last_look,
+            rate=RuleCounts(figures.rules_passed, figures.rules_failed).rate,
+            passed=figures.rules_passed,
+            failed=figures.rules_failed,
+            projects_judged=figures.judged,
+            judged_at=None if looked is None else datetime.fromisoformat(looked),
         )
     if name == "top_risks":
         return [TopRisk.model_validate(row) for row in extras.top_risks]
@@ -221,11 +222,12 @@ def _live_figure(
             for row in extras.objectives
         ]
     assert name == "unaligned", name
+    alone = extras.unaligned
     return Unaligned(
-        projects=extras.unaligned["projects"],
-        planned_budget=Decimal(extras.unaligned["planned"]).quantize(CENT),
-        actual_cost=Decimal(extras.unaligned["actual"]).quantize(CENT),
-        share_of_budget=_share(Decimal(extras.unaligned["planned"]), planned),
+        projects=alone["projects"],
+        planned_budget=Decimal(alone["planned"]).quantize(CENT),
+        actual_cost=Decimal(alone["actual"]).quantize(CENT),
+        share_of_budget=_share(Decimal(alone["planned"]), planned),
     )
 
 
@@ -329,12 +331,15 @@ async def organisation_metrics(
     names = _fields(fields)
     day = _when(ctx, as_of)
     repository = MetricsRepository(None if ctx.reads else ctx.session)
-    figures = (
-        await _live_rollup(ctx, repository, None, names)
-        if day is None
-        else _only(await _past_rollup(ctx, None, day), names)
-    )
-    return OrganisationMetrics.model_construct(**figures)
+    if day is not None:
+        return OrganisationMetrics.model_construct(
+            **_only(await _past_rollup(ctx, None, day), names)
+        )
+    # Every portfolio's projects: the same statements as a portfolio tree's, which read
+    # the live projects by portfolio from their covering index (a scan of every project
+    # row, as "all live projects" is planned, reads the whole table).
+    ids = await repository.portfolio_ids(ctx.reads)
+    return OrganisationMetrics.model_construct(**await _live_rollup(ctx, repository, ids, names))
 
 
 def _only(figures: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +40,31 @@ class ComplianceState(enum.StrEnum):
     COMPLIANT = "compliant"
 
 
+def _count() -> Mapped[int]:
+    """A count kept on the row: 0 for a new one (and for the rows a migration adds it to)."""
+    return mapped_column(Integer, nullable=False, default=0, server_default="0")
+
+
+ROLLUP_COLUMNS = (
+    "id",
+    "status",
+    "health",
+    "phase",
+    "planned_budget",
+    "actual_cost",
+    "percent_complete",
+    "open_risks",
+    "open_high_risks",
+    "baseline_budget",
+    "baseline_start",
+    "baseline_end",
+    "rules_passed",
+    "rules_failed",
+    "rules_judged_at",
+)
+"""The columns the rollups read of a live project (``ix_projects_live_portfolio_id``)."""
+
+
 class Project(Entity, Archivable, Base):
     __tablename__ = "projects"
     __table_args__ = (
@@ -52,14 +77,7 @@ class Project(Entity, Archivable, Base):
         Index(
             "ix_projects_live_portfolio_id",
             "portfolio_id",
-            postgresql_include=[
-                "id",
-                "status",
-                "health",
-                "phase",
-                "planned_budget",
-                "actual_cost",
-            ],
+            postgresql_include=list(ROLLUP_COLUMNS),
             postgresql_where=text(LIVE_PREDICATE),
             sqlite_where=text(LIVE_PREDICATE),
         ),
@@ -110,8 +128,40 @@ class Project(Entity, Archivable, Base):
         nullable=True,
     )
     """The current baseline: the newest one captured (set by the schedule service)."""
+
+    # Figures kept on the project's row for the rollups, which sum them over a hundred
+    # thousand projects without reading their records; none is part of its resource.
+    open_risks: Mapped[int] = _count()
+    """Its open risks (open or being mitigated, not archived): kept by the risks' writes."""
+    open_high_risks: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
+    """Those scoring 10 or more."""
+    baseline_budget: Mapped[Decimal | None] = mapped_column(nullable=True)
+    """The current baseline's budget, start and end (a baseline never changes): set with
+    ``baseline_id``."""
+    baseline_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    baseline_end: Mapped[date | None] = mapped_column(Date, nullable=True)
+    rules_passed: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
+    """The rules in force it passed and failed at the compliance watch's last look."""
+    rules_failed: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
+    rules_judged_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    """When the watch last judged it differently (null: never judged)."""
+
     open_risk_count: Mapped[int | None] = query_expression()
     """Loaded only by the queries that ask for it (lists: ``with_expression``), as a
     correlated count in the same statement; None otherwise."""
 
     __mapper_args__ = {"version_id_col": Entity.version}
+
+
+def follow_baseline(
+    project: Project, budget: Decimal | None, start: date | None, end: date | None
+) -> None:
+    """Keep the current baseline's budget and dates on the project's row (with
+    ``baseline_id``, in the same change: not a field of its resource, nor of the trail)."""
+    project.baseline_budget, project.baseline_start, project.baseline_end = budget, start, end

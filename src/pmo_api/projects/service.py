@@ -16,7 +16,7 @@ from pmo_api.core.context import ServiceContext
 from pmo_api.core.errors import Conflict, ErrorDetail, Forbidden, InvalidInput
 from pmo_api.db.records import reference_not_found, referenced_table
 from pmo_api.projects import access
-from pmo_api.projects.models import Project
+from pmo_api.projects.models import Project, follow_baseline
 from pmo_api.resources.declaration import ResourceRules
 
 
@@ -90,8 +90,8 @@ class ProjectRules(ResourceRules[Project]):
                 code="manager_reassign_forbidden",
                 detail="Only pmo and admin keys hand a project to another manager.",
             )
-        if values.get("baseline_id") is not None:
-            await _check_baseline(ctx, obj, values["baseline_id"])
+        if "baseline_id" in values:
+            await _follow_baseline(ctx, obj, values["baseline_id"])
         await _follow_methodology(ctx, obj, values)
 
 
@@ -174,14 +174,22 @@ def _phase_in(methodology: Any, phase: str | None) -> str:
     return phase
 
 
-async def _check_baseline(ctx: ServiceContext, project: Project, baseline_id: Any) -> None:
+async def _follow_baseline(ctx: ServiceContext, project: Project, baseline_id: Any) -> None:
+    """A baseline of the project (else 422 ``baseline_not_found``), its budget and dates
+    kept on the project's row for the rollups (``Project.baseline_budget``)."""
+    if baseline_id is None:
+        follow_baseline(project, None, None, None)
+        return
     # The table the project's baseline_id points at; a baseline names its project like
     # every control record (records.models.ProjectRecord).
     baselines = referenced_table(Project.baseline_id)
-    own = select(baselines.c.id).where(
-        baselines.c.id == baseline_id, baselines.c.project_id == project.id
-    )
-    if await ctx.session.scalar(own) is None:
+    own = select(
+        baselines.c.planned_budget, baselines.c.planned_start, baselines.c.planned_end
+    ).where(baselines.c.id == baseline_id, baselines.c.project_id == project.id)
+    found = (await ctx.session.execute(own)).first()
+    if found is not None:
+        follow_baseline(project, *found)
+    else:
         raise InvalidInput(
             code="baseline_not_found",
             detail=f"baseline_id: project {project.key} has no baseline {baseline_id}.",

@@ -40,6 +40,8 @@ class RiskStatus(enum.StrEnum):
 
 
 OPEN_RISK_STATUSES = (RiskStatus.OPEN, RiskStatus.MITIGATING)
+HIGH_RISK_SCORE = 10
+"""An open risk scoring this or more (of 25) is high or critical."""
 """OPEN = one of these statuses and not archived."""
 
 OPEN_RISK_PREDICATE = "status IN ('open', 'mitigating') AND archived_at IS NULL"

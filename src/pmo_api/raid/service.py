@@ -15,7 +15,9 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy import Table, update
 
 from pmo_api.core.context import ServiceContext, latest_local_today
 from pmo_api.core.errors import Conflict, ErrorDetail, InvalidInput
@@ -27,6 +29,8 @@ from pmo_api.projects.declaration import PROJECTS
 from pmo_api.projects.models import Project
 from pmo_api.raid import repository
 from pmo_api.raid.models import (
+    HIGH_RISK_SCORE,
+    OPEN_RISK_STATUSES,
     RESOLVED_ISSUE_STATUSES,
     ChangeRequest,
     ChangeStatus,
@@ -60,8 +64,34 @@ def _check_review_date(ctx: ServiceContext, values: Mapping[str, Any]) -> None:
         )
 
 
+def _open_and_high(status: Any, score: int, archived: bool) -> tuple[int, int]:
+    """A risk's share of its project's open and open high risk counts (0 or 1 each)."""
+    is_open = not archived and status in OPEN_RISK_STATUSES
+    return int(is_open), int(is_open and score >= HIGH_RISK_SCORE)
+
+
+async def _count_change(
+    ctx: ServiceContext, project_id: uuid.UUID, before: tuple[int, int], after: tuple[int, int]
+) -> None:
+    """Move the project's open (and open high) risk counts by the risk's change: one
+    UPDATE adding the difference, which concurrent writers of the same project apply one
+    after the other (the row's lock), none lost; the project's version is not its."""
+    more_open, more_high = after[0] - before[0], after[1] - before[1]
+    if more_open or more_high:
+        projects = cast(Table, Project.__table__)
+        await ctx.session.execute(
+            update(projects)
+            .where(projects.c.id == project_id)
+            .values(
+                open_risks=projects.c.open_risks + more_open,
+                open_high_risks=projects.c.open_high_risks + more_high,
+            )
+        )
+
+
 class RiskRules(RecordRules[Risk]):
-    """A review is not dated in the future; the score is probability x impact."""
+    """A review is not dated in the future; the score is probability x impact; the
+    project's open risk counts follow its risks."""
 
     async def creating(self, ctx: ServiceContext, project: Project, values: dict[str, Any]) -> None:
         _check_review_date(ctx, values)
@@ -73,6 +103,23 @@ class RiskRules(RecordRules[Risk]):
             probability = values.get("probability", record.probability)
             impact = values.get("impact", record.impact)
             values["score"] = probability * impact
+
+    async def created(self, ctx: ServiceContext, project: Project, record: Risk) -> None:
+        after = _open_and_high(record.status, record.score, False)
+        await _count_change(ctx, project.id, (0, 0), after)
+
+    async def updated(
+        self, ctx: ServiceContext, project: Project, record: Risk, changes: Mapping[str, Any]
+    ) -> None:
+        status = changes["status"]["before"] if "status" in changes else record.status
+        score = changes["score"]["before"] if "score" in changes else record.score
+        before = _open_and_high(status, score, False)
+        after = _open_and_high(record.status, record.score, False)
+        await _count_change(ctx, project.id, before, after)
+
+    async def archived(self, ctx: ServiceContext, project: Project, record: Risk) -> None:
+        before = _open_and_high(record.status, record.score, False)
+        await _count_change(ctx, project.id, before, (0, 0))
 
 
 # -- issues ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.db.records import apply_changes
 from pmo_api.events.service import save_changes
 from pmo_api.projects.declaration import PROJECTS
-from pmo_api.projects.models import Project
+from pmo_api.projects.models import Project, follow_baseline
 from pmo_api.records.declaration import RecordRules
 from pmo_api.records.service import project_for_reading
 from pmo_api.schedule import repository
@@ -174,6 +174,7 @@ class BaselineRules(RecordRules[Baseline]):
         )
 
     async def created(self, ctx: ServiceContext, project: Project, record: Baseline) -> None:
+        follow_baseline(project, record.planned_budget, record.planned_start, record.planned_end)
         changes = apply_changes(ctx, project, {"baseline_id": record.id})
         await save_changes(ctx, project, PROJECTS.updated_event, changes)
 

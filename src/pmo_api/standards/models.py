@@ -97,6 +97,3 @@ class ComplianceRecord(Base):
     compliant: Mapped[bool] = mapped_column(Boolean, nullable=False)
     failing: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, nullable=False)
     checked_at: Mapped[datetime] = mapped_column(nullable=False)
-    rules_passed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
-    """Rules passed and failed at the last look: what a rollup's compliance rate sums."""
-    rules_failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")

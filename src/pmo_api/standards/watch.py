@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, bindparam, select, text, update
 
 from pmo_api.core.context import ServiceContext
 from pmo_api.db.instance import set_instance
@@ -53,6 +53,15 @@ async def look(ctx: ServiceContext) -> tuple[int, int]:
     projects = await scoped_projects(ctx, Project.archived_at.is_(None))
     judged = await judge(ctx, Project.archived_at.is_(None), projects)
     known = {row.project_id: row for row in (await session.scalars(select(ComplianceRecord))).all()}
+    counted = {
+        row.id: (row.rules_passed, row.rules_failed)
+        for row in await session.execute(
+            select(Project.id, Project.rules_passed, Project.rules_failed).where(
+                Project.archived_at.is_(None)
+            )
+        )
+    }
+    recounts: list[dict[str, Any]] = []
     recorded = 0
     for project in projects:
         verdicts = judged.get(project["id"], [])
@@ -62,14 +71,11 @@ async def look(ctx: ServiceContext) -> tuple[int, int]:
             if verdict.outcome == Outcome.FAIL
         ]
         passed = sum(verdict.outcome == Outcome.PASS for _, verdict in verdicts)
+        if counted.get(project["id"]) != (passed, len(failing)):
+            recounts.append({"pid": project["id"], "passed": passed, "failed": len(failing)})
         before = known.get(project["id"])
         compliant = not failing
-        if (
-            before is not None
-            and before.compliant == compliant
-            and before.failing == failing
-            and before.rules_passed == passed
-        ):
+        if before is not None and before.compliant == compliant and before.failing == failing:
             continue
         was = None if before is None else before.failing
         if not compliant and (before is None or before.compliant):
@@ -89,13 +95,24 @@ async def look(ctx: ServiceContext) -> tuple[int, int]:
                     compliant=compliant,
                     failing=failing,
                     checked_at=ctx.now,
-                    rules_passed=passed,
-                    rules_failed=len(failing),
                 )
             )
         else:
             before.compliant, before.failing, before.checked_at = compliant, failing, ctx.now
-            before.rules_passed, before.rules_failed = passed, len(failing)
+    if recounts:
+        # The rules passed and failed on each project's row, where a rollup sums them
+        # (one statement for all, run once per changed project).
+        table = cast(Table, Project.__table__)
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("pid"))
+            .values(
+                rules_passed=bindparam("passed"),
+                rules_failed=bindparam("failed"),
+                rules_judged_at=ctx.now,
+            ),
+            recounts,
+        )
     await set_instance(session, LAST_LOOK, ctx.now.isoformat())
     await session.flush()
     return len(projects), recorded

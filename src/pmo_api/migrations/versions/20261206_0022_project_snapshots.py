@@ -49,15 +49,8 @@ def upgrade() -> None:
             "ix_project_snapshots_day_project_id", ["day", "project_id"], unique=False
         )
 
-    with op.batch_alter_table("compliance_states", schema=None) as batch_op:
-        for name in ("rules_passed", "rules_failed"):
-            batch_op.add_column(sa.Column(name, sa.Integer(), server_default="0", nullable=False))
-
 
 def downgrade() -> None:
-    with op.batch_alter_table("compliance_states", schema=None) as batch_op:
-        batch_op.drop_column("rules_failed")
-        batch_op.drop_column("rules_passed")
     with op.batch_alter_table("project_snapshots", schema=None) as batch_op:
         batch_op.drop_index("ix_project_snapshots_day_project_id")
 
