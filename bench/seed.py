@@ -237,7 +237,7 @@ def generate(projects: int, seed: int = 42, metrics: bool = False) -> dict[str, 
     by_id = {project["id"]: project for project in rows}
     for project in rows:  # the counts each project keeps of its open risks
         project.update(open_risks=0, open_high_risks=0, baseline_budget=None,
-                       baseline_start=None, baseline_end=None)  # fmt: skip
+                       baseline_start=None, baseline_end=None, aligned_objectives=0)  # fmt: skip
     for risk in risks:
         if risk["status"] in ("open", "mitigating"):
             project = by_id[risk["project_id"]]
@@ -390,6 +390,9 @@ def _metrics_rows(
         if r.random() < 0.8
         for objective in r.sample(objectives, r.randint(1, 2))
     ]  # fmt: skip
+    by_id = {project["id"]: project for project in projects}
+    for alignment in alignments:  # every one contributes (1 to 3)
+        by_id[alignment["project_id"]]["aligned_objectives"] += 1
     return {
         "baselines": baselines,
         "status_reports": reports,

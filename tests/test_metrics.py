@@ -149,9 +149,9 @@ async def test_rollup_statements_do_not_grow_with_the_portfolio(api: Api) -> Non
     assert counts[0] == counts[1]
     # the API key's look-up, the portfolio with its tree's ids, then the projects' rows
     # grouped and summed (counts, budgets, open risks, overdue milestones, earned value,
-    # the compliance watch's verdicts), the top risks, the red projects, the budget by
-    # objective, the unaligned budget; reads run outside any transaction (no BEGIN)
-    assert counts[1] == 7, counter.statements
+    # the compliance watch's verdicts, the unaligned budget), the top risks, the red
+    # projects, the budget by objective; reads run outside any transaction (no BEGIN)
+    assert counts[1] == 6, counter.statements
     # Only the figures asked for are computed: the counts and budget, one statement.
     with api.count_statements() as counter:
         response = await api.get(

@@ -344,3 +344,18 @@ async def test_the_counts_a_project_keeps_follow_its_risks_and_baseline(api: Api
     assert (await agree())["earned_value"]["earned_value"] == 500.0  # back to B1
     await ok(await api.patch(base, json={"baseline_id": None}))
     assert (await agree())["earned_value"]["projects_measured"] == 0
+
+    # Aligned to no objective until one alignment contributes; again when none does.
+    assert (await agree())["unaligned"]["projects"] == 1
+    body = {"key": new_key("OB"), "title": "O", "weight": 1, "period_start": "2027-01-01",
+            "period_end": "2027-12-31"}  # fmt: skip
+    objective = await ok(await api.post("/api/v1/objectives", json=body), 201)
+    path_a = f"{base}/alignments"
+    made_a = await ok(
+        await api.post(path_a, json={"objective_id": objective["id"], "contribution": 0}), 201
+    )
+    assert (await agree())["unaligned"]["projects"] == 1  # contributes nothing
+    await ok(await api.patch(f"/api/v1/alignments/{made_a['id']}", json={"contribution": 2}))
+    assert (await agree())["unaligned"]["projects"] == 0
+    assert (await api.delete(f"/api/v1/alignments/{made_a['id']}")).status_code == 200
+    assert (await agree())["unaligned"]["projects"] == 1

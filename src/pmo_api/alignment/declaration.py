@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated, Any, cast
 
 from pydantic import Field as Limits
-from sqlalchemy import select
+from sqlalchemy import Table, and_, func, select, update
 
 from pmo_api.alignment.models import Alignment
 from pmo_api.core.context import ServiceContext
@@ -26,11 +27,43 @@ Contribution = Annotated[
 ]
 
 
+ALIGNED = and_(Alignment.archived_at.is_(None), Alignment.contribution > 0)
+"""An alignment that counts: live, contributing something."""
+
+
+async def _recount(ctx: ServiceContext, project: Project) -> None:
+    """The objectives the (locked) project contributes to, counted again onto its row."""
+    projects = cast(Table, Project.__table__)
+    counted = (
+        select(func.count()).where(Alignment.project_id == project.id, ALIGNED).scalar_subquery()
+    )
+    await ctx.session.execute(
+        update(projects).where(projects.c.id == project.id).values(aligned_objectives=counted)
+    )
+
+
 class AlignmentRules(RecordRules[Alignment]):
     """One live alignment of a project with an objective (409 ``already_aligned``):
-    the project's row is locked, so two made at once are checked one after the other."""
+    the project's row is locked, so two made at once are checked one after the other,
+    and the count of objectives it contributes to (on its row) follows exactly."""
 
     lock_project = True
+
+    async def created(self, ctx: ServiceContext, project: Project, record: Alignment) -> None:
+        await _recount(ctx, project)
+
+    async def updated(
+        self,
+        ctx: ServiceContext,
+        project: Project,
+        record: Alignment,
+        changes: Mapping[str, Any],
+    ) -> None:
+        if "contribution" in changes:
+            await _recount(ctx, project)
+
+    async def archived(self, ctx: ServiceContext, project: Project, record: Alignment) -> None:
+        await _recount(ctx, project)
 
     async def creating(self, ctx: ServiceContext, project: Project, values: dict[str, Any]) -> None:
         found = await ctx.session.scalar(

@@ -70,6 +70,10 @@ class PortfolioFigures:
     """Projects the compliance watch has judged, and the rules they passed and failed."""
     rules_passed: int = 0
     rules_failed: int = 0
+    unaligned: int = 0
+    """Projects aligned to no objective, their budget and spend."""
+    unaligned_planned: Decimal = Decimal(0)
+    unaligned_actual: Decimal = Decimal(0)
     last_look: str | None = None
     """When the compliance watch last looked (ISO 8601), if ever."""
 
@@ -206,6 +210,9 @@ def _add(figures: PortfolioFigures, row: dict[str, Any]) -> None:
     figures.judged += row["judged"]
     figures.rules_passed += row["passed"]
     figures.rules_failed += row["failed"]
+    figures.unaligned += row["unaligned"]
+    figures.unaligned_planned += Decimal(row["unaligned_planned"])
+    figures.unaligned_actual += Decimal(row["unaligned_actual"])
 
 
 @functools.cache
@@ -234,10 +241,12 @@ def _portfolio_groups(dialect_name: str, whole: bool) -> Select[Any]:
 
     Earned value (the current baseline's budget and dates are on the project's row) and
     the compliance watch's verdicts (the rules passed and failed, on the row too) are
-    sums of the same rows."""
+    sums of the same rows, and so are those aligned to no objective (the count of
+    objectives each contributes to is on its row)."""
     today: Any = bindparam("today", type_=Date)
     pv, ev = value_sql(dialect_name, today)
     measured = and_(Project.baseline_start.is_not(None), Project.baseline_end.is_not(None))
+    alone = Project.aligned_objectives == 0
     columns: list[Any] = [
         Project.status,
         Project.health,
@@ -254,6 +263,9 @@ def _portfolio_groups(dialect_name: str, whole: bool) -> Select[Any]:
         func.count(Project.rules_judged_at).label("judged"),
         _whole(func.sum(Project.rules_passed)).label("passed"),
         _whole(func.sum(Project.rules_failed)).label("failed"),
+        _whole(func.sum(case((alone, 1), else_=0))).label("unaligned"),
+        money_sum(case((alone, Project.planned_budget), else_=None)).label("unaligned_planned"),
+        money_sum(case((alone, Project.actual_cost), else_=None)).label("unaligned_actual"),
         _overdue(dialect_name, whole).scalar_subquery().label("overdue"),
         last_look().label("last_look"),
     ]

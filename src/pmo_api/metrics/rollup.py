@@ -23,13 +23,13 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
-    exists,
     func,
     literal_column,
     select,
     type_coerce,
 )
 
+from pmo_api.alignment.declaration import ALIGNED
 from pmo_api.alignment.models import Alignment
 from pmo_api.core.context import RowReads
 from pmo_api.db.base import Money
@@ -57,7 +57,6 @@ class RollupExtras:
     top_risks: list[Row] = field(default_factory=list)
     red_projects: list[Row] = field(default_factory=list)
     objectives: list[Row] = field(default_factory=list)
-    unaligned: Row = field(default_factory=dict)
 
 
 def scope_clause(dialect_name: str, whole: bool) -> ColumnElement[bool]:
@@ -150,9 +149,6 @@ def _red(dialect_name: str, whole: bool) -> AnySelect:
     return stmt
 
 
-ALIGNED = and_(Alignment.archived_at.is_(None), Alignment.contribution > 0)
-
-
 @functools.cache
 def _objectives(dialect_name: str, whole: bool) -> AnySelect:
     """Per objective, the live projects in scope that contribute to it (contribution 1
@@ -177,24 +173,10 @@ def _objectives(dialect_name: str, whole: bool) -> AnySelect:
     return stmt
 
 
-@functools.cache
-def _unaligned(dialect_name: str, whole: bool) -> AnySelect:
-    """The live projects in scope aligned to no objective, their budget and spend (an
-    anti-join: the planner hashes the live alignments once)."""
-    aligned = exists().where(Alignment.project_id == Project.id, ALIGNED)
-    stmt: AnySelect = select(
-        func.count().label("projects"),
-        func.coalesce(func.sum(Project.planned_budget), 0).label("planned"),
-        func.coalesce(func.sum(Project.actual_cost), 0).label("actual"),
-    ).where(scope_clause(dialect_name, whole), ~aligned)
-    return stmt
-
-
 EXTRAS = {
     "top": _top_risks,
     "red": _red,
     "objectives": _objectives,
-    "unaligned": _unaligned,
 }
 """Each extra figure's statement, by name."""
 
@@ -221,5 +203,4 @@ async def rollup_extras(
         top_risks=rows.get("top", []),
         red_projects=rows.get("red", []),
         objectives=rows.get("objectives", []),
-        unaligned=rows["unaligned"][0] if "unaligned" in rows else {},
     )

@@ -123,7 +123,7 @@ ROLLUP_FIGURES: dict[str, frozenset[str]] = {
     "top_risks": frozenset({"top"}),
     "red_projects": frozenset({"red"}),
     "objectives": frozenset({"objectives", "groups"}),
-    "unaligned": frozenset({"unaligned", "groups"}),
+    "unaligned": frozenset({"groups"}),
 }
 """A rollup's figures (asked for with ``fields``) and the statements each needs:
 ``groups`` (``MetricsRepository.figures``) and ``rollup.EXTRAS``'s."""
@@ -222,12 +222,11 @@ def _live_figure(
             for row in extras.objectives
         ]
     assert name == "unaligned", name
-    alone = extras.unaligned
     return Unaligned(
-        projects=alone["projects"],
-        planned_budget=Decimal(alone["planned"]).quantize(CENT),
-        actual_cost=Decimal(alone["actual"]).quantize(CENT),
-        share_of_budget=_share(Decimal(alone["planned"]), planned),
+        projects=figures.unaligned,
+        planned_budget=figures.unaligned_planned.quantize(CENT),
+        actual_cost=figures.unaligned_actual.quantize(CENT),
+        share_of_budget=_share(figures.unaligned_planned, planned),
     )
 
 

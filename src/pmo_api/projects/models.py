@@ -61,6 +61,7 @@ ROLLUP_COLUMNS = (
     "rules_passed",
     "rules_failed",
     "rules_judged_at",
+    "aligned_objectives",
 )
 """The columns the rollups read of a live project (``ix_projects_live_portfolio_id``)."""
 
@@ -151,6 +152,9 @@ class Project(Entity, Archivable, Base):
     )
     rules_judged_at: Mapped[datetime | None] = mapped_column(nullable=True)
     """When the watch last judged it differently (null: never judged)."""
+    aligned_objectives: Mapped[int] = _count()
+    """The objectives it contributes to (live alignments, contribution 1 or more): kept
+    by the alignments' writes."""
 
     open_risk_count: Mapped[int | None] = query_expression()
     """Loaded only by the queries that ask for it (lists: ``with_expression``), as a

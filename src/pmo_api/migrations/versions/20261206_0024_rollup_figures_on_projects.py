@@ -1,6 +1,6 @@
 """projects: the figures a rollup sums kept on the project's row: its open (and open
 high) risks, its current baseline's budget and dates, the rules the compliance watch
-found passed and failed
+found passed and failed, the objectives it contributes to
 
 Revision ID: 0024
 Revises: 0023
@@ -39,6 +39,7 @@ ROLLUP = (
     "rules_passed",
     "rules_failed",
     "rules_judged_at",
+    "aligned_objectives",
 )
 
 
@@ -49,7 +50,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("baseline_budget", Money(), nullable=True))
         batch_op.add_column(sa.Column("baseline_start", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("baseline_end", sa.Date(), nullable=True))
-        for name in ("rules_passed", "rules_failed"):
+        for name in ("rules_passed", "rules_failed", "aligned_objectives"):
             batch_op.add_column(sa.Column(name, sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("rules_judged_at", UTCDateTime(timezone=True), nullable=True))
     op.execute(
@@ -61,6 +62,10 @@ def upgrade() -> None:
         f"baseline_start = ({BASELINE.format('planned_start')}), "
         f"baseline_end = ({BASELINE.format('planned_end')}) WHERE baseline_id IS NOT NULL"
     )
+    op.execute(
+        "UPDATE projects SET aligned_objectives = (SELECT count(*) FROM alignments a "
+        "WHERE a.project_id = projects.id AND a.archived_at IS NULL AND a.contribution > 0)"
+    )
     # The rules passed and failed come with the compliance watch's next look.
     # The rollups read a live project's row from this index alone on PostgreSQL.
     op.drop_index(INDEX, table_name="projects")
@@ -71,6 +76,7 @@ def downgrade() -> None:
     op.drop_index(INDEX, table_name="projects")
     with op.batch_alter_table("projects", schema=None) as batch_op:
         for name in (
+            "aligned_objectives",
             "rules_judged_at",
             "rules_failed",
             "rules_passed",
