@@ -74,6 +74,11 @@ class FiguresQuery(BaseModel):
     as_of: Day | None = AS_OF
 
 
+_FIGURE = "(" + "|".join(ROLLUP_FIGURES) + ")"
+FIELDS_PATTERN = f"^{_FIGURE}(,{_FIGURE})*$"
+"""The figures' names, comma-separated: the schema states which (an unknown one is 422)."""
+
+
 class SummaryQuery(BaseModel):
     """The query of the organisation's summary."""
 
@@ -86,7 +91,7 @@ class SummaryQuery(BaseModel):
     fields: str | None = Field(
         default=None,
         max_length=400,
-        pattern=r"^[a-z_]+(,[a-z_]+)*$",
+        pattern=FIELDS_PATTERN,
         description="Only these figures, comma-separated (computed and shown; the others "
         "are not): " + ", ".join(ROLLUP_FIGURES) + ". Default: all. The chart (svg) "
         "draws the budget, the health counts and earned value whatever is named.",
