@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field
 
@@ -101,6 +102,12 @@ class Unaligned(Read):
     share_of_budget: float | None = Field(description="Of the scope's planned budget.")
 
 
+_SHOWN = "Shown unless `fields` names other figures."
+_LEFT_OUT: Any = None
+"""The default of a figure ``fields`` left out: never shown (a rollup is dumped with
+``exclude_unset``); it makes the figure optional in the schema, as it is in the answer."""
+
+
 class RollupMetrics(Read):
     """Live projects (not archived) rolled up: now, or as they stood at the end of a day
     from the history (``as_of``)."""
@@ -111,24 +118,40 @@ class RollupMetrics(Read):
         description="True when answered from the history (as_of before today): the "
         "figures the history keeps, and null for the others.",
     )
-    project_count: int
-    by_status: dict[str, int] = Field(description="Every project status, zero included.")
-    by_health: dict[str, int] = Field(description="green, amber and red, zero included.")
-    by_phase: list[PhaseCount] = Field(description="Largest first, then by phase name.")
-    budget: BudgetFigures
-    earned_value: RollupValue
-    compliance: RollupCompliance
-    open_risks: int | None = Field(description="Risks open or being mitigated.")
-    open_high_risks: int | None = Field(description="Open risks scoring at least 10 (of 25).")
-    overdue_milestones: int | None = Field(description="Open milestones due before as_of.")
-    top_risks: list[TopRisk] | None = Field(description="The open risks scoring highest.")
+    # Every figure is shown unless ``fields`` names others: none is required.
+    project_count: int = Field(default=_LEFT_OUT, description=_SHOWN)
+    by_status: dict[str, int] = Field(
+        default=_LEFT_OUT, description="Every project status, zero included. " + _SHOWN
+    )
+    by_health: dict[str, int] = Field(
+        default=_LEFT_OUT, description="green, amber and red, zero included. " + _SHOWN
+    )
+    by_phase: list[PhaseCount] = Field(
+        default=_LEFT_OUT, description="Largest first, then by phase name. " + _SHOWN
+    )
+    budget: BudgetFigures = Field(default=_LEFT_OUT, description=_SHOWN)
+    earned_value: RollupValue = Field(default=_LEFT_OUT, description=_SHOWN)
+    compliance: RollupCompliance = Field(default=_LEFT_OUT, description=_SHOWN)
+    open_risks: int | None = Field(
+        default=_LEFT_OUT, description="Risks open or being mitigated. " + _SHOWN
+    )
+    open_high_risks: int | None = Field(
+        default=_LEFT_OUT, description="Open risks scoring at least 10 (of 25). " + _SHOWN
+    )
+    overdue_milestones: int | None = Field(
+        default=_LEFT_OUT, description="Open milestones due before as_of. " + _SHOWN
+    )
+    top_risks: list[TopRisk] | None = Field(
+        default=_LEFT_OUT, description="The open risks scoring highest. " + _SHOWN
+    )
     red_projects: list[ProjectBrief] | None = Field(
-        description="Red projects, by key (the first 20; by_health.red counts them all)."
+        default=_LEFT_OUT,
+        description="Red projects, by key (the first 20; by_health.red counts them all). " + _SHOWN,
     )
     objectives: list[ObjectiveShare] | None = Field(
-        description="The budget aligned to each objective."
+        default=_LEFT_OUT, description="The budget aligned to each objective. " + _SHOWN
     )
-    unaligned: Unaligned | None
+    unaligned: Unaligned | None = Field(default=_LEFT_OUT, description=_SHOWN)
 
 
 class PortfolioMetrics(RollupMetrics):
