@@ -618,23 +618,16 @@ class RuleCounts:
 
 async def rule_counts(reads: RowReads, scope: ColumnElement[bool], today: date) -> RuleCounts:
     """Every rule in force judged on every live project in ``scope``, counted in one
-    aggregate statement: each rule's outcome in SQL (``_outcome_sql``, a check with
-    figures by its correlated subquery), summed; no project is read into Python."""
+    aggregate statement: each project's ``_counted`` outcomes, summed; no project is
+    read into Python."""
     rules = await _in_force(reads)
     if not rules:
         return RuleCounts(0, 0)
-    outcomes = [_outcome_sql(item, today) for item in rules]
-
-    def counted(outcome: int) -> Any:
-        total: Any = None
-        for judged in outcomes:
-            term = case((judged == outcome, 1), else_=0)
-            total = term if total is None else total + term
-        return func.coalesce(func.sum(total), 0)
-
-    stmt = select(counted(1).label("passed"), counted(2).label("failed")).where(
-        scope, Project.archived_at.is_(None)
-    )
+    passed, failed = _counted(rules, today)
+    stmt = select(
+        func.coalesce(func.sum(passed), 0).label("passed"),
+        func.coalesce(func.sum(failed), 0).label("failed"),
+    ).where(scope, Project.archived_at.is_(None))
     row = await reads.first(stmt)
     assert row is not None  # an aggregate has its row
     return RuleCounts(int(row["passed"]), int(row["failed"]))
@@ -645,7 +638,14 @@ async def rule_count_columns(
 ) -> tuple[ColumnElement[int], ColumnElement[int]]:
     """A project's rules passed and failed, as two SQL expressions on its row (0 and 0
     when no policy is in force): what a snapshot keeps of its compliance."""
-    rules = await _in_force(reads)
+    return _counted(await _in_force(reads), today)
+
+
+def _counted(
+    rules: Sequence[InForce], today: date
+) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """On a project's row: how many of ``rules`` it passes and fails, each rule judged
+    in SQL (``_outcome_sql``: a check with figures by its correlated subquery)."""
     outcomes = [_outcome_sql(item, today) for item in rules]
 
     def counted(outcome: int) -> Any:
