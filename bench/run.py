@@ -301,12 +301,16 @@ def pmo_server(database_url: str, log: Path) -> Server:
     """`pmo-api serve`, one worker, with its defaults (INFO access log included), but the
     compliance watch: it judges every project every few minutes, a job a deployment
     gives one process (or `pmo-api compliance watch` on a schedule), not the one
-    measured; and its states would hold on to the projects POST makes."""
+    measured; and its states would hold on to the projects POST makes. The rate limits
+    count every request as a deployment's do (in PostgreSQL; per process on SQLite),
+    with budgets the load never meets: their cost is measured, never a 429."""
     env = clean_env(
         PMO_DATABASE_URL=database_url,
         PMO_BOOTSTRAP_ADMIN_KEY=API_KEY,
         PMO_DB_POOL_SIZE=POOL_SIZE,
         PMO_COMPLIANCE_WATCH_SECONDS="0",
+        PMO_RATE_LIMIT_REST_REQUESTS="1000000000",
+        PMO_RATE_LIMIT_GRAPHQL_COST="1000000000000",
     )
     argv = [str(PMO_API), "serve", "--host", "127.0.0.1", "--port", "{port}"]
     return Server("pmo-api", argv, env, "/readyz", log)

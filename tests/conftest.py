@@ -198,7 +198,15 @@ async def start_api(
             log_level="WARNING",
             # The compliance watch writes events on its own clock: the tests that want
             # it ask for it (table counts elsewhere prove nothing else was written).
-            **{"compliance_watch_seconds": 0, **settings},
+            # The rate limits count every request, with budgets the suite's pace never
+            # meets (tests/test_rate_limits.py sets small ones).
+            **{
+                "compliance_watch_seconds": 0,
+                "webhook_worker": False,
+                "rate_limit_rest_requests": 1_000_000_000,
+                "rate_limit_graphql_cost": 1_000_000_000_000,
+                **settings,
+            },
         )
     )
     counter = StatementCounter()

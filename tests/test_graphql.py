@@ -410,7 +410,10 @@ async def test_missing_or_invalid_key_is_401_before_anything_runs(api: Api) -> N
 async def test_get_queries_and_refusals(api: Api) -> None:
     response = await api.get("/graphql", params={"query": "{ viewer { role } }"})
     assert response.status_code == 200
-    assert response.json() == {"data": {"viewer": {"role": "ADMIN"}}}
+    assert response.json() == {
+        "data": {"viewer": {"role": "ADMIN"}},
+        "extensions": {"cost": {"requested": 2, "limit": 50_000}},  # cost.py
+    }
     project = await api.make_project()
     params = {
         "query": "query A { viewer { role } } "
@@ -420,7 +423,7 @@ async def test_get_queries_and_refusals(api: Api) -> None:
     }
     response = await api.get("/graphql", params=params)
     assert response.status_code == 200, response.text
-    assert response.json() == {"data": {"project": {"key": project["key"]}}}
+    assert response.json()["data"] == {"project": {"key": project["key"]}}
     unknown = await api.get("/graphql", params={**params, "debug": "1"})
     assert unknown.status_code == 422
     assert unknown.json()["code"] == "unknown_parameter"
@@ -472,7 +475,7 @@ async def test_queries_read_and_mutations_write(api: Api, monkeypatch: pytest.Mo
             "operationName": "Write",
         },
     )
-    assert response.json() == {"data": {"archiveProject": {"__typename": "NotFoundError"}}}
+    assert response.json()["data"] == {"archiveProject": {"__typename": "NotFoundError"}}
     assert used == ["write"]
 
 
@@ -679,6 +682,6 @@ async def test_posts_refuse_unknown_query_parameters_and_keys_in_the_url(api: Ap
     assert_problem(in_url, 401, "credentials_in_query")
     declared = await api.post("/graphql?operationName=A", json=body)
     assert declared.status_code == 200, declared.text
-    assert declared.json() == {"data": {"viewer": {"role": "ADMIN"}}}
+    assert declared.json()["data"] == {"viewer": {"role": "ADMIN"}}
     # the answer's own length is declared (an HTTP client reads exactly that much)
     assert declared.headers["content-length"] == str(len(declared.content))

@@ -290,7 +290,7 @@ async def test_a_transition_is_refused_for_each_unmet_criterion_then_allowed(api
     actions = [e["action"] for e in await audit(api, moved["id"])]
     assert actions == ["transition.made"]
     trail = await audit(api, project["id"])
-    assert trail[-1]["action"] == "project.updated"
+    assert trail[-1]["action"] == "project.phase_changed"
     assert trail[-1]["changes"]["phase"] == {"before": "initiation", "after": "planning"}
     listed = await ok(await api.get(_transitions(project)))
     assert [t["id"] for t in listed["items"]] == [moved["id"]]

@@ -13,8 +13,8 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 
-from pmo_api import __version__
-from pmo_api.api import routing
+from pmo_api import __version__, telemetry
+from pmo_api.api import ratelimit, routing
 from pmo_api.api.graphql.router import graphql_router
 from pmo_api.api.middleware import CorsMiddleware, RequestMiddleware
 from pmo_api.api.problems import PROBLEM_MEDIA_TYPE
@@ -31,6 +31,7 @@ from pmo_api.api.rest import schedule as schedule_rest
 from pmo_api.api.rest import staffing as staffing_rest
 from pmo_api.api.rest import standards as standards_rest
 from pmo_api.api.rest import training as training_rest
+from pmo_api.api.rest import webhooks as webhooks_rest
 from pmo_api.api.rest.deps import reject_unknown_query
 from pmo_api.api.state import AppState
 from pmo_api.auth.cache import principals
@@ -42,9 +43,13 @@ from pmo_api.db.engine import make_engine, make_read_sessionmaker, make_sessionm
 from pmo_api.db.instance import cursor_secret
 from pmo_api.db.reads import make_reads
 from pmo_api.db.transaction import unit_of_work
+from pmo_api.events.live import LiveHub
+from pmo_api.limits.counters import make_limiter
 from pmo_api.logs import configure_logging
 from pmo_api.settings import Settings, get_settings
 from pmo_api.standards import watch
+from pmo_api.webhooks import guard
+from pmo_api.webhooks.worker import Worker, live_publisher, wake_on_commit
 
 log = logging.getLogger("pmo_api")
 
@@ -52,13 +57,16 @@ DESCRIPTION = """A headless Project Management Office service.
 
 Authenticate with `Authorization: Bearer <api key>`. Lists page with `limit` and an
 opaque `cursor`; writes honour `If-Match` and `Idempotency-Key`; every error is
-`application/problem+json` with a stable `code`.
+`application/problem+json` with a stable `code`. Each API key has a budget of requests
+per window: every answer to it carries `RateLimit-Policy` and `RateLimit`, and a key
+over its budget is answered 429 with `Retry-After`.
 """
 
 
 async def start(state: AppState) -> None:
     settings = state.settings
     principals.ttl = settings.auth_cache_seconds
+    guard.allow(settings.webhook_allow_hosts)
     if settings.migrate_on_start:
         log.info("bringing the database schema to head")
         await asyncio.to_thread(migrate.upgrade, settings.database_url)
@@ -101,11 +109,18 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
         reads=make_reads(
             engine, pool_size=settings.db_pool_size, timeout=settings.db_timeout_seconds
         ),
+        live=LiveHub.for_database(
+            settings.database_url,
+            queue_size=settings.live_queue_size,
+            timeout=settings.db_timeout_seconds,
+        ),
+        limits=make_limiter(settings),
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await start(state)
+        await state.live.start()
         if freeze_on_start:
             # Everything made so far (the app, its schemas, the GraphQL schema, the
             # ORM's mappers) lives as long as the process: out of the collector's
@@ -125,15 +140,39 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
             watching = asyncio.create_task(
                 watch.keep_watching(settings.compliance_watch_seconds, lambda: _look(state))
             )
+        pooling = None
+        if telemetry.MULTIPROCESS:  # its pool figures kept for the scrapes others answer
+            pooling = asyncio.create_task(telemetry.keep_pools_fresh(state))
+        delivering = None
+        if settings.webhook_worker:
+            worker = Worker.from_settings(
+                state.sessions, settings, name="serve", publish=live_publisher(state.live)
+            )
+            state.worker = worker
+            delivering = asyncio.create_task(worker.run())
+            stop_waking = wake_on_commit(worker)
         try:
             yield
         finally:
+            if delivering is not None:
+                stop_waking()
+                delivering.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await delivering
             if watching is not None:
                 watching.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watching
+            if pooling is not None:
+                pooling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pooling
+            await state.live.stop()
             await state.reads.close()
+            if state.limits is not None:
+                await state.limits.close()
             await engine.dispose()
+            telemetry.process_stopped()
             log.info("pmo-api stopped")
 
     app = routing.Service(
@@ -167,10 +206,13 @@ def create_app(settings: Settings | None = None, *, freeze_on_start: bool = Fals
         *reporting_rest.routers,
         *staffing_rest.routers,
         exports_rest.router,
+        webhooks_rest.router,
         meta.router,
     ):
         routing.mount(app, router, "/api/v1")
     routing.mount(app, operations.router)
+    if settings.metrics_enabled:
+        routing.mount(app, operations.metrics_router)
     graphql = graphql_router(settings)
     for route in graphql.routes:  # GraphQL states its contract in its own SDL
         route.include_in_schema = False  # type: ignore[attr-defined]
@@ -202,6 +244,7 @@ def _document_problems_only_as_problem_json(app: FastAPI) -> None:
                 for parameter in operation.get("parameters", []):
                     if parameter.get("in") == "header":
                         _drop_null(parameter.get("schema", {}))
+        ratelimit.document(schema)
         app.openapi_schema = schema
         return schema
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -28,6 +31,7 @@ from pmo_api.db.engine import make_engine, make_sessionmaker
 from pmo_api.db.transaction import unit_of_work
 from pmo_api.logs import configure_logging
 from pmo_api.settings import Settings, SettingsError, get_settings, load_settings
+from pmo_api.telemetry import MULTIPROCESS_DIRECTORY
 
 T = TypeVar("T")
 APP_FACTORY = "pmo_api.app:served_app"
@@ -100,20 +104,37 @@ def serve(args: argparse.Namespace) -> int:
     # here turns a graceful stop into exit code 0 instead of death by SIGTERM.
     for handled in (signal.SIGINT, signal.SIGTERM):
         signal.signal(handled, lambda _sig, _frame: None)
-    uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        loop="auto",  # uvloop when installed
-        http="auto",  # httptools when installed
-        timeout_graceful_shutdown=args.graceful_timeout,
-        log_config=None,  # the app logs JSON itself (pmo_api.logs)
-        access_log=False,  # the request middleware logs each request once
-        server_header=False,
-    )
+    shared_metrics = _share_metrics(args.workers)
+    try:
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            loop="auto",  # uvloop when installed
+            http="auto",  # httptools when installed
+            timeout_graceful_shutdown=args.graceful_timeout,
+            log_config=None,  # the app logs JSON itself (pmo_api.logs)
+            access_log=False,  # the request middleware logs each request once
+            server_header=False,
+        )
+    finally:
+        if shared_metrics is not None:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
     return 0
+
+
+def _share_metrics(workers: int) -> str | None:
+    """Several workers count their metrics in one fresh directory of files (started
+    empty, removed when the command ends) so that /metrics, whichever worker answers it,
+    reports them all (telemetry.py). The workers are new interpreters (uvicorn spawns
+    them): prometheus_client reads the variable when they import it."""
+    if workers <= 1:
+        return None
+    directory = tempfile.mkdtemp(prefix="pmo-api-metrics-")
+    os.environ[MULTIPROCESS_DIRECTORY] = directory
+    return directory
 
 
 # --- migrate -----------------------------------------------------------------------------
@@ -240,6 +261,52 @@ def snapshot_command(args: argparse.Namespace) -> int:
     _ensure_schema(settings)
     taken = asyncio.run(_as_system(settings, metrics.snapshot))
     print(f"{taken} project snapshot(s) taken for today (UTC)")
+    return 0
+
+
+# --- worker ------------------------------------------------------------------------------
+
+
+def worker_command(args: argparse.Namespace) -> int:
+    """The webhook delivery worker on its own (``pmo-api serve`` runs one by default)."""
+    from pmo_api.events.live import LiveHub
+    from pmo_api.webhooks import guard
+    from pmo_api.webhooks.worker import Worker, live_publisher
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    _ensure_schema(settings)
+    guard.allow(settings.webhook_allow_hosts)
+
+    async def run() -> int:
+        engine = make_engine(settings)
+        # Live events go to the servers' subscribers (NOTIFY on PostgreSQL; on SQLite the
+        # subscribers are in the server's process, whose own worker tells them).
+        hub = LiveHub.for_database(settings.database_url)
+        await hub.start(listen=False)
+        worker = Worker.from_settings(
+            make_sessionmaker(engine), settings, name="worker", publish=live_publisher(hub)
+        )
+        try:
+            if args.drain:
+                return await worker.drain()
+            task = asyncio.create_task(worker.run())
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for handled in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(handled, stop.set)
+            await stop.wait()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return worker.sent
+        finally:
+            await hub.stop()
+            await engine.dispose()
+
+    sent = asyncio.run(run())
+    if args.drain:
+        print(f"{sent} delivery attempt(s) made; nothing more is due")
     return 0
 
 
@@ -370,6 +437,18 @@ def build_parser() -> argparse.ArgumentParser:
         "day per project however often it runs (run it daily from cron)",
     )
     shot.set_defaults(handler=snapshot_command)
+
+    work = commands.add_parser(
+        "worker",
+        help="run the webhook delivery worker alone (several may run on one PostgreSQL; "
+        "serve runs one unless PMO_WEBHOOK_WORKER=false)",
+    )
+    work.add_argument(
+        "--drain",
+        action="store_true",
+        help="stop once nothing is left to dispatch or due to send",
+    )
+    work.set_defaults(handler=worker_command)
 
     standards = commands.add_parser(
         "standards", help="standards as code: export them to a folder, or apply a folder"

@@ -44,8 +44,10 @@ from pmo_api.standards.compliance import (
 )
 from pmo_api.standards.declaration import METHODOLOGIES, POLICIES, TEMPLATES
 from pmo_api.standards.instantiation import ProjectTemplates
+from pmo_api.standards.watch import FAILED, PASSED
 from pmo_api.trail.declaration import AUDIT_EVENTS
 from pmo_api.training.declaration import CERTIFICATIONS, COURSES, ENROLLMENTS
+from pmo_api.webhooks.declaration import WEBHOOK_DELIVERIES, WEBHOOKS
 
 RESOURCES: tuple[ResourceType[Any], ...] = (
     API_KEYS,
@@ -63,6 +65,8 @@ RESOURCES: tuple[ResourceType[Any], ...] = (
     COURSES,
     ENROLLMENTS,
     CERTIFICATIONS,
+    WEBHOOKS,
+    WEBHOOK_DELIVERIES,
 )
 
 PROJECT_RECORDS: tuple[RecordType[Any], ...] = (
@@ -90,3 +94,14 @@ PROJECTS.bind_filter("compliance", failing_condition, prepare_compliance)
 PROJECTS.bind_filter("failing_rule", failing_condition, prepare_failing_rule)
 PROJECTS.rules.bind_templates(ProjectTemplates())  # type: ignore[attr-defined]
 reporting.ON_SUBMITTED.append(snapshot_project)
+
+EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        *(event.value for kind in (*RESOURCES, *PROJECT_RECORDS) for event in kind.all_events),
+        *(event.value for event in (FAILED, PASSED, PROJECTS.event("phase_changed"))),
+        *(WEBHOOKS.event(verb).value for verb in ("secret_rotated", "redelivered")),
+        WEBHOOK_DELIVERIES.event("redelivered").value,
+    }
+)
+"""Every event type the service records: what a webhook may subscribe to."""
+WEBHOOKS.rules.event_types = EVENT_TYPES  # type: ignore[attr-defined]

@@ -46,7 +46,64 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(
         default=5000, ge=100, le=100_000, description="Most lexical tokens in one GraphQL document."
     )
+    graphql_max_cost: int = Field(
+        default=50_000,
+        ge=1,
+        le=100_000_000,
+        description="Most a GraphQL operation may cost, computed before it runs: each field "
+        "costs 1, and a connection multiplies what is selected beneath it by its page size "
+        "(first). Over it, the query is refused (query_too_expensive) and nothing runs.",
+    )
+    graphql_max_subscriptions: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="Most subscriptions one GraphQL WebSocket connection may run at once; "
+        "past it a subscribe is answered with an error.",
+    )
+    live_queue_size: int = Field(
+        default=1000,
+        ge=10,
+        le=100_000,
+        description="Most live events a GraphQL subscription may have waiting to be sent; "
+        "one that falls further behind ends with the error subscriber_too_slow.",
+    )
+    rate_limits: bool = Field(
+        default=True,
+        description="Rate limits per API key: a request budget for REST and a query-cost "
+        "budget for GraphQL over a window; over it, 429 with Retry-After. Off: no limits "
+        "and no RateLimit headers.",
+    )
+    rate_limit_window_seconds: int = Field(
+        default=60, ge=1, le=86_400, description="The length of a rate-limit window."
+    )
+    rate_limit_rest_requests: int = Field(
+        default=6000,
+        ge=1,
+        le=1_000_000_000,
+        description="REST requests one API key may make per window.",
+    )
+    rate_limit_graphql_cost: int = Field(
+        default=3_000_000,
+        ge=1,
+        le=1_000_000_000_000,
+        description="GraphQL query cost (see PMO_GRAPHQL_MAX_COST) one API key may spend "
+        "per window.",
+    )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="redis:// URL of the Redis server that keeps the rate-limit counters "
+        "of every process; unset: PostgreSQL keeps them (on SQLite, each process).",
+    )
     idempotency_ttl_hours: int = Field(default=48, ge=24)
+    metrics_enabled: bool = Field(
+        default=True, description="Serve the Prometheus metrics at GET /metrics."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, /metrics answers only 'Authorization: Bearer <this token>' "
+        "(a scraper's, not an API key); unset: /metrics needs no credentials.",
+    )
     compliance_watch_seconds: float = Field(
         default=300,
         ge=0,
@@ -61,6 +118,32 @@ class Settings(BaseSettings):
         le=300,
         description="How long a process remembers a valid API key (0: ask the database "
         "every request); a key revoked in another process stops working within this time.",
+    )
+    webhook_worker: bool = Field(
+        default=True,
+        description="Run the webhook delivery worker inside `pmo-api serve` (false: run "
+        "`pmo-api worker` beside it; on SQLite keep it in the server).",
+    )
+    webhook_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names or addresses webhooks may reach although private or "
+        "loopback (comma-separated), e.g. a receiver on the same network.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="How long one delivery attempt may take."
+    )
+    webhook_retry_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="The first retry's wait; each next one doubles (at most 6 hours), "
+        "with jitter, for 3 days.",
+    )
+    webhook_poll_seconds: float = Field(
+        default=0.5, gt=0, le=60, description="How often an idle worker looks for work."
+    )
+    webhook_concurrency: int = Field(
+        default=16, ge=1, le=256, description="Deliveries one worker sends at once."
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -87,7 +170,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a three-letter ISO 4217 code such as USD")
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "webhook_allow_hosts", mode="before")
     @classmethod
     def _origin_list(cls, value: Any) -> Any:
         """From the environment: comma-separated origins, or a JSON list."""
@@ -109,7 +192,7 @@ class Settings(BaseSettings):
                 )
         return value
 
-    @field_validator("bootstrap_admin_key")
+    @field_validator("bootstrap_admin_key", "metrics_token")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:

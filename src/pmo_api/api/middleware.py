@@ -1,6 +1,6 @@
 """One pure-ASGI middleware for what every request shares: request id, body limits,
-content types, security headers and the access log; and CORS, when a deployment
-allows browser origins."""
+content types, security headers, the access log and the request metrics; and CORS,
+when a deployment allows browser origins."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pmo_api.api import ratelimit
 from pmo_api.api.problems import problem_body, problem_response
 from pmo_api.db.errors import RETRY_AFTER_SECONDS, is_unavailable
-from pmo_api.logs import request_id_var
+from pmo_api.logs import api_key_id_var, request_id_var
+from pmo_api.telemetry import UNMATCHED, observe_request
 
 log = logging.getLogger("pmo_api.access")
 
@@ -54,8 +56,10 @@ class RequestMiddleware:
             return
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         token = request_id_var.set(request_id)
+        key_token = api_key_id_var.set(None)  # set once the caller is known (api/requests)
         started = time.perf_counter()
         status_holder: dict[str, int] = {"status": 500}
         path: str = scope["path"]
@@ -71,6 +75,7 @@ class RequestMiddleware:
                 wants_no_store = authenticated or path.startswith(("/api/", "/graphql"))
                 if wants_no_store and not any(k == b"cache-control" for k, _ in headers):
                     headers.append((b"cache-control", b"no-store"))
+                headers.extend(ratelimit.headers(state))  # when the caller's key was charged
                 message["headers"] = headers
             await send(message)
 
@@ -117,18 +122,25 @@ class RequestMiddleware:
                     )
                 await response(scope, receive, send_with_headers)
         finally:
+            seconds = time.perf_counter() - started
+            status = status_holder["status"]
+            # The route's template, put in the scope by the routing (api/routing.py, or
+            # FastAPI's own matching); none when no route matched (or before routing).
+            route = getattr(scope.get("route"), "path", UNMATCHED)
+            observe_request(route, scope["method"], status, seconds)
             log.info(
                 "%s %s %s",
                 scope["method"],
                 path,
-                status_holder["status"],
+                status,
                 extra={
                     "method": scope["method"],
                     "path": path,
-                    "status": status_holder["status"],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 2),
                 },
             )
+            api_key_id_var.reset(key_token)
             request_id_var.reset(token)
 
     def _problem(
@@ -228,6 +240,8 @@ class CorsMiddleware(CORSMiddleware):
                 "Location",
                 "Retry-After",
                 "Idempotent-Replayed",
+                "RateLimit",
+                "RateLimit-Policy",
                 "WWW-Authenticate",
                 "X-Request-ID",
             ),

@@ -11,10 +11,12 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from pmo_api.api.ratelimit import charge_rest
 from pmo_api.api.state import AppState
 from pmo_api.auth.service import authenticate, authenticate_with
 from pmo_api.core.context import Principal
 from pmo_api.core.errors import ErrorDetail, InvalidInput, Unauthenticated
+from pmo_api.logs import api_key_id_var
 
 
 def app_state(request: Request) -> AppState:
@@ -28,7 +30,11 @@ def request_id(request: Request) -> str:
 
 def bearer_secret(request: Request) -> str:
     """The API key a request carries, or Unauthenticated."""
-    header = request.headers.get("authorization")
+    return secret_of(request.headers.get("authorization"))
+
+
+def secret_of(header: str | None) -> str:
+    """The API key in an Authorization value (``Bearer <key>``), or Unauthenticated."""
     if not header:
         raise Unauthenticated(
             code="missing_credentials",
@@ -44,11 +50,13 @@ def bearer_secret(request: Request) -> str:
 
 
 def known_caller(principal: Principal | None) -> Principal:
-    """The principal a key was found for, or Unauthenticated (unknown or revoked key)."""
+    """The principal a key was found for, or Unauthenticated (unknown or revoked key).
+    The key's id goes into every log line of the request from here on (never its secret)."""
     if principal is None:
         raise Unauthenticated(
             code="invalid_credentials", detail="The API key is unknown or revoked."
         )
+    api_key_id_var.set(principal.key_id)
     return principal
 
 
@@ -57,7 +65,7 @@ async def authenticate_request(session: AsyncSession, request: Request) -> Princ
     return known_caller(await authenticate(session, bearer_secret(request)))
 
 
-async def caller(request: Request) -> Principal:
+async def known_principal(request: Request) -> Principal:
     """The caller of a request, found once per request (the key cache, else one read on
     the reads' connection, outside any transaction), or Unauthenticated."""
     principal: Principal | None = request.scope.get("pmo.caller")
@@ -65,6 +73,16 @@ async def caller(request: Request) -> Principal:
         state = app_state(request)
         found = await authenticate_with(state.reads, bearer_secret(request), state.scope)
         principal = request.scope["pmo.caller"] = known_caller(found)
+    return principal
+
+
+async def caller(request: Request) -> Principal:
+    """The caller of a REST request (``known_principal``), charged one request to its
+    key's budget when first found: over it, RateLimited (429) before the route runs."""
+    principal: Principal | None = request.scope.get("pmo.caller")
+    if principal is None:
+        principal = await known_principal(request)
+        await charge_rest(app_state(request).limits, request.scope, principal)
     return principal
 
 

@@ -32,6 +32,7 @@ from fastapi.routing import APIRoute
 from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
+from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _LEADING = 3
@@ -43,8 +44,14 @@ def mount(app: FastAPI, router: APIRouter, prefix: str = "") -> None:
 
     The route keeps everything it was declared with; the application's own
     dependencies (``FastAPI(dependencies=...)``) are added in front, as
-    ``include_router`` would."""
+    ``include_router`` would. A WebSocket route is served as a plain one (its endpoint
+    takes the socket alone): the application's dependencies read HTTP requests."""
     for route in router.routes:
+        if isinstance(route, WebSocketRoute):
+            app.router.routes.append(
+                WebSocketRoute(prefix + route.path, route.endpoint, name=route.name)
+            )
+            continue
         if not isinstance(route, APIRoute):
             raise TypeError(f"only API routes can be mounted, not {route!r}")
         app.router.add_api_route(

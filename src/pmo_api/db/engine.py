@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import QueuePool
 
 from pmo_api.settings import Settings
+from pmo_api.telemetry import PoolUsage
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POOL_RECYCLE_SECONDS = 1800
@@ -128,4 +130,17 @@ def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
         engine.execution_options(**READ_OPTIONS[engine.dialect.name]),
         expire_on_commit=False,
         autoflush=False,
+    )
+
+
+def pool_usage(engine: AsyncEngine) -> PoolUsage | None:
+    """The engine's pool figures (the metrics), when its pool keeps connections."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return None
+    return PoolUsage(
+        size=pool.size(),
+        checked_out=pool.checkedout(),
+        # Counted from -size: negative while fewer than size connections are open.
+        overflow=max(pool.overflow(), 0),
     )

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from pmo_api.db.base import Money, UTCDateTime
 from pmo_api.db.engine import READ_OPTIONS, dumps
+from pmo_api.telemetry import PoolUsage
 
 StatementListener = Callable[[str], None]
 Row = dict[str, Any]
@@ -73,6 +74,10 @@ class Reads(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 - a default: most readers hold nothing
         """Release what the reader holds."""
+
+    def pool_usage(self) -> PoolUsage | None:
+        """The connections of its own (the metrics), if it keeps any."""
+        return None
 
 
 class SessionReads(Reads):
@@ -262,8 +267,17 @@ class FairGate:
     holds a place, and nobody is overtaken."""
 
     def __init__(self, size: int) -> None:
+        self.size = size
         self._free = size
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    @property
+    def held(self) -> int:
+        return self.size - self._free
+
+    @property
+    def waiting(self) -> int:
+        return sum(not waiter.done() for waiter in self._waiters)
 
     def try_acquire(self) -> bool:
         """A place at once if one is free and nobody waits (no timer, no future)."""
@@ -482,6 +496,10 @@ class PostgresReads(Reads):
         finally:
             self._gate.release()
         return compiled.rows(records)
+
+    def pool_usage(self) -> PoolUsage:
+        gate = self._gate
+        return PoolUsage(size=gate.size, checked_out=gate.held, waiting=gate.waiting)
 
     async def close(self) -> None:
         await self._idle.close()

@@ -13,6 +13,10 @@ from pmo_api.db.reads import Row
 from pmo_api.events.models import AuditEvent
 from pmo_api.events.types import Event, RecordEvent
 
+RECORDED = "pmo_events_recorded"
+"""Set in a session's ``info`` when it recorded an event (the webhook worker wakes when
+such a session commits)."""
+
 
 async def record(ctx: ServiceContext, event: Event) -> None:
     """Append one event in the caller's transaction: rolled back with it, never alone.
@@ -23,6 +27,7 @@ async def record(ctx: ServiceContext, event: Event) -> None:
         "action": event.type.value,
         "entity_type": event.type.entity_type,
         "entity_id": event.entity_id,
+        "entity_version": event.version,
         "actor_key_id": ctx.principal.key_id,
         "actor_name": ctx.principal.name,
         "actor_role": ctx.principal.role.value,
@@ -33,6 +38,7 @@ async def record(ctx: ServiceContext, event: Event) -> None:
         await writes.insert(ctx, writes.Insert(_TABLE, writes.new_row(_TABLE, values)))
         return
     ctx.session.add(AuditEvent(**values))
+    ctx.session.info[RECORDED] = True
 
 
 _TABLE: Table = AuditEvent.__table__  # type: ignore[assignment]
@@ -45,7 +51,7 @@ async def save_changes(
     their event; nothing when nothing really changed. For rules and actions."""
     if changes:
         await ctx.session.flush()
-        await record(ctx, Event(event, obj.id, dict(changes)))
+        await record(ctx, Event(event, obj.id, dict(changes), getattr(obj, "version", None)))
 
 
 async def create_recorded(
@@ -63,5 +69,5 @@ async def create_recorded(
         ctx,
         creates.insert({**values, **server_owned, "created_at": ctx.now, "updated_at": ctx.now}),
     )
-    await record(ctx, Event.created(event, row["id"], values))
+    await record(ctx, Event.created(event, row["id"], values, row.get("version")))
     return row

@@ -31,12 +31,21 @@ class Event:
     type: RecordEvent
     entity_id: uuid.UUID
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    version: int | None = None
+    """The record's version after the change, when it has one (webhooks carry it)."""
 
     @classmethod
-    def created(cls, type_: RecordEvent, entity_id: uuid.UUID, after: Mapping[str, Any]) -> Event:
+    def created(
+        cls,
+        type_: RecordEvent,
+        entity_id: uuid.UUID,
+        after: Mapping[str, Any],
+        version: int | None = None,
+    ) -> Event:
         # changed_fields({}, after): every field that is set, from nothing.
         return cls(
             type_,
             entity_id,
             {k: {"before": None, "after": jsonable(v)} for k, v in after.items() if v is not None},
+            version,
         )

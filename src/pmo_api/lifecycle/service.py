@@ -117,7 +117,7 @@ class TransitionRules(RecordRules[Transition]):
 
     async def created(self, ctx: ServiceContext, project: Project, record: Transition) -> None:
         changes = apply_changes(ctx, project, {"phase": record.to_phase})
-        await save_changes(ctx, project, PROJECTS.updated_event, changes)
+        await save_changes(ctx, project, PROJECTS.event("phase_changed"), changes)
 
 
 class GateReviewRules(RecordRules[GateReview]):

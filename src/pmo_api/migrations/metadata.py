@@ -11,6 +11,7 @@ from pmo_api.control import PROJECT_RECORDS, RESOURCES
 from pmo_api.db.base import Base
 from pmo_api.db.instance import InstanceSetting
 from pmo_api.idempotency.models import IdempotencyRecord
+from pmo_api.limits.models import RateLimitCounter
 from pmo_api.metrics.models import ProjectSnapshot
 
 metadata = Base.metadata
@@ -46,6 +47,7 @@ __all__ = [
     "IdempotencyRecord",
     "InstanceSetting",
     "ProjectSnapshot",
+    "RateLimitCounter",
     "include_object",
     "metadata",
 ]

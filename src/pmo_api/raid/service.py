@@ -208,10 +208,12 @@ async def approve(
     project_changes = apply_changes(ctx, project, values)
     changes = _decide(ctx, change, ChangeStatus.APPROVED, body)
     await ctx.session.flush()
-    await record(ctx, Event(event, change.id, changes))
+    await record(ctx, Event(event, change.id, changes, change.version))
     if project_changes:
         project_changes["change_request_id"] = {"before": None, "after": str(change.id)}
-        await record(ctx, Event(PROJECTS.updated_event, project.id, project_changes))
+        await record(
+            ctx, Event(PROJECTS.updated_event, project.id, project_changes, project.version)
+        )
 
 
 async def reject(
@@ -220,7 +222,7 @@ async def reject(
     """Reject a proposed change; the project is left as it is."""
     changes = _decide(ctx, change, ChangeStatus.REJECTED, body)
     await ctx.session.flush()
-    await record(ctx, Event(event, change.id, changes))
+    await record(ctx, Event(event, change.id, changes, change.version))
 
 
 def _approved_budget(project: Project, change: ChangeRequest) -> Decimal:

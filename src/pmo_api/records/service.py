@@ -214,7 +214,7 @@ async def check_references(
 async def _recorded(
     ctx: ServiceContext, event: RecordEvent, obj: RecordModel, changes: dict[str, Any]
 ) -> None:
-    await record(ctx, Event(event, obj.id, changes))
+    await record(ctx, Event(event, obj.id, changes, obj.version))
 
 
 async def _fresh(ctx: ServiceContext, kind: RecordType[M], obj: M) -> M:
@@ -250,7 +250,7 @@ async def create(
     obj: M = model(**values, **parent, created_at=ctx.now, updated_at=ctx.now)
     ctx.session.add(obj)
     await ctx.session.flush()
-    await record(ctx, Event.created(kind.created_event, obj.id, {**values, **parent}))
+    await record(ctx, Event.created(kind.created_event, obj.id, {**values, **parent}, obj.version))
     await kind.rules.created(ctx, project, obj)
     return await _fresh(ctx, kind, obj)
 

@@ -154,7 +154,7 @@ async def submit(
     }
     changes = apply_changes(ctx, report, values)
     await ctx.session.flush()
-    await record(ctx, Event(event, report.id, changes))
+    await record(ctx, Event(event, report.id, changes, report.version))
     if not await repository.submitted_after(ctx.session, report):
         project_changes = apply_changes(ctx, project, {"health": report.overall_health})
         await save_changes(ctx, project, PROJECTS.updated_event, project_changes)

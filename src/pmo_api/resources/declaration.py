@@ -373,6 +373,9 @@ class Under:
 
     parent: ResourceType[Any]
     field: str
+    collection: str | None = None
+    """The segment under the parent's record, when not the collection's own (a webhook's
+    ``deliveries``, whose own collection is ``webhook-deliveries``)."""
 
 
 DECLARED: list[ResourceType[Any]] = []

@@ -178,7 +178,7 @@ async def update(
             await flush_unique(ctx.session, kind.name, kind.unique)
         else:
             await ctx.session.flush()
-        await record(ctx, Event(kind.updated_event, obj.id, changes))
+        await record(ctx, Event(kind.updated_event, obj.id, changes, getattr(obj, "version", None)))
     found: M = obj
     return found
 
@@ -196,7 +196,7 @@ async def archive(
     await kind.rules.archiving(ctx, obj)
     changes = archive_record(ctx, kind.name, obj, kind.archive_column, kind.events.archived)
     await ctx.session.flush()
-    await record(ctx, Event(kind.archived_event, obj.id, changes))
+    await record(ctx, Event(kind.archived_event, obj.id, changes, getattr(obj, "version", None)))
     found: M = obj
     return found
 

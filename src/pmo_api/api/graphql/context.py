@@ -41,6 +41,9 @@ class GraphQLContext(BaseContext):
         self._loaders: Loaders | None = None
         self.unavailable = False
         """Set when a field failed because the database is unreachable: the door answers 503."""
+        self.charge: Callable[[int], Awaitable[bool]] | None = None
+        """Charges an operation's cost to the caller's rate-limit budget before it runs
+        (``cost.py``), answering whether the budget allowed it; set by the door."""
 
     @property
     def loaders(self) -> Loaders:

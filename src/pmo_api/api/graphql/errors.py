@@ -245,15 +245,31 @@ def _replace(error: GraphQLError, message: str, extensions: dict[str, Any]) -> G
 class ErrorTranslation(SchemaExtension):
     """Give every GraphQL error a stable ``extensions.code``; mask and log the unexpected."""
 
+    _streamed = False
+
     def on_operation(self) -> Iterator[None]:
         yield
-        result = self.execution_context.result
+        if not self._streamed:  # (a subscription's results were, each as it was sent)
+            self._translate_result(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each result of a subscription, translated before it is sent."""
+        self._streamed = True
+        self._translate_result(result)
+        yield
+
+    def _translate_result(self, result: Any) -> None:
         if isinstance(result, GraphQLExecutionResult | StrawberryExecutionResult) and result.errors:
             result.errors = [self._translate(error) for error in result.errors]
 
     def _translate(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
-        if error.path is None:
+        # A refusal or an unreachable database outside any field (a subscription's
+        # stream, between its events) has no path; it is translated all the same.
+        raised = isinstance(original, DomainError) or (
+            original is not None and is_unavailable(original)
+        )
+        if error.path is None and not raised:
             # Refused before execution (syntax, validation, limits, variable coercion):
             # the message is graphql-core's own and names no internals.
             if error.extensions and "code" in error.extensions:
@@ -276,7 +292,7 @@ class ErrorTranslation(SchemaExtension):
             return _replace(error, original.detail, _extensions(original))
         log.error(
             "unexpected error in GraphQL field %s",
-            ".".join(str(part) for part in error.path),
+            ".".join(str(part) for part in error.path or ()),
             exc_info=original or error,
         )
         return _replace(error, MASKED_MESSAGE, {"code": "internal_error"})

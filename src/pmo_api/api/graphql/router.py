@@ -6,6 +6,8 @@
   sent (``scope="function"``), so a mutation reported as done is durable. Queries read
   as REST's GETs do (rows from ``db/reads.py``, a read session only if a service asks
   for one); mutations run on the write sessions.
+* Subscriptions run over the WebSocket at the same path (graphql-transport-ws; the
+  connection, its authentication and its units of work: websocket.py).
 * A database that is unreachable, before or during execution, is a 503 problem+json
   with Retry-After; strawberry's own refusals (bad JSON, mutation over GET...) are
   problem+json too.
@@ -16,6 +18,7 @@ No ``from __future__ import annotations``: FastAPI reads these dependencies' sig
 import contextlib
 import functools
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -26,18 +29,27 @@ from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.responses import Response
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
+from pmo_api.api import ratelimit
 from pmo_api.api.graphql.context import GraphQLContext
 from pmo_api.api.graphql.loaders import Loaders
 from pmo_api.api.graphql.schema import DOCUMENT_CACHE_SIZE, build_schema
+from pmo_api.api.graphql.websocket import (
+    CONNECTION_INIT_SECONDS,
+    TextFrames,
+    TransportHandler,
+    connection_init,
+    websocket_endpoint,
+)
 from pmo_api.api.problems import problem_body, problem_response
 from pmo_api.api.requests import (
     app_state,
     authenticate_request,
-    caller,
     check_query,
+    known_principal,
     request_id,
 )
 from pmo_api.core.context import ServiceContext
@@ -97,23 +109,27 @@ async def operation_context(
     if await _asks_for_mutation(request, state.settings.graphql_max_tokens):
         async with unit_of_work(state.sessions) as session:
             principal = await authenticate_request(session, request)
-            yield GraphQLContext(
+            context = GraphQLContext(
                 ServiceContext(
                     session=session, principal=principal, request_id=request_id(request)
                 ),
                 Loaders,
             )
+            context.charge = ratelimit.graphql_meter(state.limits, request.scope, principal)
+            yield context
         return
     # A query reads as REST's GETs do: rows from the reads (no transaction), the caller
     # from the key cache; a session only if a service asks for one.
-    principal = await caller(request)
+    principal = await known_principal(request)
     async with unit_of_work_on_demand(state.read_sessions) as unit:
-        yield GraphQLContext(
+        context = GraphQLContext(
             ServiceContext(
                 None, principal, request_id(request), state.reads, open_session=unit.open
             ),
             Loaders,
         )
+        context.charge = ratelimit.graphql_meter(state.limits, request.scope, principal)
+        yield context
 
 
 async def _context(
@@ -140,6 +156,15 @@ def _refusal(request: Request, error: HTTPException) -> Response:
 
 
 class GraphQLDoor(GraphQLRouter[GraphQLContext, None]):
+    websocket_adapter_class = TextFrames
+    graphql_transport_ws_handler_class = TransportHandler
+
+    async def on_ws_connect(self, context: GraphQLContext) -> UnsetType | dict[str, object] | None:
+        """A socket's ``connection_init``: its caller authenticated (websocket.py)."""
+        await connection_init(context)
+        unset: UnsetType = UNSET
+        return unset
+
     def encode_json(self, data: object) -> bytes:
         """The result encoded once, by orjson (the standard library's encoder was a
         noticeable share of a page's CPU)."""
@@ -160,9 +185,15 @@ class GraphQLDoor(GraphQLRouter[GraphQLContext, None]):
         self, request: Request, context: GraphQLContext = UNSET, root_value: None = UNSET
     ) -> Response:
         try:
-            return await super().run(request, context=context, root_value=root_value)
+            response = await super().run(request, context=context, root_value=root_value)
         except HTTPException as error:
-            return _refusal(request, error)
+            response = _refusal(request, error)
+        charge = context.charge if isinstance(context, GraphQLContext) else None
+        if charge is not None and not ratelimit.charged(request.scope):
+            # Refused before its cost was known (a malformed body, a syntax or
+            # validation error, over the cost limit): it costs 1 (api/ratelimit.py).
+            await charge(1)
+        return response
 
     async def execute_single(
         self,
@@ -179,6 +210,9 @@ class GraphQLDoor(GraphQLRouter[GraphQLContext, None]):
         if context.unavailable:
             # Raised, not returned: the unit of work rolls back and the app answers 503.
             raise unavailable()
+        refusal = ratelimit.refusal(request.scope)
+        if refusal is not None:
+            raise refusal  # over the key's budget: nothing ran (cost.py); the app answers 429
         return result
 
 
@@ -187,10 +221,14 @@ def graphql_router(settings: Settings) -> APIRouter:
         build_schema(settings),
         graphql_ide="graphiql" if settings.graphql_ide else None,
         context_getter=_context,
-        subscription_protocols=(),
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=timedelta(seconds=CONNECTION_INIT_SECONDS),
+        max_subscriptions_per_connection=settings.graphql_max_subscriptions,
+        allowed_origins=settings.cors_origins,  # pages that may open the socket (as CORS)
     )
-    # No subscriptions yet: no WebSocket route to answer them.
+    # Subscriptions (websocket.py): the socket's context is its own, not a request's.
     router.routes[:] = [r for r in router.routes if not isinstance(r, APIWebSocketRoute)]
+    router.add_api_websocket_route("", websocket_endpoint(router), name="graphql_websocket")
     _serve_posts_directly(router)
     return router
 

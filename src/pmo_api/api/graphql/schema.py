@@ -1,5 +1,5 @@
-"""The GraphQL schema: the domains' queries and mutations, the Node lookup, the viewer,
-and the limits a deployment sets.
+"""The GraphQL schema: the domains' queries and mutations, the live updates
+(subscriptions.py), the Node lookup, the viewer, and the limits a deployment sets.
 
 ``schema`` (default settings) is what ``openapi/schema.graphql`` is generated from;
 ``build_schema(settings)`` is what the app serves. Both print the same SDL: settings
@@ -35,6 +35,7 @@ from strawberry.types import ExecutionContext
 from pmo_api.api.graphql.audits import AuditsMutation, AuditsQuery
 from pmo_api.api.graphql.compliance import ComplianceQuery
 from pmo_api.api.graphql.context import GqlInfo
+from pmo_api.api.graphql.cost import CostTable, QueryCost
 from pmo_api.api.graphql.errors import EXCEPTION_HANDLERS, ErrorTranslation
 from pmo_api.api.graphql.execution import PlainDataExecutionContext
 from pmo_api.api.graphql.metrics import MetricsQuery
@@ -42,6 +43,7 @@ from pmo_api.api.graphql.records import RecordsMutation, RecordsQuery
 from pmo_api.api.graphql.relay import Node
 from pmo_api.api.graphql.resources import Person, ResourcesMutation, ResourcesQuery
 from pmo_api.api.graphql.scalars import SCALAR_MAP
+from pmo_api.api.graphql.subscriptions import Subscription, SubscriptionRefusals
 from pmo_api.api.graphql.training import TrainingQuery
 from pmo_api.core.context import Role
 from pmo_api.core.errors import ErrorDetail, InvalidInput
@@ -157,11 +159,14 @@ def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     ]
     if not settings.graphql_introspection:
         rules.extend(DisableIntrospection().validation_rules)
+    costs = CostTable()  # the schema's own: known once per document (and page sizes)
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: QueryCost(settings.graphql_max_cost, costs),
+        SubscriptionRefusals,  # after the extensions whose refusals it raises
         ErrorTranslation,
     ]
 
@@ -178,11 +183,15 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return PmoSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=_extensions(settings),
         exception_handlers=EXCEPTION_HANDLERS,
         execution_context_class=PlainDataExecutionContext,
         config=StrawberryConfig(
             scalar_map=SCALAR_MAP,
+            # No batching: a JSON array of operations is refused (400 problem+json), so
+            # one request is one operation, one cost and one charge to the rate limits.
+            batching_config=None,
             # Suggestions ("did you mean ...?") would describe a schema kept private.
             disable_field_suggestions=not settings.graphql_introspection,
         ),

@@ -72,7 +72,8 @@ def _under_router(kind: ResourceType[Any], under: Under) -> APIRouter:
     """``GET`` and ``POST /<parent path>/{id}/<collection>`` of a resource kept under
     another's record (``Under``): the parent read first (404 when it is not there)."""
     parent = under.parent
-    router = APIRouter(prefix=f"/{parent.plural}/{{id}}/{kind.collection}", tags=[kind.collection])
+    segment = under.collection or kind.collection
+    router = APIRouter(prefix=f"/{parent.plural}/{{id}}/{segment}", tags=[kind.collection])
     Item, Create, Read = kind.list_item, kind.create_under, kind.read
     Query_ = list_query_model(kind.filter)
     ParentRef = KeyedRef if parent.keyed else UuidRef
@@ -98,6 +99,9 @@ def _under_router(kind: ResourceType[Any], under: Under) -> APIRouter:
         for_json = present.printed_plain(request, Item, fmt)
         page = await resources.read_list(ctx, kind, filters, params, for_json=for_json)
         return present.page(request, Item, page, fmt)
+
+    if not kind.creatable:  # made by the service alone (a webhook's deliveries)
+        return router
 
     @router.post(
         "",
