@@ -12,7 +12,7 @@ PORT ?= 8000
 INSTALLED := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-slow fuzz reliability lint schemas migrate seed bench bench-profile bench-metrics clean
+.PHONY: help install run test test-slow fuzz reliability lint schemas migrate seed bench bench-profile bench-metrics bench-webhooks clean
 
 help:
 	@echo "make run      install and serve on SQLite at http://$(HOST):$(PORT)"
@@ -24,6 +24,7 @@ help:
 	@echo "make seed     create the demo organisation (idempotent)"
 	@echo "make bench    pmo-api side by side with ../shared/bench's ceiling (bench/README.md)"
 	@echo "make bench-metrics  the executive metrics and exports at 100,000 projects"
+	@echo "make bench-webhooks  webhook delivery throughput, two workers on PostgreSQL"
 
 install: $(INSTALLED)
 
@@ -85,6 +86,9 @@ bench-profile: install
 # seeds both (a few minutes), then latency and the export's memory. No ceiling, no root.
 bench-metrics: install
 	$(BIN)/python bench/metrics.py $(BENCH_ARGS)
+
+bench-webhooks: install
+	$(BIN)/python bench/webhooks.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

@@ -152,9 +152,23 @@ STATE_REFUSALS: dict[str, str] = {
     "(a rule between three parameters)",
 }
 """The problem codes that may answer schema-valid data, each with why no schema states it."""
+STATE_REFUSALS["rate_limited"] = (
+    "the key spent its budget for the window: a state of the deployment, not of the input "
+    "(the fuzzer's servers have budgets it never meets; 429 is documented everywhere)"
+)
 
 STATE_REFUSALS.update(
     {f"{record}_archived": "the record was archived: it no longer changes" for record in _RECORDS}
+)
+STATE_REFUSALS.update(
+    {
+        "webhook_url_refused": "the url's host resolves (now) to a private or loopback "
+        "address, or does not resolve: a fact of the network, not of the schema",
+        "unknown_event_type": "an event type the service does not record (GET "
+        "/api/v1/event-types lists them): a list the schema's pattern cannot hold",
+        "delivery_pending": "the delivery is still pending: the worker will send it",
+        "webhook_archived": "the subscription was deleted: it is not pinged nor rotated",
+    }
 )
 
 
@@ -165,6 +179,8 @@ GRAPHQL_UNSTATED: dict[str, str] = {
     "invalid_within_days": "trainingGaps' withinDays is an Int, which has no range",
     "invalid_sort": "sort is a String (`field` or `-field`): a GraphQL enum value cannot "
     "carry the `-` of a descending sort, and one String serves every connection",
+    "query_too_expensive": "a query's cost (its fields, times its pages' sizes) is a sum "
+    "over the whole document; no type of the SDL can bound it (api/graphql/cost.py)",
 }
 """GraphQL refusal codes (``extensions.code``) allowed beside STATE_REFUSALS."""
 

@@ -374,6 +374,7 @@ async def test_every_stated_sort_is_accepted_and_no_other(api: Api) -> None:
         "portfolios": project["portfolio_id"],
         "people": person["id"],
         "audits": audit.json()["id"],
+        "webhooks": (await api.make_webhook())["id"],
     }
     lists = 0
     for path, operations in document["paths"].items():

@@ -1,7 +1,12 @@
 """The GraphQL door's limits, on both databases: depth, aliases, query cost, the page
 size bound, batching and introspection. A refused query runs no SQL statement at all
 (the caller's key is already in the process's cache, as it is for any client that has
-made a request in the last few seconds); an answered one reports its cost."""
+made a request in the last few seconds); an answered one reports its cost.
+
+The statements counted are the app's (its engine and its reads). A refused query still
+costs 1 of its key's rate-limit budget (api/ratelimit.py): on PostgreSQL that charge is
+an upsert on the rate limiter's own connection, outside the query's work, and is not
+counted here (tests/test_rate_limits.py shows what it charges)."""
 
 from __future__ import annotations
 

@@ -79,8 +79,9 @@ def test_its_rest_routes_are_served_and_published(kind: ResourceType[Any]) -> No
     if kind.creatable and kind.under is None:
         expected.add((collection, "POST"))
     if kind.under is not None:  # its collection under its parent's record
-        under = f"/api/v1/{kind.under.parent.plural}/{{id}}/{kind.collection}"
-        expected |= {(under, "GET"), (under, "POST")}
+        segment = kind.under.collection or kind.collection
+        under = f"/api/v1/{kind.under.parent.plural}/{{id}}/{segment}"
+        expected |= {(under, "GET")} | ({(under, "POST")} if kind.creatable else set())
     if kind.updatable:
         expected.add((own, "PATCH"))
     if kind.archivable:

@@ -690,12 +690,15 @@ class TestAPI4ResourceConsumption:
         project = await api.make_project()
         person = await api.make_person()
         audit, _ = await started_audit(api, project, person)
+        webhook = await api.make_webhook()
         for template in lists:
             owner = project["id"] if template.startswith("/api/v1/projects/") else None
             if template.startswith("/api/v1/audits/"):
                 owner = audit["id"]
             if template.startswith("/api/v1/people/"):
                 owner = person["id"]
+            if template.startswith("/api/v1/webhooks/"):
+                owner = webhook["id"]
             path = concrete(template, owner or project["portfolio_id"])
             for limit in ("100000", "201", "0"):
                 problem = assert_problem(await api.get(path, params={"limit": limit}), 422)
@@ -1082,6 +1085,15 @@ class TestAPI5FunctionLevelAuthorization:
                 "role": "sponsor",
                 "decision": "go",
             },
+        }
+        bodies |= {
+            ("POST", "/api/v1/webhooks"): {"url": "https://x.example/h", "event_types": ["*"]},
+            ("PATCH", "/api/v1/webhooks/{id}"): {"active": False},
+            ("DELETE", "/api/v1/webhooks/{id}"): None,
+            ("POST", "/api/v1/webhooks/{id}/ping"): None,
+            ("POST", "/api/v1/webhooks/{id}/redeliver"): {"since": "2026-01-01T00:00:00Z"},
+            ("POST", "/api/v1/webhooks/{id}/rotate-secret"): None,
+            ("POST", "/api/v1/webhook-deliveries/{id}/redeliver"): None,
         }
         for path, (create, patch) in CONTROL_BODIES.items():
             bodies[("POST", f"/api/v1/projects/{{id}}/{path}")] = create(person)
@@ -1593,7 +1605,13 @@ class TestAPI8SecurityMisconfiguration:
 # API9:2023 Improper inventory management
 # =========================================================================================
 
-SERVED_OUTSIDE_OPENAPI = {"/graphql", "/docs", "/openapi.json", "/docs/oauth2-redirect"}
+SERVED_OUTSIDE_OPENAPI = {
+    "/graphql",
+    "/docs",
+    "/openapi.json",
+    "/docs/oauth2-redirect",
+    "/metrics",  # Prometheus text, not JSON
+}
 
 
 def served_operations(app: Any) -> set[tuple[str, str]]:
@@ -1605,7 +1623,7 @@ def served_operations(app: Any) -> set[tuple[str, str]]:
         pairs = (
             [(c.path, c.original_route.methods) for c in contexts()]
             if contexts is not None
-            else [(route.path, route.methods)]
+            else [(route.path, getattr(route, "methods", None) or {"WEBSOCKET"})]
         )
         for path, methods in pairs:
             served |= {(path, method) for method in methods or ()}

@@ -34,10 +34,9 @@ from pmo_api.webhooks import guard
 from pmo_api.webhooks.delivery import claim as delivery_claim
 from pmo_api.webhooks.models import WebhookDelivery
 from pmo_api.webhooks.worker import Worker
-from tests.conftest import Api, _add_role_keys, new_key, start_api
+from tests.conftest import TEST_RECEIVER_HOST, Api, _add_role_keys, new_key, start_api
 
 FAST = {
-    "webhook_allow_hosts": ["127.0.0.1"],
     "webhook_poll_seconds": 0.05,
     "webhook_retry_seconds": 0.05,
     "webhook_timeout_seconds": 5,
@@ -60,7 +59,7 @@ class Received:
 
 @dataclass
 class Receiver:
-    """An HTTP server on 127.0.0.1 that keeps what it is sent and answers ``answer()``."""
+    """An HTTP server on a loopback address that keeps what it is sent and answers ``answer()``."""
 
     url: str = ""
     received: list[Received] = field(default_factory=list)
@@ -94,11 +93,11 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *_args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((TEST_RECEIVER_HOST, 0), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    state.url = f"http://{TEST_RECEIVER_HOST}:{server.server_address[1]}/hooks"
     try:
         yield state
     finally:
@@ -570,12 +569,11 @@ async def test_an_allowed_host_may_be_private_and_is_checked_again_at_delivery(
         assert tried and tried[0]["outcome"] == "refused"
         assert receiver.received == []
     finally:
-        guard.allow(FAST["webhook_allow_hosts"])
+        guard.allow([TEST_RECEIVER_HOST])
     await until(lambda: len(receiver.received) == 1)
 
 
 async def test_a_name_resolving_to_loopback_is_refused_at_delivery() -> None:
-    guard.allow([])
     with pytest.raises(guard.UnsafeUrl, match=r"127\.0\.0\.1|::1"):
         await guard.resolve("http://localhost/hook", guard.allowed_hosts())
     target = await guard.resolve("http://localhost/hook", {"localhost"})
@@ -662,7 +660,7 @@ async def test_pmo_api_worker_sends_and_a_dead_workers_claim_is_taken_over(
         # `pmo-api worker` on its own: the claim still holds, nothing is sent twice.
         monkeypatch.setenv("PMO_DATABASE_URL", api.url)
         monkeypatch.setenv("PMO_AUTO_MIGRATE", "false")
-        monkeypatch.setenv("PMO_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
+        monkeypatch.setenv("PMO_WEBHOOK_ALLOW_HOSTS", TEST_RECEIVER_HOST)
         assert await asyncio.to_thread(cli.main, ["worker", "--drain"]) == 0
         assert receiver.received == []
         # Once the dead worker's claim lapses, the deliveries are due again: sent once.
@@ -675,5 +673,49 @@ async def test_pmo_api_worker_sends_and_a_dead_workers_claim_is_taken_over(
         assert {r.headers["webhook-id"] for r in receiver.received} == {
             c.message_id for c in claimed
         }
+    finally:
+        await stop()
+
+
+async def test_deliveries_are_kept_30_days(fresh_db: Api) -> None:
+    api = fresh_db
+    hook = await api.make_webhook()
+    state = api.app.state.pmo
+    now = datetime.now(UTC)
+    rows = [
+        {"age": timedelta(days=31), "status": "succeeded"},
+        {"age": timedelta(days=31), "status": "pending"},  # still owed: kept
+        {"age": timedelta(days=29), "status": "failed"},
+    ]
+    async with state.engine.begin() as connection:
+        await connection.execute(
+            insert(WebhookDelivery),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "webhook_id": uuid.UUID(hook["id"]),
+                    "event_type": "webhook.ping",
+                    "seq": 0,
+                    "body": "{}",
+                    "status": row["status"],
+                    "attempt_count": 0,
+                    "attempts": [],
+                    "next_attempt_at": now + timedelta(days=1),
+                    "retry_until": now,
+                    "created_at": now - row["age"],
+                }
+                for row in rows
+            ],
+        )
+    await Worker(state.sessions).prune()
+    kept = (await api.get(f"/api/v1/webhooks/{hook['id']}/deliveries")).json()["items"]
+    assert sorted(item["status"] for item in kept) == ["failed", "pending"]
+
+
+@pytest_asyncio.fixture
+async def fresh_db(backend: str, tmp_path: Path) -> AsyncIterator[Api]:
+    api, stop = await start_api(backend, tmp_path)
+    try:
+        yield api
     finally:
         await stop()

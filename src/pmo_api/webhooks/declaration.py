@@ -200,7 +200,9 @@ WEBHOOK_DELIVERIES = ResourceType(
     filters=(
         Filter.one_of(WebhookDelivery.status, DeliveryStatus),
         Filter.equal(WebhookDelivery.webhook_id, uuid.UUID),
-        Filter.equal(WebhookDelivery.event_type, EventType | str, "An event type."),
+        Filter.equal(
+            WebhookDelivery.event_type, EventType, "An event type (webhook.ping for tests)."
+        ),
         Filter.equal(WebhookDelivery.entity_id, uuid.UUID),
         Filter.at_least("created_from", WebhookDelivery.created_at, Instant, "At or after."),
     ),

@@ -90,8 +90,8 @@ _allowed: frozenset[str] = frozenset()
 
 
 def allow(hosts: Collection[str]) -> None:
-    """The hosts and addresses ``PMO_WEBHOOK_ALLOW_HOSTS`` allows (set when the app or
-    the worker starts)."""
+    """The hosts and addresses ``PMO_WEBHOOK_ALLOW_HOSTS`` allows: a setting of the
+    process, set when the app or the worker starts (the apps of one process share it)."""
     global _allowed
     _allowed = frozenset(h.strip().lower().strip("[]") for h in hosts if h.strip())
 

@@ -6,7 +6,7 @@ its ``first`` argument, a variable's value, or the field's default when neither 
 given; a size the resolver would refuse counts as the largest it accepts
 (``MAX_LIMIT``), since no page is ever larger. Fragments and inline fragments count
 where they are spread. So ``projects(first: 50) { nodes { key risks(first: 10) {
-nodes { title } } } }`` costs 1 + 50 x (1 + 1 + (1 + 10 x (1 + 1))) = 1,251.
+nodes { title } } } }`` costs 1 + 50 x (1 + 1 + (1 + 10 x (1 + 1))) = 1,151.
 
 ``QueryCost`` (a schema extension) computes the cost of the operation a request
 chose, with its variables, once validation has passed and before anything executes;
