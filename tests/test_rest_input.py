@@ -30,6 +30,9 @@ BAD_PROJECT_FIELDS = [
     ({"status": "done"}, "status"),
     ({"percent_complete": 101}, "percent_complete"),
     ({"percent_complete": "half"}, "percent_complete"),
+    # JSON types as the contract states them: no boolean or digits-in-a-string for a number.
+    ({"percent_complete": True}, "percent_complete"),
+    ({"percent_complete": "50"}, "percent_complete"),
     ({"planned_budget": -1}, "planned_budget"),
     ({"planned_budget": 1.234}, "planned_budget"),
     ({"planned_budget": 1e20}, "planned_budget"),

@@ -497,6 +497,16 @@ async def test_webhooks_are_for_admins(api: Api) -> None:
         assert response.status_code == 403
 
 
+async def test_a_boolean_is_a_boolean(api: Api) -> None:
+    for active in (1, "true", "yes"):
+        response = await api.post(
+            "/api/v1/webhooks",
+            json={"url": "http://127.0.0.2:9/x", "event_types": ["*"], "active": active},
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["loc"] == ["body", "active"]
+
+
 async def test_unknown_event_types_are_refused(api: Api) -> None:
     before = await api.table_counts()
     response = await api.post(
@@ -537,6 +547,8 @@ REFUSED = [
     "file:///etc/passwd",
     "gopher://example.com/_hook",
     "ftp://example.com/hook",
+    "https://name-that-does-not-resolve.invalid/hook",
+    "https://\u00c4\u00b5{2\u00c6/hook",
 ]
 
 
@@ -717,5 +729,32 @@ async def fresh_db(backend: str, tmp_path: Path) -> AsyncIterator[Api]:
     api, stop = await start_api(backend, tmp_path)
     try:
         yield api
+    finally:
+        await stop()
+
+
+async def test_on_sqlite_one_worker_turns_at_a_time(tmp_path: Path, receiver: Receiver) -> None:
+    api, stop = await start_api("sqlite", tmp_path, **FAST)
+    try:
+        await subscribe(api, receiver.url, ["portfolio.created"])
+        for _ in range(3):
+            await api.make_portfolio()
+        engines = [make_engine(Settings(database_url=api.url)) for _ in range(2)]
+        workers = [Worker(make_sessionmaker(e), poll_seconds=0.02) for e in engines]
+        first = asyncio.create_task(workers[0].run())
+        await until(lambda: len(receiver.received) == 3)
+        second = asyncio.create_task(workers[1].run())  # waits: the first holds the lock
+        await api.make_portfolio()
+        await until(lambda: len(receiver.received) == 4)
+        assert (workers[0].sent, workers[1].sent) == (4, 0)
+        first.cancel()  # the first stops: the second takes over
+        await asyncio.gather(first, return_exceptions=True)
+        await api.make_portfolio()
+        await until(lambda: len(receiver.received) == 5, 20)
+        assert workers[1].sent == 1
+        second.cancel()
+        await asyncio.gather(second, return_exceptions=True)
+        for e in engines:
+            await e.dispose()
     finally:
         await stop()

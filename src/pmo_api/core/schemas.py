@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import types
+import typing
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -55,6 +57,20 @@ class Input(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    json_body: ClassVar[bool] = True
+    """Validated from a JSON body (False: from a query string, where all is text)."""
+    _json_kinds: ClassVar[dict[str, type]] = {}
+    """Each field that is a JSON number or boolean: what it must be."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._json_kinds = {
+            name: kind
+            for name, field in cls.model_fields.items()
+            if cls.json_body and (kind := _json_kind(field.annotation)) is not None
+        }
+
     @model_validator(mode="before")
     @classmethod
     def _refuse_nul(cls, data: Any) -> Any:
@@ -63,6 +79,37 @@ class Input(BaseModel):
         if _contains_nul(data):
             raise ValueError("text may not contain the NUL character (U+0000)")
         return data
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _as_json_types(cls, value: object, info: ValidationInfo) -> object:
+        """A number sent as a boolean or a string, or a boolean sent as anything else, is
+        refused, as the contract's JSON types say (pydantic's lax mode would take
+        ``true`` as 1, ``"5"`` as 5 and ``1`` as true)."""
+        kind = cls._json_kinds.get(info.field_name or "")
+        if kind is None or value is None:
+            return value
+        if kind is bool and not isinstance(value, bool):
+            raise PydanticCustomError("bool_type", "Input should be a valid boolean")
+        if kind is int and isinstance(value, bool | str):
+            raise PydanticCustomError("number_type", "Input should be a valid number")
+        return value
+
+
+def _json_kind(annotation: Any) -> type | None:
+    """``int`` for a field that is a JSON integer or number (``int``, ``float``, maybe
+    null), ``bool`` for a boolean; None for any other."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) is Annotated:
+        return _json_kind(args[0])
+    if args and typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        kinds = {_json_kind(a) for a in args}
+        return kinds.pop() if len(kinds) == 1 else None
+    if annotation is bool:
+        return bool
+    if annotation in (int, float):
+        return int
+    return None
 
 
 class Read(BaseModel):
@@ -273,6 +320,8 @@ def dates_out_of_order(end: str, start: str) -> PydanticCustomError:
 
 class ListFilter(Input):
     """Filters every list has."""
+
+    json_body: ClassVar[bool] = False
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pmo_api.core.changes import jsonable
+from pmo_api.core.errors import ErrorDetail, InvalidInput
 
 
 @dataclass(frozen=True)
@@ -48,4 +49,17 @@ class Event:
             entity_id,
             {k: {"before": None, "after": jsonable(v)} for k, v in after.items() if v is not None},
             version,
+        )
+
+
+def refuse_unknown_types(
+    sent: Iterable[str], known: Collection[str], where: tuple[str, ...]
+) -> None:
+    """422 ``unknown_event_type`` naming each type sent that is not ``known``."""
+    unknown = sorted(set(sent) - set(known))
+    if unknown:
+        raise InvalidInput(
+            code="unknown_event_type",
+            detail=f"No such event type: {', '.join(unknown)}. GET /api/v1/event-types lists them.",
+            errors=[ErrorDetail(where, f"unknown event type {t}", "value_error") for t in unknown],
         )

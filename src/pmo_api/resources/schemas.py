@@ -39,6 +39,7 @@ class DeclaredFilter(Input):
     ``include_archived`` and ``updated_since``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    json_body: ClassVar[bool] = False
 
     sort_fields: ClassVar[tuple[str, ...]] = ()
     sort_note: ClassVar[str | None] = None

@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import Field as Limits
-from pydantic import StringConstraints
+from pydantic import Strict, StringConstraints
 
 from pmo_api.auth.declaration import ADMINS
 from pmo_api.core.context import Principal, ServiceContext
 from pmo_api.core.errors import ErrorDetail, InvalidInput
 from pmo_api.core.schemas import Instant, Text
+from pmo_api.events.types import refuse_unknown_types
 from pmo_api.portfolios.declaration import PORTFOLIO
 from pmo_api.resources.declaration import (
     Docs,
@@ -33,7 +34,9 @@ from pmo_api.webhooks.signing import new_secret
 
 Url = Annotated[
     str,
-    StringConstraints(min_length=8, max_length=2000, pattern=r"^[hH][tT][tT][pP][sS]?://\S+$"),
+    StringConstraints(
+        min_length=8, max_length=2000, pattern=r"^[hH][tT][tT][pP][sS]?://[^\s\x00-\x1f\x7f]+$"
+    ),
 ]
 EventType = Annotated[
     str,
@@ -62,17 +65,7 @@ class WebhookRules(ResourceRules[Webhook]):
         sent = values.get("event_types")
         if sent is None:
             return
-        unknown = sorted({t for t in sent if t != ALL and t not in self.event_types})
-        if unknown:
-            raise InvalidInput(
-                code="unknown_event_type",
-                detail=f"No such event type: {', '.join(unknown)}. "
-                "GET /api/v1/webhooks/event-types lists them.",
-                errors=[
-                    ErrorDetail(("body", "event_types"), f"unknown event type {t}", "value_error")
-                    for t in unknown
-                ],
-            )
+        refuse_unknown_types(sent, self.event_types | {ALL}, ("body", "event_types"))
 
     async def creating(self, ctx: ServiceContext, values: dict[str, Any]) -> Mapping[str, Any]:
         await _check_url(values["url"])
@@ -91,14 +84,17 @@ class WebhookRules(ResourceRules[Webhook]):
 
 
 async def _check_url(url: str) -> None:
+    refusal: guard.UnsafeUrl | None = None
     try:
         await guard.resolve(url, guard.allowed_hosts())
-    except guard.UnsafeUrl as refusal:
+    except guard.UnsafeUrl as refused:
+        refusal = refused
+    if refusal is not None:  # raised here, with no network error as its context
         raise InvalidInput(
             code="webhook_url_refused",
             detail=f"This url may not receive webhooks: {refusal}.",
             errors=[ErrorDetail(("body", "url"), str(refusal), "value_error")],
-        ) from None
+        )
 
 
 WEBHOOKS = ResourceType(
@@ -115,7 +111,12 @@ WEBHOOKS = ResourceType(
             "Only events of this portfolio's projects (and its sub-portfolios'); null: all.",
             refers_to=PORTFOLIO,
         ),
-        Field("active", bool, True, "Off: nothing is sent; deliveries wait until it is on."),
+        Field(
+            "active",
+            Annotated[bool, Strict()],
+            True,
+            "Off: nothing is sent; deliveries wait until it is on.",
+        ),
         owned(
             "failing_since",
             datetime | None,

@@ -24,6 +24,7 @@ import orjson
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pmo_api.events.live import LiveEvent
 from pmo_api.events.models import AuditEvent, OutboxEntry
 from pmo_api.portfolios.models import Portfolio
 from pmo_api.projects.models import Project
@@ -43,32 +44,27 @@ PROJECT_EVENTS = {"project", "compliance"}
 
 @dataclass(frozen=True)
 class Dispatched:
-    """One event as dispatched: what webhooks carry and the live hub shows."""
+    """One event as dispatched: its place in the outbox, what the live hub shows of it,
+    and the changes webhooks carry besides."""
 
     seq: int
-    id: uuid.UUID
-    type: str
-    entity_type: str
-    entity_id: uuid.UUID
-    version: int | None
-    occurred_at: datetime
+    event: LiveEvent
     changes: dict[str, Any]
-    project_id: uuid.UUID | None
-    portfolio_id: uuid.UUID | None
 
     def body(self) -> bytes:
         """The payload: ``{type, timestamp, data}``, data naming the record and version."""
+        e = self.event
         return orjson.dumps(
             {
-                "type": self.type,
-                "timestamp": self.occurred_at.isoformat().replace("+00:00", "Z"),
+                "type": e.type,
+                "timestamp": e.occurred_at.isoformat().replace("+00:00", "Z"),
                 "data": {
-                    "id": str(self.entity_id),
-                    "entity_type": self.entity_type,
-                    "version": self.version,
-                    "event_id": str(self.id),
-                    "project_id": str(self.project_id) if self.project_id else None,
-                    "portfolio_id": str(self.portfolio_id) if self.portfolio_id else None,
+                    "id": str(e.entity_id),
+                    "entity_type": e.entity_type,
+                    "version": e.version,
+                    "event_id": str(e.id),
+                    "project_id": str(e.project_id) if e.project_id else None,
+                    "portfolio_id": str(e.portfolio_id) if e.portfolio_id else None,
                     "changes": self.changes,
                 },
             }
@@ -106,16 +102,18 @@ async def dispatch_once(session: AsyncSession, now: datetime, batch: int = 500) 
     places = await _places(session, rows)
     events = [
         Dispatched(
-            seq=row.seq,
-            id=row.id,
-            type=row.action,
-            entity_type=row.entity_type,
-            entity_id=row.entity_id,
-            version=row.entity_version,
-            occurred_at=row.occurred_at,
-            changes=row.changes,
-            project_id=places[row.id][0],
-            portfolio_id=places[row.id][1],
+            row.seq,
+            LiveEvent(
+                id=row.id,
+                type=row.action,
+                entity_type=row.entity_type,
+                entity_id=row.entity_id,
+                project_id=places[row.id][0],
+                portfolio_id=places[row.id][1],
+                occurred_at=row.occurred_at,
+                version=row.entity_version,
+            ),
+            row.changes,
         )
         for row in rows
     ]
@@ -183,7 +181,8 @@ async def _deliveries(
         above = await _ancestry(session)
     until = now + timedelta(hours=RETRY_WINDOW_HOURS)
     rows: list[dict[str, Any]] = []
-    for event in events:
+    for dispatched in events:
+        event = dispatched.event
         body: str | None = None
         for hook in hooks:
             if hook.created_at >= event.occurred_at:
@@ -196,7 +195,7 @@ async def _deliveries(
             ):
                 continue
             if body is None:
-                body = event.body().decode()
+                body = dispatched.body().decode()
             rows.append(
                 {
                     "id": uuid.uuid4(),
@@ -204,7 +203,7 @@ async def _deliveries(
                     "event_id": event.id,
                     "event_type": event.type,
                     "entity_id": event.entity_id,
-                    "seq": event.seq,
+                    "seq": dispatched.seq,
                     "body": body,
                     "status": DeliveryStatus.PENDING,
                     "attempt_count": 0,

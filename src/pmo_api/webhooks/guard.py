@@ -12,10 +12,12 @@ that was checked (``Target``), never resolving the name a second time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 SCHEMES = {"http": 80, "https": 443}
@@ -66,12 +68,13 @@ def parse(url: str) -> tuple[str, str, int]:
 async def resolve(url: str, allowed: Collection[str]) -> Target:
     """The address to deliver ``url`` to, checked; ``UnsafeUrl`` when none may be used."""
     _scheme, host, port = parse(url)
-    try:
+    infos: list[Any] = []
+    # Refused below, outside this block: the refusal carries no OSError with it (which
+    # the request's unit of work would take for the database being unreachable).
+    with contextlib.suppress(OSError, UnicodeError):
         infos = await asyncio.get_running_loop().getaddrinfo(
             host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
         )
-    except (OSError, UnicodeError):
-        raise UnsafeUrl(f"the host {host} does not resolve") from None
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not addresses:
         raise UnsafeUrl(f"the host {host} does not resolve")

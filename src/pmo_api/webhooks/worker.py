@@ -2,7 +2,8 @@
 
 It runs inside ``pmo-api serve`` (unless ``PMO_WEBHOOK_WORKER=false``) and alone as
 ``pmo-api worker``; any number may run on one PostgreSQL (see ``dispatch`` and
-``delivery`` for why nothing is made or sent twice); on SQLite, one. Each turn: fan out
+``delivery`` for why nothing is made or sent twice); on SQLite, one at a time
+(``sole_worker``). Each turn: fan out
 the outbox, then send what is due, each in a unit of work of its own; when there was
 nothing to do it sleeps ``poll`` seconds, or less when woken (a request of this
 process recorded an event). Deliveries older than 30 days are pruned once an hour.
@@ -12,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from sqlalchemy import delete, event, func, select
@@ -25,7 +28,7 @@ from sqlalchemy.orm import Session
 from pmo_api import telemetry
 from pmo_api.core.context import utcnow
 from pmo_api.db.transaction import unit_of_work
-from pmo_api.events.live import LiveEvent, LiveHub
+from pmo_api.events.live import LiveHub
 from pmo_api.events.models import OutboxEntry
 from pmo_api.events.service import RECORDED
 from pmo_api.settings import Settings
@@ -90,8 +93,9 @@ class Worker:
         self._wake.set()
 
     async def run(self) -> None:
-        """Turn until cancelled; a failing turn is logged and retried after a pause."""
-        async with self._client() as client:
+        """Turn until cancelled; a failing turn is logged and retried after a pause. On
+        SQLite only one worker turns (``sole_worker``); the others wait their turn."""
+        async with sole_worker(self.sessions), self._client() as client:
             while True:
                 try:
                     busy = await self.turn(client)
@@ -109,7 +113,7 @@ class Worker:
 
     async def drain(self) -> int:
         """Turn until nothing is left to dispatch or due to send; the attempts made."""
-        async with self._client() as client:
+        async with sole_worker(self.sessions), self._client() as client:
             while await self.turn(client):
                 pass
         return self.sent
@@ -186,6 +190,33 @@ def observe_backlog(outbox: int, pending: int) -> None:
     telemetry.WEBHOOK_PENDING.set(pending)
 
 
+SOLE_WORKER_RETRY_SECONDS = 5.0
+
+
+@contextlib.asynccontextmanager
+async def sole_worker(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    """On SQLite, an exclusive lock on ``<database>.worker-lock`` held while the worker
+    runs: the processes serving one SQLite file (``serve --workers N``, a separate
+    ``pmo-api worker``) run one worker between them, the next taking over when its
+    holder stops. Nothing on PostgreSQL, where workers share the work."""
+    url = sessions.kw["bind"].url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    path = Path(url.database).with_name(Path(url.database).name + ".worker-lock")
+    handle = await asyncio.to_thread(open, path, "a+b")
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(SOLE_WORKER_RETRY_SECONDS)
+        yield
+    finally:
+        handle.close()  # closing the file releases the lock
+
+
 def wake_on_commit(worker: Worker) -> Callable[[], None]:
     """Wake ``worker`` whenever a session of this process commits an event (its turn
     then starts at once instead of at the next poll); returns how to stop."""
@@ -211,20 +242,6 @@ def live_publisher(hub: LiveHub) -> Publish:
     """Hand each dispatched event to the live hub (GraphQL subscriptions, every process)."""
 
     async def publish(events: Sequence[Dispatched]) -> None:
-        await hub.publish(
-            [
-                LiveEvent(
-                    id=e.id,
-                    type=e.type,
-                    entity_type=e.entity_type,
-                    entity_id=e.entity_id,
-                    project_id=e.project_id,
-                    portfolio_id=e.portfolio_id,
-                    occurred_at=e.occurred_at,
-                    version=e.version,
-                )
-                for e in events
-            ]
-        )
+        await hub.publish([dispatched.event for dispatched in events])
 
     return publish

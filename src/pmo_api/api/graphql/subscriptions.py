@@ -54,6 +54,7 @@ from pmo_api.control import EVENT_TYPES, RESOURCES
 from pmo_api.core.errors import DomainError, ErrorDetail, Forbidden, InvalidInput, NotFound
 from pmo_api.db.errors import is_unavailable
 from pmo_api.events import live
+from pmo_api.events.types import refuse_unknown_types
 from pmo_api.portfolios import service as portfolios
 from pmo_api.resources import service as resources
 
@@ -369,14 +370,5 @@ def _event_types(types: list[str]) -> frozenset[str]:
             detail=f"events takes at most {MAX_TYPES} types.",
             errors=[ErrorDetail(("types",), f"at most {MAX_TYPES}", "value_error")],
         )
-    unknown = sorted(set(types) - EVENT_TYPES)
-    if unknown:
-        raise InvalidInput(
-            code="unknown_event_type",
-            detail=f"No such event type: {', '.join(unknown)}. "
-            "GET /api/v1/webhooks/event-types lists them.",
-            errors=[
-                ErrorDetail(("types",), f"unknown event type {t}", "value_error") for t in unknown
-            ],
-        )
+    refuse_unknown_types(types, EVENT_TYPES, ("types",))
     return frozenset(types)
