@@ -311,7 +311,10 @@ def pmo_server(database_url: str, log: Path) -> Server:
         PMO_COMPLIANCE_WATCH_SECONDS="0",
         PMO_RATE_LIMIT_REST_REQUESTS="1000000000",
         PMO_RATE_LIMIT_GRAPHQL_COST="1000000000000",
+        **{k: v for k, v in os.environ.items() if k.startswith("PMO_BENCH_SET_")},
     )
+    for name in [k for k in env if k.startswith("PMO_BENCH_SET_")]:  # an experiment's settings
+        env["PMO_" + name.removeprefix("PMO_BENCH_SET_")] = env.pop(name)
     argv = [str(PMO_API), "serve", "--host", "127.0.0.1", "--port", "{port}"]
     return Server("pmo-api", argv, env, "/readyz", log)
 

@@ -742,16 +742,16 @@ async def test_on_sqlite_one_worker_turns_at_a_time(tmp_path: Path, receiver: Re
         engines = [make_engine(Settings(database_url=api.url)) for _ in range(2)]
         workers = [Worker(make_sessionmaker(e), poll_seconds=0.02) for e in engines]
         first = asyncio.create_task(workers[0].run())
-        await until(lambda: len(receiver.received) == 3)
+        await until(lambda: workers[0].sent == 3)
         second = asyncio.create_task(workers[1].run())  # waits: the first holds the lock
         await api.make_portfolio()
-        await until(lambda: len(receiver.received) == 4)
-        assert (workers[0].sent, workers[1].sent) == (4, 0)
+        await until(lambda: workers[0].sent == 4)
+        assert (len(receiver.received), workers[1].sent) == (4, 0)
         first.cancel()  # the first stops: the second takes over
         await asyncio.gather(first, return_exceptions=True)
         await api.make_portfolio()
-        await until(lambda: len(receiver.received) == 5, 20)
-        assert workers[1].sent == 1
+        await until(lambda: workers[1].sent == 1, 20)
+        assert len(receiver.received) == 5
         second.cancel()
         await asyncio.gather(second, return_exceptions=True)
         for e in engines:

@@ -54,5 +54,5 @@ class OutboxEntry(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     event_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("audit_events.id"), nullable=False, unique=True
+        ForeignKey("audit_events.id", ondelete="CASCADE"), nullable=False, unique=True
     )

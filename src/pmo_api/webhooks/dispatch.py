@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import BigInteger, Integer, String, Uuid, delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pmo_api.db.base import UTCDateTime
 from pmo_api.events.live import LiveEvent
 from pmo_api.events.models import AuditEvent, OutboxEntry
 from pmo_api.portfolios.models import Portfolio
@@ -35,23 +36,53 @@ from pmo_api.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 
 DISPATCH_LOCK = 7_351_962_014
 """The PostgreSQL advisory lock one dispatcher holds while it fans out."""
+BATCH = 500
+"""The most events one fan-out takes."""
 RETRY_WINDOW_HOURS = 72
 """How long a delivery is retried before it is given up (at least 3 days)."""
 
 PROJECT_EVENTS = {"project", "compliance"}
 """Entity types whose entity is a project."""
 
+CLAIM_POSTGRES = text(
+    """
+        WITH claimed AS (
+            DELETE FROM outbox
+            WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT :batch)
+            RETURNING seq, event_id
+        )
+        SELECT c.seq, e.id, e.action, e.entity_type, e.entity_id, e.entity_version,
+               e.occurred_at, p.portfolio_id AS project_portfolio_id
+        FROM claimed AS c
+        JOIN audit_events AS e ON e.id = c.event_id
+        LEFT JOIN projects AS p
+            ON e.entity_type IN ('project', 'compliance') AND p.id = e.entity_id
+        ORDER BY c.seq
+        """
+).columns(
+    seq=BigInteger(),
+    id=Uuid(),
+    action=String(),
+    entity_type=String(),
+    entity_id=Uuid(),
+    entity_version=Integer(),
+    occurred_at=UTCDateTime(),
+    project_portfolio_id=Uuid(),
+)
+"""The oldest entries taken off the queue with their events (the one dispatcher holds
+the lock; an entry committed meanwhile with a lower seq is not seen, so it stays)."""
+
 
 @dataclass(frozen=True)
 class Dispatched:
-    """One event as dispatched: its place in the outbox, what the live hub shows of it,
-    and the changes webhooks carry besides."""
+    """One event as dispatched: its place in the outbox and what the live hub shows of
+    it (webhooks carry its changes besides, read only for the events some subscription
+    takes)."""
 
     seq: int
     event: LiveEvent
-    changes: dict[str, Any]
 
-    def body(self) -> bytes:
+    def body(self, changes: dict[str, Any]) -> bytes:
         """The payload: ``{type, timestamp, data}``, data naming the record and version."""
         e = self.event
         return orjson.dumps(
@@ -65,40 +96,52 @@ class Dispatched:
                     "event_id": str(e.id),
                     "project_id": str(e.project_id) if e.project_id else None,
                     "portfolio_id": str(e.portfolio_id) if e.portfolio_id else None,
-                    "changes": self.changes,
+                    "changes": changes,
                 },
             }
         )
 
 
-async def dispatch_once(session: AsyncSession, now: datetime, batch: int = 500) -> list[Dispatched]:
-    """Fan out up to ``batch`` committed events, in the caller's transaction (it commits);
-    the events dispatched, none when another dispatcher holds the lock."""
+async def dispatch_once(
+    session: AsyncSession, now: datetime, batch: int = BATCH
+) -> tuple[list[Dispatched], int]:
+    """Fan out up to ``batch`` committed events, in the caller's transaction (it commits):
+    the events dispatched (none when another dispatcher holds the lock) and the number
+    of deliveries made of them."""
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         locked = await session.scalar(
             text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": DISPATCH_LOCK}
         )
         if not locked:
-            return []
-    claim = (
-        select(
-            OutboxEntry.seq,
-            AuditEvent.id,
-            AuditEvent.action,
-            AuditEvent.entity_type,
-            AuditEvent.entity_id,
-            AuditEvent.entity_version,
-            AuditEvent.occurred_at,
-            AuditEvent.changes,
+            return [], 0
+    if postgres:
+        # One statement: the entries taken off the queue with their events, and a
+        # project's portfolio beside each project event.
+        rows = (await session.execute(CLAIM_POSTGRES, {"batch": batch})).all()
+    else:
+        claim = (
+            select(
+                OutboxEntry.seq,
+                AuditEvent.id,
+                AuditEvent.action,
+                AuditEvent.entity_type,
+                AuditEvent.entity_id,
+                AuditEvent.entity_version,
+                AuditEvent.occurred_at,
+            )
+            .join(AuditEvent, AuditEvent.id == OutboxEntry.event_id)
+            .order_by(OutboxEntry.seq)
+            .limit(batch)
         )
-        .join(AuditEvent, AuditEvent.id == OutboxEntry.event_id)
-        .order_by(OutboxEntry.seq)
-        .limit(batch)
-    )
-    rows = (await session.execute(claim)).all()
+        rows = (await session.execute(claim)).all()
+        if rows:
+            # By each seq read: an entry committed meanwhile with a lower seq stays.
+            await session.execute(
+                delete(OutboxEntry).where(OutboxEntry.seq.in_([r.seq for r in rows]))
+            )
     if not rows:
-        return []
+        return [], 0
     places = await _places(session, rows)
     events = [
         Dispatched(
@@ -113,16 +156,13 @@ async def dispatch_once(session: AsyncSession, now: datetime, batch: int = 500) 
                 occurred_at=row.occurred_at,
                 version=row.entity_version,
             ),
-            row.changes,
         )
         for row in rows
     ]
     deliveries = await _deliveries(session, events, now)
     if deliveries:
         await session.execute(insert(WebhookDelivery), deliveries)
-    # By each seq read: an entry committed meanwhile with a lower seq is not taken.
-    await session.execute(delete(OutboxEntry).where(OutboxEntry.seq.in_([r.seq for r in rows])))
-    return events
+    return events, len(deliveries)
 
 
 async def _places(
@@ -133,9 +173,13 @@ async def _places(
     project_of: dict[uuid.UUID, uuid.UUID | None] = {}
     portfolio_of: dict[uuid.UUID, uuid.UUID | None] = {}
     by_type: dict[str, set[uuid.UUID]] = defaultdict(set)
+    portfolio_of_project: dict[uuid.UUID, uuid.UUID] = {}
     for row in rows:
         if row.entity_type in PROJECT_EVENTS:
             project_of[row.entity_id] = row.entity_id
+            known = getattr(row, "project_portfolio_id", None)  # the claim joined it
+            if known is not None:
+                portfolio_of_project[row.entity_id] = known
         elif row.entity_type == "portfolio":
             portfolio_of[row.entity_id] = row.entity_id
         elif row.entity_type in tables and "project_id" in tables[row.entity_type].c:
@@ -146,13 +190,12 @@ async def _places(
             select(table.c.id, table.c.project_id).where(table.c.id.in_(ids))
         )
         project_of.update({entity_id: project_id for entity_id, project_id in found.all()})
-    projects = {p for p in project_of.values() if p is not None}
-    portfolio_of_project: dict[uuid.UUID, uuid.UUID] = {}
+    projects = {p for p in project_of.values() if p is not None} - portfolio_of_project.keys()
     if projects:
         found = await session.execute(
             select(Project.id, Project.portfolio_id).where(Project.id.in_(projects))
         )
-        portfolio_of_project = {row.id: row.portfolio_id for row in found}
+        portfolio_of_project.update({row.id: row.portfolio_id for row in found})
     places: dict[uuid.UUID, tuple[uuid.UUID | None, uuid.UUID | None]] = {}
     for row in rows:
         project = project_of.get(row.entity_id)
@@ -179,11 +222,9 @@ async def _deliveries(
     above: Mapping[uuid.UUID, set[uuid.UUID]] = {}
     if any(hook.portfolio_id is not None for hook in hooks):
         above = await _ancestry(session)
-    until = now + timedelta(hours=RETRY_WINDOW_HOURS)
-    rows: list[dict[str, Any]] = []
+    owed: list[tuple[Dispatched, uuid.UUID]] = []
     for dispatched in events:
         event = dispatched.event
-        body: str | None = None
         for hook in hooks:
             if hook.created_at >= event.occurred_at:
                 continue  # a subscription gets the events after it was made, not its own
@@ -194,25 +235,41 @@ async def _deliveries(
                 or hook.portfolio_id not in above.get(event.portfolio_id, {event.portfolio_id})
             ):
                 continue
-            if body is None:
-                body = dispatched.body().decode()
-            rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "webhook_id": hook.id,
-                    "event_id": event.id,
-                    "event_type": event.type,
-                    "entity_id": event.entity_id,
-                    "seq": dispatched.seq,
-                    "body": body,
-                    "status": DeliveryStatus.PENDING,
-                    "attempt_count": 0,
-                    "attempts": [],
-                    "next_attempt_at": now,
-                    "retry_until": until,
-                    "created_at": now,
-                }
-            )
+            owed.append((dispatched, hook.id))
+    if not owed:
+        return []
+    wanted = {dispatched.event.id for dispatched, _ in owed}
+    changes = {
+        row.id: row.changes
+        for row in await session.execute(
+            select(AuditEvent.id, AuditEvent.changes).where(AuditEvent.id.in_(wanted))
+        )
+    }
+    until = now + timedelta(hours=RETRY_WINDOW_HOURS)
+    bodies: dict[uuid.UUID, str] = {}
+    rows: list[dict[str, Any]] = []
+    for dispatched, webhook_id in owed:
+        event = dispatched.event
+        body = bodies.get(event.id)
+        if body is None:
+            body = bodies[event.id] = dispatched.body(changes[event.id]).decode()
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "webhook_id": webhook_id,
+                "event_id": event.id,
+                "event_type": event.type,
+                "entity_id": event.entity_id,
+                "seq": dispatched.seq,
+                "body": body,
+                "status": DeliveryStatus.PENDING,
+                "attempt_count": 0,
+                "attempts": [],
+                "next_attempt_at": now,
+                "retry_until": until,
+                "created_at": now,
+            }
+        )
     return rows
 
 

@@ -41,6 +41,9 @@ log = logging.getLogger("pmo_api.webhooks")
 KEPT = timedelta(days=30)
 PRUNE_EVERY = timedelta(hours=1)
 ERROR_PAUSE_SECONDS = 1.0
+GATHER_SECONDS = 0.1
+"""After a turn with less than a batch of work, how long a busy worker lets more gather
+(one fan-out of many events costs about what one of a few does)."""
 
 Publish = Callable[[Sequence[Dispatched]], Awaitable[None]]
 
@@ -69,6 +72,8 @@ class Worker:
         self._wake = asyncio.Event()
         self._pruned_at = utcnow() - PRUNE_EVERY
         self.sent = 0
+        self._claimed_some = True
+        self._next_claim = 0.0
 
     @classmethod
     def from_settings(
@@ -106,15 +111,17 @@ class Worker:
                     # The database may be down: look again in a while, not at once.
                     await asyncio.sleep(max(self.poll_seconds, ERROR_PAUSE_SECONDS))
                     continue
-                if not busy:
+                if busy is None:  # nothing to do: until woken, or the next poll
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
                     self._wake.clear()
+                elif busy is False:  # some work, less than a batch: let more gather
+                    await asyncio.sleep(min(self.poll_seconds, GATHER_SECONDS))
 
     async def drain(self) -> int:
         """Turn until nothing is left to dispatch or due to send; the attempts made."""
         async with sole_worker(self.sessions), self._client() as client:
-            while await self.turn(client):
+            while await self.turn(client, always_claim=True) is not None:
                 pass
         return self.sent
 
@@ -126,23 +133,36 @@ class Worker:
             limits=httpx.Limits(max_connections=self.concurrency * 2),
         )
 
-    async def turn(self, client: httpx.AsyncClient) -> bool:
-        """One fan-out and one batch of sends; whether there was work."""
-        dispatched = await self.dispatch()
-        sent = await self.deliver(client)
+    async def turn(self, client: httpx.AsyncClient, *, always_claim: bool = False) -> bool | None:
+        """One fan-out and one batch of sends: None when there was no work, True when a
+        batch was full (more is waiting), False for some work.
+
+        Deliveries are claimed when the fan-out made some, when the last claim found
+        some, or once a poll interval (retries come due, other workers' fan-outs): a
+        busy server with no subscriptions does not ask for nothing at every turn."""
+        events, made = await self.dispatch()
+        sent = 0
+        clock = asyncio.get_running_loop().time()
+        if always_claim or made or self._claimed_some or clock >= self._next_claim:
+            sent = await self.deliver(client)
+            self._claimed_some = sent > 0
+            self._next_claim = clock + self.poll_seconds
         if utcnow() - self._pruned_at >= PRUNE_EVERY:
             await self.prune()
-        return bool(dispatched) or sent > 0
+        if not events and not sent:
+            return None
+        return len(events) >= dispatch.BATCH or sent >= self.batch
 
-    async def dispatch(self) -> list[Dispatched]:
+    async def dispatch(self) -> tuple[list[Dispatched], int]:
+        """One fan-out: the events dispatched and the deliveries made of them."""
         async with unit_of_work(self.sessions) as session:
-            events = await dispatch.dispatch_once(session, utcnow())
+            events, made = await dispatch.dispatch_once(session, utcnow())
         if events and self.publish is not None:
             try:
                 await self.publish(events)
             except Exception:
                 log.exception("live events not published", extra={"worker": self.name})
-        return events
+        return events, made
 
     async def deliver(self, client: httpx.AsyncClient) -> int:
         lease = timedelta(seconds=self.timeout_seconds + 60)

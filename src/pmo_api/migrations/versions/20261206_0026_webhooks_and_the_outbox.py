@@ -32,7 +32,10 @@ def upgrade() -> None:
         ),
         sa.Column("event_id", sa.Uuid(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["event_id"], ["audit_events.id"], name=op.f("fk_outbox_event_id_audit_events")
+            ["event_id"],
+            ["audit_events.id"],
+            name=op.f("fk_outbox_event_id_audit_events"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_outbox")),
         sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")),
